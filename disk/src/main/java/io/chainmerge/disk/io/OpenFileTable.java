@@ -1,0 +1,92 @@
+package io.chainmerge.disk.io;
+
+import io.chainmerge.disk.Access;
+import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.GuardRefusal.Guard;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The disk files this process has open, one channel and one lock per file.
+ *
+ * <p>It is process-wide on purpose: POSIX record locks belong to the process, and closing <em>any</em>
+ * descriptor of a file drops every lock the process holds on it. A scan that opened and closed a file a
+ * merge in another thread had locked would silently unlock it; sharing the one channel prevents that.
+ */
+final class OpenFileTable {
+
+    private static final Map<Path, Entry> OPEN = new HashMap<>();
+
+    private static final class Entry {
+        final FileChannel channel;
+        final FileLock lock;
+        final Access access;
+        int references = 1;
+
+        Entry(FileChannel channel, FileLock lock, Access access) {
+            this.channel = channel;
+            this.lock = lock;
+            this.access = access;
+        }
+    }
+
+    private OpenFileTable() {}
+
+    static synchronized FileChannel acquire(Path realPath, Access access) throws IOException {
+        Entry existing = OPEN.get(realPath);
+        if (existing != null) {
+            if (access == Access.WRITE) {
+                throw new GuardRefusal(
+                        Guard.IN_USE,
+                        realPath,
+                        realPath + ": in use: already open "
+                                + (existing.access == Access.WRITE ? "for writing" : "for reading")
+                                + " by another operation of this process");
+            }
+            existing.references++;
+            return existing.channel;
+        }
+        FileChannel channel = access == Access.WRITE
+                ? FileChannel.open(realPath, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : FileChannel.open(realPath, StandardOpenOption.READ);
+        FileLock lock;
+        try {
+            lock = channel.tryLock(0, Long.MAX_VALUE, access == Access.READ);
+        } catch (OverlappingFileLockException | IOException e) {
+            channel.close();
+            throw e instanceof IOException io ? io : new IOException(e);
+        }
+        if (lock == null) {
+            channel.close();
+            throw new GuardRefusal(
+                    Guard.IN_USE,
+                    realPath,
+                    realPath + ": in use: another process holds a lock on it (a running merge, or a VM)");
+        }
+        OPEN.put(realPath, new Entry(channel, lock, access));
+        return channel;
+    }
+
+    static synchronized void release(Path realPath) throws IOException {
+        Entry entry = OPEN.get(realPath);
+        if (entry == null || --entry.references > 0) {
+            return;
+        }
+        OPEN.remove(realPath);
+        try {
+            entry.lock.release();
+        } finally {
+            entry.channel.close();
+        }
+    }
+
+    static synchronized boolean isOpen(Path realPath) {
+        return OPEN.containsKey(realPath);
+    }
+}

@@ -1,0 +1,116 @@
+package io.chainmerge.disk.vhdx;
+
+import io.chainmerge.disk.CorruptDiskException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Finds the active log sequence (MS-VHDX 2.3.3) and lists the writes replaying it makes. Applying them
+ * is the caller's: to the file for a writable open, to an in-memory overlay for a read-only one.
+ * Replay is idempotent, so a crash in the middle of it is mended by replaying again.
+ */
+record LogReplay(List<LogEntry> sequence) {
+
+    LogReplay {
+        sequence = List.copyOf(sequence);
+    }
+
+    LogEntry head() {
+        return sequence.get(sequence.size() - 1);
+    }
+
+    List<LogEntry.Update> updates() {
+        List<LogEntry.Update> all = new ArrayList<>();
+        for (LogEntry entry : sequence) {
+            all.addAll(entry.updates());
+        }
+        return all;
+    }
+
+    /** The size the file must have once the log is replayed. */
+    long lastFileOffset() {
+        return head().lastFileOffset();
+    }
+
+    /**
+     * Scans every 4 KiB position of the log for sequences of valid, consecutive entries carrying
+     * {@code logGuid}, and keeps the valid one with the greatest head sequence number.
+     */
+    static LogReplay find(Path file, long logOffset, ByteBuffer log, UUID logGuid, long fileSize)
+            throws CorruptDiskException {
+        long logLength = log.capacity();
+        List<LogEntry> candidate = List.of();
+        long candidateSequence = 0;
+        long currentTail = 0;
+        long oldTail = 0;
+        while (true) {
+            List<LogEntry> current = new ArrayList<>();
+            long position = currentTail;
+            long covered = 0;
+            while (covered < logLength) {
+                LogEntry entry = LogEntry.tryParse(log, position, logGuid);
+                if (entry == null) {
+                    break;
+                }
+                if (!current.isEmpty()
+                        && entry.sequenceNumber()
+                                != current.get(current.size() - 1).sequenceNumber() + 1) {
+                    break;
+                }
+                current.add(entry);
+                covered += entry.length();
+                position = (position + entry.length()) % logLength;
+            }
+            int tailIndex = current.isEmpty()
+                    ? -1
+                    : indexOfPosition(current, current.get(current.size() - 1).tail());
+            boolean valid = tailIndex >= 0;
+            if (valid && current.get(current.size() - 1).sequenceNumber() > candidateSequence) {
+                candidate = current.subList(tailIndex, current.size());
+                candidateSequence = current.get(current.size() - 1).sequenceNumber();
+            }
+            if (!valid) {
+                currentTail += LogEntry.SECTOR;
+                if (currentTail == logLength) {
+                    currentTail = 0;
+                }
+            } else {
+                currentTail = position % logLength;
+            }
+            if (currentTail < oldTail || (currentTail == oldTail && valid)) {
+                break;
+            }
+            oldTail = currentTail;
+        }
+        if (candidate.isEmpty()) {
+            throw new CorruptDiskException(
+                    file,
+                    logOffset,
+                    "log",
+                    "the header says the log holds entries (LogGuid " + logGuid
+                            + ") but no valid log sequence was found");
+        }
+        LogReplay replay = new LogReplay(candidate);
+        if (fileSize < replay.head().flushedFileOffset()) {
+            throw new CorruptDiskException(
+                    file,
+                    logOffset + replay.head().position(),
+                    "log entry FlushedFileOffset",
+                    "the file is truncated: it is " + fileSize + " bytes, the log says at least "
+                            + replay.head().flushedFileOffset() + " were stable");
+        }
+        return replay;
+    }
+
+    private static int indexOfPosition(List<LogEntry> entries, long position) {
+        for (int i = 0; i < entries.size(); i++) {
+            if (entries.get(i).position() == position) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
