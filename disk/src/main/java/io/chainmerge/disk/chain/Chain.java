@@ -35,10 +35,15 @@ public final class Chain implements Closeable {
 
     /** Opens {@code top} and every ancestor with the same access. */
     public static Chain open(Path top, Access access) throws IOException {
+        return open(top, access, access);
+    }
+
+    /** Opens {@code top} with {@code topAccess} and its ancestors with {@code access}. */
+    public static Chain open(Path top, Access topAccess, Access access) throws IOException {
         List<VirtualDisk> levels = new ArrayList<>();
         Set<Path> seen = new HashSet<>();
         try {
-            VirtualDisk disk = VirtualDisk.open(top, access);
+            VirtualDisk disk = VirtualDisk.open(top, topAccess);
             levels.add(disk);
             seen.add(disk.path());
             while (disk.parentLink().isPresent()) {

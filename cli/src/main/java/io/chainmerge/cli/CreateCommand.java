@@ -1,0 +1,114 @@
+package io.chainmerge.cli;
+
+import io.chainmerge.disk.Access;
+import io.chainmerge.disk.ByteSize;
+import io.chainmerge.disk.DiskSpec;
+import io.chainmerge.disk.DiskType;
+import io.chainmerge.disk.VirtualDisk;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "create",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Creates a disk: a root of the given size, or a differencing disk over a parent (like New-VHD).",
+            "The format follows the file's extension (.vhdx/.avhdx or .vhd/.avhd). The parent is not changed."
+        })
+final class CreateCommand implements Callable<Integer>, JsonOutput {
+    @Parameters(paramLabel = "FILE", description = "the new file; it must not exist")
+    Path file;
+
+    @ArgGroup(multiplicity = "1")
+    Kind kind;
+
+    static final class Kind {
+        @Option(names = "--size", paramLabel = "SIZE", description = "a new root of this virtual size (e.g. 10G, 512M)")
+        String size;
+
+        @Option(names = "--parent", paramLabel = "PARENT", description = "a new differencing disk over PARENT")
+        Path parent;
+    }
+
+    @Option(
+            names = "--type",
+            paramLabel = "dynamic|fixed",
+            defaultValue = "dynamic",
+            description = "for a root: dynamic (grows as written, default) or fixed (fully allocated)")
+    String type;
+
+    @Option(
+            names = "--block-size",
+            paramLabel = "SIZE",
+            description = "for a root: the block size (VHDX default 32M, 2M for fixed)")
+    String blockSize;
+
+    @Option(
+            names = "--logical-sector",
+            paramLabel = "512|4096",
+            defaultValue = "512",
+            description = "for a root: the logical sector size")
+    int logicalSector;
+
+    @Option(
+            names = "--physical-sector",
+            paramLabel = "512|4096",
+            defaultValue = "4096",
+            description = "for a root: the physical sector size")
+    int physicalSector;
+
+    @Option(names = "--json", description = "print what was created as JSON")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public boolean json() {
+        return json;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        VirtualDisk created;
+        if (kind.parent != null) {
+            try (VirtualDisk parent = VirtualDisk.open(kind.parent, Access.READ)) {
+                created = VirtualDisk.createDifferencing(file, parent);
+            }
+        } else {
+            DiskType diskType =
+                    switch (type.toLowerCase(Locale.ROOT)) {
+                        case "dynamic" -> DiskType.DYNAMIC;
+                        case "fixed" -> DiskType.FIXED;
+                        default -> throw new IllegalArgumentException("--type is dynamic or fixed, not " + type);
+                    };
+            int block = blockSize == null ? 0 : (int) ByteSize.parse(blockSize);
+            created = VirtualDisk.create(
+                    file,
+                    new DiskSpec(diskType, ByteSize.parse(kind.size), block, logicalSector, physicalSector, null));
+        }
+        try (VirtualDisk disk = created) {
+            if (json) {
+                spec.commandLine().getOut().println(ChainmergeCommand.JSON.writePretty(InspectCommand.describe(disk)));
+            } else {
+                spec.commandLine()
+                        .getOut()
+                        .printf(
+                                "created %s: %s %s, %s virtual, %s blocks%n",
+                                disk.path(),
+                                disk.format(),
+                                disk.type().name().toLowerCase(),
+                                ByteSize.format(disk.virtualSize()),
+                                ByteSize.format(disk.blockSize()));
+            }
+        }
+        return ExitCodes.OK;
+    }
+}
