@@ -17,6 +17,10 @@ public abstract class VhdFile implements VirtualDisk {
         throw new UnsupportedDiskException(file, "VHD files are not supported yet");
     }
 
+    public static long sizeOfNew(DiskSpec spec, long allocatedBlocks) {
+        throw new UnsupportedOperationException("VHD files are not supported yet");
+    }
+
     public static VirtualDisk createDifferencing(Path file, VhdFile parent) throws IOException {
         throw new UnsupportedDiskException(file, "VHD files are not supported yet");
     }

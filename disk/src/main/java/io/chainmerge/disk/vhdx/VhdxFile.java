@@ -174,9 +174,7 @@ public final class VhdxFile implements VirtualDisk {
 
     /** Creates a fixed or dynamic VHDX; written under a temporary name and renamed when complete. */
     public static VhdxFile create(Path file, DiskSpec spec) throws IOException {
-        int blockSize = spec.blockSize() != 0
-                ? spec.blockSize()
-                : spec.type() == DiskType.FIXED ? Layout.DEFAULT_FIXED_BLOCK_SIZE : Layout.DEFAULT_BLOCK_SIZE;
+        int blockSize = blockSizeFor(spec);
         checkNewGeometry(file, spec.virtualSize(), blockSize, spec.logicalSectorSize());
         FileParameters parameters = new FileParameters(blockSize, spec.type() == DiskType.FIXED, false);
         UUID diskId = spec.virtualDiskId() != null ? spec.virtualDiskId() : Guids.random();
@@ -203,6 +201,21 @@ public final class VhdxFile implements VirtualDisk {
                 locator);
         writeNewFile(file, metadata, false);
         return open(file, Access.WRITE);
+    }
+
+    /** The size of a new root file of {@code spec} with {@code allocatedBlocks} blocks written. */
+    public static long sizeOfNew(DiskSpec spec, long allocatedBlocks) {
+        int blockSize = blockSizeFor(spec);
+        BatGeometry geometry = new BatGeometry(spec.virtualSize(), blockSize, spec.logicalSectorSize(), false);
+        long blocks = spec.type() == DiskType.FIXED ? geometry.payloadBlocks() : allocatedBlocks;
+        return Layout.NEW_BAT_OFFSET + Layout.roundUpToMib(geometry.totalEntries() * 8) + blocks * blockSize;
+    }
+
+    private static int blockSizeFor(DiskSpec spec) {
+        if (spec.blockSize() != 0) {
+            return spec.blockSize();
+        }
+        return spec.type() == DiskType.FIXED ? Layout.DEFAULT_FIXED_BLOCK_SIZE : Layout.DEFAULT_BLOCK_SIZE;
     }
 
     private static void checkNewGeometry(Path file, long virtualSize, int blockSize, int logicalSectorSize) {
