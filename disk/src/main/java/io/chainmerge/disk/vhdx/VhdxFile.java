@@ -141,7 +141,7 @@ public final class VhdxFile implements VirtualDisk {
             pages.overlay(replay.updates(), replay.lastFileOffset());
             return;
         }
-        startSession(null, false);
+        startSession(null);
         for (LogEntry.Update update : replay.updates()) {
             ByteBuffer data = update.data() != null
                     ? ByteBuffer.wrap(update.data())
@@ -523,7 +523,7 @@ public final class VhdxFile implements VirtualDisk {
         if (length == 0) {
             return;
         }
-        startSession(identityChangedThisSession ? null : Guids.random(), false);
+        startSession(identityChangedThisSession ? null : Guids.random());
         identityChangedThisSession = true;
         int blockSize = geometry.blockSize();
         long end = offset + length;
@@ -660,10 +660,21 @@ public final class VhdxFile implements VirtualDisk {
         if (!pages.hasDirty()) {
             return;
         }
-        ensureLog();
+        startSession(null);
+        boolean firstEntry = log == null;
+        if (firstEntry) {
+            VhdxHeader header = headers.current();
+            log = new LogWriter(channel, header.logOffset(), header.logLength(), Guids.random());
+        }
         long fileSize = channel.size();
         long lastFileOffset = Layout.roundUpToMib(Math.max(fileSize, Math.max(nextFreeOffset, 0)));
         log.write(pages.dirtyUpdates(), fileSize / Layout.MIB * Layout.MIB, lastFileOffset);
+        if (firstEntry) {
+            // The header takes the session's LogGuid only once an entry carrying it is flushed: at no
+            // instant does the header name a log with no valid entry, which a reader must refuse
+            // (MS-VHDX 2.3.3). Until then the header's LogGuid is zero and the entry is ignored.
+            headers.update(h -> h.withLogGuid(log.logGuid()));
+        }
         CrashPoints.reach("vhdx.commit.logged");
         boolean first = true;
         for (LogEntry.Update update : pages.dirtyUpdates()) {
@@ -690,25 +701,16 @@ public final class VhdxFile implements VirtualDisk {
         }
     }
 
-    private void ensureLog() throws IOException {
-        if (log == null) {
-            startSession(null, true);
-        }
-    }
-
     /**
      * The header update of a writing session (MS-VHDX 2.2.2.1): a new FileWriteGuid before the first
-     * change of the session; a new DataWriteGuid when given; a new LogGuid before the first log write.
-     * Changes that are due together share one update.
+     * change of the session, and a new DataWriteGuid when given, in one update.
      */
-    private void startSession(UUID newDataWriteGuid, boolean needLog) throws IOException {
+    private void startSession(UUID newDataWriteGuid) throws IOException {
         requireWritable();
         boolean newFileWriteGuid = !sessionStarted;
-        boolean newLog = needLog && log == null;
-        if (!newFileWriteGuid && newDataWriteGuid == null && !newLog) {
+        if (!newFileWriteGuid && newDataWriteGuid == null) {
             return;
         }
-        UUID logGuid = newLog ? Guids.random() : null;
         headers.update(h -> {
             VhdxHeader next = h;
             if (newFileWriteGuid) {
@@ -717,16 +719,9 @@ public final class VhdxFile implements VirtualDisk {
             if (newDataWriteGuid != null) {
                 next = next.withDataWriteGuid(newDataWriteGuid);
             }
-            if (logGuid != null) {
-                next = next.withLogGuid(logGuid);
-            }
             return next;
         });
         sessionStarted = true;
-        if (logGuid != null) {
-            VhdxHeader header = headers.current();
-            log = new LogWriter(channel, header.logOffset(), header.logLength(), logGuid);
-        }
     }
 
     private void requireWritable() {
@@ -815,7 +810,7 @@ public final class VhdxFile implements VirtualDisk {
         requireWritable();
         // A merge resumed after a crash finds the identity already taken; its data changes complete
         // the same merge, which the linked child already accepts.
-        startSession(identity().equals(newIdentity) ? null : newIdentity, false);
+        startSession(identity().equals(newIdentity) ? null : newIdentity);
         identityChangedThisSession = true;
     }
 
@@ -864,7 +859,7 @@ public final class VhdxFile implements VirtualDisk {
      */
     private void rewriteMetadata(MetadataRegion updated) throws IOException {
         requireWritable();
-        startSession(null, false);
+        startSession(null);
         pages.writeChanged(metadataRegion.fileOffset(), updated.encode(metadataRegion.length()));
         metadata = updated;
         commit();
