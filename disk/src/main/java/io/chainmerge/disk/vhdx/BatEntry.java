@@ -28,6 +28,14 @@ final class BatEntry {
         return (entry >>> 20) * Layout.MIB;
     }
 
+    /**
+     * FileOffsetMB as stored: 44 bits, so in bytes it can exceed what a long holds. Range checks work
+     * in these units, and {@link #fileOffset} is used only once the block is known to be in the file.
+     */
+    static long fileOffsetMb(long entry) {
+        return entry >>> 20;
+    }
+
     static long reservedBits(long entry) {
         return entry & RESERVED_MASK;
     }

@@ -1,6 +1,7 @@
 package io.chainmerge.disk.vhdx;
 
 import io.chainmerge.disk.CorruptDiskException;
+import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.DiskChannel;
 import java.io.IOException;
@@ -75,6 +76,13 @@ final class HeaderPair {
      * header, flush, and then do it once more so both copies hold the new content.
      */
     void update(UnaryOperator<VhdxHeader> change) throws IOException {
+        if (Long.compareUnsigned(current.sequenceNumber(), -3L) > 0) {
+            // Two more updates would wrap the sequence number to 0, and the older header would win.
+            throw new UnsupportedDiskException(
+                    channel.path(),
+                    "the header at offset %d has the sequence number %s, which cannot grow: the file can be read, not changed"
+                            .formatted(currentOffset, Long.toUnsignedString(current.sequenceNumber())));
+        }
         VhdxHeader changed = change.apply(current);
         for (int copy = 0; copy < 2; copy++) {
             long target =

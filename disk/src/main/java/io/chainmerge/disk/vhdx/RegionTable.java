@@ -2,6 +2,7 @@ package io.chainmerge.disk.vhdx;
 
 import io.chainmerge.disk.CorruptDiskException;
 import io.chainmerge.disk.UnsupportedDiskException;
+import io.chainmerge.disk.io.Bounds;
 import io.chainmerge.disk.io.Guids;
 import io.chainmerge.disk.io.StructReader;
 import java.nio.ByteBuffer;
@@ -88,19 +89,25 @@ record RegionTable(List<RegionEntry> entries) {
                         "the file has a required region " + entry.guid
                                 + " that chainmerge does not know; it must not be opened");
             }
-            if (entry.end() > fileSize) {
+        }
+        // Every region inside the file first: only then can ends be added up without overflowing.
+        for (RegionEntry entry : entries) {
+            if (!Bounds.fits(entry.fileOffset, entry.length, fileSize)) {
                 throw new CorruptDiskException(
                         file,
                         entry.fileOffset,
                         "region " + entry.guid,
-                        "the file is truncated: the region ends at " + entry.end() + ", the file at " + fileSize);
+                        "the file is truncated: the region ends at "
+                                + Long.toUnsignedString(entry.fileOffset + entry.length) + ", the file at " + fileSize);
             }
-            if (entry.fileOffset < logOffset + logLength && logOffset < entry.end()) {
+        }
+        for (RegionEntry entry : entries) {
+            if (Bounds.overlap(entry.fileOffset, entry.length, logOffset, logLength)) {
                 throw new CorruptDiskException(
                         file, entry.fileOffset, "region " + entry.guid, "the region overlaps the log");
             }
             for (RegionEntry other : entries) {
-                if (other != entry && entry.fileOffset < other.end() && other.fileOffset < entry.end()) {
+                if (other != entry && Bounds.overlap(entry.fileOffset, entry.length, other.fileOffset, other.length)) {
                     throw new CorruptDiskException(
                             file, entry.fileOffset, "region " + entry.guid, "the region overlaps region " + other.guid);
                 }

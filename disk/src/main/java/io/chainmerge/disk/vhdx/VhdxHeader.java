@@ -1,6 +1,7 @@
 package io.chainmerge.disk.vhdx;
 
 import io.chainmerge.disk.CorruptDiskException;
+import io.chainmerge.disk.io.Bounds;
 import io.chainmerge.disk.io.Guids;
 import io.chainmerge.disk.io.StructReader;
 import java.nio.ByteBuffer;
@@ -54,7 +55,9 @@ public record VhdxHeader(
                 reader.u16(LOG_VERSION_AT, "LogVersion"),
                 reader.u16(VERSION_AT, "Version"),
                 reader.u32(LOG_LENGTH_AT, "LogLength"),
-                reader.u64(LOG_OFFSET_AT, "LogOffset"));
+                // Taken as bits: a header is valid by its signature and checksum alone (MS-VHDX
+                // 2.2.2), and its fields are judged once it is known to be the current one.
+                reader.bits64(LOG_OFFSET_AT, "LogOffset"));
     }
 
     /** Checks the fields a reader depends on, once this header is known to be the current one. */
@@ -70,12 +73,14 @@ public record VhdxHeader(
                     "header LogVersion",
                     "log version " + logVersion + " with a log to replay");
         }
+        // A LogOffset of 2^63 or more reads as negative, so it fails the second test too.
         if (logOffset % Layout.MIB != 0 || logOffset < Layout.HEADER_SECTION_SIZE) {
             throw new CorruptDiskException(
                     file,
                     offset + LOG_OFFSET_AT,
                     "header LogOffset",
-                    "log offset " + logOffset + " is not a 1 MiB multiple after the header section");
+                    "log offset " + Long.toUnsignedString(logOffset)
+                            + " is not a 1 MiB multiple after the header section");
         }
         if (logLength % Layout.MIB != 0 || logLength == 0) {
             throw new CorruptDiskException(
@@ -84,12 +89,13 @@ public record VhdxHeader(
                     "header LogLength",
                     "log length " + logLength + " is not a positive 1 MiB multiple");
         }
-        if (logOffset + logLength > fileSize) {
+        if (!Bounds.fits(logOffset, logLength, fileSize)) {
             throw new CorruptDiskException(
                     file,
                     logOffset,
                     "log",
-                    "the file is truncated: the log ends at " + (logOffset + logLength) + ", the file at " + fileSize);
+                    "the file is truncated: the log ends at " + Long.toUnsignedString(logOffset + logLength)
+                            + ", the file at " + fileSize);
         }
     }
 
