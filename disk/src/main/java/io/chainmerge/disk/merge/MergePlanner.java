@@ -57,6 +57,7 @@ final class MergePlanner {
         if (!Files.exists(request.child())) {
             throw new NoSuchFileException(request.child().toString());
         }
+        checkWhole(request.child());
         Chain chain = Chain.open(request.child(), access);
         try {
             if (request.intoNew() != null) {
@@ -66,6 +67,19 @@ final class MergePlanner {
         } catch (IOException | RuntimeException e) {
             chain.close();
             throw e;
+        }
+    }
+
+    /**
+     * Bad input is refused before any file of the chain is written: the chain is first opened
+     * read-only (a writable open would replay a pending log into its file) and every level verified
+     * whole, since opening checks only what reading needs and a merge reads and writes far more.
+     */
+    private static void checkWhole(Path child) throws IOException {
+        try (Chain chain = Chain.open(child, Access.READ)) {
+            for (VirtualDisk disk : chain.levels()) {
+                disk.verify();
+            }
         }
     }
 

@@ -30,10 +30,14 @@ record LogEntry(
     private static final int DESCRIPTOR_SIZE = 32;
     private static final int CHECKSUM_AT = 4;
 
-    /** A write the entry makes: a 4 KiB sector of data, or {@code zeroLength} bytes of zeros. */
-    record Update(long fileOffset, byte[] data, long zeroLength) {
+    /**
+     * A write the entry makes: a 4 KiB sector of data, or {@code zeroLength} bytes of zeros. {@code
+     * descriptor} is where the descriptor that asks for it sits in the log (-1 for writes not read
+     * from a log), so a bad one can be named.
+     */
+    record Update(long fileOffset, byte[] data, long zeroLength, long descriptor) {
         static Update data(long fileOffset, byte[] sector) {
-            return new Update(fileOffset, sector, 0);
+            return new Update(fileOffset, sector, 0, -1);
         }
 
         long length() {
@@ -113,7 +117,7 @@ record LogEntry(
                 if (zeroLength <= 0 || zeroLength % SECTOR != 0) {
                     return null;
                 }
-                updates.add(new Update(fileOffset, null, zeroLength));
+                updates.add(new Update(fileOffset, null, zeroLength, (position + at) % logLength));
             } else if (signature == DESC_SIGNATURE) {
                 if ((dataSector + 1) * SECTOR > entryLength) {
                     return null;
@@ -129,7 +133,7 @@ record LogEntry(
                 ByteBuffer restored = ByteBuffer.wrap(sector).order(ByteOrder.LITTLE_ENDIAN);
                 restored.putLong(0, entry.getLong(at + 8)); // LeadingBytes
                 restored.putInt(SECTOR - 4, entry.getInt(at + 4)); // TrailingBytes
-                updates.add(Update.data(fileOffset, sector));
+                updates.add(new Update(fileOffset, sector, 0, (position + at) % logLength));
                 dataSector++;
             } else {
                 return null;

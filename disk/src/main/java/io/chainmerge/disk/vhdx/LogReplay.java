@@ -1,6 +1,7 @@
 package io.chainmerge.disk.vhdx;
 
 import io.chainmerge.disk.CorruptDiskException;
+import io.chainmerge.disk.io.Bounds;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +14,8 @@ import java.util.UUID;
  * Replay is idempotent, so a crash in the middle of it is mended by replaying again.
  */
 record LogReplay(List<LogEntry> sequence) {
+    static final int FLUSHED_FILE_OFFSET_AT = 48;
+    static final int LAST_FILE_OFFSET_AT = 56;
 
     LogReplay {
         sequence = List.copyOf(sequence);
@@ -40,6 +43,47 @@ record LogReplay(List<LogEntry> sequence) {
      * {@code logGuid}, and keeps the valid one with the greatest head sequence number.
      */
     static LogReplay find(Path file, long logOffset, ByteBuffer log, UUID logGuid, long fileSize)
+            throws CorruptDiskException {
+        LogReplay replay = search(file, logOffset, log, logGuid);
+        LogEntry head = replay.head();
+        if (fileSize < head.flushedFileOffset()) {
+            throw new CorruptDiskException(
+                    file,
+                    logOffset + head.position() + FLUSHED_FILE_OFFSET_AT,
+                    "log entry FlushedFileOffset",
+                    "the file is truncated: it is " + fileSize + " bytes, the log says at least "
+                            + head.flushedFileOffset() + " were stable");
+        }
+        long limit = Math.max(fileSize, head.lastFileOffset());
+        for (LogEntry.Update update : replay.updates()) {
+            checkTarget(file, logOffset, log.capacity(), update, limit);
+        }
+        return replay;
+    }
+
+    /**
+     * A descriptor may write anything from the region tables on (they change through the log, MS-VHDX
+     * 2.2.3), up to the size the log gives the file; never the file type identifier or the headers,
+     * which are never logged, nor the log itself.
+     */
+    private static void checkTarget(Path file, long logOffset, long logLength, LogEntry.Update update, long limit)
+            throws CorruptDiskException {
+        String problem = null;
+        if (!Bounds.fits(update.fileOffset(), update.length(), limit)) {
+            problem = "it writes [%s, +%d), past the end of the file the log describes (%d bytes)"
+                    .formatted(Long.toUnsignedString(update.fileOffset()), update.length(), limit);
+        } else if (update.fileOffset() < RegionTable.OFFSET1) {
+            problem = "it writes at " + update.fileOffset() + ", over the file type identifier or the headers";
+        } else if (Bounds.overlap(update.fileOffset(), update.length(), logOffset, logLength)) {
+            problem = "it writes at " + update.fileOffset() + ", inside the log";
+        }
+        if (problem != null) {
+            throw new CorruptDiskException(
+                    file, logOffset + update.descriptor(), "log entry descriptor FileOffset", problem);
+        }
+    }
+
+    private static LogReplay search(Path file, long logOffset, ByteBuffer log, UUID logGuid)
             throws CorruptDiskException {
         long logLength = log.capacity();
         List<LogEntry> candidate = List.of();
@@ -93,16 +137,7 @@ record LogReplay(List<LogEntry> sequence) {
                     "the header says the log holds entries (LogGuid " + logGuid
                             + ") but no valid log sequence was found");
         }
-        LogReplay replay = new LogReplay(candidate);
-        if (fileSize < replay.head().flushedFileOffset()) {
-            throw new CorruptDiskException(
-                    file,
-                    logOffset + replay.head().position(),
-                    "log entry FlushedFileOffset",
-                    "the file is truncated: it is " + fileSize + " bytes, the log says at least "
-                            + replay.head().flushedFileOffset() + " were stable");
-        }
-        return replay;
+        return new LogReplay(candidate);
     }
 
     private static int indexOfPosition(List<LogEntry> entries, long position) {

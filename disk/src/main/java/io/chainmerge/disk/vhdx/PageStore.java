@@ -1,6 +1,7 @@
 package io.chainmerge.disk.vhdx;
 
 import io.chainmerge.disk.CorruptDiskException;
+import io.chainmerge.disk.io.Bounds;
 import io.chainmerge.disk.io.DiskChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,9 +21,13 @@ import java.util.TreeMap;
 final class PageStore implements RangeReader {
     static final int PAGE = Layout.LOG_SECTOR;
     private static final int CACHE_PAGES = 512;
+    private static final byte[] ZEROS = new byte[PAGE];
 
     private final DiskChannel channel;
     private final TreeMap<Long, byte[]> overlay = new TreeMap<>();
+    /** Ranges [start, end) a replayed log zeroes, in log order, under the overlay's pages. */
+    private final List<long[]> overlayZeros = new ArrayList<>();
+
     private final TreeMap<Long, byte[]> dirty = new TreeMap<>();
     private final Map<Long, byte[]> cache = new LinkedHashMap<>(CACHE_PAGES, 0.75f, true) {
         @Override
@@ -37,23 +42,41 @@ final class PageStore implements RangeReader {
         this.channel = channel;
     }
 
-    /** Applies a replayed log to memory only (MS-VHDX note 5: read-only opens replay in memory). */
-    void overlay(List<LogEntry.Update> updates, long lastFileOffset) throws IOException {
+    /**
+     * Lays a replayed log over the file in memory (MS-VHDX note 5: read-only opens replay in memory).
+     * Zero descriptors stay ranges: a log may zero far more than memory holds.
+     */
+    void overlay(List<LogEntry.Update> updates, long lastFileOffset) {
         for (LogEntry.Update update : updates) {
-            for (long at = 0; at < update.length(); at += PAGE) {
-                byte[] page = new byte[PAGE];
-                if (update.data() != null) {
-                    System.arraycopy(update.data(), (int) at, page, 0, PAGE);
+            if (update.data() == null) {
+                long end = update.fileOffset() + update.zeroLength();
+                // A later zero range hides the pages earlier descriptors wrote in it.
+                overlay.subMap(update.fileOffset(), end).clear();
+                Long before = overlay.lowerKey(update.fileOffset());
+                if (before != null && before + PAGE > update.fileOffset()) {
+                    overlay.remove(before);
                 }
-                overlay.put(update.fileOffset() + at, page);
+                overlayZeros.add(new long[] {update.fileOffset(), end});
+                continue;
+            }
+            for (int at = 0; at < update.data().length; at += PAGE) {
+                overlay.put(update.fileOffset() + at, Arrays.copyOfRange(update.data(), at, at + PAGE));
             }
         }
         replayedSize = Math.max(replayedSize, lastFileOffset);
         cache.clear();
     }
 
+    /** Forgets the replayed log once it is in the file itself. */
+    void dropOverlay() {
+        overlay.clear();
+        overlayZeros.clear();
+        replayedSize = 0;
+        cache.clear();
+    }
+
     boolean hasOverlay() {
-        return !overlay.isEmpty();
+        return !overlay.isEmpty() || !overlayZeros.isEmpty();
     }
 
     /** The file's size as the format sees it: a log replayed in memory may extend it. */
@@ -76,22 +99,32 @@ final class PageStore implements RangeReader {
     void readInto(long fileOffset, ByteBuffer destination, String structure) throws IOException {
         int start = destination.position();
         int length = destination.remaining();
+        long size = size();
+        if (!Bounds.fits(fileOffset, length, size)) {
+            throw new CorruptDiskException(
+                    channel.path(),
+                    fileOffset,
+                    structure,
+                    "the file is truncated: it ends at " + size + ", before this structure does");
+        }
         int got = channel.readAvailable(destination, fileOffset);
-        if (got < length) {
-            if (fileOffset + length > size()) {
-                throw new CorruptDiskException(
-                        channel.path(),
-                        fileOffset,
-                        structure,
-                        "the file is truncated: it ends at " + size() + ", before this structure does");
-            }
-            while (destination.hasRemaining()) {
-                destination.put((byte) 0);
+        zero(destination, start + got, length - got);
+        for (long[] zeros : overlayZeros) {
+            long from = Math.max(zeros[0], fileOffset);
+            long to = Math.min(zeros[1], fileOffset + length);
+            if (from < to) {
+                zero(destination, start + (int) (from - fileOffset), (int) (to - from));
             }
         }
         patch(overlay, fileOffset, destination, start, length);
         patch(dirty, fileOffset, destination, start, length);
         destination.position(start + length);
+    }
+
+    private static void zero(ByteBuffer destination, int at, int count) {
+        for (int done = 0; done < count; done += ZEROS.length) {
+            destination.put(at + done, ZEROS, 0, Math.min(ZEROS.length, count - done));
+        }
     }
 
     private static void patch(

@@ -76,15 +76,15 @@ public final class VhdxFile implements VirtualDisk {
         checkSignature();
         this.headers = HeaderPair.read(channel);
         VhdxHeader header = headers.current();
-        if (header.hasLog()) {
-            replayLog(header);
+        // MS-VHDX 2.3.3: a pending log is replayed before anything but the headers and the log is
+        // read. It is replayed in memory first, even for a writable open, so that a file whose
+        // other structures are bad is refused before the replay writes a byte of it.
+        LogReplay replay = header.hasLog() ? findLog(header) : null;
+        if (replay != null) {
+            pages.overlay(replay.updates(), replay.lastFileOffset());
         }
         this.regions = readRegionTable();
-        regions.validate(
-                path,
-                pages.size(),
-                headers.current().logOffset(),
-                headers.current().logLength());
+        regions.validate(path, pages.size(), header.logOffset(), header.logLength());
         this.batRegion = regions.find(RegionTable.BAT);
         this.metadataRegion = regions.find(RegionTable.METADATA);
         this.metadata = MetadataRegion.parse(path, metadataRegion.fileOffset(), metadataRegion.length(), pages);
@@ -102,6 +102,12 @@ public final class VhdxFile implements VirtualDisk {
         this.type = parameters.hasParent()
                 ? DiskType.DIFFERENCING
                 : parameters.leaveBlocksAllocated() ? DiskType.FIXED : DiskType.DYNAMIC;
+        if (replay != null) {
+            checkReplayedSize(header, replay);
+            if (channel.isWritable()) {
+                applyLog(replay);
+            }
+        }
     }
 
     public static VhdxFile open(Path file, Access access) throws IOException {
@@ -122,13 +128,7 @@ public final class VhdxFile implements VirtualDisk {
         }
     }
 
-    /**
-     * MS-VHDX 2.3.3: a non-empty log is replayed before anything but the headers and the log is read.
-     * Writable opens apply it to the file (after a header update, as any first change must), flush,
-     * and only then clear the LogGuid, so a crash during replay replays again. Read-only opens lay the
-     * replayed pages over the file in memory.
-     */
-    private void replayLog(VhdxHeader header) throws IOException {
+    private LogReplay findLog(VhdxHeader header) throws IOException {
         long logLength = header.logLength();
         if (logLength > 64 * Layout.MIB) {
             throw new CorruptDiskException(
@@ -136,17 +136,44 @@ public final class VhdxFile implements VirtualDisk {
         }
         ByteBuffer log = ByteBuffer.allocate((int) logLength);
         channel.readFully(log, header.logOffset(), "log");
-        LogReplay replay = LogReplay.find(path, header.logOffset(), log.clear(), header.logGuid(), channel.size());
-        if (!channel.isWritable()) {
-            pages.overlay(replay.updates(), replay.lastFileOffset());
-            return;
+        return LogReplay.find(path, header.logOffset(), log.clear(), header.logGuid(), channel.size());
+    }
+
+    /**
+     * The log may extend the file to its LastFileOffset (MS-VHDX 2.3.3), but no further than the file
+     * could need: every structure the headers and regions place, and every block of the disk
+     * allocated after them. A larger value would have a writable open grow the file without bound.
+     */
+    private void checkReplayedSize(VhdxHeader header, LogReplay replay) throws IOException {
+        long structuresEnd = Math.max(Layout.HEADER_SECTION_SIZE, header.logOffset() + header.logLength());
+        for (RegionTable.RegionEntry region : regions.entries()) {
+            structuresEnd = Math.max(structuresEnd, region.end());
         }
+        long blocks = geometry.payloadBlocks() * geometry.blockSize()
+                + (type == DiskType.DIFFERENCING ? geometry.bitmapBlocks() * BatGeometry.BITMAP_BLOCK_SIZE : 0);
+        long largest = Math.max(channel.size(), structuresEnd + blocks);
+        if (replay.lastFileOffset() > largest) {
+            throw new CorruptDiskException(
+                    path,
+                    header.logOffset() + replay.head().position() + LogReplay.LAST_FILE_OFFSET_AT,
+                    "log entry LastFileOffset",
+                    "the log would extend the file to " + replay.lastFileOffset()
+                            + " bytes, more than this disk can need (" + largest + ")");
+        }
+    }
+
+    /**
+     * Writes the replayed log into the file, after a header update as any first change must, flushes,
+     * and only then clears the LogGuid, so a crash during replay replays again.
+     */
+    private void applyLog(LogReplay replay) throws IOException {
         startSession(null);
         for (LogEntry.Update update : replay.updates()) {
-            ByteBuffer data = update.data() != null
-                    ? ByteBuffer.wrap(update.data())
-                    : ByteBuffer.allocate((int) update.zeroLength());
-            channel.writeFully(data, update.fileOffset());
+            if (update.data() != null) {
+                channel.writeFully(ByteBuffer.wrap(update.data()), update.fileOffset());
+            } else {
+                Zeros.write(channel, update.fileOffset(), update.zeroLength());
+            }
             CrashPoints.reach("vhdx.replay.applying");
         }
         if (channel.size() < replay.lastFileOffset()) {
@@ -155,6 +182,7 @@ public final class VhdxFile implements VirtualDisk {
         channel.force();
         CrashPoints.reach("vhdx.replay.applied");
         headers.update(h -> h.withLogGuid(Guids.ZERO));
+        pages.dropOverlay();
     }
 
     private RegionTable readRegionTable() throws IOException {
@@ -426,6 +454,9 @@ public final class VhdxFile implements VirtualDisk {
         long index = geometry.bitmapEntryIndex(chunk);
         long entry = pages.readLong(batRegion.fileOffset() + index * 8);
         int state = BatEntry.state(entry);
+        if (state != BatEntry.BITMAP_PRESENT && state != BatEntry.BITMAP_NOT_PRESENT) {
+            throw batCorrupt(index, "reserved sector bitmap state " + state);
+        }
         if (state != BatEntry.BITMAP_PRESENT) {
             throw batCorrupt(
                     forIndex,
@@ -437,15 +468,17 @@ public final class VhdxFile implements VirtualDisk {
     }
 
     private void checkBlockInFile(long index, long entry, long length) throws IOException {
-        long offset = BatEntry.fileOffset(entry);
-        if (offset < Layout.HEADER_SECTION_SIZE) {
-            throw batCorrupt(index, "block offset " + offset + " lies inside the header section");
+        long offsetMb = BatEntry.fileOffsetMb(entry);
+        if (offsetMb < Layout.HEADER_SECTION_SIZE / Layout.MIB) {
+            throw batCorrupt(index, "block offset " + offsetMb * Layout.MIB + " lies inside the header section");
         }
-        if (offset + length > pages.size()) {
+        // Blocks are whole MiBs at whole MiBs, so comparing in MiB units is exact and cannot overflow.
+        long size = pages.size();
+        if (length > size || offsetMb > (size - length) / Layout.MIB) {
             throw batCorrupt(
                     index,
-                    "the file is truncated: the block [" + offset + ", +" + length + ") ends past the end of the file ("
-                            + pages.size() + ")");
+                    "the file is truncated: the block at FileOffsetMB " + offsetMb + " (+" + length
+                            + " bytes) ends past the end of the file (" + size + ")");
         }
     }
 
@@ -624,6 +657,7 @@ public final class VhdxFile implements VirtualDisk {
     /** The first 1 MiB boundary after every structure the file's headers, regions and BAT reference. */
     private long computeNextFreeOffset() throws IOException {
         VhdxHeader header = headers.current();
+        long fileSize = pages.size();
         long end = Math.max(Layout.HEADER_SECTION_SIZE, header.logOffset() + header.logLength());
         for (RegionTable.RegionEntry region : regions.entries()) {
             end = Math.max(end, region.end());
@@ -634,14 +668,16 @@ public final class VhdxFile implements VirtualDisk {
             long entry = pages.readLong(batRegion.fileOffset() + index * 8);
             boolean bitmapEntry = index % (chunkRatio + 1) == chunkRatio;
             int state = BatEntry.state(entry);
-            long offset = BatEntry.fileOffset(entry);
-            if (bitmapEntry) {
-                if (state == BatEntry.BITMAP_PRESENT) {
-                    end = Math.max(end, offset + BatGeometry.BITMAP_BLOCK_SIZE);
-                }
-            } else if (offset != 0 && state != BatEntry.PAYLOAD_NOT_PRESENT && state != BatEntry.PAYLOAD_ZERO) {
-                // UNDEFINED and UNMAPPED blocks may keep their old space and content (MS-VHDX 2.5.1.1).
-                end = Math.max(end, offset + geometry.blockSize());
+            long length = bitmapEntry ? BatGeometry.BITMAP_BLOCK_SIZE : geometry.blockSize();
+            boolean holdsSpace = bitmapEntry
+                    ? state == BatEntry.BITMAP_PRESENT
+                    // UNDEFINED and UNMAPPED blocks may keep their old space and content (MS-VHDX 2.5.1.1).
+                    : state != BatEntry.PAYLOAD_NOT_PRESENT && state != BatEntry.PAYLOAD_ZERO;
+            // verify() has put every present block inside the file; an UNDEFINED or UNMAPPED block
+            // pointing past it has no space to keep, and must not push allocations out there.
+            long offsetMb = BatEntry.fileOffsetMb(entry);
+            if (holdsSpace && offsetMb != 0 && offsetMb <= (fileSize - length) / Layout.MIB) {
+                end = Math.max(end, BatEntry.fileOffset(entry) + length);
             }
         }
         return Layout.roundUpToMib(end);
@@ -710,6 +746,11 @@ public final class VhdxFile implements VirtualDisk {
         boolean newFileWriteGuid = !sessionStarted;
         if (!newFileWriteGuid && newDataWriteGuid == null) {
             return;
+        }
+        if (newFileWriteGuid) {
+            // Opening checks only what reading needs; nothing is written to a file until all of it
+            // is known to be sound, so a bad BAT entry anywhere refuses the first change, not a later one.
+            verify();
         }
         headers.update(h -> {
             VhdxHeader next = h;
