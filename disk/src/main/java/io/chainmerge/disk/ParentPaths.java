@@ -2,6 +2,7 @@ package io.chainmerge.disk;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -59,12 +60,20 @@ public final class ParentPaths {
         Path childDir = child.toAbsolutePath().normalize().getParent();
         Set<Path> found = new LinkedHashSet<>();
         for (ParentPath path : link.paths()) {
-            resolve(childDir, path).ifPresent(p -> found.add(p.normalize()));
+            try {
+                resolve(childDir, path).ifPresent(p -> found.add(p.normalize()));
+            } catch (InvalidPathException e) {
+                // A recorded path this host cannot even spell (a NUL in it) names no parent here.
+            }
         }
         for (ParentPath path : link.paths()) {
             String name = fileName(path.value());
             if (!name.isEmpty()) {
-                found.add(childDir.resolve(name).normalize());
+                try {
+                    found.add(childDir.resolve(name).normalize());
+                } catch (InvalidPathException e) {
+                    // as above
+                }
             }
         }
         return new ArrayList<>(found);

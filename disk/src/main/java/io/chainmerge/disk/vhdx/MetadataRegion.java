@@ -35,10 +35,17 @@ final class MetadataRegion {
     private static final int MAX_ENTRIES = 2047;
     private static final int MAX_ITEM_LENGTH = (int) Layout.MIB;
 
-    /** One item: its table entry's identity and flags, and its content. */
-    record Item(UUID id, boolean isUser, boolean isVirtualDisk, boolean isRequired, byte[] content) {
+    /**
+     * One item: its table entry's identity and flags, and its content, read from {@code offset} of the
+     * region (0 for an item not read from a file).
+     */
+    record Item(UUID id, boolean isUser, boolean isVirtualDisk, boolean isRequired, byte[] content, long offset) {
+        Item(UUID id, boolean isUser, boolean isVirtualDisk, boolean isRequired, byte[] content) {
+            this(id, isUser, isVirtualDisk, isRequired, content, 0);
+        }
+
         Item withContent(byte[] newContent) {
-            return new Item(id, isUser, isVirtualDisk, isRequired, newContent);
+            return new Item(id, isUser, isVirtualDisk, isRequired, newContent, offset);
         }
     }
 
@@ -122,7 +129,7 @@ final class MetadataRegion {
             if (length > 0) {
                 reader.read(regionOffset + offset, (int) length).get(0, content);
             }
-            items.add(new Item(id, isUser, (flags & 2) != 0, (flags & 4) != 0, content));
+            items.add(new Item(id, isUser, (flags & 2) != 0, (flags & 4) != 0, content, offset));
         }
         table.require(userItems <= 1024, ENTRY_COUNT_AT, "EntryCount", userItems + " user items (at most 1024)");
         return interpret(file, regionOffset, items);
@@ -132,20 +139,26 @@ final class MetadataRegion {
             throws CorruptDiskException, UnsupportedDiskException {
         FileParameters parameters = null;
         Long size = null;
+        StructReader sizeItem = null;
         UUID diskId = null;
         Integer logical = null;
         Integer physical = null;
         ParentLocator locator = null;
         for (Item item : items) {
-            StructReader reader = new StructReader(
-                    file, regionOffset, ByteBuffer.wrap(item.content), ByteOrder.LITTLE_ENDIAN, "metadata item");
             if (item.isUser) {
                 continue;
             }
+            StructReader reader = new StructReader(
+                    file,
+                    regionOffset + item.offset,
+                    ByteBuffer.wrap(item.content),
+                    ByteOrder.LITTLE_ENDIAN,
+                    item.id.equals(PARENT_LOCATOR) ? "parent locator" : "metadata item");
             if (item.id.equals(FILE_PARAMETERS)) {
                 parameters = FileParameters.parse(reader);
             } else if (item.id.equals(VIRTUAL_DISK_SIZE)) {
                 size = reader.u64(0, "VirtualDiskSize");
+                sizeItem = reader;
             } else if (item.id.equals(VIRTUAL_DISK_ID)) {
                 diskId = reader.windowsGuid(0, "VirtualDiskId");
             } else if (item.id.equals(LOGICAL_SECTOR_SIZE)) {
@@ -167,14 +180,11 @@ final class MetadataRegion {
         if (parameters.hasParent()) {
             requirePresent(file, regionOffset, locator, "Parent Locator");
         }
-        if (size == 0 || size % logical != 0 || size > Layout.MAX_VIRTUAL_SIZE) {
-            throw new CorruptDiskException(
-                    file,
-                    regionOffset,
-                    "metadata VirtualDiskSize",
-                    "virtual size " + size + " is not a positive multiple of the " + logical
-                            + "-byte sector up to 64 TiB");
-        }
+        sizeItem.require(
+                size != 0 && size % logical == 0 && size <= Layout.MAX_VIRTUAL_SIZE,
+                0,
+                "VirtualDiskSize",
+                "virtual size " + size + " is not a positive multiple of the " + logical + "-byte sector up to 64 TiB");
         return new MetadataRegion(
                 items, parameters, size, diskId, logical, physical, parameters.hasParent() ? locator : null);
     }

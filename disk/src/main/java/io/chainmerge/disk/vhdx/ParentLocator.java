@@ -63,6 +63,9 @@ record ParentLocator(UUID locatorType, Map<String, String> entries) {
             item.require(keyOffset <= item.size() && valueOffset <= item.size(), at, "entry", "offset beyond the item");
             String key = utf16(item.bytes((int) keyOffset, keyLength, "key"));
             String value = utf16(item.bytes((int) valueOffset, valueLength, "value"));
+            // MS-VHDX 2.6.2.6.2: no NULs; a path with one names no file on any system.
+            item.require(key.indexOf('\0') < 0, (int) keyOffset, "key", "the key contains a NUL character");
+            item.require(value.indexOf('\0') < 0, (int) valueOffset, key, "the value contains a NUL character");
             item.require(entries.put(key, value) == null, at, "entry", "key \"" + key + "\" appears twice");
         }
         ParentLocator locator = new ParentLocator(type, entries);
