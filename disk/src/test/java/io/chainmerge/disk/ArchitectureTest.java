@@ -1,0 +1,74 @@
+package io.chainmerge.disk;
+
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/**
+ * The disk engine is plain Java that any JVM host can embed (DESIGN.md: "no Kafka or Vert.x"), and
+ * inside it each format stands alone while merging, scanning and chains work on {@link VirtualDisk}
+ * only. A rule that selects no class fails (ArchUnit's default), so none of these can pass vacuously.
+ */
+@AnalyzeClasses(packages = "io.chainmerge.disk", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+    @ArchTest
+    static final ArchRule diskUsesNoMessagingWebJsonOrCommandLineLibrary = noClasses()
+            .that()
+            .resideInAPackage("io.chainmerge.disk..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "org.apache.kafka..", "io.vertx..", "io.netty..", "com.fasterxml.jackson..", "picocli..")
+            .because("the engine runs in the worker, the CLI and tests alike, with nothing heavy under it");
+
+    @ArchTest
+    static final ArchRule diskUsesNoOtherChainmergeModule = noClasses()
+            .that()
+            .resideInAPackage("io.chainmerge.disk..")
+            .should()
+            .dependOnClassesThat(
+                    resideInAPackage("io.chainmerge..").and(resideOutsideOfPackage("io.chainmerge.disk..")))
+            .because("common, worker, coordinator and cli build on disk, never the other way round");
+
+    @ArchTest
+    static final ArchRule vhdxDoesNotUseVhd = noClasses()
+            .that()
+            .resideInAPackage("io.chainmerge.disk.vhdx..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.chainmerge.disk.vhd..")
+            .because("each format is one package, read next to its own specification");
+
+    @ArchTest
+    static final ArchRule vhdDoesNotUseVhdx = noClasses()
+            .that()
+            .resideInAPackage("io.chainmerge.disk.vhd..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.chainmerge.disk.vhdx..")
+            .because("each format is one package, read next to its own specification");
+
+    @ArchTest
+    static final ArchRule formatsDoNotUseMergeScanOrChains = noClasses()
+            .that()
+            .resideInAnyPackage("io.chainmerge.disk.vhdx..", "io.chainmerge.disk.vhd..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("io.chainmerge.disk.merge..", "io.chainmerge.disk.scan..", "io.chainmerge.disk.chain..")
+            .because("a format engine reads and writes one file; what is done with chains of them is above it");
+
+    @ArchTest
+    static final ArchRule mergeScanAndChainsKnowNoFormat = noClasses()
+            .that()
+            .resideInAnyPackage("io.chainmerge.disk.merge..", "io.chainmerge.disk.scan..", "io.chainmerge.disk.chain..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("io.chainmerge.disk.vhdx..", "io.chainmerge.disk.vhd..")
+            .because("the merge engine is format-neutral: it works on the VirtualDisk abstraction");
+}
