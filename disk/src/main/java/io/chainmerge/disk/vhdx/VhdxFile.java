@@ -565,6 +565,8 @@ public final class VhdxFile implements VirtualDisk {
                 }
                 long blockOffset = allocate(geometry.blockSize());
                 writePayload(blockOffset + start, data, end - start);
+                extendToCover(blockOffset, geometry.blockSize());
+
                 if (action == BlockWrite.ALLOCATE_PARTIAL) {
                     setBits(block, start, end);
                 }
@@ -596,6 +598,8 @@ public final class VhdxFile implements VirtualDisk {
             return;
         }
         long offset = allocate(BatGeometry.BITMAP_BLOCK_SIZE);
+        extendToCover(offset, BatGeometry.BITMAP_BLOCK_SIZE); // its pages are read back before commit
+
         pages.writeLong(entryOffset, BatEntry.of(BatEntry.BITMAP_PRESENT, offset));
     }
 
@@ -614,11 +618,18 @@ public final class VhdxFile implements VirtualDisk {
             Zeros.write(channel, offset, Math.min(length, fileSize - offset));
             pages.invalidate(offset, length);
         }
-        if (fileSize < offset + length) {
-            channel.writeFully(ByteBuffer.allocate(1), offset + length - 1);
-        }
         dataUnflushed = true;
         return offset;
+    }
+
+    /**
+     * Makes the file reach the end of a block it allocated, so every block the BAT points at lies
+     * within the file. Done after the block's data is written, which usually reaches the end already.
+     */
+    private void extendToCover(long offset, long length) throws IOException {
+        if (channel.size() < offset + length) {
+            channel.writeFully(ByteBuffer.allocate(1), offset + length - 1);
+        }
     }
 
     /** The first 1 MiB boundary after every structure the file's headers, regions and BAT reference. */
