@@ -190,7 +190,17 @@ public final class VhdxFile implements VirtualDisk {
      * parent locator with the parent's DataWriteGuid and paths. The parent is not changed.
      */
     public static VhdxFile createDifferencing(Path file, VhdxFile parent) throws IOException {
-        FileParameters parameters = new FileParameters(parent.blockSize(), false, true);
+        return createDifferencing(file, parent, parent.blockSize());
+    }
+
+    /**
+     * A differencing VHDX with its own block size. Hyper-V makes such chains (2 MiB checkpoints over a
+     * 32 MiB parent); chainmerge's own children inherit, and tests use this to build Hyper-V's shape.
+     */
+    static VhdxFile createDifferencing(Path file, VhdxFile parent, int blockSize) throws IOException {
+        checkNewGeometry(file, parent.virtualSize(), blockSize, parent.logicalSectorSize());
+        FileParameters parameters = new FileParameters(blockSize, false, true);
+
         ParentLocator locator = ParentLocator.forParent(parent.identity(), ParentPaths.forParent(file, parent.path()));
         MetadataRegion metadata = MetadataRegion.create(
                 parameters,
