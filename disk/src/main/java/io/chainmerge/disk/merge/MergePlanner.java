@@ -8,7 +8,7 @@ import io.chainmerge.disk.GuardRefusal.Guard;
 import io.chainmerge.disk.SpaceEstimator;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
-import io.chainmerge.disk.Volumes;
+import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.io.Guids;
 import io.chainmerge.disk.scan.ScanReport;
@@ -264,12 +264,12 @@ final class MergePlanner {
 
     private static SpaceEstimate space(Path target, long required, boolean exact, Reserve reserve) throws IOException {
         Path place = target.getParent();
-        long total = Volumes.totalBytes(place);
+        long total = Volume.totalBytes(place);
         return new SpaceEstimate(
                 target,
-                Volumes.of(place).mountPoint(),
+                Volume.of(place).mountPoint(),
                 required,
-                Volumes.usableBytes(place),
+                Volume.usableBytes(place),
                 reserve.bytesOn(total),
                 exact);
     }
