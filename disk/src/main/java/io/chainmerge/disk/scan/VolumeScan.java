@@ -136,7 +136,7 @@ public final class VolumeScan {
     }
 
     private static Header readHeader(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = VirtualDisk.open(file, Access.PEEK)) {
             return new Header(
                     disk.path(),
                     disk.format(),
