@@ -218,7 +218,17 @@ public final class VhdxFile implements VirtualDisk {
      * parent locator with the parent's DataWriteGuid and paths. The parent is not changed.
      */
     public static VhdxFile createDifferencing(Path file, VhdxFile parent) throws IOException {
-        FileParameters parameters = new FileParameters(parent.blockSize(), false, true);
+        return createDifferencing(file, parent, parent.blockSize());
+    }
+
+    /**
+     * A differencing VHDX with its own block size. Hyper-V makes such chains (2 MiB checkpoints over a
+     * 32 MiB parent); chainmerge's own children inherit, and tests use this to build Hyper-V's shape.
+     */
+    static VhdxFile createDifferencing(Path file, VhdxFile parent, int blockSize) throws IOException {
+        checkNewGeometry(file, parent.virtualSize(), blockSize, parent.logicalSectorSize());
+        FileParameters parameters = new FileParameters(blockSize, false, true);
+
         ParentLocator locator = ParentLocator.forParent(parent.identity(), ParentPaths.forParent(file, parent.path()));
         MetadataRegion metadata = MetadataRegion.create(
                 parameters,
@@ -598,6 +608,8 @@ public final class VhdxFile implements VirtualDisk {
                 }
                 long blockOffset = allocate(geometry.blockSize());
                 writePayload(blockOffset + start, data, end - start);
+                extendToCover(blockOffset, geometry.blockSize());
+
                 if (action == BlockWrite.ALLOCATE_PARTIAL) {
                     setBits(block, start, end);
                 }
@@ -629,6 +641,8 @@ public final class VhdxFile implements VirtualDisk {
             return;
         }
         long offset = allocate(BatGeometry.BITMAP_BLOCK_SIZE);
+        extendToCover(offset, BatGeometry.BITMAP_BLOCK_SIZE); // its pages are read back before commit
+
         pages.writeLong(entryOffset, BatEntry.of(BatEntry.BITMAP_PRESENT, offset));
     }
 
@@ -647,11 +661,18 @@ public final class VhdxFile implements VirtualDisk {
             Zeros.write(channel, offset, Math.min(length, fileSize - offset));
             pages.invalidate(offset, length);
         }
-        if (fileSize < offset + length) {
-            channel.writeFully(ByteBuffer.allocate(1), offset + length - 1);
-        }
         dataUnflushed = true;
         return offset;
+    }
+
+    /**
+     * Makes the file reach the end of a block it allocated, so every block the BAT points at lies
+     * within the file. Done after the block's data is written, which usually reaches the end already.
+     */
+    private void extendToCover(long offset, long length) throws IOException {
+        if (channel.size() < offset + length) {
+            channel.writeFully(ByteBuffer.allocate(1), offset + length - 1);
+        }
     }
 
     /** The first 1 MiB boundary after every structure the file's headers, regions and BAT reference. */
