@@ -393,9 +393,9 @@ public final class VhdxSurgery implements Closeable {
         return found;
     }
 
+    /** Closes without flushing: the engine reads the edits through the same page cache. */
     @Override
     public void close() throws IOException {
-        channel.force(true);
         channel.close();
     }
 }
