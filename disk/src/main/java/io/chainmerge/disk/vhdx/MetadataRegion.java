@@ -261,6 +261,31 @@ final class MetadataRegion {
     }
 
     /**
+     * Refuses, before anything is written, a rewrite whose items no longer fit: a region the file
+     * filled (the spec lets unknown items take all of it) cannot take a longer parent locator, and an
+     * item over 1 MiB or a locator of more than 65535 entries would make the file unreadable.
+     */
+    void checkFits(Path file, long regionLength) throws UnsupportedDiskException {
+        long total = TABLE_SIZE;
+        for (Item item : items) {
+            if (item.content.length > MAX_ITEM_LENGTH) {
+                throw new UnsupportedDiskException(
+                        file, "metadata item " + item.id + " would be " + item.content.length + " bytes, over 1 MiB");
+            }
+            total += item.content.length;
+        }
+        if (parentLocator != null && parentLocator.entries().size() > 0xffff) {
+            throw new UnsupportedDiskException(file, "the parent locator would have more than 65535 entries");
+        }
+        if (total > regionLength) {
+            throw new UnsupportedDiskException(
+                    file,
+                    "the metadata region (%d bytes) has no room for its items once changed (%d bytes); the file is left as it was"
+                            .formatted(regionLength, total));
+        }
+    }
+
+    /**
      * The region's bytes: the table, then the items packed from 64 KiB in table order. Only the pages
      * that differ from the file are written, through the log.
      */

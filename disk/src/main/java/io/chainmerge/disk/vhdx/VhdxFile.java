@@ -921,6 +921,7 @@ public final class VhdxFile implements VirtualDisk {
      */
     private void rewriteMetadata(MetadataRegion updated) throws IOException {
         requireWritable();
+        updated.checkFits(path, metadataRegion.length());
         startSession(null);
         pages.writeChanged(metadataRegion.fileOffset(), updated.encode(metadataRegion.length()));
         metadata = updated;

@@ -117,6 +117,45 @@ class VhdxOddButValidInputTest {
         assertThat(digestOf(file)).isEqualTo(inMemory);
     }
 
+    /**
+     * A child whose metadata region is full (here: an unknown optional item takes every byte after
+     * the known ones, which the spec allows) cannot record its parent's next identity, which a merge
+     * asks of it first. That is refused with a typed error before any byte is written.
+     */
+    @Test
+    void aChildWithAFullMetadataRegionRefusesANewParentIdentityUntouched() throws IOException {
+        Path base = dynamic();
+        Path child = dir.resolve("disk_1.avhdx");
+        try (VirtualDisk parent = VirtualDisk.open(base, Access.READ)) {
+            VirtualDisk.createDifferencing(child, parent).close();
+        }
+        try (VhdxSurgery surgery = VhdxSurgery.open(child)) {
+            long end = 0; // where the items the engine packed from 64 KiB end
+            for (java.util.UUID item : List.of(
+                    VhdxSurgery.FILE_PARAMETERS,
+                    VhdxSurgery.VIRTUAL_DISK_SIZE,
+                    VhdxSurgery.VIRTUAL_DISK_ID,
+                    VhdxSurgery.LOGICAL_SECTOR_SIZE,
+                    VhdxSurgery.PHYSICAL_SECTOR_SIZE,
+                    VhdxSurgery.PARENT_LOCATOR)) {
+                end = Math.max(end, surgery.u32(surgery.metadataEntry(item) + 16) + surgery.metadataItemLength(item));
+            }
+            long region = surgery.regionLength(VhdxSurgery.METADATA);
+            surgery.addMetadataEntry(
+                    java.util.UUID.fromString("c0ffee00-1234-4567-89ab-cdef01234567"), end, region - end, 0);
+        }
+        String before = Fingerprint.of(child);
+        try (VirtualDisk disk = VirtualDisk.open(child, Access.READ)) {
+            disk.verify(); // a valid file
+        }
+        try (VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+            assertThatThrownBy(() -> disk.acceptParentIdentity(java.util.UUID.randomUUID()))
+                    .isInstanceOf(UnsupportedDiskException.class)
+                    .hasMessageContaining("metadata region");
+        }
+        assertThat(Fingerprint.of(child)).isEqualTo(before);
+    }
+
     private Path pendingLogChild() throws Exception {
         Path base = dynamic();
         Path child = dir.resolve("disk_1.avhdx");
