@@ -9,6 +9,7 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.io.Guids;
 import io.chainmerge.disk.testing.ChildJvm;
 import io.chainmerge.disk.testing.Oracles;
+import io.chainmerge.disk.testing.VhdxSurgery;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -45,6 +46,10 @@ class VhdxFuzzSeeds {
             "seed-engine-child",
             "seed-engine-child-linkage2",
             "seed-engine-pending-log",
+            "seed-engine-pending-log-2-entries",
+            "seed-engine-pending-log-zero-descriptor",
+            "seed-engine-pending-log-extends-file",
+            "seed-engine-20g-dynamic",
             "seed-qemu-dynamic",
             "seed-qemu-fixed");
     private static final long MIB = 1 << 20;
@@ -132,6 +137,13 @@ class VhdxFuzzSeeds {
                 "vhdx.commit.logged", "write", pending.toString(), String.valueOf(5 * MIB), data.toString());
         assertThat(crashed.crashedAtPoint()).as(crashed.output()).isTrue();
         files.put("seed-engine-pending-log", pending);
+        files.put("seed-engine-pending-log-2-entries", craft(pending, "2-entries", VhdxFuzzSeeds::secondEntry));
+        files.put("seed-engine-pending-log-zero-descriptor", craft(pending, "zero", VhdxFuzzSeeds::zeroDescriptor));
+        files.put("seed-engine-pending-log-extends-file", craft(pending, "extends", VhdxFuzzSeeds::extendsFile));
+        // Large enough for sector bitmap entries in a root's BAT (one after every 4096 payload entries).
+        files.put(
+                "seed-engine-20g-dynamic",
+                engine("engine-20g", DiskSpec.dynamic(20L << 30).withBlockSize((int) MIB), random));
 
         files.put("seed-qemu-dynamic", qemu("qemu-dynamic", "dynamic", 8 * MIB));
         files.put("seed-qemu-fixed", qemu("qemu-fixed", "fixed", 2 * MIB));
@@ -142,6 +154,65 @@ class VhdxFuzzSeeds {
             Files.write(INPUTS.resolve(entry.getKey()), packed);
         }
         assertThat(files.keySet()).containsExactlyInAnyOrderElementsOf(KINDS);
+    }
+
+    @FunctionalInterface
+    private interface Edit {
+        void apply(VhdxSurgery file, long entry) throws IOException;
+    }
+
+    /** A copy of a file with a pending log, its newest log entry edited and its checksum fixed. */
+    private Path craft(Path pending, String name, Edit edit) throws IOException {
+        Path copy = Files.copy(pending, dir.resolve("pending-" + name + ".avhdx"));
+        try (VhdxSurgery surgery = VhdxSurgery.open(copy)) {
+            List<Long> entries = surgery.logEntries();
+            long entry = entries.get(entries.size() - 1);
+            edit.apply(surgery, entry);
+            surgery.fixLogEntry(entry);
+        }
+        return copy;
+    }
+
+    /**
+     * A second entry after the first, with the next sequence number and the first as its tail: an
+     * active sequence of two (MS-VHDX 2.3.2). It carries the same writes, so replay is unchanged.
+     */
+    private static void secondEntry(VhdxSurgery file, long entry) throws IOException {
+        int length = (int) file.u32(entry + 8);
+        long next = entry + length;
+        long sequence = file.u64(entry + 16) + 1;
+        int count = (int) file.u32(entry + 24);
+        file.put(next, file.get(entry, length));
+        file.putU32(next + 12, entry - file.logOffset()).putU64(next + 16, sequence);
+        int descriptorSectors = (count + 2 + 127) / 128;
+        int dataSector = descriptorSectors;
+        for (int i = 0; i < count; i++) {
+            long descriptor = next + (i < 126 ? 64 + i * 32L : 4096 + (i - 126) * 32L);
+            file.putU64(descriptor + 24, sequence);
+            if (file.u32(descriptor) == 0x63736564L) { // "desc": it has a data sector
+                long data = next + dataSector++ * 4096L;
+                file.putU32(data + 4, sequence >>> 32).putU32(data + 4092, sequence);
+            }
+        }
+        file.fixLogEntry(next);
+    }
+
+    /** A zero descriptor after the data descriptors: the first 8 KiB of the sector bitmap. */
+    private static void zeroDescriptor(VhdxSurgery file, long entry) throws IOException {
+        long count = file.u32(entry + 24);
+        long descriptor = entry + 64 + count * 32;
+        long bitmap = (file.batEntry(4096) >>> 20) * MIB;
+        file.putAscii(descriptor, "zero")
+                .putU32(descriptor + 4, 0)
+                .putU64(descriptor + 8, 8192)
+                .putU64(descriptor + 16, bitmap)
+                .putU64(descriptor + 24, file.u64(entry + 16));
+        file.putU32(entry + 24, count + 1);
+    }
+
+    /** A LastFileOffset 1 MiB past the end: replaying extends the file (MS-VHDX 2.3.3). */
+    private static void extendsFile(VhdxSurgery file, long entry) throws IOException {
+        file.putU64(entry + 56, (file.size() + MIB - 1) / MIB * MIB + MIB);
     }
 
     private Path engine(String name, DiskSpec spec, Random random) throws IOException {

@@ -21,6 +21,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import java.util.zip.CRC32C;
 
 /**
@@ -33,7 +34,8 @@ import java.util.zip.CRC32C;
  *       other exception, an endless loop or a huge allocation is a finding;
  *   <li>a file refused for reading is refused for writing too, and stays byte for byte as it was;
  *   <li>a file that reads cleanly reads the same once a writable open has replayed its log into it
- *       as it did with the log replayed in memory, and takes a write that reads back.
+ *       as it did with the log replayed in memory, and takes the changes a merge makes (data, zeros,
+ *       a new virtual disk id, a parent's next identity), which read back.
  * </ul>
  *
  * Without {@code JAZZER_FUZZ} this runs the committed inputs as a regression test: valid files of
@@ -72,17 +74,49 @@ class VhdxFuzzTest {
             assertThat(readWhole(file, Access.WRITE))
                     .as("what the file reads with its log replayed into it, and in memory")
                     .isEqualTo(content);
-            writeFirstSector(file);
+            changeAsAMergeWould(file, UUID.nameUUIDFromBytes(input));
         } catch (UnsupportedDiskException e) {
             return; // readable, not changeable (a header sequence number at its end)
         }
         try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
             disk.verify();
-            ByteBuffer sector = ByteBuffer.allocate(disk.logicalSectorSize());
-            new ChainReader(List.of(disk), disk.virtualSize()).read(0, sector);
-            byte[] expected = new byte[disk.logicalSectorSize()];
+            int sector = disk.logicalSectorSize();
+            ChainReader reader = new ChainReader(List.of(disk), disk.virtualSize());
+            ByteBuffer first = ByteBuffer.allocate(sector);
+            reader.read(0, first);
+            byte[] expected = new byte[sector];
             Arrays.fill(expected, PATTERN);
-            assertThat(sector.array()).as("the sector written").isEqualTo(expected);
+            assertThat(first.array()).as("the sector written").isEqualTo(expected);
+            if (disk.virtualSize() >= 2L * sector) {
+                ByteBuffer last = ByteBuffer.allocate(sector);
+                reader.read(disk.virtualSize() - sector, last);
+                assertThat(last.array()).as("the sector zeroed").isEqualTo(new byte[sector]);
+            }
+            UUID id = UUID.nameUUIDFromBytes(input);
+            assertThat(disk.virtualDiskId()).isEqualTo(id);
+            disk.parentLink().ifPresent(link -> assertThat(link.accepts(id)).isTrue());
+        }
+    }
+
+    /**
+     * The changes a merge makes to the files of a chain: data in, a range zeroed, the merged child's
+     * virtual disk id taken on, and for a child, its parent's next identity accepted (which rewrites
+     * its metadata region through the log).
+     */
+    private static void changeAsAMergeWould(Path file, UUID id) throws IOException {
+        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+            int sector = disk.logicalSectorSize();
+            byte[] data = new byte[sector];
+            Arrays.fill(data, PATTERN);
+            disk.write(0, ByteBuffer.wrap(data));
+            if (disk.virtualSize() >= 2L * sector) {
+                disk.writeZeros(disk.virtualSize() - sector, sector);
+            }
+            disk.adoptVirtualDiskId(id);
+            if (disk.parentLink().isPresent()) {
+                disk.acceptParentIdentity(id);
+            }
+            disk.commit();
         }
     }
 
