@@ -6,6 +6,7 @@ import io.chainmerge.disk.DiskFormat;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.Extent;
+import io.chainmerge.disk.Extents;
 import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPath;
