@@ -230,16 +230,19 @@ public final class VhdFile implements VirtualDisk {
                     path, 0, "footer", "the file is truncated: " + size + " bytes, fewer than the 512-byte footer");
         }
         long endAt = size - VhdFooter.SIZE;
-        CorruptDiskException endProblem;
+        VhdFooter end = null;
+        CorruptDiskException endProblem = null;
         try {
-            VhdFooter end = VhdFooter.parse(path, endAt, read(channel, endAt, VhdFooter.SIZE, "footer"), "footer");
+            end = VhdFooter.parse(path, endAt, read(channel, endAt, VhdFooter.SIZE, "footer"), "footer");
+        } catch (CorruptDiskException e) {
+            endProblem = e;
+        }
+        if (end != null) {
             List<String> notes = new ArrayList<>();
             if (end.diskType() != VhdFooter.FIXED) {
                 checkCopy(path, channel, end, notes);
             }
             return new FooterRead(end, endAt, endAt, notes);
-        } catch (CorruptDiskException e) {
-            endProblem = e;
         }
         Optional<VhdFooter> old = shortFooter(path, channel, size);
         if (old.isPresent()) {
