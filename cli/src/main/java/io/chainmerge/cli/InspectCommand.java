@@ -65,7 +65,8 @@ final class InspectCommand implements Callable<Integer>, JsonOutput {
         Map<String, Object> facts = new LinkedHashMap<>();
         facts.put("path", disk.path().toString());
         facts.put("format", disk.format().name());
-        facts.put("type", disk.type().name().toLowerCase());
+        facts.put("type", disk.type().name());
+
         facts.put("virtualSize", disk.virtualSize());
         facts.put("blockSize", disk.blockSize());
         facts.put("logicalSectorSize", disk.logicalSectorSize());

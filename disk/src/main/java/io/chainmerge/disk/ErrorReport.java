@@ -13,7 +13,7 @@ import java.util.Map;
  *     request; nothing changed) or {@code failed}
  * @param reason a stable word: the guard's reason, {@code corrupt}, {@code unsupported},
  *     {@code invalid-chain}, {@code invalid-request}, {@code not-found}, {@code io-error},
- *     {@code internal-error}
+ *     {@code interrupted} (run the same operation again to finish it), {@code internal-error}
  * @param offset and {@code field}: where in the file a corruption is, else null
  */
 public record ErrorReport(
@@ -71,6 +71,9 @@ public record ErrorReport(
         }
         if (error instanceof IllegalArgumentException) {
             return new ErrorReport(INVALID, "invalid-request", message, null, null, null, null);
+        }
+        if (error instanceof java.io.InterruptedIOException) {
+            return new ErrorReport(FAILED, "interrupted", message, null, null, null, null);
         }
         if (error instanceof java.io.IOException) {
             return new ErrorReport(FAILED, "io-error", message, null, null, null, null);

@@ -55,6 +55,17 @@ public interface VirtualDisk extends Closeable {
         };
     }
 
+    /**
+     * The size a new root file of {@code spec} has once {@code allocatedBlocks} of its blocks hold data
+     * (a fixed disk has all of them from the start).
+     */
+    static long sizeOfNewFile(Path file, DiskSpec spec, long allocatedBlocks) {
+        return switch (formatForNewFile(file)) {
+            case VHDX -> VhdxFile.sizeOfNew(spec, allocatedBlocks);
+            case VHD -> VhdFile.sizeOfNew(spec, allocatedBlocks);
+        };
+    }
+
     private static DiskFormat formatForNewFile(Path file) {
         return DiskFormat.fromFileName(file)
                 .orElseThrow(() -> new IllegalArgumentException(

@@ -1,10 +1,22 @@
 package io.chainmerge.disk.merge;
 
-/** Receives a merge's progress, from the thread that runs it, at least once per copied window. */
+/**
+ * Receives a merge's progress, from the thread that runs it, at least once per copied window, and can
+ * ask it to stop. Stop a merge through {@link #cancelled()}, never by interrupting its thread: an
+ * interrupt during file I/O closes the file's channel.
+ */
 @FunctionalInterface
 public interface MergeProgress {
     MergeProgress NONE = (done, total) -> {};
 
     /** {@code bytesDone} of the {@code bytesTotal} payload bytes are in the destination. */
     void update(long bytesDone, long bytesTotal);
+
+    /**
+     * Asked between windows; true stops the merge where it stands, consistent and journaled, with an
+     * {@link java.io.InterruptedIOException}. Running the same merge again finishes it.
+     */
+    default boolean cancelled() {
+        return false;
+    }
 }

@@ -540,6 +540,25 @@ public final class VhdFile implements VirtualDisk {
         return open(file, Access.WRITE);
     }
 
+    /**
+     * The size of a new root of {@code spec} once {@code allocatedBlocks} of its blocks are written: a
+     * fixed disk is its data and the footer; a dynamic one its header and BAT, then the blocks placed as
+     * {@link #allocate} places them, then the footer.
+     */
+    public static long sizeOfNew(DiskSpec spec, long allocatedBlocks) {
+        if (spec.type() == DiskType.FIXED) {
+            return spec.virtualSize() + VhdFooter.SIZE;
+        }
+        BlockGeometry geometry =
+                new BlockGeometry(spec.virtualSize(), spec.blockSize() == 0 ? DEFAULT_BLOCK_SIZE : spec.blockSize());
+        long end =
+                NEW_TABLE_OFFSET + BlockAllocationTable.empty(geometry.blocks()).capacity();
+        for (long block = 0; block < allocatedBlocks; block++) {
+            end = place(end, geometry.bitmapSize(), DATA_ALIGNMENT) + geometry.blockTotal();
+        }
+        return end + VhdFooter.SIZE;
+    }
+
     private static VhdFooter newFooter(int diskType, long dataOffset, long size, DiskGeometry geometry, UUID uniqueId) {
         return new VhdFooter(
                 VhdFooter.FEATURES_RESERVED,

@@ -1,0 +1,106 @@
+package io.chainmerge.disk.merge;
+
+import io.chainmerge.disk.Extent;
+import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.chain.ChainOverlay;
+import io.chainmerge.disk.io.CrashPoints;
+import io.chainmerge.disk.io.Zeros;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Walks the virtual disk in large windows, asking {@link ChainOverlay} which level defines each
+ * piece, for estimating and for copying. Memory is one window, whatever the size of the disk; the
+ * target is committed after every window, so a crash loses at most one window's work.
+ */
+final class WindowCopy {
+    /** Large enough for sequential throughput, small enough that one window's metadata fits one log entry. */
+    static final int MIN_WINDOW = 64 << 20;
+
+    @FunctionalInterface
+    interface PieceConsumer {
+        void accept(ChainOverlay.Piece piece) throws IOException;
+    }
+
+    private WindowCopy() {}
+
+    /** A window that is a multiple of every block size involved (they are powers of two). */
+    static int windowFor(List<? extends VirtualDisk> disks) {
+        int window = MIN_WINDOW;
+        for (VirtualDisk disk : disks) {
+            window = Math.max(window, disk.blockSize());
+        }
+        return window;
+    }
+
+    /** Every piece the levels define, in order, window by window. */
+    static void forEachPiece(List<? extends VirtualDisk> levels, long virtualSize, int window, PieceConsumer consumer)
+            throws IOException {
+        for (long offset = 0; offset < virtualSize; offset += window) {
+            for (ChainOverlay.Piece piece :
+                    ChainOverlay.resolve(levels, offset, Math.min(window, virtualSize - offset))) {
+                consumer.accept(piece);
+            }
+        }
+    }
+
+    /** What a copy did: data bytes copied (or found to be zeros and skipped), and bytes made zeros. */
+    record Copied(long dataBytes, long zeroBytes) {}
+
+    /**
+     * Copies what {@code levels} define into {@code target}. A {@code sparseTarget} is a new root
+     * that already reads zeros everywhere: zero pieces and all-zero data are skipped rather than
+     * written.
+     */
+    static Copied copy(
+            List<? extends VirtualDisk> levels,
+            long virtualSize,
+            VirtualDisk target,
+            boolean sparseTarget,
+            Throttle throttle,
+            MergeProgress progress,
+            long totalBytes)
+            throws IOException {
+        int window = windowFor(concat(levels, target));
+        ByteBuffer buffer = ByteBuffer.allocateDirect(window);
+        long data = 0;
+        long zeros = 0;
+        for (long offset = 0; offset < virtualSize; offset += window) {
+            if (progress.cancelled()) {
+                throw new InterruptedIOException(
+                        "stopped at " + offset + " of " + virtualSize + "; run the same merge again to finish it");
+            }
+            for (ChainOverlay.Piece piece :
+                    ChainOverlay.resolve(levels, offset, Math.min(window, virtualSize - offset))) {
+                Extent extent = piece.extent();
+                if (extent.isZero()) {
+                    if (!sparseTarget) {
+                        target.writeZeros(extent.offset(), extent.length());
+                    }
+                    zeros += extent.length();
+                    continue;
+                }
+                throttle.acquire(extent.length());
+                buffer.clear().limit((int) extent.length());
+                levels.get(piece.level()).readStored(extent.fileOffset(), buffer);
+                buffer.flip();
+                if (!sparseTarget || !Zeros.isAllZero(buffer)) {
+                    target.write(extent.offset(), buffer);
+                }
+                data += extent.length();
+            }
+            target.commit();
+            CrashPoints.reach("merge.window-committed");
+            progress.update(data, totalBytes);
+        }
+        return new Copied(data, zeros);
+    }
+
+    private static List<VirtualDisk> concat(List<? extends VirtualDisk> levels, VirtualDisk target) {
+        List<VirtualDisk> all = new java.util.ArrayList<>(levels);
+        all.add(target);
+        return all;
+    }
+}
