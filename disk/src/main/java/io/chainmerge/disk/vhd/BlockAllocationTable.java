@@ -36,25 +36,20 @@ final class BlockAllocationTable {
         return new BlockAllocationTable(tableOffset, entries);
     }
 
-    /** The bytes of a new, empty BAT of {@code count} entries, padded with all ones to a sector multiple. */
+    /** The bytes a BAT of {@code count} entries takes: "always extended to a sector boundary" (VHD spec). */
+    static long bytesFor(long count) {
+        return (count * 4 + VhdFile.SECTOR_SIZE - 1) / VhdFile.SECTOR_SIZE * VhdFile.SECTOR_SIZE;
+    }
+
+    /** The bytes of a new, empty BAT of {@code count} entries, padded with all ones. */
     static ByteBuffer empty(long count) {
-        int bytes = (int) ((count * 4 + VhdFile.SECTOR_SIZE - 1) / VhdFile.SECTOR_SIZE * VhdFile.SECTOR_SIZE);
-        ByteBuffer table = ByteBuffer.allocate(bytes);
+        ByteBuffer table = ByteBuffer.allocate((int) bytesFor(count));
         java.util.Arrays.fill(table.array(), (byte) 0xff);
         return table;
     }
 
     int size() {
         return entries.length;
-    }
-
-    long tableOffset() {
-        return tableOffset;
-    }
-
-    /** The file offset of entry {@code block}, for error messages. */
-    long entryOffset(long block) {
-        return tableOffset + block * 4;
     }
 
     boolean isAllocated(long block) {

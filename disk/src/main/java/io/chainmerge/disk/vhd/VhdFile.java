@@ -92,8 +92,6 @@ public final class VhdFile implements VirtualDisk {
     public static final int SECTOR_SIZE = 512;
     /** The specification's default, and what a fixed disk, which has no blocks, gives its children. */
     public static final int DEFAULT_BLOCK_SIZE = 2 << 20;
-    /** The other block size the specification names as tested (Azure's default). */
-    private static final int SMALL_BLOCK_SIZE = 512 << 10;
     /** BAT entries are u32 sector numbers, so nothing in a VHD lies past 2 TiB. */
     static final long MAX_VIRTUAL_SIZE = 1L << 41;
     /** "The maximum size of a dynamic hard disk is 2040 GB" (VHD spec). */
@@ -129,7 +127,9 @@ public final class VhdFile implements VirtualDisk {
 
     private final List<String> footerNotes;
     private final BlockGeometry blocks;
-    private final BlockAllocationTable bat;
+    /** Read on first use: opening, which scans do by the thousand, reads headers only. */
+    private BlockAllocationTable bat;
+
     private DynamicDiskHeader header;
     private List<Locator> locators;
     private List<Range> metadata;
@@ -190,7 +190,6 @@ public final class VhdFile implements VirtualDisk {
                                 .formatted(footerAt, footer.currentSize()));
             }
             this.blocks = null;
-            this.bat = null;
             this.locators = List.of();
             this.metadata = List.of();
             return;
@@ -205,7 +204,6 @@ public final class VhdFile implements VirtualDisk {
                     path,
                     "a differencing disk with no Parent Unique ID: its parent is a raw image (as blktap records it)");
         }
-        this.bat = BlockAllocationTable.read(channel, header.tableOffset(), (int) header.maxTableEntries());
     }
 
     public static VhdFile open(Path file, Access access) throws IOException {
@@ -395,7 +393,7 @@ public final class VhdFile implements VirtualDisk {
         ranges.add(new Range(
                 "BAT",
                 from.tableOffset(),
-                from.tableOffset() + roundUpToSector(from.maxTableEntries() * 4),
+                from.tableOffset() + BlockAllocationTable.bytesFor(from.maxTableEntries()),
                 headerAt + DynamicDiskHeader.TABLE_OFFSET_AT));
         for (Locator locator : parentLocators) {
             ParentLocatorEntry entry = locator.entry();
@@ -438,9 +436,10 @@ public final class VhdFile implements VirtualDisk {
 
     /**
      * Creates a fixed or dynamic VHD of {@code spec}'s size exactly (its Current Size; the CHS geometry
-     * is the specification's, which may address less), with 512-byte sectors and a block size of 2 MiB
-     * or 512 KiB, the two the specification says products were tested with. VHD records no physical
-     * sector size. Written under a temporary name and renamed when complete.
+     * is the specification's, which may address less), with 512-byte sectors. The block size is 2 MiB
+     * unless given: any power of two the engine reads (512 bytes to 256 MiB), though the specification
+     * names 512 KiB and 2 MiB as the sizes products were tested with. VHD records no physical sector
+     * size. Written under a temporary name and renamed when complete.
      */
     public static VhdFile create(Path file, DiskSpec spec) throws IOException {
         long size = spec.virtualSize();
@@ -451,9 +450,14 @@ public final class VhdFile implements VirtualDisk {
             throw new IllegalArgumentException(
                     file + ": the virtual size of a VHD must be a multiple of 512 bytes, at most 2040 GiB");
         }
-        int blockSize = spec.blockSize() == 0 ? DEFAULT_BLOCK_SIZE : spec.blockSize();
-        if (blockSize != DEFAULT_BLOCK_SIZE && blockSize != SMALL_BLOCK_SIZE) {
-            throw new IllegalArgumentException(file + ": the block size of a new VHD is 2 MiB (default) or 512 KiB");
+        int blockSize = blockSizeFor(spec);
+        if (blockSize < SECTOR_SIZE
+                || blockSize > DynamicDiskHeader.MAX_BLOCK_SIZE
+                || Integer.bitCount(blockSize) != 1
+                || (size + blockSize - 1) / blockSize > DynamicDiskHeader.MAX_TABLE_ENTRIES) {
+            throw new IllegalArgumentException(file
+                    + ": the block size of a VHD is a power of two from 512 bytes to 256 MiB, at most 16 Mi blocks"
+                    + " a disk (2 MiB by default)");
         }
         UUID uniqueId = spec.virtualDiskId() != null ? spec.virtualDiskId() : Guids.random();
         DiskGeometry geometry = DiskGeometry.forSize(size);
@@ -549,14 +553,16 @@ public final class VhdFile implements VirtualDisk {
         if (spec.type() == DiskType.FIXED) {
             return spec.virtualSize() + VhdFooter.SIZE;
         }
-        BlockGeometry geometry =
-                new BlockGeometry(spec.virtualSize(), spec.blockSize() == 0 ? DEFAULT_BLOCK_SIZE : spec.blockSize());
-        long end =
-                NEW_TABLE_OFFSET + BlockAllocationTable.empty(geometry.blocks()).capacity();
+        BlockGeometry geometry = new BlockGeometry(spec.virtualSize(), blockSizeFor(spec));
+        long end = NEW_TABLE_OFFSET + BlockAllocationTable.bytesFor(geometry.blocks());
         for (long block = 0; block < allocatedBlocks; block++) {
             end = place(end, geometry.bitmapSize(), DATA_ALIGNMENT) + geometry.blockTotal();
         }
         return end + VhdFooter.SIZE;
+    }
+
+    private static int blockSizeFor(DiskSpec spec) {
+        return spec.blockSize() == 0 ? DEFAULT_BLOCK_SIZE : spec.blockSize();
     }
 
     private static VhdFooter newFooter(int diskType, long dataOffset, long size, DiskGeometry geometry, UUID uniqueId) {
@@ -747,7 +753,11 @@ public final class VhdFile implements VirtualDisk {
             details.put("headerOffset", footer.dataOffset());
             details.put("tableOffset", header.tableOffset());
             details.put("maxTableEntries", header.maxTableEntries());
-            details.put("allocatedBlocks", bat.allocatedCount());
+            try {
+                details.put("allocatedBlocks", bat().allocatedCount());
+            } catch (IOException e) {
+                details.put("allocatedBlocks", "the BAT cannot be read: " + e.getMessage());
+            }
             details.put("bitmapSize", blocks.bitmapSize());
         }
         if (footer.type() == DiskType.DIFFERENCING) {
@@ -801,14 +811,14 @@ public final class VhdFile implements VirtualDisk {
         if (length == 0) {
             return;
         }
-        if (bat == null) {
+        if (blocks == null) {
             Extents.addData(out, offset, length, offset);
             return;
         }
         int blockSize = blocks.blockSize();
         long end = offset + length;
         for (long block = offset / blockSize; block * blockSize < end; block++) {
-            if (!bat.isAllocated(block)) {
+            if (!bat().isAllocated(block)) {
                 continue;
             }
             long blockStart = block * blockSize;
@@ -842,17 +852,17 @@ public final class VhdFile implements VirtualDisk {
     }
 
     /** Where an allocated block's data starts, after checking the block lies where it may. */
-    private long blockDataOffset(long block) throws CorruptDiskException {
+    private long blockDataOffset(long block) throws IOException {
         checkBlock(block);
-        return bat.sectorOf(block) * SECTOR_SIZE + blocks.bitmapSize();
+        return bat().sectorOf(block) * SECTOR_SIZE + blocks.bitmapSize();
     }
 
     /** A block the BAT points at lies before the footer and off the metadata; blocks' mutual overlaps are {@link #scanLayout}'s. */
-    private void checkBlock(long block) throws CorruptDiskException {
+    private void checkBlock(long block) throws IOException {
         if (checkedBlocks.get((int) block)) {
             return;
         }
-        long start = bat.sectorOf(block) * SECTOR_SIZE;
+        long start = bat().sectorOf(block) * SECTOR_SIZE;
         long end = start + storedLength(block);
         if (end > footerAt) {
             throw batCorrupt(
@@ -873,8 +883,15 @@ public final class VhdFile implements VirtualDisk {
         return blocks.bitmapSize() + data;
     }
 
+    private BlockAllocationTable bat() throws IOException {
+        if (bat == null) {
+            bat = BlockAllocationTable.read(channel, header.tableOffset(), (int) header.maxTableEntries());
+        }
+        return bat;
+    }
+
     private CorruptDiskException batCorrupt(long block, String problem) {
-        return new CorruptDiskException(path, bat.entryOffset(block), "BAT entry " + block, problem);
+        return new CorruptDiskException(path, header.tableOffset() + block * 4, "BAT entry " + block, problem);
     }
 
     /** The block's sector bitmap: the pending one if a write changed it, else the file's. */
@@ -889,7 +906,7 @@ public final class VhdFile implements VirtualDisk {
         }
         checkBlock(block);
         ByteBuffer raw = ByteBuffer.allocate(blocks.bitmapSize());
-        channel.readFully(raw, bat.sectorOf(block) * SECTOR_SIZE, "sector bitmap of block " + block);
+        channel.readFully(raw, bat().sectorOf(block) * SECTOR_SIZE, "sector bitmap of block " + block);
         SectorBitmap bitmap = new SectorBitmap(raw.array());
         bitmapCache.put(block, bitmap);
         return bitmap;
@@ -918,7 +935,7 @@ public final class VhdFile implements VirtualDisk {
         if (length == 0) {
             return;
         }
-        if (bat == null) {
+        if (blocks == null) {
             // A fixed disk's data area is the virtual disk.
             writeData(offset, zeros ? null : source.duplicate(), length);
         } else {
@@ -944,7 +961,7 @@ public final class VhdFile implements VirtualDisk {
 
     /** Writes {@code data} (null: zeros) at {@code [start, end)} of {@code block}, per {@link BlockWrite}. */
     private void writeInBlock(long block, long start, long end, ByteBuffer data) throws IOException {
-        BlockWrite action = BlockWrite.decide(bat.isAllocated(block), differencing(), data == null);
+        BlockWrite action = BlockWrite.decide(bat().isAllocated(block), differencing(), data == null);
         switch (action) {
             case NOTHING -> {}
             case IN_PLACE -> writeData(blockDataOffset(block) + start, data, end - start);
@@ -993,7 +1010,7 @@ public final class VhdFile implements VirtualDisk {
         if (at / SECTOR_SIZE >= BlockAllocationTable.UNUSED) {
             throw new UnsupportedDiskException(path, "the file would grow past 2 TiB, the most a VHD BAT addresses");
         }
-        bat.set(block, at / SECTOR_SIZE);
+        bat().set(block, at / SECTOR_SIZE);
         unpublished.add(block);
         checkedBlocks.set((int) block);
         int bitmapSize = blocks.bitmapSize();
@@ -1055,7 +1072,7 @@ public final class VhdFile implements VirtualDisk {
      * Computes where the file grows, once per instance and before the first write: the first sector
      * after every structure. This checks every block first (see {@link #scanLayout()}).
      */
-    private void ensureLayout() throws CorruptDiskException {
+    private void ensureLayout() throws IOException {
         if (nextFree < 0) {
             nextFree = scanLayout();
         }
@@ -1065,17 +1082,18 @@ public final class VhdFile implements VirtualDisk {
      * Checks that every block the BAT points at lies before the footer, off the metadata and off every
      * other block, and returns the first sector after all structures.
      */
-    private long scanLayout() throws CorruptDiskException {
+    private long scanLayout() throws IOException {
         long end = VhdFooter.SIZE;
         for (Range range : metadata) {
             end = Math.max(end, range.end());
         }
-        int count = bat.size();
+        BlockAllocationTable table = bat();
+        int count = table.size();
         long[] keys = new long[count];
         int used = 0;
         for (int block = 0; block < count; block++) {
-            if (bat.isAllocated(block)) {
-                keys[used++] = (bat.sectorOf(block) << 24) | block;
+            if (table.isAllocated(block)) {
+                keys[used++] = (table.sectorOf(block) << 24) | block;
             }
         }
         Arrays.sort(keys, 0, used);
@@ -1135,7 +1153,7 @@ public final class VhdFile implements VirtualDisk {
                     writeBitmap(block);
                 }
             }
-            bat.writePending(channel);
+            bat().writePending(channel);
             if (pendingHeader != null) {
                 channel.writeFully(pendingHeader.encode(), footer.dataOffset());
             }
@@ -1154,12 +1172,12 @@ public final class VhdFile implements VirtualDisk {
     }
 
     private void writeBitmap(long block) throws IOException {
-        channel.writeFully(ByteBuffer.wrap(dirtyBitmaps.get(block).bytes()), bat.sectorOf(block) * SECTOR_SIZE);
+        channel.writeFully(ByteBuffer.wrap(dirtyBitmaps.get(block).bytes()), bat().sectorOf(block) * SECTOR_SIZE);
     }
 
     @Override
     public SpaceEstimator spaceEstimator() throws IOException {
-        if (bat == null) {
+        if (blocks == null) {
             return new SpaceEstimator() {
                 @Override
                 public void add(long offset, long length, boolean zeros) {
@@ -1189,12 +1207,12 @@ public final class VhdFile implements VirtualDisk {
         }
 
         @Override
-        public void add(long offset, long length, boolean zeros) {
+        public void add(long offset, long length, boolean zeros) throws IOException {
             checkRange(offset, length);
             int blockSize = blocks.blockSize();
             long end = offset + length;
             for (long block = offset / blockSize; block * blockSize < end; block++) {
-                boolean present = bat.isAllocated(block) || allocated.get((int) block);
+                boolean present = bat().isAllocated(block) || allocated.get((int) block);
                 if (BlockWrite.decide(present, differencing(), zeros) == BlockWrite.ALLOCATE) {
                     allocationEnd = place(allocationEnd, blocks.bitmapSize(), DATA_ALIGNMENT) + blocks.blockTotal();
                     allocated.set((int) block);
@@ -1323,7 +1341,7 @@ public final class VhdFile implements VirtualDisk {
      */
     @Override
     public void verify() throws IOException {
-        if (bat != null) {
+        if (blocks != null) {
             scanLayout();
         }
     }
