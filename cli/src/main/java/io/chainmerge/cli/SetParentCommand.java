@@ -50,6 +50,11 @@ final class SetParentCommand implements Callable<Integer>, JsonOutput {
         } else {
             spec.commandLine().getOut().printf("%s already points at %s%n", report.child(), report.parent());
         }
+        if (!json) {
+            for (String note : report.notes()) {
+                spec.commandLine().getOut().printf("note: %s%n", note);
+            }
+        }
         return ExitCodes.OK;
     }
 }

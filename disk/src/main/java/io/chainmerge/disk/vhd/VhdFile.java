@@ -1304,6 +1304,28 @@ public final class VhdFile implements VirtualDisk {
         commit();
     }
 
+    /**
+     * The Parent Time Stamp against the parent file's modification time, when the child recorded one
+     * (Windows records none). A copy that does not keep the file's time changes it, and so does a change
+     * to the parent's data, which a VHD's unique id does not show: the report says so and lets the
+     * identity decide.
+     */
+    @Override
+    public List<String> parentRecordMismatches(VirtualDisk parent) throws IOException {
+        if (!differencing() || header.parentTimeStamp() == 0) {
+            return List.of();
+        }
+        long actual = VhdTime.of(Files.getLastModifiedTime(parent.path()).toInstant());
+        if (actual == header.parentTimeStamp()) {
+            return List.of();
+        }
+        return List.of(("only the time stamp differs: %s was last modified at %s, the child recorded %s. Its"
+                        + " unique id matches, so it is the disk the child was made from; a copy that did not keep"
+                        + " the file's time explains the difference, and so would a change to the parent's data,"
+                        + " which VHD cannot tell apart")
+                .formatted(parent.path(), VhdTime.toInstant(actual), VhdTime.toInstant(header.parentTimeStamp())));
+    }
+
     private String locatorValue(int platformCode) {
         for (Locator locator : locators) {
             if (locator.entry().platformCode() == platformCode && locator.path() != null) {

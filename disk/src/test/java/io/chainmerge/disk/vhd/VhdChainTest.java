@@ -11,6 +11,8 @@ import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPath;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.chain.Repoint;
+import io.chainmerge.disk.chain.RepointReport;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Oracles;
 import java.io.IOException;
@@ -179,6 +181,42 @@ class VhdChainTest {
         try (VirtualDisk disk = VirtualDisk.open(child, Access.READ)) {
             assertThat(disk.details()).containsEntry("parentTimeStamp", copied.toString());
         }
+    }
+
+    @Test
+    void repointingToAMovedParentWhoseTimeChangedSaysSoAndAcceptsIt() throws IOException {
+        Path base = dir.resolve("base.vhd");
+        Path child = dir.resolve("base_1.avhd");
+        VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB)).close();
+        Files.setLastModifiedTime(base, FileTime.from(Instant.parse("2024-03-01T10:20:30Z")));
+        try (VirtualDisk root = VirtualDisk.open(base, Access.READ)) {
+            VirtualDisk.createDifferencing(child, root).close();
+        }
+        Path sameTime = Files.createDirectories(dir.resolve("kept")).resolve("base.vhd");
+        Files.copy(base, sameTime, StandardCopyOption.COPY_ATTRIBUTES);
+        Path newTime = Files.createDirectories(dir.resolve("copied")).resolve("base.vhd");
+        Files.copy(base, newTime);
+        Files.setLastModifiedTime(newTime, FileTime.from(Instant.parse("2025-06-07T08:09:10Z")));
+
+        RepointReport kept = Repoint.setParent(child, sameTime);
+        assertThat(kept.changed()).isTrue();
+        assertThat(kept.notes()).isEmpty();
+
+        RepointReport copied = Repoint.setParent(child, newTime);
+        assertThat(copied.changed()).isTrue();
+        assertThat(copied.notes())
+                .singleElement()
+                .asString()
+                .contains("only the time stamp differs")
+                .contains("2025-06-07T08:09:10Z")
+                .contains("2024-03-01T10:20:30Z");
+        try (Chain chain = Chain.open(child, Access.READ)) {
+            assertThat(chain.root().path()).isEqualTo(newTime.toRealPath());
+        }
+        // The child now records the copy's time: nothing left to say.
+        RepointReport again = Repoint.setParent(child, newTime);
+        assertThat(again.changed()).isFalse();
+        assertThat(again.notes()).isEmpty();
     }
 
     @Test
