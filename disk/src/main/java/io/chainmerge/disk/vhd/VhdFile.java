@@ -975,6 +975,7 @@ public final class VhdFile implements VirtualDisk {
                 if (differencing()) {
                     dirtyBitmaps.get(block).set((int) (start / SECTOR_SIZE), (int) ((end - start) / SECTOR_SIZE));
                 }
+                CrashPoints.reach("vhd.write.block-appended");
             }
         }
     }
@@ -1300,6 +1301,7 @@ public final class VhdFile implements VirtualDisk {
         }
         commit();
         List<ParentLocatorEntry> entries = sameLocators ? header.parentLocatorEntries() : writeLocators(wanted);
+        CrashPoints.reach("vhd.set-parent.locators-written");
         pendingHeader = header.withParent(wanted.uniqueId(), wanted.timeStamp(), wanted.unicodeName(), entries);
         commit();
     }
