@@ -48,9 +48,10 @@ import java.util.UUID;
  *
  * <p>Opening reads the footer at the end of the file or, when that one is damaged, the copy a dynamic or
  * differencing disk keeps at offset 0 (for reading only, and {@link #details()} says so); then the
- * dynamic disk header, the parent locators and the BAT. It checks what reading needs; {@link #verify()}
- * checks every BAT entry and that no two structures overlap, and so does the first write of a session,
- * so a damaged file is never written to.
+ * dynamic disk header and the parent locators; the BAT when blocks are first needed. It checks what
+ * reading needs; {@link #verify()} checks every BAT entry and that no two structures overlap, and so does
+ * the first write of a session, so a damaged file is never written to. After a write or flush fails,
+ * nothing more is committed, closing included.
  *
  * <h2>Writing without a log</h2>
  *
@@ -89,9 +90,9 @@ import java.util.UUID;
  */
 public final class VhdFile implements VirtualDisk {
     /** "Sector length is always 512 bytes" (VHD spec). */
-    public static final int SECTOR_SIZE = 512;
+    static final int SECTOR_SIZE = 512;
     /** The specification's default, and what a fixed disk, which has no blocks, gives its children. */
-    public static final int DEFAULT_BLOCK_SIZE = 2 << 20;
+    static final int DEFAULT_BLOCK_SIZE = 2 << 20;
     /** BAT entries are u32 sector numbers, so nothing in a VHD lies past 2 TiB. */
     static final long MAX_VIRTUAL_SIZE = 1L << 41;
     /** "The maximum size of a dynamic hard disk is 2040 GB" (VHD spec). */
@@ -150,6 +151,12 @@ public final class VhdFile implements VirtualDisk {
         }
     };
     private final BitSet checkedBlocks = new BitSet();
+    /**
+     * The first write or flush that failed. Nothing is committed after it: data it did not write (or a
+     * failed flush dropped, as Linux may) must never become visible through a BAT entry or a bit.
+     */
+    private IOException failure;
+
     private boolean closed;
 
     /** A used parent locator entry, its place among the eight, and the location its data names (or null). */
@@ -935,6 +942,14 @@ public final class VhdFile implements VirtualDisk {
         if (length == 0) {
             return;
         }
+        try {
+            writeSectors(offset, length, source, zeros);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    private void writeSectors(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
         if (blocks == null) {
             // A fixed disk's data area is the virtual disk.
             writeData(offset, zeros ? null : source.duplicate(), length);
@@ -1126,6 +1141,17 @@ public final class VhdFile implements VirtualDisk {
         if (!channel.isWritable() || closed) {
             return;
         }
+        if (failure != null) {
+            throw new IOException(path + ": not committed: an earlier write failed", failure);
+        }
+        try {
+            publish();
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    private void publish() throws IOException {
         if (reservedEnd >= 0) {
             for (long block : unpublished) {
                 writeBitmap(block);
@@ -1154,7 +1180,9 @@ public final class VhdFile implements VirtualDisk {
                     writeBitmap(block);
                 }
             }
-            bat().writePending(channel);
+            if (bat != null) {
+                bat.writePending(channel);
+            }
             if (pendingHeader != null) {
                 channel.writeFully(pendingHeader.encode(), footer.dataOffset());
             }
@@ -1235,6 +1263,16 @@ public final class VhdFile implements VirtualDisk {
         if (closed) {
             throw new IllegalStateException(path + " is closed");
         }
+        if (failure != null) {
+            throw new IllegalStateException(path + ": an earlier write failed; open the file again", failure);
+        }
+    }
+
+    private IOException failed(IOException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        return e;
     }
 
     private void requireDifferencing() {
@@ -1300,7 +1338,12 @@ public final class VhdFile implements VirtualDisk {
             return;
         }
         commit();
-        List<ParentLocatorEntry> entries = sameLocators ? header.parentLocatorEntries() : writeLocators(wanted);
+        List<ParentLocatorEntry> entries;
+        try {
+            entries = sameLocators ? header.parentLocatorEntries() : writeLocators(wanted);
+        } catch (IOException e) {
+            throw failed(e);
+        }
         CrashPoints.reach("vhd.set-parent.locators-written");
         pendingHeader = header.withParent(wanted.uniqueId(), wanted.timeStamp(), wanted.unicodeName(), entries);
         commit();
@@ -1376,7 +1419,9 @@ public final class VhdFile implements VirtualDisk {
             return;
         }
         try {
-            commit();
+            if (failure == null) {
+                commit();
+            }
         } finally {
             closed = true;
             channel.close();
