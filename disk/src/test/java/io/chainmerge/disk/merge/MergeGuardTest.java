@@ -88,7 +88,40 @@ class MergeGuardTest {
     }
 
     @Test
+    void mergeRefusesWhenADiskFileNearbyCannotBeReadSinceItMayBeAChild() throws IOException {
+        ChainFixture chain = chain(14);
+        Path broken = dir.resolve("unknown.avhdx");
+        Files.write(broken, new byte[4096]);
+        MergePlan plan = Merge.plan(MergeRequest.of(chain.top()));
+        assertThat(plan.refusals()).singleElement().satisfies(refusal -> {
+            assertThat(refusal.guard()).isEqualTo(Guard.SIBLINGS);
+            assertThat(refusal.getMessage()).contains("unknown.avhdx");
+        });
+        assertRefusedUnchanged(MergeRequest.of(chain.top()), Guard.SIBLINGS);
+
+        Path elsewhere = Files.createDirectories(dir.resolve("chain"));
+        MergeRequest narrowed = MergeRequest.of(chain.top()).withScanRoots(java.util.List.of(elsewhere));
+        assertThat(Merge.plan(narrowed).refusals()).isEmpty(); // the operator says where children can be
+    }
+
+    @Test
+    void aScanListsFilesAnotherProcessIsMergingWithoutWaitingForItsLock() throws Exception {
+        ChainFixture chain = chain(15);
+        Process holder = ChildJvm.holdOpen(chain.root());
+        try {
+            var report = io.chainmerge.disk.scan.VolumeScan.scan(java.util.List.of(dir));
+            assertThat(report.problems()).isEmpty();
+            assertThat(report.find(chain.root().toRealPath()).children())
+                    .containsExactly(chain.top().toRealPath());
+        } finally {
+            holder.getOutputStream().close();
+            holder.waitFor();
+        }
+    }
+
+    @Test
     void childrenOfTheNewestSourceAreNotSiblingsButRepointed() throws IOException {
+
         ChainFixture chain = chain(5).child("base_2.avhdx").write(3);
         Path secondChild = dir.resolve("base_2b.avhdx");
         try (VirtualDisk middle = VirtualDisk.open(chain.file(1), Access.READ)) {

@@ -7,7 +7,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
-import io.chainmerge.disk.Volumes;
+import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.testing.ChainFixture;
 import io.chainmerge.disk.testing.Fingerprint;
 import io.chainmerge.disk.testing.Oracles;
@@ -68,7 +68,7 @@ class SpaceGuardIT {
         assertThat(required).isEqualTo(12L * MIB);
 
         // Leave 8 MiB: less than the growth plus the reserve.
-        Path filler = fill(volume.resolve("filler.bin"), Volumes.usableBytes(volume) - 8L * MIB);
+        Path filler = fill(volume.resolve("filler.bin"), Volume.usableBytes(volume) - 8L * MIB);
         Map<Path, String> before = Fingerprint.ofTree(volume);
         MergePlan refusedPlan = Merge.plan(request);
         assertThat(refusedPlan.space().fits()).isFalse();
@@ -99,7 +99,7 @@ class SpaceGuardIT {
         Path flat = volume.resolve("flat.vhdx");
         MergeRequest request =
                 MergeRequest.of(chain.top()).withIntoNew(flat, DiskType.FIXED).withReserve(Reserve.NONE);
-        fill(volume.resolve("filler.bin"), Volumes.usableBytes(volume) - 20L * MIB);
+        fill(volume.resolve("filler.bin"), Volume.usableBytes(volume) - 20L * MIB);
 
         assertThatThrownBy(() -> Merge.run(request, MergeProgress.NONE))
                 .isInstanceOfSatisfying(GuardRefusal.class, refusal -> assertThat(refusal.guard())

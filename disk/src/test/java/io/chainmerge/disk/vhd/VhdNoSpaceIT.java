@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
-import io.chainmerge.disk.Volumes;
+import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.testing.ChainFixture;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Fingerprint;
@@ -64,7 +64,7 @@ class VhdNoSpaceIT {
                 .child("base_1.avhd")
                 .writeAt(MIB, 4096);
         Path filler = volume.resolve("filler.bin");
-        fill(filler, Volumes.usableBytes(volume) - 6L * MIB);
+        fill(filler, Volume.usableBytes(volume) - 6L * MIB);
         byte[] data = ContentModel.randomData(new Random(52), 20 * MIB);
 
         VirtualDisk disk = VirtualDisk.open(chain.top(), Access.WRITE);
