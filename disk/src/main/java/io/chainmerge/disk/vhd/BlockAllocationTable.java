@@ -4,6 +4,7 @@ import io.chainmerge.disk.io.DiskChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.BitSet;
 
 /**
@@ -44,7 +45,7 @@ final class BlockAllocationTable {
     /** The bytes of a new, empty BAT of {@code count} entries, padded with all ones. */
     static ByteBuffer empty(long count) {
         ByteBuffer table = ByteBuffer.allocate((int) bytesFor(count));
-        java.util.Arrays.fill(table.array(), (byte) 0xff);
+        Arrays.fill(table.array(), (byte) 0xff);
         return table;
     }
 

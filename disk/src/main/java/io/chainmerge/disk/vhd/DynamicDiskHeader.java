@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -61,7 +62,7 @@ record DynamicDiskHeader(
     static DynamicDiskHeader parse(Path file, long offset, ByteBuffer raw) throws CorruptDiskException {
         StructReader reader = new StructReader(file, offset, raw, ByteOrder.BIG_ENDIAN, "dynamic disk header");
         reader.require(
-                java.util.Arrays.equals(reader.bytes(COOKIE_AT, COOKIE.length, "Cookie"), COOKIE),
+                Arrays.equals(reader.bytes(COOKIE_AT, COOKIE.length, "Cookie"), COOKIE),
                 COOKIE_AT,
                 "Cookie",
                 "not \"cxsparse\"");

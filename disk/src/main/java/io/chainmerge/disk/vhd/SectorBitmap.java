@@ -1,6 +1,7 @@
 package io.chainmerge.disk.vhd;
 
 import java.io.IOException;
+import java.util.Arrays;
 
 /**
  * The sector bitmap at the start of every block (VHD spec, "Block Allocation Table and Data Blocks"):
@@ -35,7 +36,7 @@ final class SectorBitmap {
     /** Every bit set, padding included, as qemu and chainmerge give a new block of a dynamic disk. */
     static SectorBitmap full(int size) {
         byte[] bits = new byte[size];
-        java.util.Arrays.fill(bits, (byte) 0xff);
+        Arrays.fill(bits, (byte) 0xff);
         return new SectorBitmap(bits);
     }
 

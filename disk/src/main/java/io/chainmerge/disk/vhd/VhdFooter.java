@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -68,7 +69,7 @@ record VhdFooter(
     static VhdFooter parse(Path file, long offset, ByteBuffer raw, String structure) throws CorruptDiskException {
         StructReader reader = new StructReader(file, offset, raw, ByteOrder.BIG_ENDIAN, structure);
         reader.require(
-                java.util.Arrays.equals(reader.bytes(COOKIE_AT, COOKIE.length, "Cookie"), COOKIE),
+                Arrays.equals(reader.bytes(COOKIE_AT, COOKIE.length, "Cookie"), COOKIE),
                 COOKIE_AT,
                 "Cookie",
                 "not \"conectix\"");
