@@ -13,7 +13,11 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.chain.RepointReport;
+import io.chainmerge.disk.merge.Merge;
+import io.chainmerge.disk.merge.MergeProgress;
+import io.chainmerge.disk.merge.MergeRequest;
 import io.chainmerge.disk.testing.ContentModel;
+import io.chainmerge.disk.testing.Fingerprint;
 import io.chainmerge.disk.testing.Oracles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,6 +29,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -258,9 +264,15 @@ class VhdChainTest {
                 VirtualDisk second = VirtualDisk.createDifferencing(b, first)) {
             first.setParent(second);
         }
-        assertThatThrownBy(() -> Chain.open(b, Access.READ))
-                .isInstanceOf(InvalidChainException.class)
-                .hasMessageContaining("parent-locator loop");
+        Map<Path, String> before = Fingerprint.ofTree(dir);
+        for (Access access : List.of(Access.READ, Access.WRITE)) {
+            assertThatThrownBy(() -> Chain.open(b, access))
+                    .isInstanceOf(InvalidChainException.class)
+                    .hasMessageContaining("parent-locator loop");
+        }
+        assertThatThrownBy(() -> Merge.run(MergeRequest.of(b), MergeProgress.NONE))
+                .isInstanceOf(InvalidChainException.class);
+        assertThat(Fingerprint.ofTree(dir)).isEqualTo(before);
     }
 
     @Test
