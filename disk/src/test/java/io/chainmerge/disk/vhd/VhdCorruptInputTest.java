@@ -355,6 +355,28 @@ class VhdCorruptInputTest {
     }
 
     @Test
+    void footerOf511BytesAsVirtualPcWroteBefore2004IsReadButNotWritten() throws IOException {
+        Path file = fixture(Fixture.FIXED);
+        ContentModel model = new ContentModel(SIZE);
+        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+            readInto(disk, model);
+        }
+        // Its last byte is reserved and zero, so the checksum of the first 511 is the footer's.
+        truncate(file, Files.size(file) - 1);
+        String before = VhdEdits.sha256(file);
+        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+            assertThat(disk.details()).containsEntry("footerOffset", SIZE);
+            assertThat(disk.details().get("footerNotes").toString()).contains("511-byte footer");
+            disk.verify();
+            model.assertChainEquals(List.of(disk));
+        }
+        assertThatThrownBy(() -> VirtualDisk.open(file, Access.WRITE))
+                .isInstanceOf(UnsupportedDiskException.class)
+                .hasMessageContaining("511-byte footer");
+        assertThat(VhdEdits.sha256(file)).isEqualTo(before);
+    }
+
+    @Test
     void diskInASavedStateIsReadButNotWritten() throws IOException {
         Path file = fixture(Fixture.DYNAMIC);
         bothFooters(file, raw -> raw.put(VhdFooter.SAVED_STATE_AT, (byte) 1));
