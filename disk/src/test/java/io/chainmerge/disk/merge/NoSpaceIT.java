@@ -1,4 +1,4 @@
-package io.chainmerge.disk.vhd;
+package io.chainmerge.disk.merge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,15 +22,16 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A VHD write that meets a full file system (a 48 MiB tmpfs, which needs root; skipped where mounting
+ * A write that meets a full file system (a 48 MiB tmpfs, which needs root; skipped where mounting
  * is not allowed): nothing of it is committed afterwards, not even by closing, the chain reads as
  * before, and the same write succeeds once there is room.
  */
-class VhdNoSpaceIT {
+class NoSpaceIT {
     private static final int MIB = 1 << 20;
     private static final long WRITE_AT = 4L * MIB + 512;
 
@@ -57,11 +58,13 @@ class VhdNoSpaceIT {
         }
     }
 
-    @Test
-    void aWriteThatRunsOutOfSpaceCommitsNothingEvenOnClose() throws IOException {
-        ChainFixture chain = ChainFixture.withRoot(volume, "base.vhd", DiskSpec.dynamic(64L * MIB), 51)
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vhd", "vhdx"})
+    void aWriteThatRunsOutOfSpaceCommitsNothingEvenOnClose(String format) throws IOException {
+        ChainFixture chain = ChainFixture.withRoot(
+                        volume, "base." + format, DiskSpec.dynamic(64L * MIB).withBlockSize(2 * MIB), 51)
                 .writeAt(0, 16 * MIB)
-                .child("base_1.avhd")
+                .child("base_1.a" + format)
                 .writeAt(MIB, 4096);
         Path filler = volume.resolve("filler.bin");
         fill(filler, Volume.usableBytes(volume) - 6L * MIB);
