@@ -1,5 +1,6 @@
 package io.chainmerge.disk.vhdx;
 
+import io.chainmerge.disk.CorruptDiskException;
 import io.chainmerge.disk.io.Guids;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -60,12 +61,20 @@ record LogEntry(
         return data;
     }
 
+    /** What checksumming an entry costs the caller's search; it may refuse to pay. */
+    @FunctionalInterface
+    interface ChecksumBudget {
+        void spend(long bytes) throws CorruptDiskException;
+    }
+
     /**
      * Parses the entry at {@code position} of {@code log}; null when no valid entry with {@code
      * expectedGuid} starts there (signature, lengths, sequence numbers in every descriptor and data
-     * sector, and the checksum are all checked).
+     * sector, and the checksum are all checked). The checksum, the one cost that grows with the
+     * length the entry claims, is charged to {@code budget} first.
      */
-    static LogEntry tryParse(ByteBuffer log, long position, UUID expectedGuid) {
+    static LogEntry tryParse(ByteBuffer log, long position, UUID expectedGuid, ChecksumBudget budget)
+            throws CorruptDiskException {
         long logLength = log.capacity();
         ByteBuffer first = readWrapped(log, position, SECTOR);
         if (first.getInt(0) != ENTRY_SIGNATURE) {
@@ -98,6 +107,7 @@ record LogEntry(
         if (descSectors > entryLength / SECTOR) {
             return null;
         }
+        budget.spend(entryLength);
         ByteBuffer entry = readWrapped(log, position, (int) entryLength);
         long stored = entry.getInt(CHECKSUM_AT) & 0xffffffffL;
         if (Checksums.crc32c(entry, CHECKSUM_AT) != stored) {

@@ -5,7 +5,9 @@ import io.chainmerge.disk.io.Bounds;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -83,9 +85,31 @@ record LogReplay(List<LogEntry> sequence) {
         }
     }
 
+    /**
+     * How many times over its length a log may be checksummed while searching it. A writer's entries
+     * do not overlap, and each position is parsed once, so a real log costs at most about one pass
+     * (two where old entries of the same session survive around newer ones); a log whose positions
+     * all claim long entries would otherwise cost its length squared over 4 KiB.
+     */
+    private static final int CHECKSUM_PASSES = 4;
+
     private static LogReplay search(Path file, long logOffset, ByteBuffer log, UUID logGuid)
             throws CorruptDiskException {
         long logLength = log.capacity();
+        Map<Long, LogEntry> parsed = new HashMap<>(); // by position; a null value: no entry there
+        long[] checksummed = {0};
+        LogEntry.ChecksumBudget budget = bytes -> {
+            checksummed[0] += bytes;
+            if (checksummed[0] > CHECKSUM_PASSES * logLength) {
+                throw new CorruptDiskException(
+                        file,
+                        logOffset,
+                        "log",
+                        "its entry headers claim more overlapping space than any writer leaves ("
+                                + checksummed[0] + " bytes checksummed in a log of " + logLength
+                                + "); the search is abandoned");
+            }
+        };
         List<LogEntry> candidate = List.of();
         long candidateSequence = 0;
         long currentTail = 0;
@@ -95,7 +119,13 @@ record LogReplay(List<LogEntry> sequence) {
             long position = currentTail;
             long covered = 0;
             while (covered < logLength) {
-                LogEntry entry = LogEntry.tryParse(log, position, logGuid);
+                LogEntry entry;
+                if (parsed.containsKey(position)) {
+                    entry = parsed.get(position);
+                } else {
+                    entry = LogEntry.tryParse(log, position, logGuid, budget);
+                    parsed.put(position, entry);
+                }
                 if (entry == null) {
                     break;
                 }

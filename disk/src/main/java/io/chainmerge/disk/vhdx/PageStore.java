@@ -25,8 +25,11 @@ final class PageStore implements RangeReader {
 
     private final DiskChannel channel;
     private final TreeMap<Long, byte[]> overlay = new TreeMap<>();
-    /** Ranges [start, end) a replayed log zeroes, in log order, under the overlay's pages. */
-    private final List<long[]> overlayZeros = new ArrayList<>();
+    /**
+     * Ranges a replayed log zeroes, under the overlay's pages: disjoint, start to end, so a read finds
+     * the few it meets without walking the thousands a log may hold.
+     */
+    private final TreeMap<Long, Long> overlayZeros = new TreeMap<>();
 
     private final TreeMap<Long, byte[]> dirty = new TreeMap<>();
     private final Map<Long, byte[]> cache = new LinkedHashMap<>(CACHE_PAGES, 0.75f, true) {
@@ -56,7 +59,7 @@ final class PageStore implements RangeReader {
                 if (before != null && before + PAGE > update.fileOffset()) {
                     overlay.remove(before);
                 }
-                overlayZeros.add(new long[] {update.fileOffset(), end});
+                addZeroRange(update.fileOffset(), end);
                 continue;
             }
             for (int at = 0; at < update.data().length; at += PAGE) {
@@ -65,6 +68,20 @@ final class PageStore implements RangeReader {
         }
         replayedSize = Math.max(replayedSize, lastFileOffset);
         cache.clear();
+    }
+
+    private void addZeroRange(long start, long end) {
+        Map.Entry<Long, Long> before = overlayZeros.floorEntry(start);
+        if (before != null && before.getValue() >= start) {
+            start = before.getKey();
+            end = Math.max(end, before.getValue());
+        }
+        Map<Long, Long> joined = overlayZeros.subMap(start, true, end, true);
+        for (long joinedEnd : joined.values()) {
+            end = Math.max(end, joinedEnd);
+        }
+        joined.clear();
+        overlayZeros.put(start, end);
     }
 
     /** Forgets the replayed log once it is in the file itself. */
@@ -109,11 +126,16 @@ final class PageStore implements RangeReader {
         }
         int got = channel.readAvailable(destination, fileOffset);
         zero(destination, start + got, length - got);
-        for (long[] zeros : overlayZeros) {
-            long from = Math.max(zeros[0], fileOffset);
-            long to = Math.min(zeros[1], fileOffset + length);
-            if (from < to) {
-                zero(destination, start + (int) (from - fileOffset), (int) (to - from));
+        if (!overlayZeros.isEmpty()) {
+            Long first = overlayZeros.floorKey(fileOffset);
+            for (Map.Entry<Long, Long> zeros : overlayZeros
+                    .subMap(first == null ? fileOffset : first, true, fileOffset + length, false)
+                    .entrySet()) {
+                long from = Math.max(zeros.getKey(), fileOffset);
+                long to = Math.min(zeros.getValue(), fileOffset + length);
+                if (from < to) {
+                    zero(destination, start + (int) (from - fileOffset), (int) (to - from));
+                }
             }
         }
         patch(overlay, fileOffset, destination, start, length);

@@ -15,6 +15,7 @@ import static io.chainmerge.disk.testing.VhdxSurgery.VIRTUAL_DISK_ID;
 import static io.chainmerge.disk.testing.VhdxSurgery.VIRTUAL_DISK_SIZE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.CorruptDiskException;
@@ -37,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -47,6 +49,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -872,6 +875,38 @@ class VhdxCorruptInputTest {
             surgery.truncate(cut);
         }
         assertRefused(sample + " cut to " + cut + " bytes", folder, file, Expect.corrupt(null), null);
+    }
+
+    /**
+     * The log search tries every 4 KiB position (MS-VHDX 2.3.3). A 64 MiB log whose every position
+     * holds an entry header with the right LogGuid, claiming the whole log, and a wrong checksum,
+     * would have it checksum 16384 x 64 MiB. It must give up with a typed error at once instead.
+     */
+    @Test
+    void aLogOfOverlappingEntryClaimsIsRefusedWithoutSearchingForHours() throws Exception {
+        Path folder = copy(VhdxSamples.ENGINE_DYNAMIC);
+        Path file = folder.resolve(VhdxSamples.ROOT);
+        long logLength = 64 * MIB;
+        UUID logGuid = UUID.fromString("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+        try (VhdxSurgery f = VhdxSurgery.open(file)) {
+            long log = (f.size() + MIB - 1) / MIB * MIB;
+            f.append(log + logLength - f.size());
+            for (long header : List.of(HEADER1, HEADER2)) {
+                f.putU64(header + LOG_OFFSET_AT, log).putU32(header + LOG_LENGTH_AT, logLength);
+                f.putGuid(header + 48, logGuid).fixHeader(header);
+            }
+            for (long at = log; at < log + logLength; at += 4096) {
+                f.putAscii(at, "loge").putU32(at + 4, 0x12345678L).putU32(at + 8, logLength);
+                f.putU64(at + 16, 1).putGuid(at + 32, logGuid);
+            }
+        }
+        Map<Path, String> before = Fingerprint.ofTree(folder);
+        for (Access access : Access.values()) {
+            Throwable thrown = assertTimeoutPreemptively(
+                    Duration.ofSeconds(60), () -> catchThrowable(() -> readAll(file, access)), access.name());
+            assertError(thrown, Expect.corrupt("log"), null, "a log of overlapping entry claims, " + access);
+        }
+        assertThat(Fingerprint.ofTree(folder)).isEqualTo(before);
     }
 
     /** A copy of the sample's chain in this test's own folder. */
