@@ -1,5 +1,6 @@
 package io.chainmerge.common.message;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Instant;
 import java.util.List;
 
@@ -36,10 +37,12 @@ public record InventoryDisk(
         children = children == null ? List.of() : List.copyOf(children);
     }
 
+    @JsonIgnore
     public boolean isOrphan() {
         return link.equals("MISSING_PARENT") || link.equals("MODIFIED_PARENT");
     }
 
+    @JsonIgnore
     public boolean isRoot() {
         return link.equals("ROOT");
     }

@@ -57,6 +57,24 @@ public record MergeJob(
         }
     }
 
+    /** The same job with another rate limit. */
+    public MergeJob withRate(long bytesPerSecond) {
+        return new MergeJob(
+                schemaVersion,
+                jobId,
+                campaignId,
+                pool,
+                issuedAt,
+                chain,
+                child,
+                destination,
+                intoNew,
+                intoNewType,
+                dryRun,
+                bytesPerSecond,
+                reserve);
+    }
+
     @Override
     public JobKind kind() {
         return JobKind.MERGE;

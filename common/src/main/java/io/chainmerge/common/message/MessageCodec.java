@@ -1,10 +1,12 @@
 package io.chainmerge.common.message;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import io.chainmerge.common.json.JsonCodec;
 import java.nio.charset.StandardCharsets;
+import java.util.stream.Collectors;
 
 /**
  * Reads and writes messages with the one {@link JsonCodec}; reading validates (each record's
@@ -39,6 +41,14 @@ public final class MessageCodec {
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new MalformedMessageException("invalid " + simpleName(type) + ": " + cause.getMessage(), e);
+        } catch (JsonMappingException e) {
+            String where = e.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            throw new MalformedMessageException(
+                    "not a valid " + simpleName(type) + (where.isEmpty() ? "" : " (at " + where + ")") + ": "
+                            + e.getOriginalMessage(),
+                    e);
         } catch (JsonProcessingException e) {
             throw new MalformedMessageException("not a " + simpleName(type) + ": " + e.getOriginalMessage(), e);
         } catch (java.io.IOException e) {
