@@ -91,10 +91,13 @@ public record CampaignSpec(
         }
     }
 
-    /** Whether orphaned disks (missing or modified parent) are selected; they are reported, never merged. */
+    /** What the campaign does about orphaned disks (missing or modified parent): they are never merged. */
     public enum Orphans {
+        /** Report every selected orphan as skipped, beside the merges (the default). */
+        REPORT("report"),
+        /** Leave orphans out of the report. */
         EXCLUDE("exclude"),
-        INCLUDE("include"),
+        /** Report orphans only; merge nothing. */
         ONLY("only");
 
         private final String wireName;
@@ -115,10 +118,10 @@ public record CampaignSpec(
      * @param glob a file-name pattern such as {@code *.avhdx}; null for any name
      * @param olderThan only disks not modified for this long, e.g. {@code 2d}; null for any age
      * @param deeperThan only chains with more levels than this (the root counts); 0 for any
-     * @param orphaned whether orphans are selected (to be reported)
+     * @param orphaned whether selected orphans are reported, left out, or the only thing reported
      */
     public record Selection(String glob, String olderThan, int deeperThan, Orphans orphaned) {
-        public static final Selection ALL = new Selection(null, null, 0, Orphans.EXCLUDE);
+        public static final Selection ALL = new Selection(null, null, 0, Orphans.REPORT);
 
         public Selection {
             if (glob != null) {
@@ -130,7 +133,7 @@ public record CampaignSpec(
             if (deeperThan < 0) {
                 throw new IllegalArgumentException("select.deeperThan cannot be negative");
             }
-            orphaned = orphaned == null ? Orphans.EXCLUDE : orphaned;
+            orphaned = orphaned == null ? Orphans.REPORT : orphaned;
         }
 
         /** Whether a file's name matches {@link #glob()}. */

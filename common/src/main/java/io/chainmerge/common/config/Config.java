@@ -1,8 +1,7 @@
 package io.chainmerge.common.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.chainmerge.common.json.JsonCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,8 +70,7 @@ public final class Config {
 
     /** Reads a YAML or JSON file into dotted keys. */
     public static Map<String, Object> readFile(Path file) throws IOException {
-        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
-        JsonNode root = yaml.readTree(Files.readString(file));
+        JsonNode root = new JsonCodec().yaml().readTree(Files.readString(file));
         Map<String, Object> flat = new LinkedHashMap<>();
         if (root != null && !root.isNull() && !root.isMissingNode()) {
             if (!root.isObject()) {
