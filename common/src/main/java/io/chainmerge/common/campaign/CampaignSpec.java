@@ -42,7 +42,7 @@ public record CampaignSpec(
         Limits limits,
         String rate,
         String reserve,
-        boolean dryRun,
+        Boolean dryRun,
         String scanTimeout) {
 
     public CampaignSpec {
@@ -56,6 +56,7 @@ public record CampaignSpec(
         select = select == null ? Selection.ALL : select;
         action = action == null ? Action.MERGE_TO_ROOT : action;
         limits = limits == null ? Limits.DEFAULT : limits;
+        dryRun = dryRun != null && dryRun;
         if (rate != null) {
             DataSize.parse(rate);
         }
@@ -120,7 +121,7 @@ public record CampaignSpec(
      * @param deeperThan only chains with more levels than this (the root counts); 0 for any
      * @param orphaned whether selected orphans are reported, left out, or the only thing reported
      */
-    public record Selection(String glob, String olderThan, int deeperThan, Orphans orphaned) {
+    public record Selection(String glob, String olderThan, Integer deeperThan, Orphans orphaned) {
         public static final Selection ALL = new Selection(null, null, 0, Orphans.REPORT);
 
         public Selection {
@@ -130,6 +131,7 @@ public record CampaignSpec(
             if (olderThan != null) {
                 ConfigType.parseDuration(olderThan);
             }
+            deeperThan = deeperThan == null ? 0 : deeperThan;
             if (deeperThan < 0) {
                 throw new IllegalArgumentException("select.deeperThan cannot be negative");
             }
@@ -159,10 +161,13 @@ public record CampaignSpec(
      * @param perPool merges at once in one pool
      * @param overall merges at once in the campaign
      */
-    public record Limits(int perVolume, int perPool, int overall) {
+    public record Limits(Integer perVolume, Integer perPool, Integer overall) {
         public static final Limits DEFAULT = new Limits(1, 0, 0);
 
         public Limits {
+            perVolume = perVolume == null ? 1 : perVolume;
+            perPool = perPool == null ? 0 : perPool;
+            overall = overall == null ? 0 : overall;
             if (perVolume < 0 || perPool < 0 || overall < 0) {
                 throw new IllegalArgumentException("limits cannot be negative");
             }
