@@ -123,6 +123,64 @@ class FaultsIT {
     }
 
     @Test
+    void sigtermInterruptsARunningMergeResumablyAndLeavesTheGroupAtOnce() throws Exception {
+        Path volume = Files.createDirectories(work.resolve("vol"));
+        Path root = Chains.root(volume.resolve("app.vhdx"), 40, 4);
+        Path child = Chains.child(volume.resolve("app_1.avhdx"), root, 41, 64);
+        String before = DemoFleet.digest(child);
+        Map<String, Object> settings = new HashMap<>(
+                CampaignScenario.workerSettings("term", "stopping", List.of(volume), kafka.bootstrapServers(), "0"));
+        settings.put("topics.partitions", 1);
+        settings.put("shutdown.grace", "1s");
+        // A long session: only leaving the group explicitly (not a timeout) lets the next worker in quickly.
+        settings.put("kafka.session.timeout.ms", "60000");
+        Path config = work.resolve("stopping.yaml");
+        Files.writeString(config, CODEC.json().yaml().writeValueAsString(settings));
+        MergeJob job = merge("term", child, root, 8L << 20);
+
+        Process stopping = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        Path.of("target/chainmerge.jar").toAbsolutePath().toString(),
+                        "worker",
+                        "--config",
+                        config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(work.resolve("stopping.log").toFile())
+                .start();
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
+                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+            probe.send(TOPICS.jobs("term"), job.key(), CODEC.write(job));
+            await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
+                    .anyMatch(p -> p.jobId().equals(job.jobId())));
+            stopping.destroy(); // SIGTERM
+            assertThat(stopping.waitFor(60, java.util.concurrent.TimeUnit.SECONDS))
+                    .isTrue();
+            // Interrupted between windows, journaled: nothing reported, the engine's journal waits on the volume.
+            assertThat(resultsOf(results, job.jobId())).isEmpty();
+            assertThat(MergeJournal.pathFor(child)).exists();
+            assertThat(Files.readString(work.resolve("stopping.log")))
+                    .contains("worker stopping")
+                    .contains("stopped");
+
+            settings.put("worker.id", "next");
+            try (Worker next = Worker.start(WorkerConfig.of(settings))) {
+                // Well within the 60 s session: the stopped worker left its group rather than timing out of it.
+                await().atMost(Duration.ofSeconds(40))
+                        .until(() -> !resultsOf(results, job.jobId()).isEmpty());
+                JobResult result = resultsOf(results, job.jobId()).get(0);
+                assertThat(result.worker()).isEqualTo("next");
+                assertThat(result.outcome()).isEqualTo(Outcome.SUCCEEDED);
+                assertThat(result.merge().resumed()).isTrue();
+            }
+        } finally {
+            stopping.destroyForcibly();
+        }
+        assertThat(child).doesNotExist();
+        assertThat(DemoFleet.digest(root)).isEqualTo(before);
+    }
+
+    @Test
     void aCoordinatorRestartedMidCampaignCarriesOnWithoutRepeatingFinishedWork() throws Exception {
         Path volume = Files.createDirectories(work.resolve("vol"));
         List<Path> roots = new ArrayList<>();
