@@ -75,7 +75,11 @@ final class JobConsumer implements Runnable {
                 for (TopicPartition partition : records.partitions()) {
                     Deque<Pending> queue = pending.computeIfAbsent(partition, p -> new ArrayDeque<>());
                     for (ConsumerRecord<String, byte[]> record : records.records(partition)) {
-                        queue.add(new Pending(record.offset(), handler.apply(record)));
+                        CompletableFuture<?> done = handler.apply(record);
+                        // Wake the poll so the partition resumes and its offset is committed at once, not a poll
+                        // timeout later.
+                        done.whenComplete((r, e) -> consumer.wakeup());
+                        queue.add(new Pending(record.offset(), done));
                     }
                 }
                 collectFinished(pending.keySet());

@@ -96,7 +96,9 @@ final class JobExecutions {
         }
         Optional<Path> volume = volumeOf(job);
         WorkerExecutor executor = volume.map(volumeExecutors::get).orElse(scanExecutor);
-        JobJournal journal = volume.map(journals::get).orElse(null);
+        // Jobs that change nothing (space checks, dry runs) are not journaled: running one again is harmless.
+        boolean changesFiles = !(job instanceof MergeJob merge && merge.dryRun());
+        JobJournal journal = changesFiles ? volume.map(journals::get).orElse(null) : null;
         CompletableFuture<?> previous = chainTails.getOrDefault(job.key(), CompletableFuture.completedFuture(null));
         CompletableFuture<JobResult> result = previous.handle((ignored, error) -> null)
                 .thenCompose(ignored -> executor.executeBlocking(() -> execute(job, journal), false)

@@ -184,7 +184,7 @@ final class JobRunner {
                     job.reserve() == null
                             ? config.reserve()
                             : new Reserve(job.reserve().bytes(), job.reserve().fraction()),
-                    roots.roots());
+                    scanRoots(child));
             MergePlan plan;
             try {
                 plan = Merge.plan(request);
@@ -273,6 +273,15 @@ final class JobRunner {
             RepointReport report = Repoint.setParent(child, parent);
             return success(job, startedAt, started, 0, chainOf(report.child()), null, List.of());
         }
+    }
+
+    /**
+     * Where the engine looks for other children of the disks a merge changes: the whole volume that
+     * holds the child (not only the chain's folders, since a checkpoint may live in another folder of the
+     * volume), but not every volume the worker serves, which would make each merge scan the fleet.
+     */
+    private List<Path> scanRoots(Path child) {
+        return roots.volumeOf(child).map(List::of).orElse(roots.roots());
     }
 
     /** The chain from {@code top} down to its root, as paths. */

@@ -16,12 +16,25 @@ public record Topics(String prefix) {
         }
     }
 
+    /**
+     * The largest record chainmerge writes (a space check's result or inventory of a large volume, before
+     * compression); its topics accept batches this large.
+     */
+    public static final int MAX_MESSAGE_BYTES = 16 << 20;
+
     /** How a topic is kept: compacted (the latest record per key) or deleted after a retention time. */
     public record TopicSpec(String name, boolean compacted, Duration retention) {
         public Map<String, String> configs() {
+            String max = String.valueOf(MAX_MESSAGE_BYTES);
             return compacted
-                    ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0")
-                    : Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(retention.toMillis()));
+                    ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0", "max.message.bytes", max)
+                    : Map.of(
+                            "cleanup.policy",
+                            "delete",
+                            "retention.ms",
+                            String.valueOf(retention.toMillis()),
+                            "max.message.bytes",
+                            max);
         }
     }
 
