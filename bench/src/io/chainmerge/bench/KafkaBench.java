@@ -87,6 +87,10 @@ public final class KafkaBench {
         double echoSeconds = bench.echoThroughput(campaignJobs, workers);
         System.out.printf(Locale.ROOT, "| bare echo over %d consumers (baseline) | %d | %d | %.1f | %.0f | 1 |%n", workers, campaignJobs, workers,
                 echoSeconds, campaignJobs / echoSeconds);
+        double engineSeconds = bench.engineOnly(campaignJobs);
+        System.out.printf(Locale.ROOT, "| the same dry-run merges called directly, %d threads, no Kafka (engine bound) | %d | - | %.1f | %.0f | %.2f |%n",
+                Runtime.getRuntime().availableProcessors(), campaignJobs, engineSeconds, campaignJobs / engineSeconds,
+                (campaignJobs / engineSeconds) / (campaignJobs / echoSeconds));
         double campaignSeconds = bench.campaign(campaignJobs, workers);
         System.out.printf(Locale.ROOT, "| campaign of dry-run merges: space checks, plan, publish, results | %d | %d | %.1f | %.0f | %.2f |%n",
                 campaignJobs, workers, campaignSeconds, campaignJobs / campaignSeconds, (campaignJobs / campaignSeconds) / (campaignJobs / echoSeconds));
@@ -243,9 +247,11 @@ public final class KafkaBench {
                 String pool = "tp-" + w;
                 pools.add(pool);
                 Path volume = Files.createDirectories(out.resolve("campaign/" + pool));
+                List<Path> chains = new ArrayList<>();
                 for (int i = w; i < jobs; i += workers) {
-                    link(template, volume.resolve("chain-" + i));
+                    chains.add(volume.resolve("chain-" + i));
                 }
+                copy(template, chains);
                 running.add(Worker.start(WorkerConfig.of(Map.of(
                         "pool", pool,
                         "worker.id", pool,
@@ -288,6 +294,33 @@ public final class KafkaBench {
             }
         } finally {
             running.forEach(Worker::close);
+        }
+    }
+
+    /** The work of the campaign's jobs without Kafka: every dry-run merge called in this JVM, one thread per core. */
+    private double engineOnly(int jobs) throws Exception {
+        Path template = template(out.resolve("template-engine"));
+        List<Path> folders = new ArrayList<>();
+        for (int i = 0; i < jobs; i++) {
+            folders.add(out.resolve("engine/chain-" + i));
+        }
+        Files.createDirectories(out.resolve("engine"));
+        copy(template, folders);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
+        try {
+            long started = System.nanoTime();
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (Path folder : folders) {
+                done.add(pool.submit(() -> io.chainmerge.disk.merge.Merge.run(
+                        io.chainmerge.disk.merge.MergeRequest.of(folder.resolve("vm_1.avhdx")).withDryRun(true),
+                        io.chainmerge.disk.merge.MergeProgress.NONE)));
+            }
+            for (var f : done) {
+                f.get();
+            }
+            return (System.nanoTime() - started) / 1e9;
+        } finally {
+            pool.shutdown();
         }
     }
 
@@ -362,12 +395,25 @@ public final class KafkaBench {
         return new Path[] {root, child};
     }
 
-    /** A copy of the template chain made of hard links: dry runs only read, so thousands cost no space. */
+    /**
+     * A copy of the template chain (sparse, as cp makes it). Not hard links: every worker of this JVM
+     * shares one table of file locks, keyed by inode, so linked copies would lock each other out.
+     */
     private static Path[] link(Path template, Path folder) throws Exception {
-        Files.createDirectories(folder);
-        Path root = Files.createLink(folder.resolve("vm.vhdx"), template.resolve("vm.vhdx"));
-        Path child = Files.createLink(folder.resolve("vm_1.avhdx"), template.resolve("vm_1.avhdx"));
-        return new Path[] {root, child};
+        copy(template, List.of(folder));
+        return new Path[] {folder.resolve("vm.vhdx"), folder.resolve("vm_1.avhdx")};
     }
 
+    /** Copies the template folder to every folder in {@code targets}, with one cp per thousand. */
+    private static void copy(Path template, List<Path> targets) throws Exception {
+        for (int from = 0; from < targets.size(); from += 1000) {
+            List<String> command = new ArrayList<>(List.of("bash", "-c",
+                    "for d in \"$@\"; do cp -r --sparse=always \"$0\" \"$d\"; done", template.toString()));
+            targets.subList(from, Math.min(targets.size(), from + 1000)).forEach(t -> command.add(t.toString()));
+            Process cp = new ProcessBuilder(command).inheritIO().start();
+            if (cp.waitFor() != 0) {
+                throw new IllegalStateException("cp failed");
+            }
+        }
+    }
 }

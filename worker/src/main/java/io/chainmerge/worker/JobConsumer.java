@@ -70,7 +70,8 @@ final class JobConsumer implements Runnable {
                     records = consumer.poll(POLL);
                     polled = true;
                 } catch (WakeupException e) {
-                    continue;
+                    // A job completed (or a stop began): collect, resume and commit now.
+                    records = ConsumerRecords.empty();
                 }
                 for (TopicPartition partition : records.partitions()) {
                     Deque<Pending> queue = pending.computeIfAbsent(partition, p -> new ArrayDeque<>());

@@ -184,7 +184,9 @@ final class JobRunner {
                     job.reserve() == null
                             ? config.reserve()
                             : new Reserve(job.reserve().bytes(), job.reserve().fraction()),
-                    scanRoots(child));
+                    // The engine looks for other children in the folders of the chain's disks; the
+                    // coordinator's plan has already checked the whole volume's inventory for them.
+                    List.of());
             MergePlan plan;
             try {
                 plan = Merge.plan(request);
@@ -273,15 +275,6 @@ final class JobRunner {
             RepointReport report = Repoint.setParent(child, parent);
             return success(job, startedAt, started, 0, chainOf(report.child()), null, List.of());
         }
-    }
-
-    /**
-     * Where the engine looks for other children of the disks a merge changes: the whole volume that
-     * holds the child (not only the chain's folders, since a checkpoint may live in another folder of the
-     * volume), but not every volume the worker serves, which would make each merge scan the fleet.
-     */
-    private List<Path> scanRoots(Path child) {
-        return roots.volumeOf(child).map(List::of).orElse(roots.roots());
     }
 
     /** The chain from {@code top} down to its root, as paths. */
