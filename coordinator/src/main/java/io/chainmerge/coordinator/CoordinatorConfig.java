@@ -25,7 +25,7 @@ public record CoordinatorConfig(
             "coordinator.id",
             ConfigType.STRING,
             "coordinator",
-            "this coordinator's name; its consumer group is chainmerge-<id>");
+            "this coordinator's name; its consumer group is chainmerge-ID");
     public static final ConfigKey HTTP_HOST =
             ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of the HTTP API");
     public static final ConfigKey HTTP_PORT =
@@ -40,8 +40,8 @@ public record CoordinatorConfig(
     public static final ConfigKey TOPIC_REPLICATION = ConfigKey.optional(
             "topics.replication",
             ConfigType.INT,
-            3,
-            "replication factor of the topics the coordinator creates (1 for a one-broker cluster)");
+            0,
+            "replication factor of the topics the coordinator creates; 0 for the cluster's default.replication.factor");
     public static final ConfigKey TICK = ConfigKey.optional(
             "tick",
             ConfigType.DURATION,

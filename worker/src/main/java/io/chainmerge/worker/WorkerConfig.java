@@ -40,7 +40,7 @@ public record WorkerConfig(
             "",
             "this worker's name in results and metrics; empty for host name and process id");
     public static final ConfigKey POOL = ConfigKey.required(
-            "pool", ConfigType.STRING, "the pool this worker serves: it consumes chainmerge.jobs.<pool>");
+            "pool", ConfigType.STRING, "the pool this worker serves: it consumes chainmerge.jobs.POOL");
     public static final ConfigKey VOLUMES = ConfigKey.required(
             "volumes", ConfigType.LIST, "the volume roots this worker serves; no job touches a file outside them");
     public static final ConfigKey CONCURRENCY =
@@ -82,7 +82,10 @@ public record WorkerConfig(
             6,
             "partitions of a topic the worker has to create (its pool's, when missing)");
     public static final ConfigKey TOPIC_REPLICATION = ConfigKey.optional(
-            "topics.replication", ConfigType.INT, 1, "replication factor of a topic the worker creates");
+            "topics.replication",
+            ConfigType.INT,
+            0,
+            "replication factor of a topic the worker creates; 0 for the cluster's default.replication.factor");
 
     public static final ConfigDef DEF = new ConfigDef(
             "worker",

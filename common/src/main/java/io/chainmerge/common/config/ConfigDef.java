@@ -45,7 +45,9 @@ public final class ConfigDef {
                             key.name(),
                             key.environmentVariable(),
                             key.type().name().toLowerCase(java.util.Locale.ROOT),
-                            key.defaultValue() == null ? "(required)" : "`" + render(key.defaultValue()) + "`",
+                            key.defaultValue() == null
+                                    ? "(required)"
+                                    : render(key.defaultValue()).isEmpty() ? "(empty)" : "`" + render(key.defaultValue()) + "`",
                             key.doc()));
         }
         if (passthroughPrefix != null) {
@@ -57,8 +59,20 @@ public final class ConfigDef {
     }
 
     private static String render(Object value) {
-        return value instanceof List<?> list
-                ? String.join(",", list.stream().map(Object::toString).toList())
-                : value.toString();
+        if (value instanceof List<?> list) {
+            return String.join(",", list.stream().map(Object::toString).toList());
+        }
+        if (value instanceof java.time.Duration duration) {
+            long ms = duration.toMillis();
+            long[] sizes = {86_400_000L, 3_600_000L, 60_000L, 1000L};
+            String[] units = {"d", "h", "m", "s"};
+            for (int i = 0; i < sizes.length; i++) {
+                if (ms % sizes[i] == 0) {
+                    return ms / sizes[i] + units[i];
+                }
+            }
+            return ms + "ms";
+        }
+        return value.toString();
     }
 }

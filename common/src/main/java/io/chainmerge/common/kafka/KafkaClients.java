@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -94,7 +95,12 @@ public final class KafkaClients {
         List<NewTopic> missing = new ArrayList<>();
         for (TopicSpec topic : topics) {
             if (!existing.contains(topic.name())) {
-                missing.add(new NewTopic(topic.name(), partitions, replication).configs(topic.configs()));
+                // A replication factor of 0 or less leaves it to the cluster's default.replication.factor.
+                missing.add(new NewTopic(
+                                topic.name(),
+                                Optional.of(partitions),
+                                replication > 0 ? Optional.of(replication) : Optional.empty())
+                        .configs(topic.configs()));
             }
         }
         if (missing.isEmpty()) {
