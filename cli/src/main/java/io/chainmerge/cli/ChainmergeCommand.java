@@ -52,8 +52,7 @@ public final class ChainmergeCommand implements Runnable {
         CommandLine commandLine = new CommandLine(new ChainmergeCommand());
         commandLine.setExecutionExceptionHandler((error, cmd, parseResult) -> {
             ErrorReport report = ErrorReport.of(error);
-            Object command = cmd.getCommand();
-            if (command instanceof JsonOutput output && output.json()) {
+            if (jsonRequested(cmd)) {
                 cmd.getOut().println(JSON.writePretty(errorJson(report)));
                 cmd.getOut().flush();
             } else {
@@ -69,7 +68,12 @@ public final class ChainmergeCommand implements Runnable {
         return commandLine;
     }
 
+    private static boolean jsonRequested(CommandLine cmd) {
+        return cmd.getMixins().values().stream().anyMatch(mixin -> mixin instanceof Output output && output.json());
+    }
+
     private static Map<String, Object> errorJson(ErrorReport report) {
+
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("outcome", report.outcome());
         json.put("reason", report.reason());

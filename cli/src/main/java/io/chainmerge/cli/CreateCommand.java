@@ -10,10 +10,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "create",
@@ -22,7 +21,7 @@ import picocli.CommandLine.Spec;
             "Creates a disk: a root of the given size, or a differencing disk over a parent (like New-VHD).",
             "The format follows the file's extension (.vhdx/.avhdx or .vhd/.avhd). The parent is not changed."
         })
-final class CreateCommand implements Callable<Integer>, JsonOutput {
+final class CreateCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "the new file; it must not exist")
     Path file;
 
@@ -64,16 +63,8 @@ final class CreateCommand implements Callable<Integer>, JsonOutput {
             description = "for a root: the physical sector size")
     int physicalSector;
 
-    @Option(names = "--json", description = "print what was created as JSON")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public boolean json() {
-        return json;
-    }
+    @Mixin
+    Output output;
 
     @Override
     public Integer call() throws Exception {
@@ -95,11 +86,10 @@ final class CreateCommand implements Callable<Integer>, JsonOutput {
                     new DiskSpec(diskType, ByteSize.parse(kind.size), block, logicalSector, physicalSector, null));
         }
         try (VirtualDisk disk = created) {
-            if (json) {
-                spec.commandLine().getOut().println(ChainmergeCommand.JSON.writePretty(InspectCommand.describe(disk)));
+            if (output.json()) {
+                output.printJson(InspectCommand.describe(disk));
             } else {
-                spec.commandLine()
-                        .getOut()
+                output.out()
                         .printf(
                                 "created %s: %s %s, %s virtual, %s blocks%n",
                                 disk.path(),

@@ -12,32 +12,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "inspect",
         mixinStandardHelpOptions = true,
         description = "Shows what a disk file is: format, type, sizes, identities and its parent link. Reads only.")
-final class InspectCommand implements Callable<Integer>, JsonOutput {
+final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "a .vhdx, .avhdx, .vhd or .avhd file")
     Path file;
 
     @Option(names = "--verify", description = "also check every allocation entry and that no structures overlap")
     boolean verify;
 
-    @Option(names = "--json", description = "print JSON")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public boolean json() {
-        return json;
-    }
+    @Mixin
+    Output output;
 
     @Override
     public Integer call() throws Exception {
@@ -49,9 +40,9 @@ final class InspectCommand implements Callable<Integer>, JsonOutput {
             if (verify) {
                 facts.put("verified", true);
             }
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(ChainmergeCommand.JSON.writePretty(facts));
+            PrintWriter out = output.out();
+            if (output.json()) {
+                output.printJson(facts);
             } else {
                 for (Map.Entry<String, Object> fact : facts.entrySet()) {
                     out.printf("%-20s %s%n", fact.getKey(), display(fact.getKey(), fact.getValue()));
@@ -65,7 +56,8 @@ final class InspectCommand implements Callable<Integer>, JsonOutput {
         Map<String, Object> facts = new LinkedHashMap<>();
         facts.put("path", disk.path().toString());
         facts.put("format", disk.format().name());
-        facts.put("type", disk.type().name().toLowerCase());
+        facts.put("type", disk.type().name());
+
         facts.put("virtualSize", disk.virtualSize());
         facts.put("blockSize", disk.blockSize());
         facts.put("logicalSectorSize", disk.logicalSectorSize());

@@ -12,4 +12,9 @@ public final class Main {
     public static int run(String... args) {
         return ChainmergeCommand.commandLine().execute(args);
     }
+
+    /** Runs a command line printing to {@code out} and {@code err}. */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        return ChainmergeCommand.commandLine().setOut(out).setErr(err).execute(args);
+    }
 }

@@ -11,9 +11,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "merge",
@@ -25,7 +23,7 @@ import picocli.CommandLine.Spec;
             "The merge is crash-safe: if it is interrupted, run the same command again to finish it.",
             "A child of CHILD is re-pointed at the destination; merged files are removed last."
         })
-final class MergeCommand implements Callable<Integer>, JsonOutput {
+final class MergeCommand implements Callable<Integer> {
     @Mixin
     MergeOptions options;
 
@@ -38,16 +36,8 @@ final class MergeCommand implements Callable<Integer>, JsonOutput {
             description = "the most bytes merged per second, e.g. 200MiB/s (default: no limit)")
     String rate;
 
-    @Option(names = "--json", description = "print the report (or the refusal) as JSON")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public boolean json() {
-        return json;
-    }
+    @Mixin
+    Output output;
 
     @Override
     public Integer call() throws Exception {
@@ -62,9 +52,9 @@ final class MergeCommand implements Callable<Integer>, JsonOutput {
         } finally {
             progress.finish();
         }
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(ChainmergeCommand.JSON.writePretty(report));
+        PrintWriter out = output.out();
+        if (output.json()) {
+            output.printJson(report);
         } else {
             print(out, report);
         }

@@ -11,9 +11,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "preflight",
@@ -22,27 +19,19 @@ import picocli.CommandLine.Spec;
             "Tells whether a merge would run: the exact growth of the destination against its volume's free",
             "space less the reserve, and every other guard. Changes nothing. Exit code 3 when refused."
         })
-final class PreflightCommand implements Callable<Integer>, JsonOutput {
+final class PreflightCommand implements Callable<Integer> {
     @Mixin
     MergeOptions options;
 
-    @Option(names = "--json", description = "print {\"requiredBytes\",\"availableBytes\",\"fits\",...} as JSON")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public boolean json() {
-        return json;
-    }
+    @Mixin
+    Output output;
 
     @Override
     public Integer call() throws Exception {
         MergePlan plan = Merge.plan(options.request());
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(ChainmergeCommand.JSON.writePretty(summary(plan)));
+        PrintWriter out = output.out();
+        if (output.json()) {
+            output.printJson(summary(plan));
         } else {
             out.printf("%s into %s%n", plan.sources(), plan.destination());
             out.printf(

@@ -12,10 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "scan",
@@ -25,27 +23,19 @@ import picocli.CommandLine.Spec;
             "children, depth, disks with several children, orphans (missing or modified parent), sizes,",
             "interrupted merges, and each volume's free space. Reads headers only."
         })
-final class ScanCommand implements Callable<Integer>, JsonOutput {
+final class ScanCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", arity = "1..*", description = "folders to scan, recursively")
     List<Path> dirs = new ArrayList<>();
 
-    @Option(names = "--json", description = "print the report as JSON")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public boolean json() {
-        return json;
-    }
+    @Mixin
+    Output output;
 
     @Override
     public Integer call() throws Exception {
         ScanReport report = VolumeScan.scan(dirs);
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(ChainmergeCommand.JSON.writePretty(report));
+        PrintWriter out = output.out();
+        if (output.json()) {
+            output.printJson(report);
             return ExitCodes.OK;
         }
         for (ScannedDisk root : report.chainRoots()) {

@@ -5,10 +5,9 @@ import io.chainmerge.disk.chain.RepointReport;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "set-parent",
@@ -18,37 +17,28 @@ import picocli.CommandLine.Spec;
             "Accepted only when PATH is the same disk the child was made from (same identity); otherwise",
             "refused (exit code 3) and the child is left untouched."
         })
-final class SetParentCommand implements Callable<Integer>, JsonOutput {
+final class SetParentCommand implements Callable<Integer> {
     @Parameters(paramLabel = "CHILD", description = "the differencing disk to re-point")
     Path child;
 
     @Option(names = "--parent", required = true, paramLabel = "PATH", description = "the parent's new location")
     Path parent;
 
-    @Option(names = "--json", description = "print the result as JSON")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public boolean json() {
-        return json;
-    }
+    @Mixin
+    Output output;
 
     @Override
     public Integer call() throws Exception {
         RepointReport report = Repoint.setParent(child, parent);
-        if (json) {
-            spec.commandLine().getOut().println(ChainmergeCommand.JSON.writePretty(report));
+        if (output.json()) {
+            output.printJson(report);
         } else if (report.changed()) {
-            spec.commandLine()
-                    .getOut()
+            output.out()
                     .printf(
                             "%s now points at %s (identity %s)%n",
                             report.child(), report.parent(), report.parentIdentity());
         } else {
-            spec.commandLine().getOut().printf("%s already points at %s%n", report.child(), report.parent());
+            output.out().printf("%s already points at %s%n", report.child(), report.parent());
         }
         return ExitCodes.OK;
     }

@@ -39,7 +39,7 @@ public final class ParentPaths {
         List<ParentPath> paths = new ArrayList<>();
         String relative = childDir.relativize(target).toString().replace('/', '\\');
         paths.add(new ParentPath(ParentPath.Kind.RELATIVE, relative.startsWith("..") ? relative : ".\\" + relative));
-        Volumes volume = Volumes.of(target);
+        Volume volume = Volume.of(target);
         if (volume.uuid().isPresent()) {
             String inVolume = volume.mountPoint().relativize(target).toString().replace('/', '\\');
             paths.add(new ParentPath(
@@ -101,7 +101,8 @@ public final class ParentPaths {
                     return Optional.empty();
                 }
                 String rest = value.substring(close + 1).replace('\\', '/');
-                return Volumes.mountPointOf(volume)
+                return Volume.Table.read()
+                        .mountPointOf(volume)
                         .map(mount -> mount.resolve(rest.startsWith("/") ? rest.substring(1) : rest));
             }
             case ABSOLUTE -> {
@@ -125,6 +126,13 @@ public final class ParentPaths {
     }
 
     private static String hostName() {
+        return HOST_NAME;
+    }
+
+    /** This host's name, read once: resolving a scan's thousands of links asks it for each. */
+    private static final String HOST_NAME = readHostName();
+
+    private static String readHostName() {
         try {
             String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
             if (!name.isEmpty()) {

@@ -4,6 +4,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -17,7 +18,8 @@ import java.util.Map;
  *
  * <p>It is process-wide on purpose: POSIX record locks belong to the process, and closing <em>any</em>
  * descriptor of a file drops every lock the process holds on it. A scan that opened and closed a file a
- * merge in another thread had locked would silently unlock it; sharing the one channel prevents that.
+ * merge in another thread had locked would silently unlock it; sharing the one channel prevents that,
+ * and an open that takes a lock waits for a lock-free peek at the file to end first.
  */
 final class OpenFileTable {
 
@@ -25,7 +27,7 @@ final class OpenFileTable {
 
     private static final class Entry {
         final FileChannel channel;
-        final FileLock lock;
+        final FileLock lock; // null for a peek
         final Access access;
         int references = 1;
 
@@ -40,6 +42,15 @@ final class OpenFileTable {
 
     static synchronized FileChannel acquire(Path realPath, Access access) throws IOException {
         Entry existing = OPEN.get(realPath);
+        while (existing != null && existing.lock == null && access != Access.PEEK) {
+            try {
+                OpenFileTable.class.wait(); // a scan is reading the file's headers: it is brief
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted waiting for a scan of " + realPath);
+            }
+            existing = OPEN.get(realPath);
+        }
         if (existing != null) {
             if (access == Access.WRITE) {
                 throw new GuardRefusal(
@@ -55,19 +66,21 @@ final class OpenFileTable {
         FileChannel channel = access == Access.WRITE
                 ? FileChannel.open(realPath, StandardOpenOption.READ, StandardOpenOption.WRITE)
                 : FileChannel.open(realPath, StandardOpenOption.READ);
-        FileLock lock;
-        try {
-            lock = channel.tryLock(0, Long.MAX_VALUE, access == Access.READ);
-        } catch (OverlappingFileLockException | IOException e) {
-            channel.close();
-            throw e instanceof IOException io ? io : new IOException(e);
-        }
-        if (lock == null) {
-            channel.close();
-            throw new GuardRefusal(
-                    Guard.IN_USE,
-                    realPath,
-                    realPath + ": in use: another process holds a lock on it (a running merge, or a VM)");
+        FileLock lock = null;
+        if (access != Access.PEEK) {
+            try {
+                lock = channel.tryLock(0, Long.MAX_VALUE, access == Access.READ);
+            } catch (OverlappingFileLockException | IOException e) {
+                channel.close();
+                throw e instanceof IOException io ? io : new IOException(e);
+            }
+            if (lock == null) {
+                channel.close();
+                throw new GuardRefusal(
+                        Guard.IN_USE,
+                        realPath,
+                        realPath + ": in use: another process holds a lock on it (a running merge, or a VM)");
+            }
         }
         OPEN.put(realPath, new Entry(channel, lock, access));
         return channel;
@@ -80,9 +93,12 @@ final class OpenFileTable {
         }
         OPEN.remove(realPath);
         try {
-            entry.lock.release();
+            if (entry.lock != null && entry.channel.isOpen()) {
+                entry.lock.release();
+            }
         } finally {
             entry.channel.close();
+            OpenFileTable.class.notifyAll();
         }
     }
 

@@ -117,14 +117,18 @@ public final class Merge {
                 repointed);
     }
 
-    /** Finishes a merge whose data is all in the destination: re-points what is left, removes what is left. */
+    /**
+     * Finishes a merge whose data is all in the destination: re-points what is left, removes what is
+     * left. The destination is opened for writing so that the log the crashed run left in its header is
+     * replayed and cleared, leaving a file every reader opens.
+     */
     private static MergeReport finish(MergeJournal journal, MergePlan plan, long started) throws IOException {
         List<Path> repointed = List.of();
-        if (journal.state() == State.FLUSHED) {
-            try (VirtualDisk destination = VirtualDisk.open(journal.destination(), Access.READ)) {
+        try (VirtualDisk destination = VirtualDisk.open(journal.destination(), Access.WRITE)) {
+            if (journal.state() == State.FLUSHED) {
                 repointed = repoint(journal.children(), destination);
+                journal.advance(State.REPOINTED);
             }
-            journal.advance(State.REPOINTED);
         }
         List<Path> removed = removeSources(journal);
         return new MergeReport(plan, false, true, 0, 0, elapsed(started), 0, journal.newIdentity(), removed, repointed);

@@ -8,7 +8,7 @@ import io.chainmerge.disk.GuardRefusal.Guard;
 import io.chainmerge.disk.SpaceEstimator;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
-import io.chainmerge.disk.Volumes;
+import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.io.Guids;
 import io.chainmerge.disk.scan.ScanReport;
@@ -163,7 +163,24 @@ final class MergePlanner {
             roots.addAll(request.scanRoots());
         }
         ScanReport scan = VolumeScan.scan(new ArrayList<>(roots));
+        if (!scan.problems().isEmpty()) {
+            // A disk file the scan cannot read may be a child of a disk this merge changes.
+            List<String> unreadable = scan.problems().stream()
+                    .map(p -> p.path() + " (" + p.message() + ")")
+                    .toList();
+            refusals.add(new GuardRefusal(
+                    Guard.SIBLINGS,
+                    scan.problems().get(0).path(),
+                    "cannot tell whether these disk files are children the merge would orphan: %s; move them away or name the folders to search with --scan"
+                            .formatted(unreadable),
+                    Map.of(
+                            "unreadable",
+                            scan.problems().stream()
+                                    .map(p -> p.path().toString())
+                                    .toList())));
+        }
         ScannedDisk newest = scan.find(chain.top().path());
+
         List<Path> toRepoint = newest == null ? List.of() : newest.children();
         for (int level = 1; level <= destinationIndex; level++) {
             VirtualDisk disk = chain.levels().get(level);
@@ -264,12 +281,12 @@ final class MergePlanner {
 
     private static SpaceEstimate space(Path target, long required, boolean exact, Reserve reserve) throws IOException {
         Path place = target.getParent();
-        long total = Volumes.totalBytes(place);
+        long total = Volume.totalBytes(place);
         return new SpaceEstimate(
                 target,
-                Volumes.of(place).mountPoint(),
+                Volume.of(place).mountPoint(),
                 required,
-                Volumes.usableBytes(place),
+                Volume.usableBytes(place),
                 reserve.bytesOn(total),
                 exact);
     }

@@ -8,7 +8,7 @@ import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPaths;
 import io.chainmerge.disk.VirtualDisk;
-import io.chainmerge.disk.Volumes;
+import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.merge.MergeJournal;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -136,7 +136,7 @@ public final class VolumeScan {
     }
 
     private static Header readHeader(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = VirtualDisk.open(file, Access.PEEK)) {
             return new Header(
                     disk.path(),
                     disk.format(),
@@ -220,16 +220,18 @@ public final class VolumeScan {
         for (Path file : files) {
             places.add(file.getParent());
         }
+        Volume.Table mounts = Volume.Table.read();
         for (Path place : places) {
-            Volumes volume = Volumes.of(place);
+            Volume volume = mounts.of(place);
+
             if (!volumes.containsKey(volume.mountPoint())) {
                 volumes.put(
                         volume.mountPoint(),
                         new VolumeSpace(
                                 volume.mountPoint(),
                                 volume.type(),
-                                Volumes.totalBytes(place),
-                                Volumes.usableBytes(place)));
+                                Volume.totalBytes(place),
+                                Volume.usableBytes(place)));
             }
         }
         return new ArrayList<>(volumes.values());

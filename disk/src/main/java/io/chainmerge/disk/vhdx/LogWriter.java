@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Writes log entries for one session. Each entry is applied and flushed before the next is written,
- * so it is its own tail. Entries alternate between the two halves of the log: a torn write of a new
+ * Writes log entries for one session, under a LogGuid the owner puts in the header once the first
+ * entry is flushed. Each entry is applied and flushed before the next is written, so it is its own
+ * tail. Entries alternate between the two halves of the log: a torn write of a new
  * entry never destroys the previous one, which stays the active sequence and replays harmlessly
  * (its pages are already in place), instead of leaving a log with no valid sequence at all.
  */

@@ -73,10 +73,20 @@ final class MetadataRegion {
         if (regionLength < TABLE_SIZE) {
             throw new CorruptDiskException(file, regionOffset, "metadata region", "shorter than its 64 KiB table");
         }
+        // The table has no checksum: read its header, then only the entries it says it has.
+        StructReader header = new StructReader(
+                file, regionOffset, reader.read(regionOffset, ENTRIES_AT), ByteOrder.LITTLE_ENDIAN, "metadata table");
+        header.require(header.bits64(0, "Signature") == SIGNATURE, 0, "Signature", "not \"metadata\"");
+        int count = header.u16(ENTRY_COUNT_AT, "EntryCount");
+        header.require(
+                count <= MAX_ENTRIES, ENTRY_COUNT_AT, "EntryCount", count + " entries (at most " + MAX_ENTRIES + ")");
         StructReader table = new StructReader(
-                file, regionOffset, reader.read(regionOffset, TABLE_SIZE), ByteOrder.LITTLE_ENDIAN, "metadata table");
-        table.require(table.bits64(0, "Signature") == SIGNATURE, 0, "Signature", "not \"metadata\"");
-        int count = table.u16(ENTRY_COUNT_AT, "EntryCount");
+                file,
+                regionOffset,
+                reader.read(regionOffset, ENTRIES_AT + count * ENTRY_SIZE),
+                ByteOrder.LITTLE_ENDIAN,
+                "metadata table");
+
         table.require(
                 count <= MAX_ENTRIES, ENTRY_COUNT_AT, "EntryCount", count + " entries (at most " + MAX_ENTRIES + ")");
         List<Item> items = new ArrayList<>();

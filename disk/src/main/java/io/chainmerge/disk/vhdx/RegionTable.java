@@ -44,13 +44,8 @@ record RegionTable(List<RegionEntry> entries) {
     static RegionTable parse(Path file, long offset, ByteBuffer raw) throws CorruptDiskException {
         StructReader reader = new StructReader(file, offset, raw, ByteOrder.LITTLE_ENDIAN, "region table");
         reader.require(reader.u32(SIGNATURE_AT, "Signature") == SIGNATURE, SIGNATURE_AT, "Signature", "not \"regi\"");
-        long stored = reader.u32(CHECKSUM_AT, "Checksum");
-        long computed = Checksums.crc32c(raw, CHECKSUM_AT);
-        reader.require(
-                stored == computed,
-                CHECKSUM_AT,
-                "Checksum",
-                "CRC-32C is 0x%08x, the table holds 0x%08x".formatted(computed, stored));
+        Checksums.requireValid(reader, raw, CHECKSUM_AT, "table");
+
         long count = reader.u32(ENTRY_COUNT_AT, "EntryCount");
         reader.require(
                 count <= MAX_ENTRIES, ENTRY_COUNT_AT, "EntryCount", count + " entries (at most " + MAX_ENTRIES + ")");

@@ -141,7 +141,7 @@ public final class VhdxFile implements VirtualDisk {
             pages.overlay(replay.updates(), replay.lastFileOffset());
             return;
         }
-        startSession(null, false);
+        startSession(null);
         for (LogEntry.Update update : replay.updates()) {
             ByteBuffer data = update.data() != null
                     ? ByteBuffer.wrap(update.data())
@@ -190,7 +190,17 @@ public final class VhdxFile implements VirtualDisk {
      * parent locator with the parent's DataWriteGuid and paths. The parent is not changed.
      */
     public static VhdxFile createDifferencing(Path file, VhdxFile parent) throws IOException {
-        FileParameters parameters = new FileParameters(parent.blockSize(), false, true);
+        return createDifferencing(file, parent, parent.blockSize());
+    }
+
+    /**
+     * A differencing VHDX with its own block size. Hyper-V makes such chains (2 MiB checkpoints over a
+     * 32 MiB parent); chainmerge's own children inherit, and tests use this to build Hyper-V's shape.
+     */
+    static VhdxFile createDifferencing(Path file, VhdxFile parent, int blockSize) throws IOException {
+        checkNewGeometry(file, parent.virtualSize(), blockSize, parent.logicalSectorSize());
+        FileParameters parameters = new FileParameters(blockSize, false, true);
+
         ParentLocator locator = ParentLocator.forParent(parent.identity(), ParentPaths.forParent(file, parent.path()));
         MetadataRegion metadata = MetadataRegion.create(
                 parameters,
@@ -523,7 +533,7 @@ public final class VhdxFile implements VirtualDisk {
         if (length == 0) {
             return;
         }
-        startSession(identityChangedThisSession ? null : Guids.random(), false);
+        startSession(identityChangedThisSession ? null : Guids.random());
         identityChangedThisSession = true;
         int blockSize = geometry.blockSize();
         long end = offset + length;
@@ -565,6 +575,8 @@ public final class VhdxFile implements VirtualDisk {
                 }
                 long blockOffset = allocate(geometry.blockSize());
                 writePayload(blockOffset + start, data, end - start);
+                extendToCover(blockOffset, geometry.blockSize());
+
                 if (action == BlockWrite.ALLOCATE_PARTIAL) {
                     setBits(block, start, end);
                 }
@@ -596,6 +608,8 @@ public final class VhdxFile implements VirtualDisk {
             return;
         }
         long offset = allocate(BatGeometry.BITMAP_BLOCK_SIZE);
+        extendToCover(offset, BatGeometry.BITMAP_BLOCK_SIZE); // its pages are read back before commit
+
         pages.writeLong(entryOffset, BatEntry.of(BatEntry.BITMAP_PRESENT, offset));
     }
 
@@ -614,11 +628,18 @@ public final class VhdxFile implements VirtualDisk {
             Zeros.write(channel, offset, Math.min(length, fileSize - offset));
             pages.invalidate(offset, length);
         }
-        if (fileSize < offset + length) {
-            channel.writeFully(ByteBuffer.allocate(1), offset + length - 1);
-        }
         dataUnflushed = true;
         return offset;
+    }
+
+    /**
+     * Makes the file reach the end of a block it allocated, so every block the BAT points at lies
+     * within the file. Done after the block's data is written, which usually reaches the end already.
+     */
+    private void extendToCover(long offset, long length) throws IOException {
+        if (channel.size() < offset + length) {
+            channel.writeFully(ByteBuffer.allocate(1), offset + length - 1);
+        }
     }
 
     /** The first 1 MiB boundary after every structure the file's headers, regions and BAT reference. */
@@ -660,10 +681,21 @@ public final class VhdxFile implements VirtualDisk {
         if (!pages.hasDirty()) {
             return;
         }
-        ensureLog();
+        startSession(null);
+        boolean firstEntry = log == null;
+        if (firstEntry) {
+            VhdxHeader header = headers.current();
+            log = new LogWriter(channel, header.logOffset(), header.logLength(), Guids.random());
+        }
         long fileSize = channel.size();
         long lastFileOffset = Layout.roundUpToMib(Math.max(fileSize, Math.max(nextFreeOffset, 0)));
         log.write(pages.dirtyUpdates(), fileSize / Layout.MIB * Layout.MIB, lastFileOffset);
+        if (firstEntry) {
+            // The header takes the session's LogGuid only once an entry carrying it is flushed: at no
+            // instant does the header name a log with no valid entry, which a reader must refuse
+            // (MS-VHDX 2.3.3). Until then the header's LogGuid is zero and the entry is ignored.
+            headers.update(h -> h.withLogGuid(log.logGuid()));
+        }
         CrashPoints.reach("vhdx.commit.logged");
         boolean first = true;
         for (LogEntry.Update update : pages.dirtyUpdates()) {
@@ -690,25 +722,16 @@ public final class VhdxFile implements VirtualDisk {
         }
     }
 
-    private void ensureLog() throws IOException {
-        if (log == null) {
-            startSession(null, true);
-        }
-    }
-
     /**
      * The header update of a writing session (MS-VHDX 2.2.2.1): a new FileWriteGuid before the first
-     * change of the session; a new DataWriteGuid when given; a new LogGuid before the first log write.
-     * Changes that are due together share one update.
+     * change of the session, and a new DataWriteGuid when given, in one update.
      */
-    private void startSession(UUID newDataWriteGuid, boolean needLog) throws IOException {
+    private void startSession(UUID newDataWriteGuid) throws IOException {
         requireWritable();
         boolean newFileWriteGuid = !sessionStarted;
-        boolean newLog = needLog && log == null;
-        if (!newFileWriteGuid && newDataWriteGuid == null && !newLog) {
+        if (!newFileWriteGuid && newDataWriteGuid == null) {
             return;
         }
-        UUID logGuid = newLog ? Guids.random() : null;
         headers.update(h -> {
             VhdxHeader next = h;
             if (newFileWriteGuid) {
@@ -717,16 +740,9 @@ public final class VhdxFile implements VirtualDisk {
             if (newDataWriteGuid != null) {
                 next = next.withDataWriteGuid(newDataWriteGuid);
             }
-            if (logGuid != null) {
-                next = next.withLogGuid(logGuid);
-            }
             return next;
         });
         sessionStarted = true;
-        if (logGuid != null) {
-            VhdxHeader header = headers.current();
-            log = new LogWriter(channel, header.logOffset(), header.logLength(), logGuid);
-        }
     }
 
     private void requireWritable() {
@@ -815,7 +831,7 @@ public final class VhdxFile implements VirtualDisk {
         requireWritable();
         // A merge resumed after a crash finds the identity already taken; its data changes complete
         // the same merge, which the linked child already accepts.
-        startSession(identity().equals(newIdentity) ? null : newIdentity, false);
+        startSession(identity().equals(newIdentity) ? null : newIdentity);
         identityChangedThisSession = true;
     }
 
@@ -864,7 +880,7 @@ public final class VhdxFile implements VirtualDisk {
      */
     private void rewriteMetadata(MetadataRegion updated) throws IOException {
         requireWritable();
-        startSession(null, false);
+        startSession(null);
         pages.writeChanged(metadataRegion.fileOffset(), updated.encode(metadataRegion.length()));
         metadata = updated;
         commit();

@@ -39,13 +39,8 @@ public record VhdxHeader(
     static VhdxHeader parse(Path file, long offset, ByteBuffer raw) throws CorruptDiskException {
         StructReader reader = new StructReader(file, offset, raw, ByteOrder.LITTLE_ENDIAN, "header");
         reader.require(reader.u32(SIGNATURE_AT, "Signature") == SIGNATURE, SIGNATURE_AT, "Signature", "not \"head\"");
-        long stored = reader.u32(CHECKSUM_AT, "Checksum");
-        long computed = Checksums.crc32c(raw, CHECKSUM_AT);
-        reader.require(
-                stored == computed,
-                CHECKSUM_AT,
-                "Checksum",
-                "CRC-32C is 0x%08x, the header holds 0x%08x".formatted(computed, stored));
+        Checksums.requireValid(reader, raw, CHECKSUM_AT, "header");
+
         return new VhdxHeader(
                 reader.bits64(SEQUENCE_NUMBER_AT, "SequenceNumber"),
                 reader.windowsGuid(FILE_WRITE_GUID_AT, "FileWriteGuid"),

@@ -1,0 +1,224 @@
+package io.chainmerge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.disk.DiskSpec;
+import io.chainmerge.disk.testing.ChainFixture;
+import io.chainmerge.disk.testing.ContentModel;
+import io.chainmerge.disk.testing.Fingerprint;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The command-line contract other parts of chainmerge and its users rely on. */
+class CliTest {
+    private static final int MIB = 1 << 20;
+    private static final JsonCodec JSON = new JsonCodec();
+
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String out, String err) {
+        JsonNode json() throws IOException {
+            return JSON.mapper().readTree(out);
+        }
+    }
+
+    static Run chainmerge(Object... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] strings = new String[args.length];
+        for (int i = 0; i < args.length; i++) {
+            strings[i] = String.valueOf(args[i]);
+        }
+        int exit = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), strings);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private ChainFixture chain(long seed) throws IOException {
+        return ChainFixture.withRoot(
+                        dir, "base.vhdx", DiskSpec.dynamic(32L * MIB).withBlockSize(MIB), seed)
+                .write(5)
+                .child("base_1.avhdx")
+                .write(8);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"inspect", "create", "write", "export", "merge", "preflight", "set-parent", "scan", "demo"})
+    void everyCommandHasHelp(String command) {
+        Run run = chainmerge(command, "--help");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("Usage: chainmerge " + command).contains("--help");
+    }
+
+    @Test
+    void theVersionNamesTheProduct() {
+        Run run = chainmerge("--version");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).startsWith("chainmerge ");
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() {
+        assertThat(chainmerge("merge").exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(chainmerge("frobnicate").exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(chainmerge("create", dir.resolve("x.vhdx"), "--size", "ten gigs")
+                        .exit())
+                .isEqualTo(ExitCodes.USAGE);
+        Run missing = chainmerge("inspect", dir.resolve("nothing.vhdx"));
+        assertThat(missing.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(missing.err()).contains("nothing.vhdx");
+    }
+
+    @Test
+    void createAndInspectReportTheDiskAsJson() throws IOException {
+        Path file = dir.resolve("new.vhdx");
+        Run created = chainmerge("create", file, "--size", "1G", "--block-size", "2M", "--json");
+        assertThat(created.exit()).as(created.err()).isZero();
+
+        JsonNode disk = chainmerge("inspect", file, "--json").json();
+        assertThat(disk.get("format").asText()).isEqualTo("VHDX");
+        assertThat(disk.get("type").asText()).isEqualTo("DYNAMIC");
+        assertThat(disk.get("virtualSize").asLong()).isEqualTo(1L << 30);
+        assertThat(disk.get("blockSize").asInt()).isEqualTo(2 * MIB);
+        assertThat(disk.get("logicalSectorSize").asInt()).isEqualTo(512);
+
+        Path child = dir.resolve("new_1.avhdx");
+        assertThat(chainmerge("create", child, "--parent", file).exit()).isZero();
+        JsonNode childJson = chainmerge("inspect", child, "--json", "--verify").json();
+        assertThat(childJson.get("type").asText()).isEqualTo("DIFFERENCING");
+
+        assertThat(childJson.get("parentPath").asText())
+                .isEqualTo(file.toRealPath().toString());
+        assertThat(childJson.get("parentIdentities").get(0).asText())
+                .isEqualTo(disk.get("identity").asText());
+    }
+
+    @Test
+    void writeThenExportGiveBackWhatWasWrittenIncludingPartialSectors() throws IOException {
+        ChainFixture chain = chain(1);
+        ContentModel model = chain.model();
+        byte[] data = ContentModel.randomData(new Random(3), 100_000);
+        Path input = Files.write(dir.resolve("input.bin"), data);
+        long offset = 5L * MIB + 77; // neither sector-aligned nor a sector multiple
+        Run wrote = chainmerge("write", chain.top(), "--offset", offset, "--input", input);
+        assertThat(wrote.exit()).as(wrote.err()).isZero();
+        byte[] expected = new byte[200 * 1024];
+        model.read(5L * MIB, expected);
+        System.arraycopy(data, 0, expected, 77, data.length);
+        model.write(5L * MIB, expected);
+
+        Path raw = dir.resolve("out.raw");
+        Run exported = chainmerge("export", chain.top(), raw);
+        assertThat(exported.exit()).as(exported.err()).isZero();
+        model.assertRawEquals(raw);
+    }
+
+    @Test
+    void writingIntoADiskWithChildrenIsRefusedUnlessForced() throws IOException {
+        ChainFixture chain = chain(2);
+        Path input = Files.write(dir.resolve("input.bin"), new byte[512]);
+        String before = Fingerprint.of(chain.root());
+        Run refused = chainmerge("write", chain.root(), "--offset", 0, "--input", input);
+        assertThat(refused.exit()).isEqualTo(ExitCodes.REFUSED);
+        assertThat(refused.err()).contains("orphan");
+        assertThat(Fingerprint.of(chain.root())).isEqualTo(before);
+        assertThat(chainmerge("write", chain.root(), "--offset", 0, "--input", input, "--force")
+                        .exit())
+                .isZero();
+    }
+
+    @Test
+    void mergeReportsAsJsonAndTheResultReadsTheSame() throws IOException {
+        ChainFixture chain = chain(3);
+        Run merged = chainmerge("merge", chain.top(), "--json", "--rate", "1GiB/s");
+        assertThat(merged.exit()).as(merged.err()).isZero();
+        JsonNode report = merged.json();
+        assertThat(report.get("bytesMerged").asLong()).isPositive();
+        assertThat(report.get("removedSources").get(0).asText()).endsWith("base_1.avhdx");
+        assertThat(report.get("plan").get("destination").asText()).endsWith("base.vhdx");
+        assertThat(merged.err()).doesNotContain("\r"); // no progress bar when not on a terminal
+        chain.assertReads(chain.root());
+    }
+
+    @Test
+    void aRefusedMergeExitsWithThreeAndSaysWhyAsJson() throws IOException {
+        ChainFixture chain = chain(4);
+        Map<Path, String> before = Fingerprint.ofTree(dir);
+        Run refused = chainmerge("merge", chain.top(), "--reserve", "100%", "--json");
+        assertThat(refused.exit()).isEqualTo(ExitCodes.REFUSED);
+        JsonNode error = refused.json();
+        assertThat(error.get("outcome").asText()).isEqualTo("refused");
+        assertThat(error.get("reason").asText()).isEqualTo("insufficient-space");
+        assertThat(error.get("figures").get("requiredBytes").asLong()).isPositive();
+        assertThat(Fingerprint.ofTree(dir)).isEqualTo(before);
+    }
+
+    @Test
+    void preflightPrintsTheSpaceFiguresAndExitsThreeWhenItWouldNotFit() throws IOException {
+        ChainFixture chain = chain(5);
+        Run fits = chainmerge("preflight", chain.top(), "--json");
+        assertThat(fits.exit()).isZero();
+        JsonNode json = fits.json();
+        assertThat(json.get("fits").asBoolean()).isTrue();
+        assertThat(json.get("requiredBytes").asLong()).isPositive();
+        assertThat(json.get("availableBytes").asLong())
+                .isGreaterThan(json.get("requiredBytes").asLong());
+
+        Run tight = chainmerge("preflight", chain.top(), "--reserve", "100%", "--json");
+        assertThat(tight.exit()).isEqualTo(ExitCodes.REFUSED);
+        assertThat(tight.json().get("fits").asBoolean()).isFalse();
+        assertThat(tight.json().get("refusals").get(0).get("reason").asText()).isEqualTo("insufficient-space");
+    }
+
+    @Test
+    void corruptInputExitsWithFourNamingTheFileAndField() throws IOException {
+        ChainFixture chain = chain(6);
+        byte[] bytes = Files.readAllBytes(chain.root());
+        bytes[64 * 1024 + 20] ^= 0x40; // inside header 1's FileWriteGuid: header 1's checksum breaks
+        bytes[128 * 1024 + 20] ^= 0x40; // and header 2's
+        Files.write(chain.root(), bytes);
+        Run run = chainmerge("inspect", chain.root(), "--json");
+        assertThat(run.exit()).isEqualTo(ExitCodes.INVALID_INPUT);
+        JsonNode error = run.json();
+        assertThat(error.get("reason").asText()).isEqualTo("corrupt");
+        assertThat(error.get("file").asText()).endsWith("base.vhdx");
+        assertThat(error.get("field").asText()).contains("header");
+        assertThat(chainmerge("merge", chain.top()).exit()).isEqualTo(ExitCodes.INVALID_INPUT);
+    }
+
+    @Test
+    void setParentRefusesAnotherDiskWithThree() throws IOException {
+        ChainFixture chain = chain(7);
+        Path other = dir.resolve("other.vhdx");
+        assertThat(chainmerge("create", other, "--size", "32M").exit()).isZero();
+        Run run = chainmerge("set-parent", chain.top(), "--parent", other);
+        assertThat(run.exit()).isEqualTo(ExitCodes.REFUSED);
+        assertThat(run.err()).contains("is not the disk");
+    }
+
+    @Test
+    void scanShowsChainsOrphansAndVolumes() throws IOException {
+        ChainFixture chain = chain(8).child("base_2.avhdx");
+        Path lonely = dir.resolve("lonely.avhdx");
+        Files.copy(chain.top(), lonely);
+        Files.move(chain.file(1), dir.resolve("moved-away.bin"));
+
+        JsonNode report = chainmerge("scan", dir, "--json").json();
+        assertThat(report.get("disks")).hasSize(3);
+        assertThat(report.get("volumes")).isNotEmpty();
+        Run text = chainmerge("scan", dir);
+        assertThat(text.exit()).isZero();
+        assertThat(text.out()).contains("ORPHANED: parent missing").contains("3 disks, 1 chains, 2 orphans");
+    }
+}

@@ -1,0 +1,62 @@
+package io.chainmerge.disk.testing;
+
+import io.chainmerge.disk.io.CrashPoints;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs {@link EngineMain} in a separate JVM with this test's class path. */
+public final class ChildJvm {
+    private ChildJvm() {}
+
+    /** A finished child: its exit status and what it printed. */
+    public record Outcome(int exitStatus, String output) {
+        public boolean crashedAtPoint() {
+            return exitStatus == CrashPoints.EXIT_STATUS;
+        }
+    }
+
+    /** Runs an operation to its end, or to the crash point {@code crashAt} (null for none). */
+    public static Outcome run(String crashAt, String... args) throws IOException, InterruptedException {
+        Process process = start(crashAt, args);
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(5, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new AssertionError("the child JVM did not finish: " + List.of(args));
+        }
+        return new Outcome(process.exitValue(), output);
+    }
+
+    /** Starts an operation and returns the running process (stdout and stderr merged). */
+    public static Process start(String crashAt, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx256m");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        if (crashAt != null) {
+            command.add("-D" + CrashPoints.PROPERTY + "=" + crashAt);
+        }
+        command.add(EngineMain.class.getName());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    /** Starts {@code hold FILE} and returns once the child holds the file's lock. */
+    public static Process holdOpen(Path file) throws IOException {
+        Process process = start(null, "hold", file.toString());
+        BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        if (line == null || !line.startsWith("holding")) {
+            process.destroyForcibly();
+            throw new AssertionError("the child JVM did not take the lock: " + line);
+        }
+        return process;
+    }
+}
