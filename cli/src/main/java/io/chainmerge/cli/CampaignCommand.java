@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -50,28 +51,20 @@ final class CampaignCommand implements Runnable {
         return new CampaignClient(url, ChainmergeCommand.JSON);
     }
 
-    abstract static class Sub implements Callable<Integer>, JsonOutput {
+    abstract static class Sub implements Callable<Integer> {
         @ParentCommand
         CampaignCommand parent;
 
-        @Option(names = "--json", description = "print JSON")
-        boolean json;
-
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public boolean json() {
-            return json;
-        }
+        @Mixin
+        Output output;
 
         PrintWriter out() {
-            return spec.commandLine().getOut();
+            return output.out();
         }
 
         int show(CampaignReport report) {
-            if (json) {
-                out().println(ChainmergeCommand.JSON.writePretty(report));
+            if (output.json()) {
+                output.printJson(report);
             } else {
                 CampaignView.print(out(), report);
             }
@@ -93,7 +86,7 @@ final class CampaignCommand implements Runnable {
             CampaignClient client = parent.client();
             String id = client.submit(Files.readString(file));
             if (!watch) {
-                out().println(json ? ChainmergeCommand.JSON.write(java.util.Map.of("campaignId", id)) : id);
+                out().println(output.json() ? ChainmergeCommand.JSON.write(java.util.Map.of("campaignId", id)) : id);
                 return ExitCodes.OK;
             }
             out().println("campaign " + id);
@@ -109,8 +102,8 @@ final class CampaignCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             var reports = parent.client().list();
-            if (json) {
-                out().println(ChainmergeCommand.JSON.writePretty(reports));
+            if (output.json()) {
+                output.printJson(reports);
                 return ExitCodes.OK;
             }
             for (CampaignReport r : reports) {

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /** Every example in docs/messages.md and docs/campaigns.md parses as the type it is shown for. */
 class DocsExamplesTest {
-    private static final Pattern EXAMPLE = Pattern.compile("<!-- example: (\\w+) -->\\s*```(?:json|yaml)\\n(.*?)```", Pattern.DOTALL);
+    private static final Pattern EXAMPLE =
+            Pattern.compile("<!-- example: (\\w+) -->\\s*```(?:json|yaml)\\n(.*?)```", Pattern.DOTALL);
     private static final Map<String, Class<?>> TYPES = Map.of(
             "Job", Job.class,
             "JobResult", JobResult.class,
@@ -43,8 +44,16 @@ class DocsExamplesTest {
             Object message = codec.read(example[1].getBytes(StandardCharsets.UTF_8), TYPES.get(example[0]));
             kinds.add(message instanceof Job job ? "Job:" + job.kind().wireName() : example[0]);
         }
-        assertThat(kinds).contains("Job:space-check", "Job:merge", "Job:set-parent", "JobResult", "JobProgress",
-                "VolumeInventory", "DeadLetter", "CampaignEvent");
+        assertThat(kinds)
+                .contains(
+                        "Job:space-check",
+                        "Job:merge",
+                        "Job:set-parent",
+                        "JobResult",
+                        "JobProgress",
+                        "VolumeInventory",
+                        "DeadLetter",
+                        "CampaignEvent");
     }
 
     @Test

@@ -31,6 +31,7 @@ import io.chainmerge.disk.scan.ScannedDisk;
 import io.chainmerge.disk.scan.VolumeScan;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -190,11 +191,11 @@ final class JobRunner {
             MergePlan plan;
             try {
                 plan = Merge.plan(request);
-            } catch (NoSuchFileException missing) {
-                if (resumed && finishedBeforeACrash()) {
+            } catch (NoSuchFileException | FileAlreadyExistsException gone) {
+                if (resumed && finishedBeforeACrash(request)) {
                     return finishedEarlier(job);
                 }
-                throw missing;
+                throw gone;
             }
             // The engine found the parent, the destination and other children by itself: none of them may lie outside
             // the roots either.
@@ -208,7 +209,7 @@ final class JobRunner {
             for (Path source : plan.sources()) {
                 sourceBytes += Files.exists(source) ? Files.size(source) : 0;
             }
-            if (!job.dryRun() && !plan.intoNew()) {
+            if (!job.dryRun()) {
                 journal.write(entry.planned(
                         plan.sources().stream().map(Path::toString).toList(),
                         plan.destination().toString()));
@@ -240,14 +241,19 @@ final class JobRunner {
         }
 
         /**
-         * The job's merge ran to its end before a crash kept the result from being recorded: every
-         * source it planned is gone and its destination is there (the engine removes sources last).
+         * The job's merge ran to its end before a crash kept the result from being recorded: it had
+         * passed its plan (recorded in the journal), its destination is there and, for a merge in
+         * place, every source it planned is gone (the engine removes sources last); a flatten's new
+         * file appears only by its final rename.
          */
-        private boolean finishedBeforeACrash() {
-            if (entry.plannedDestination() == null || entry.plannedSources().isEmpty()) {
+        private boolean finishedBeforeACrash(MergeRequest request) {
+            if (entry.plannedDestination() == null || !Files.exists(Path.of(entry.plannedDestination()))) {
                 return false;
             }
-            return Files.exists(Path.of(entry.plannedDestination()))
+            if (request.intoNew() != null) {
+                return request.intoNew().toString().equals(entry.plannedDestination());
+            }
+            return !entry.plannedSources().isEmpty()
                     && entry.plannedSources().stream().noneMatch(s -> Files.exists(Path.of(s)));
         }
 
@@ -262,7 +268,7 @@ final class JobRunner {
                     0,
                     0,
                     0,
-                    entry.plannedSources(),
+                    job.intoNew() != null ? List.of() : entry.plannedSources(),
                     List.of());
             return success(
                     job, startedAt, started, 0, chainOf(Path.of(entry.plannedDestination())), outcome, List.of());

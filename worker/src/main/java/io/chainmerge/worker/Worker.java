@@ -82,7 +82,7 @@ public final class Worker implements AutoCloseable {
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
 
         this.consumer = new JobConsumer(
-                new KafkaConsumer<>(kafka.consumer("chainmerge-worker-" + config.workerId(), config.groupId())),
+                new KafkaConsumer<>(jobConsumerSettings(kafka, config)),
                 config.topics().jobs(config.pool()),
                 this::handle);
         this.consumerThread = new Thread(consumer, "chainmerge-jobs-" + config.workerId());
@@ -99,6 +99,18 @@ public final class Worker implements AutoCloseable {
                 config.pool(),
                 roots.roots(),
                 http.actualPort());
+    }
+
+    /**
+     * The job consumer waits at most 100 ms for a fetch to fill (not Kafka's 500 ms): a partition
+     * resumed after its job finished joins the next fetch only when the one under way returns, and
+     * that wait would hold the pool's next job back. A {@code kafka.fetch.max.wait.ms} setting wins.
+     */
+    private static Map<String, Object> jobConsumerSettings(KafkaClients kafka, WorkerConfig config) {
+        Map<String, Object> settings = new java.util.HashMap<>();
+        settings.put("fetch.max.wait.ms", 100);
+        settings.putAll(kafka.consumer("chainmerge-worker-" + config.workerId(), config.groupId()));
+        return settings;
     }
 
     /** Starts a worker; it runs until {@link #close()}. */

@@ -47,7 +47,9 @@ public final class ConfigDef {
                             key.type().name().toLowerCase(java.util.Locale.ROOT),
                             key.defaultValue() == null
                                     ? "(required)"
-                                    : render(key.defaultValue()).isEmpty() ? "(empty)" : "`" + render(key.defaultValue()) + "`",
+                                    : render(key.defaultValue()).isEmpty()
+                                            ? "(empty)"
+                                            : "`" + render(key.defaultValue()) + "`",
                             key.doc()));
         }
         if (passthroughPrefix != null) {

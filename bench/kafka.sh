@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Kafka benchmark: job round trip through a worker vs a bare produce->consume round trip, and campaign
 # throughput vs bare echo throughput, measured side by side on one broker in one run.
-# Usage: bench/run [round-trips (default 1000)] [campaign jobs (default 10000)] [workers (default 8)]
+# Usage: bench/kafka.sh [round-trips (default 1000)] [campaign jobs (default 10000)] [workers (default 8)]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 top="$(dirname "$here")"
