@@ -4,7 +4,6 @@ import io.chainmerge.common.config.Config;
 import io.chainmerge.coordinator.Coordinator;
 import io.chainmerge.coordinator.CoordinatorConfig;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,16 +31,6 @@ final class CoordinatorCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         System.err.println(config);
-        Coordinator coordinator = Coordinator.start(CoordinatorConfig.from(config));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            coordinator.close();
-                            stopped.countDown();
-                        },
-                        "chainmerge-coordinator-stop"));
-        stopped.await();
-        return ExitCodes.OK;
+        return DaemonOptions.runUntilStopped(Coordinator.start(CoordinatorConfig.from(config)), "coordinator");
     }
 }

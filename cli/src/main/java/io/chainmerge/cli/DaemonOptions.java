@@ -23,6 +23,25 @@ final class DaemonOptions {
     @Option(names = "--print-config", description = "print the resolved settings (secrets masked) and exit")
     boolean printConfig;
 
+    /** Keeps this process running until SIGTERM (or SIGINT), which closes {@code daemon} gracefully. */
+    static int runUntilStopped(AutoCloseable daemon, String name) throws InterruptedException {
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                daemon.close();
+                            } catch (Exception e) {
+                                e.printStackTrace();
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "chainmerge-" + name + "-stop"));
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
     /** Flags over CHAINMERGE_* environment variables over the file over the defaults. */
     Config resolve(ConfigDef def) throws IOException {
         Map<String, Object> file = config == null ? Map.of() : Config.readFile(config);

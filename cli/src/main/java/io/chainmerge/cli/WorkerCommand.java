@@ -4,7 +4,6 @@ import io.chainmerge.common.config.Config;
 import io.chainmerge.worker.Worker;
 import io.chainmerge.worker.WorkerConfig;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,16 +32,6 @@ final class WorkerCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         System.err.println(config);
-        Worker worker = Worker.start(WorkerConfig.from(config));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            worker.close();
-                            stopped.countDown();
-                        },
-                        "chainmerge-worker-stop"));
-        stopped.await();
-        return ExitCodes.OK;
+        return DaemonOptions.runUntilStopped(Worker.start(WorkerConfig.from(config)), "worker");
     }
 }

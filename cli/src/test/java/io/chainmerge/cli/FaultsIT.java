@@ -79,20 +79,9 @@ class FaultsIT {
         settings.put("topics.partitions", 1);
         settings.put("kafka.session.timeout.ms", "3000");
         settings.put("kafka.heartbeat.interval.ms", "500");
-        Path config = work.resolve("doomed.yaml");
-        Files.writeString(config, CODEC.json().yaml().writeValueAsString(settings));
         MergeJob job = merge("kill", child, root, 8L << 20);
 
-        Process doomed = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-jar",
-                        Path.of("target/chainmerge.jar").toAbsolutePath().toString(),
-                        "worker",
-                        "--config",
-                        config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(work.resolve("doomed.log").toFile())
-                .start();
+        Process doomed = workerProcess(settings, "doomed");
         try (TopicProbe.Reader results = probe.reader(TOPICS.results());
                 TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
             probe.send(TOPICS.jobs("kill"), job.key(), CODEC.write(job));
@@ -134,20 +123,9 @@ class FaultsIT {
         settings.put("shutdown.grace", "1s");
         // A long session: only leaving the group explicitly (not a timeout) lets the next worker in quickly.
         settings.put("kafka.session.timeout.ms", "60000");
-        Path config = work.resolve("stopping.yaml");
-        Files.writeString(config, CODEC.json().yaml().writeValueAsString(settings));
         MergeJob job = merge("term", child, root, 8L << 20);
 
-        Process stopping = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-jar",
-                        Path.of("target/chainmerge.jar").toAbsolutePath().toString(),
-                        "worker",
-                        "--config",
-                        config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(work.resolve("stopping.log").toFile())
-                .start();
+        Process stopping = workerProcess(settings, "stopping");
         try (TopicProbe.Reader results = probe.reader(TOPICS.results());
                 TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
             probe.send(TOPICS.jobs("term"), job.key(), CODEC.write(job));
@@ -276,6 +254,22 @@ class FaultsIT {
         }
         assertThat(child).doesNotExist();
         assertThat(DemoFleet.digest(root)).isEqualTo(before);
+    }
+
+    /** A worker in a JVM of its own, as {@code chainmerge worker} runs it from the packaged jar. */
+    private Process workerProcess(Map<String, Object> settings, String name) throws Exception {
+        Path config = work.resolve(name + ".yaml");
+        Files.writeString(config, CODEC.json().yaml().writeValueAsString(settings));
+        return new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        Path.of("target/chainmerge.jar").toAbsolutePath().toString(),
+                        "worker",
+                        "--config",
+                        config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(work.resolve(name + ".log").toFile())
+                .start();
     }
 
     private static CampaignClient client(Coordinator coordinator) {

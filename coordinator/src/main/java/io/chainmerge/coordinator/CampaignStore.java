@@ -1,5 +1,6 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.kafka.Acks;
 import io.chainmerge.common.campaign.CampaignEvent;
 import io.chainmerge.common.message.MalformedMessageException;
 import io.chainmerge.common.message.MessageCodec;
@@ -40,21 +41,8 @@ final class CampaignStore {
 
     /** Appends {@code event}; completes on {@code callbacks} once it is durable. */
     CompletableFuture<Void> append(CampaignEvent event) {
-        CompletableFuture<Void> durable = new CompletableFuture<>();
-        try {
-            producer.send(
-                    new ProducerRecord<>(topic, event.key(), codec.write(event)),
-                    (metadata, error) -> callbacks.execute(() -> {
-                        if (error != null) {
-                            durable.completeExceptionally(error);
-                        } else {
-                            durable.complete(null);
-                        }
-                    }));
-        } catch (RuntimeException e) {
-            durable.completeExceptionally(e);
-        }
-        return durable;
+        return Acks.send(producer, new ProducerRecord<>(topic, event.key(), codec.write(event)), callbacks)
+                .thenApply(metadata -> null);
     }
 
     /** Every event on the topic, in order per entity, up to the end as it stands now. */

@@ -1,5 +1,6 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.kafka.Acks;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.topic.Topics;
@@ -23,20 +24,7 @@ final class JobPublisher {
     }
 
     CompletableFuture<Void> publish(Job job) {
-        CompletableFuture<Void> acked = new CompletableFuture<>();
-        try {
-            producer.send(
-                    new ProducerRecord<>(topics.jobs(job.pool()), job.key(), codec.write(job)),
-                    (m, error) -> callbacks.execute(() -> {
-                        if (error != null) {
-                            acked.completeExceptionally(error);
-                        } else {
-                            acked.complete(null);
-                        }
-                    }));
-        } catch (RuntimeException e) {
-            acked.completeExceptionally(e);
-        }
-        return acked;
+        return Acks.send(producer, new ProducerRecord<>(topics.jobs(job.pool()), job.key(), codec.write(job)), callbacks)
+                .thenApply(metadata -> null);
     }
 }

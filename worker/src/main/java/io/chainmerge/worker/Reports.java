@@ -1,5 +1,6 @@
 package io.chainmerge.worker;
 
+import io.chainmerge.common.kafka.Acks;
 import io.chainmerge.common.message.DeadLetter;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.JobResult;
@@ -48,20 +49,6 @@ final class Reports {
     }
 
     private CompletableFuture<RecordMetadata> send(String topic, String key, byte[] value) {
-        CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
-        try {
-            producer.send(new ProducerRecord<>(topic, key, value), (metadata, error) -> {
-                callbacks.execute(() -> {
-                    if (error != null) {
-                        acked.completeExceptionally(error);
-                    } else {
-                        acked.complete(metadata);
-                    }
-                });
-            });
-        } catch (RuntimeException e) {
-            acked.completeExceptionally(e);
-        }
-        return acked;
+        return Acks.send(producer, new ProducerRecord<>(topic, key, value), callbacks);
     }
 }
