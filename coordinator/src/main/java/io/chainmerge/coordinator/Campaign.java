@@ -80,6 +80,11 @@ final class Campaign {
     }
 
     CampaignReport report(Instant now) {
+        return report(now, true);
+    }
+
+    /** The report; without {@code details}, only the totals (listings need no per-job views). */
+    CampaignReport report(Instant now, boolean details) {
         int waiting = 0;
         int running = 0;
         int merged = 0;
@@ -89,8 +94,10 @@ final class Campaign {
         long reclaimed = 0;
         List<JobView> views = new ArrayList<>();
         List<CampaignJob> merges = jobsOf(JobKind.MERGE);
-        for (CampaignJob job : jobs.values()) {
-            views.add(view(job));
+        if (details) {
+            for (CampaignJob job : jobs.values()) {
+                views.add(view(job));
+            }
         }
         for (CampaignJob job : merges) {
             JobResult result = job.result();

@@ -1,7 +1,7 @@
 package io.chainmerge.coordinator;
 
-import io.chainmerge.common.kafka.Acks;
 import io.chainmerge.common.campaign.CampaignEvent;
+import io.chainmerge.common.kafka.Acks;
 import io.chainmerge.common.message.MalformedMessageException;
 import io.chainmerge.common.message.MessageCodec;
 import java.time.Duration;

@@ -134,7 +134,7 @@ final class Campaigns {
 
     CompletableFuture<List<CampaignReport>> list() {
         return on(() -> campaigns.values().stream()
-                .map(c -> c.report(clock.instant()).summary())
+                .map(c -> c.report(clock.instant(), false).summary())
                 .toList());
     }
 

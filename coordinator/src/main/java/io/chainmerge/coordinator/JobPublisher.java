@@ -24,7 +24,8 @@ final class JobPublisher {
     }
 
     CompletableFuture<Void> publish(Job job) {
-        return Acks.send(producer, new ProducerRecord<>(topics.jobs(job.pool()), job.key(), codec.write(job)), callbacks)
+        return Acks.send(
+                        producer, new ProducerRecord<>(topics.jobs(job.pool()), job.key(), codec.write(job)), callbacks)
                 .thenApply(metadata -> null);
     }
 }

@@ -18,13 +18,15 @@ public final class Acks {
             Producer<String, byte[]> producer, ProducerRecord<String, byte[]> record, Executor callbacks) {
         CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
         try {
-            producer.send(record, (metadata, error) -> callbacks.execute(() -> {
-                if (error != null) {
-                    acked.completeExceptionally(error);
-                } else {
-                    acked.complete(metadata);
-                }
-            }));
+            producer.send(
+                    record,
+                    (metadata, error) -> callbacks.execute(() -> {
+                        if (error != null) {
+                            acked.completeExceptionally(error);
+                        } else {
+                            acked.complete(metadata);
+                        }
+                    }));
         } catch (RuntimeException e) {
             acked.completeExceptionally(e);
         }
