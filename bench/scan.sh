@@ -3,20 +3,28 @@
 # same run: vhdiinfo once per file (the baseline DESIGN.md names) and pyvhdi opening every file in one
 # process (no process start per file).
 #
-# usage: bench/scan.sh [--chains 1000] [--dir DIR]      (3 files per chain: a root and two checkpoints)
+# usage: bench/scan.sh [--chains 1000] [--dir DIR] [--format vhdx]   (3 files per chain: a root and two
+#        checkpoints; --format vhd for VHD chains)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 chains=1000
 dir=""
+format=vhdx
 while [ $# -gt 0 ]; do
   case "$1" in
     --chains) chains="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    --format) format="$2"; shift 2 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 command -v vhdiinfo >/dev/null || { echo "bench: vhdiinfo is needed (libvhdi-utils)" >&2; exit 2; }
+case "$format" in
+  vhdx) root_ext=vhdx; child_ext=avhdx ;;
+  vhd) root_ext=vhd; child_ext=avhd ;;
+  *) echo "bench: --format is vhdx or vhd" >&2; exit 2 ;;
+esac
 work="${dir:-$(mktemp -d "${TMPDIR:-/tmp}/chainmerge-scan.XXXXXX")}"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
@@ -25,9 +33,9 @@ now() { date +%s.%N; }
 
 # One template chain, copied (sparse) into every folder: children find parents by relative path.
 mkdir -p "$work/template"
-cm create "$work/template/vm.vhdx" --size 40G >/dev/null
-cm create "$work/template/vm_1.avhdx" --parent "$work/template/vm.vhdx" >/dev/null
-cm create "$work/template/vm_2.avhdx" --parent "$work/template/vm_1.avhdx" >/dev/null
+cm create "$work/template/vm.$root_ext" --size 40G >/dev/null
+cm create "$work/template/vm_1.$child_ext" --parent "$work/template/vm.$root_ext" >/dev/null
+cm create "$work/template/vm_2.$child_ext" --parent "$work/template/vm_1.$child_ext" >/dev/null
 for ((i = 0; i < chains; i++)); do
   mkdir -p "$work/fleet/vm$i"
   cp --sparse=always "$work/template/"* "$work/fleet/vm$i/"

@@ -46,21 +46,21 @@ final class CreateCommand implements Callable<Integer> {
     @Option(
             names = "--block-size",
             paramLabel = "SIZE",
-            description = "for a root: the block size (VHDX default 32M, 2M for fixed)")
+            description = "for a root: the block size (VHDX default 32M, 2M for fixed; VHD default 2M)")
     String blockSize;
 
     @Option(
             names = "--logical-sector",
             paramLabel = "512|4096",
             defaultValue = "512",
-            description = "for a root: the logical sector size")
+            description = "for a root: the logical sector size (VHD: 512 only)")
     int logicalSector;
 
     @Option(
             names = "--physical-sector",
             paramLabel = "512|4096",
             defaultValue = "4096",
-            description = "for a root: the physical sector size")
+            description = "for a root: the physical sector size (VHD records none: its disks show 512)")
     int physicalSector;
 
     @Mixin

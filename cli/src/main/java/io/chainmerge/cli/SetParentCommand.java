@@ -40,6 +40,11 @@ final class SetParentCommand implements Callable<Integer> {
         } else {
             output.out().printf("%s already points at %s%n", report.child(), report.parent());
         }
+        if (!output.json()) {
+            for (String note : report.notes()) {
+                output.out().printf("note: %s%n", note);
+            }
+        }
         return ExitCodes.OK;
     }
 }

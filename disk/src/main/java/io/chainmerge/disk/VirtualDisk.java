@@ -153,6 +153,16 @@ public interface VirtualDisk extends Closeable {
     void adoptVirtualDiskId(UUID virtualDiskId) throws IOException;
 
     /**
+     * What this child recorded of {@code parent}, besides its identity, that {@code parent} no longer
+     * matches, in words for a report: the VHD Parent Time Stamp against the parent file's time. Never a
+     * reason to refuse, since the identity decides; empty when all matches or the format records nothing
+     * more.
+     */
+    default List<String> parentRecordMismatches(VirtualDisk parent) throws IOException {
+        return List.of();
+    }
+
+    /**
      * Checks every structure of the file, including every allocation entry and that no two structures
      * overlap. Opening checks only what reading needs.
      */

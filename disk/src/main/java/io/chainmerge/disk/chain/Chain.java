@@ -77,8 +77,16 @@ public final class Chain implements Closeable {
                         child.path() + ": parent-locator loop: its parent " + real + " is already in the chain");
             }
             VirtualDisk parent = VirtualDisk.open(real, access);
+            if (child.format() != parent.format()) {
+                // Never the parent, whatever identity it carries: refused as invalid, as a scan reports it.
+                parent.close();
+                throw new InvalidChainException(
+                        child.path(),
+                        "%s: a %s differencing disk cannot have the %s parent %s"
+                                .formatted(child.path(), child.format(), parent.format(), parent.path()));
+            }
             if (link.accepts(parent.identity())) {
-                checkCompatible(child, parent);
+                checkSectorSize(child, parent);
                 return parent;
             }
             mismatches.put(real, parent.identity().toString());
@@ -110,14 +118,7 @@ public final class Chain implements Closeable {
                 Map.of("triedPaths", candidates.stream().map(Path::toString).toList()));
     }
 
-    private static void checkCompatible(VirtualDisk child, VirtualDisk parent) throws IOException {
-        if (child.format() != parent.format()) {
-            parent.close();
-            throw new InvalidChainException(
-                    child.path(),
-                    "%s: a %s differencing disk cannot have the %s parent %s"
-                            .formatted(child.path(), child.format(), parent.format(), parent.path()));
-        }
+    private static void checkSectorSize(VirtualDisk child, VirtualDisk parent) throws IOException {
         if (child.logicalSectorSize() != parent.logicalSectorSize()) {
             parent.close();
             throw new InvalidChainException(

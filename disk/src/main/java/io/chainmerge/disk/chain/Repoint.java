@@ -10,6 +10,7 @@ import io.chainmerge.disk.VirtualDisk;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -62,10 +63,12 @@ public final class Repoint {
             }
             Optional<Path> before = ParentPaths.firstExisting(childPath, link);
             ParentLink linkBefore = link;
+            List<String> notes = disk.parentRecordMismatches(parent);
             disk.setParent(parent);
             boolean changed = !disk.parentLink().orElseThrow().equals(linkBefore)
-                    || before.map(p -> !p.equals(parentPath)).orElse(true);
-            return new RepointReport(childPath, parentPath, parent.identity(), changed);
+                    || before.map(p -> !p.equals(parentPath)).orElse(true)
+                    || !notes.isEmpty();
+            return new RepointReport(childPath, parentPath, parent.identity(), changed, notes);
         }
     }
 

@@ -14,6 +14,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * Merges differencing disks bottom-up, crash-safely.
@@ -96,6 +97,9 @@ public final class Merge {
         // MS-VHDX 2.6.1.2: merging replaces the parent's virtual-disk metadata with the child's.
         destination.adoptVirtualDiskId(sources.get(0).virtualDiskId());
         destination.commit();
+        // What children link to from now on: the new identity, or the old one for a format that keeps
+        // its identity through a merge (VHD, whose children record a single parent identity).
+        UUID identity = destination.identity();
         long growth = destination.fileSize() - sizeBefore;
         journal.advance(State.FLUSHED);
         CrashPoints.reach("merge.flushed");
@@ -112,7 +116,7 @@ public final class Merge {
                 copied.zeroBytes(),
                 elapsed(started),
                 growth,
-                prepared.newIdentity(),
+                identity,
                 removed,
                 repointed);
     }
@@ -124,14 +128,16 @@ public final class Merge {
      */
     private static MergeReport finish(MergeJournal journal, MergePlan plan, long started) throws IOException {
         List<Path> repointed = List.of();
+        UUID identity;
         try (VirtualDisk destination = VirtualDisk.open(journal.destination(), Access.WRITE)) {
+            identity = destination.identity();
             if (journal.state() == State.FLUSHED) {
                 repointed = repoint(journal.children(), destination);
                 journal.advance(State.REPOINTED);
             }
         }
         List<Path> removed = removeSources(journal);
-        return new MergeReport(plan, false, true, 0, 0, elapsed(started), 0, journal.newIdentity(), removed, repointed);
+        return new MergeReport(plan, false, true, 0, 0, elapsed(started), 0, identity, removed, repointed);
     }
 
     private static List<Path> repoint(List<Path> children, VirtualDisk destination) throws IOException {

@@ -1,27 +1,1435 @@
 package io.chainmerge.disk.vhd;
 
 import io.chainmerge.disk.Access;
+import io.chainmerge.disk.CorruptDiskException;
+import io.chainmerge.disk.DiskFormat;
 import io.chainmerge.disk.DiskSpec;
+import io.chainmerge.disk.DiskType;
+import io.chainmerge.disk.Extent;
+import io.chainmerge.disk.Extents;
+import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.GuardRefusal.Guard;
+import io.chainmerge.disk.InvalidChainException;
+import io.chainmerge.disk.ParentLink;
+import io.chainmerge.disk.ParentPath;
+import io.chainmerge.disk.ParentPaths;
+import io.chainmerge.disk.SpaceEstimator;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.io.CrashPoints;
+import io.chainmerge.disk.io.Directories;
+import io.chainmerge.disk.io.DiskChannel;
+import io.chainmerge.disk.io.Guids;
+import io.chainmerge.disk.io.Zeros;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 
-/** A legacy VHD file. The format engine lands with the VHD work; until then VHD files are refused clearly. */
-public abstract class VhdFile implements VirtualDisk {
-    public static VirtualDisk open(Path file, Access access) throws IOException {
-        throw new UnsupportedDiskException(file, "VHD files are not supported yet");
+/**
+ * A VHD file (Microsoft "Virtual Hard Disk Image Format Specification" 1.0): fixed, dynamic or
+ * differencing. Not thread-safe: one operation uses an instance at a time.
+ *
+ * <p>Opening reads the footer at the end of the file or, when that one is damaged, the copy a dynamic or
+ * differencing disk keeps at offset 0 (for reading only, and {@link #details()} says so); then the
+ * dynamic disk header and the parent locators; the BAT when blocks are first needed. It checks what
+ * reading needs; {@link #verify()} checks every BAT entry and that no two structures overlap, and so does
+ * the first write of a session, so a damaged file is never written to. After a write or flush fails,
+ * nothing more is committed, closing included.
+ *
+ * <h2>Writing without a log</h2>
+ *
+ * VHD has no log. Every change is ordered so that a crash at any instant leaves a file that reads the old
+ * content or the new one, and ends with a valid footer:
+ *
+ * <ul>
+ *   <li>The file grows by whole blocks: a block's bitmap, then its data (placed so the data is 4 KiB
+ *       aligned, as Windows lays blocks out). Before anything is written over the last durable footer, a
+ *       footer is written further on and flushed. At {@link #commit()} the footer is written at the exact
+ *       end of the new blocks, flushed, and the file is cut after it, so the file grows by exactly what
+ *       {@link #spaceEstimator()} predicts.
+ *   <li>Data, and the bitmaps of blocks nothing points at yet, are flushed before the BAT entries and the
+ *       bitmap bits that make them visible are written; those are flushed next.
+ *   <li>The dynamic disk header is rewritten in one 1024-byte write, only after the parent locator data
+ *       it points at has been written to space the current header does not use, and flushed. The header
+ *       lies in the file's first 4 KiB, which storage with 4 KiB physical sectors writes atomically; on
+ *       512-byte sectors a power cut could tear it, which VHD gives no way to avoid (Windows writes it in
+ *       place too), and its checksum makes such a tear an error on opening, never a silent one.
+ * </ul>
+ *
+ * <h2>Identity</h2>
+ *
+ * A VHD's identity is its footer's Unique Id, which a child records as its Parent Unique ID and which
+ * libvhdi and Hyper-V compare. Unlike a VHDX DataWriteGuid it does not follow the data, and a child
+ * records one identity only: VHD has no second field like VHDX's parent_linkage2. So a merge S1..Sn into
+ * D keeps D's unique id. Sn's link to D stays valid while D takes the data (the chain through Sn reads
+ * the same all along, since Sn..S1 still hide every sector being copied), and the children of S1 are
+ * re-pointed at D under the id it has always had. Giving D a new id at any step would break the link of
+ * Sn, or of S1's children, until another file changed: a window no single write can close. Therefore
+ * {@link #acceptParentIdentity}, {@link #changeIdentity} and {@link #adoptVirtualDiskId} change nothing,
+ * and {@link #identity()} is the same before and after them; the virtual machine sees D's unique id after
+ * a merge into D. The cost: a VHD parent changed behind a child's back keeps its id. The Parent Time
+ * Stamp, the parent file's modification time as blktap and VirtualBox record it (Windows writes 0), is
+ * the only trace, and chainmerge reports it rather than refusing on it: copying a file changes it too.
+ */
+public final class VhdFile implements VirtualDisk {
+    /** "Sector length is always 512 bytes" (VHD spec). */
+    static final int SECTOR_SIZE = 512;
+    /** The specification's default, and what a fixed disk, which has no blocks, gives its children. */
+    static final int DEFAULT_BLOCK_SIZE = 2 << 20;
+    /** BAT entries are u32 sector numbers, so nothing in a VHD lies past 2 TiB. */
+    static final long MAX_VIRTUAL_SIZE = 1L << 41;
+    /** "The maximum size of a dynamic hard disk is 2040 GB" (VHD spec). */
+    private static final long MAX_NEW_VIRTUAL_SIZE = 2040L << 30;
+    /** Where the files chainmerge makes keep the dynamic disk header and the BAT, as Windows and qemu do. */
+    private static final long NEW_HEADER_OFFSET = 0x200;
+
+    private static final long NEW_TABLE_OFFSET = 0x600;
+    private static final long ALL_ONES = -1L;
+    private static final int DATA_ALIGNMENT = 4096;
+    /**
+     * How far ahead the footer moves when the file grows, so one flush covers many blocks; one commit
+     * adds at most this much. Until the commit the file is that much longer than it ends up (a hole,
+     * where the file system has sparse files).
+     */
+    private static final long BATCH_BYTES = 32L << 20;
+
+    private static final int MAX_DIRTY_BITMAPS = 4096;
+    private static final int CACHED_BITMAPS = 256;
+    /** Windows paths end at 32767 UTF-16 code units. */
+    private static final int MAX_LOCATOR_LENGTH = 64 << 10;
+
+    private static final String CREATOR_APPLICATION = "cmrg";
+    private static final long CREATOR_VERSION = 0x0000_0001L;
+    /** Every locator chainmerge writes is a Windows path: the host it describes is the one Hyper-V runs. */
+    private static final String CREATOR_HOST_OS = "Wi2k";
+
+    private final Path path;
+    private final DiskChannel channel;
+    private final VhdFooter footer;
+    /** Where the footer was read: the end of the file, or 0 when the copy stood in for a damaged one. */
+    private final long footerReadAt;
+
+    private final List<String> footerNotes;
+    private final BlockGeometry blocks;
+    /** Read on first use: opening, which scans do by the thousand, reads headers only. */
+    private BlockAllocationTable bat;
+
+    private DynamicDiskHeader header;
+    private List<Locator> locators;
+    private List<Range> metadata;
+    /** Where the footer at the end of the file starts: no structure reaches past it. */
+    private long footerAt;
+
+    private long nextFree = -1;
+    private long reservedEnd = -1;
+    private long holeStart;
+    private boolean dataUnflushed;
+    private DynamicDiskHeader pendingHeader;
+    private final Set<Long> unpublished = new HashSet<>();
+    private final Map<Long, SectorBitmap> dirtyBitmaps = new HashMap<>();
+    private final Map<Long, SectorBitmap> bitmapCache = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, SectorBitmap> eldest) {
+            return size() > CACHED_BITMAPS;
+        }
+    };
+    private final BitSet checkedBlocks = new BitSet();
+    /**
+     * The first write or flush that failed. Nothing is committed after it: data it did not write (or a
+     * failed flush dropped, as Linux may) must never become visible through a BAT entry or a bit.
+     */
+    private IOException failure;
+
+    private boolean closed;
+
+    /** A used parent locator entry, its place among the eight, and the location its data names (or null). */
+    private record Locator(int index, ParentLocatorEntry entry, ParentPath path) {}
+
+    /** A structure's bytes {@code [start, end)}; {@code at} is where the field locating it is. */
+    private record Range(String name, long start, long end, long at) {
+        boolean overlaps(long otherStart, long otherEnd) {
+            return start < otherEnd && otherStart < end;
+        }
     }
 
-    public static VirtualDisk create(Path file, DiskSpec spec) throws IOException {
-        throw new UnsupportedDiskException(file, "VHD files are not supported yet");
+    private record FooterRead(VhdFooter footer, long readAt, long endAt, List<String> notes) {}
+
+    private VhdFile(Path path, DiskChannel channel, Access access) throws IOException {
+        this.path = path;
+        this.channel = channel;
+        FooterRead read = readFooter(path, channel, access);
+        this.footer = read.footer();
+        this.footerReadAt = read.readAt();
+        this.footerAt = read.endAt();
+        this.footerNotes = read.notes();
+        footer.check(path, footerReadAt);
+        if (footer.inSavedState() && access == Access.WRITE) {
+            throw new GuardRefusal(
+                    Guard.IN_USE,
+                    path,
+                    path + ": in use: its footer says the virtual machine using it is in a saved state;"
+                            + " resume or shut it down first");
+        }
+        if (footer.type() == DiskType.FIXED) {
+            if (footerAt != footer.currentSize()) {
+                throw new CorruptDiskException(
+                        path,
+                        footerReadAt + VhdFooter.CURRENT_SIZE_AT,
+                        "footer Current Size",
+                        "the fixed disk's data before the footer is %d bytes, Current Size says %d"
+                                .formatted(footerAt, footer.currentSize()));
+            }
+            this.blocks = null;
+            this.locators = List.of();
+            this.metadata = List.of();
+            return;
+        }
+        this.header = readHeader();
+        this.blocks = new BlockGeometry(footer.currentSize(), header.blockSizeInt());
+        this.locators = footer.type() == DiskType.DIFFERENCING ? readLocators(header) : List.of();
+        this.metadata = metadataRanges(header, locators);
+        checkMetadata();
+        if (footer.type() == DiskType.DIFFERENCING && header.parentUniqueId().equals(Guids.ZERO)) {
+            throw new UnsupportedDiskException(
+                    path,
+                    "a differencing disk with no Parent Unique ID: its parent is a raw image (as blktap records it)");
+        }
     }
 
+    public static VhdFile open(Path file, Access access) throws IOException {
+        DiskChannel channel = DiskChannel.open(file, access);
+        try {
+            return new VhdFile(channel.path(), channel, access);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The footer the disk is read from: the one at the end; a 511-byte one, which Virtual PC wrote
+     * before 2004; or, for reading only, the copy at offset 0 when the one at the end is damaged (VHD spec:
+     * "the footer is mirrored as a header at the front of the file for purposes of redundancy").
+     */
+    private static FooterRead readFooter(Path path, DiskChannel channel, Access access) throws IOException {
+        long size = channel.size();
+        if (size < VhdFooter.SIZE) {
+            throw new CorruptDiskException(
+                    path, 0, "footer", "the file is truncated: " + size + " bytes, fewer than the 512-byte footer");
+        }
+        long endAt = size - VhdFooter.SIZE;
+        VhdFooter end = null;
+        CorruptDiskException endProblem = null;
+        try {
+            end = VhdFooter.parse(path, endAt, read(channel, endAt, VhdFooter.SIZE, "footer"), "footer");
+        } catch (CorruptDiskException e) {
+            endProblem = e;
+        }
+        if (end != null) {
+            List<String> notes = new ArrayList<>();
+            if (end.diskType() != VhdFooter.FIXED) {
+                checkCopy(path, channel, end, notes);
+            }
+            return new FooterRead(end, endAt, endAt, notes);
+        }
+        Optional<VhdFooter> old = shortFooter(path, channel, size);
+        if (old.isPresent()) {
+            if (access == Access.WRITE) {
+                throw new UnsupportedDiskException(
+                        path,
+                        "a 511-byte footer (Virtual PC before 2004): chainmerge reads such a file but does not write to it");
+            }
+            return new FooterRead(
+                    old.get(), size - 511, size - 511, List.of("a 511-byte footer, as Virtual PC wrote before 2004"));
+        }
+        VhdFooter copy;
+        try {
+            copy = VhdFooter.parse(path, 0, read(channel, 0, VhdFooter.SIZE, "footer copy"), "footer copy");
+        } catch (CorruptDiskException e) {
+            throw endProblem;
+        }
+        if (copy.diskType() == VhdFooter.FIXED) {
+            throw endProblem; // a fixed disk has no copy: offset 0 is the disk's first sector
+        }
+        if (access == Access.WRITE) {
+            CorruptDiskException refusal = new CorruptDiskException(
+                    path,
+                    endAt,
+                    "footer",
+                    "damaged, while its copy at offset 0 is intact: chainmerge reads such a file but does not write to it");
+            refusal.addSuppressed(endProblem);
+            throw refusal;
+        }
+        return new FooterRead(
+                copy,
+                0,
+                endAt,
+                List.of("read from the copy at offset 0: the footer at the end is damaged (" + endProblem.getMessage()
+                        + ")"));
+    }
+
+    /** A dynamic or differencing disk's copy at offset 0 must be the footer itself, or damaged (then said so). */
+    private static void checkCopy(Path path, DiskChannel channel, VhdFooter end, List<String> notes)
+            throws IOException {
+        VhdFooter copy;
+        try {
+            copy = VhdFooter.parse(path, 0, read(channel, 0, VhdFooter.SIZE, "footer copy"), "footer copy");
+        } catch (CorruptDiskException e) {
+            notes.add("the footer copy at offset 0 is damaged (" + e.getMessage() + "); the footer at the end is used");
+            return;
+        }
+        List<String> differences = end.differencesFrom(copy);
+        if (!differences.isEmpty()) {
+            throw new CorruptDiskException(
+                    path,
+                    0,
+                    "footer copy",
+                    "the copy at offset 0 differs from the footer at the end in " + String.join(", ", differences)
+                            + ": readers that take either would see different disks");
+        }
+    }
+
+    private static Optional<VhdFooter> shortFooter(Path path, DiskChannel channel, long size) throws IOException {
+        if (size < 511) {
+            return Optional.empty();
+        }
+        ByteBuffer raw = ByteBuffer.allocate(VhdFooter.SIZE);
+        channel.readFully(raw.limit(511), size - 511, "footer");
+        try {
+            return Optional.of(VhdFooter.parse(path, size - 511, raw.clear(), "footer"));
+        } catch (CorruptDiskException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static ByteBuffer read(DiskChannel channel, long offset, int length, String structure) throws IOException {
+        ByteBuffer raw = ByteBuffer.allocate(length);
+        channel.readFully(raw, offset, structure);
+        return raw.clear();
+    }
+
+    private DynamicDiskHeader readHeader() throws IOException {
+        long offset = footer.dataOffset();
+        if (offset < VhdFooter.SIZE || offset > footerAt - DynamicDiskHeader.SIZE) {
+            throw new CorruptDiskException(
+                    path,
+                    footerReadAt + VhdFooter.DATA_OFFSET_AT,
+                    "footer Data Offset",
+                    "the dynamic disk header would lie at %s, outside the file's [512, %d)"
+                            .formatted(Long.toUnsignedString(offset), footerAt));
+        }
+        DynamicDiskHeader parsed = DynamicDiskHeader.parse(
+                path, offset, read(channel, offset, DynamicDiskHeader.SIZE, "dynamic disk header"));
+        parsed.check(path, offset, footer.currentSize());
+        long table = parsed.tableOffset();
+        if (table < VhdFooter.SIZE || table > footerAt || table + parsed.maxTableEntries() * 4 > footerAt) {
+            throw new CorruptDiskException(
+                    path,
+                    offset + DynamicDiskHeader.TABLE_OFFSET_AT,
+                    "dynamic disk header Table Offset",
+                    "the BAT of %d entries at %s would not lie inside the file's [512, %d): the offset is wrong or the file is truncated"
+                            .formatted(parsed.maxTableEntries(), Long.toUnsignedString(table), footerAt));
+        }
+        return parsed;
+    }
+
+    private List<Locator> readLocators(DynamicDiskHeader from) throws IOException {
+        List<Locator> found = new ArrayList<>();
+        List<ParentLocatorEntry> entries = from.parentLocatorEntries();
+        for (int i = 0; i < entries.size(); i++) {
+            ParentLocatorEntry entry = entries.get(i);
+            if (!entry.isUsed()) {
+                continue;
+            }
+            long entryAt = locatorEntryOffset(i);
+            String field = "parent locator entry " + (i + 1) + " (" + entry.platformName() + ")";
+            long length = entry.platformDataLength();
+            long offset = entry.platformDataOffset();
+            if (length > MAX_LOCATOR_LENGTH) {
+                throw new CorruptDiskException(
+                        path, entryAt, field + " Platform Data Length", length + " bytes, more than any path takes");
+            }
+            if (offset < VhdFooter.SIZE || offset > footerAt - length) {
+                throw new CorruptDiskException(
+                        path,
+                        entryAt,
+                        field + " Platform Data Offset",
+                        "its %d bytes at %s would not lie inside the file's [512, %d)"
+                                .formatted(length, Long.toUnsignedString(offset), footerAt));
+            }
+            byte[] data = new byte[(int) length];
+            channel.readFully(ByteBuffer.wrap(data), offset, field + " data");
+            found.add(new Locator(i, entry, entry.path(data).orElse(null)));
+        }
+        return found;
+    }
+
+    private long locatorEntryOffset(int index) {
+        return footer.dataOffset()
+                + DynamicDiskHeader.PARENT_LOCATOR_ENTRIES_AT
+                + (long) index * ParentLocatorEntry.SIZE;
+    }
+
+    /** The structures other than blocks: the footer copy, the header, the BAT and the locator data. */
+    private List<Range> metadataRanges(DynamicDiskHeader from, List<Locator> parentLocators) {
+        List<Range> ranges = new ArrayList<>();
+        ranges.add(new Range("footer copy", 0, VhdFooter.SIZE, footerReadAt + VhdFooter.DATA_OFFSET_AT));
+        long headerAt = footer.dataOffset();
+        ranges.add(new Range(
+                "dynamic disk header",
+                headerAt,
+                headerAt + DynamicDiskHeader.SIZE,
+                footerReadAt + VhdFooter.DATA_OFFSET_AT));
+        ranges.add(new Range(
+                "BAT",
+                from.tableOffset(),
+                from.tableOffset() + BlockAllocationTable.bytesFor(from.maxTableEntries()),
+                headerAt + DynamicDiskHeader.TABLE_OFFSET_AT));
+        for (Locator locator : parentLocators) {
+            ParentLocatorEntry entry = locator.entry();
+            ranges.add(new Range(
+                    "parent locator " + entry.platformName() + " data",
+                    entry.platformDataOffset(),
+                    entry.platformDataOffset() + roundUpToSector(entry.reservedBytes()),
+                    locatorEntryOffset(locator.index())));
+        }
+        return ranges;
+    }
+
+    /** The metadata structures lie before the footer and apart from each other. */
+    private void checkMetadata() throws CorruptDiskException {
+        for (int i = 0; i < metadata.size(); i++) {
+            Range range = metadata.get(i);
+            if (range.end() > footerAt) {
+                throw new CorruptDiskException(
+                        path,
+                        range.at(),
+                        range.name(),
+                        "[%d, %d) reaches past the footer at %d".formatted(range.start(), range.end(), footerAt));
+            }
+            for (int j = 0; j < i; j++) {
+                Range other = metadata.get(j);
+                if (range.overlaps(other.start(), other.end())) {
+                    throw new CorruptDiskException(
+                            path,
+                            range.at(),
+                            range.name(),
+                            "[%d, %d) overlaps the %s [%d, %d)"
+                                    .formatted(range.start(), range.end(), other.name(), other.start(), other.end()));
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Creating files
+
+    /**
+     * Creates a fixed or dynamic VHD of {@code spec}'s size exactly (its Current Size; the CHS geometry
+     * is the specification's, which may address less), with 512-byte sectors. The block size is 2 MiB
+     * unless given: any power of two the engine reads (512 bytes to 256 MiB), though the specification
+     * names 512 KiB and 2 MiB as the sizes products were tested with. VHD records no physical sector
+     * size. Written under a temporary name and renamed when complete.
+     */
+    public static VhdFile create(Path file, DiskSpec spec) throws IOException {
+        long size = spec.virtualSize();
+        if (spec.logicalSectorSize() != SECTOR_SIZE) {
+            throw new IllegalArgumentException(file + ": VHD disks have 512-byte sectors only");
+        }
+        if (size % SECTOR_SIZE != 0 || size > MAX_NEW_VIRTUAL_SIZE) {
+            throw new IllegalArgumentException(
+                    file + ": the virtual size of a VHD must be a multiple of 512 bytes, at most 2040 GiB");
+        }
+        int blockSize = blockSizeFor(spec);
+        if (blockSize < SECTOR_SIZE
+                || blockSize > DynamicDiskHeader.MAX_BLOCK_SIZE
+                || Integer.bitCount(blockSize) != 1
+                || (size + blockSize - 1) / blockSize > DynamicDiskHeader.MAX_TABLE_ENTRIES) {
+            throw new IllegalArgumentException(file
+                    + ": the block size of a VHD is a power of two from 512 bytes to 256 MiB, at most 16 Mi blocks"
+                    + " a disk (2 MiB by default)");
+        }
+        UUID uniqueId = spec.virtualDiskId() != null ? spec.virtualDiskId() : Guids.random();
+        DiskGeometry geometry = DiskGeometry.forSize(size);
+        if (spec.type() == DiskType.FIXED) {
+            VhdFooter footer = newFooter(VhdFooter.FIXED, ALL_ONES, size, geometry, uniqueId);
+            writeNewFile(file, channel -> {
+                Zeros.write(channel, 0, size);
+                channel.writeFully(footer.encode(), size);
+            });
+        } else {
+            VhdFooter footer = newFooter(VhdFooter.DYNAMIC, NEW_HEADER_OFFSET, size, geometry, uniqueId);
+            long entries = (size + blockSize - 1) / blockSize;
+            List<ParentLocatorEntry> none = new ArrayList<>();
+            while (none.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
+                none.add(ParentLocatorEntry.UNUSED);
+            }
+            DynamicDiskHeader header = new DynamicDiskHeader(
+                    ALL_ONES,
+                    NEW_TABLE_OFFSET,
+                    DynamicDiskHeader.HEADER_VERSION,
+                    entries,
+                    blockSize,
+                    Guids.ZERO,
+                    0,
+                    "",
+                    none);
+            ByteBuffer table = BlockAllocationTable.empty(entries);
+            long end = NEW_TABLE_OFFSET + table.capacity();
+            writeNewFile(file, channel -> {
+                channel.writeFully(footer.encode(), 0);
+                channel.writeFully(header.encode(), NEW_HEADER_OFFSET);
+                channel.writeFully(table, NEW_TABLE_OFFSET);
+                channel.writeFully(footer.encode(), end);
+            });
+        }
+        return open(file, Access.WRITE);
+    }
+
+    /**
+     * Creates a differencing VHD over {@code parent}: its size (Current Size and geometry), block size,
+     * and a parent record Hyper-V and libvhdi follow: the parent's unique id and modification time, its
+     * name, and W2ru (relative) and W2ku (absolute) locators in UTF-16LE as Windows writes them. The
+     * parent is not changed.
+     */
+    public static VhdFile createDifferencing(Path file, VhdFile parent) throws IOException {
+        ParentRecord record = ParentRecord.of(file, parent);
+        long size = parent.virtualSize();
+        int blockSize = parent.blockSize();
+        long entries = (size + blockSize - 1) / blockSize;
+        ByteBuffer table = BlockAllocationTable.empty(entries);
+        byte[] relative = record.relative().getBytes(StandardCharsets.UTF_16LE);
+        byte[] absolute = record.absolute().getBytes(StandardCharsets.UTF_16LE);
+        long relativeAt = NEW_TABLE_OFFSET + table.capacity();
+        long absoluteAt = relativeAt + roundUpToSector(relative.length);
+        long end = absoluteAt + roundUpToSector(absolute.length);
+        List<ParentLocatorEntry> locatorEntries = new ArrayList<>(List.of(
+                new ParentLocatorEntry(
+                        ParentLocatorEntry.W2RU, roundUpToSector(relative.length), relative.length, relativeAt),
+                new ParentLocatorEntry(
+                        ParentLocatorEntry.W2KU, roundUpToSector(absolute.length), absolute.length, absoluteAt)));
+        while (locatorEntries.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
+            locatorEntries.add(ParentLocatorEntry.UNUSED);
+        }
+        VhdFooter footer = newFooter(
+                VhdFooter.DIFFERENCING, NEW_HEADER_OFFSET, size, parent.footer.diskGeometry(), Guids.random());
+        DynamicDiskHeader header = new DynamicDiskHeader(
+                ALL_ONES,
+                NEW_TABLE_OFFSET,
+                DynamicDiskHeader.HEADER_VERSION,
+                entries,
+                blockSize,
+                record.uniqueId(),
+                record.timeStamp(),
+                record.unicodeName(),
+                locatorEntries);
+        writeNewFile(file, channel -> {
+            channel.writeFully(footer.encode(), 0);
+            channel.writeFully(header.encode(), NEW_HEADER_OFFSET);
+            channel.writeFully(table, NEW_TABLE_OFFSET);
+            channel.writeFully(ByteBuffer.wrap(relative), relativeAt);
+            channel.writeFully(ByteBuffer.wrap(absolute), absoluteAt);
+            channel.writeFully(footer.encode(), end);
+        });
+        return open(file, Access.WRITE);
+    }
+
+    /**
+     * The size of a new root of {@code spec} once {@code allocatedBlocks} of its blocks are written: a
+     * fixed disk is its data and the footer; a dynamic one its header and BAT, then the blocks placed as
+     * {@link #allocate} places them, then the footer.
+     */
     public static long sizeOfNew(DiskSpec spec, long allocatedBlocks) {
-        throw new UnsupportedOperationException("VHD files are not supported yet");
+        if (spec.type() == DiskType.FIXED) {
+            return spec.virtualSize() + VhdFooter.SIZE;
+        }
+        BlockGeometry geometry = new BlockGeometry(spec.virtualSize(), blockSizeFor(spec));
+        long end = NEW_TABLE_OFFSET + BlockAllocationTable.bytesFor(geometry.blocks());
+        for (long block = 0; block < allocatedBlocks; block++) {
+            end = place(end, geometry.bitmapSize(), DATA_ALIGNMENT) + geometry.blockTotal();
+        }
+        return end + VhdFooter.SIZE;
     }
 
-    public static VirtualDisk createDifferencing(Path file, VhdFile parent) throws IOException {
-        throw new UnsupportedDiskException(file, "VHD files are not supported yet");
+    private static int blockSizeFor(DiskSpec spec) {
+        return spec.blockSize() == 0 ? DEFAULT_BLOCK_SIZE : spec.blockSize();
+    }
+
+    private static VhdFooter newFooter(int diskType, long dataOffset, long size, DiskGeometry geometry, UUID uniqueId) {
+        return new VhdFooter(
+                VhdFooter.FEATURES_RESERVED,
+                VhdFooter.FORMAT_VERSION,
+                dataOffset,
+                VhdTime.of(Instant.now()),
+                CREATOR_APPLICATION,
+                CREATOR_VERSION,
+                CREATOR_HOST_OS,
+                size,
+                size,
+                geometry,
+                diskType,
+                uniqueId,
+                0);
+    }
+
+    @FunctionalInterface
+    private interface NewFileContent {
+        void write(DiskChannel channel) throws IOException;
+    }
+
+    private static void writeNewFile(Path file, NewFileContent content) throws IOException {
+        if (Files.exists(file)) {
+            throw new FileAlreadyExistsException(file.toString());
+        }
+        Path temporary = file.resolveSibling("." + file.getFileName() + ".creating");
+        Files.deleteIfExists(temporary);
+        Files.createFile(temporary);
+        try (DiskChannel channel = DiskChannel.open(temporary, Access.WRITE)) {
+            content.write(channel);
+            channel.force();
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temporary);
+            throw e;
+        }
+        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
+        Directories.force(file.toAbsolutePath().getParent());
+    }
+
+    /**
+     * What a differencing disk records of its parent (VHD spec, dynamic disk header): its unique id, its
+     * file's modification time, a name (the absolute path when it fits the 255 code units, as Windows
+     * writes it) and the Windows path forms of the W2ru and W2ku locators. VHD has no volume-path form.
+     */
+    private record ParentRecord(UUID uniqueId, long timeStamp, String unicodeName, String relative, String absolute) {
+
+        static ParentRecord of(Path child, VirtualDisk parent) throws IOException {
+            String relative = null;
+            String absolute = null;
+            for (ParentPath form : ParentPaths.forParent(child, parent.path())) {
+                switch (form.kind()) {
+                    case RELATIVE -> relative = form.value();
+                    case ABSOLUTE -> absolute = form.value();
+                    case VOLUME, OTHER -> {}
+                }
+            }
+            if (relative == null || absolute == null) {
+                throw new IllegalStateException("ParentPaths gives a relative and an absolute form for every parent");
+            }
+            String name = absolute;
+            if (name.length() > DynamicDiskHeader.MAX_NAME_LENGTH) {
+                name = relative.length() <= DynamicDiskHeader.MAX_NAME_LENGTH
+                        ? relative
+                        : parent.path().getFileName().toString();
+            }
+            if (name.length() > DynamicDiskHeader.MAX_NAME_LENGTH) {
+                name = "";
+            }
+            long timeStamp = VhdTime.of(Files.getLastModifiedTime(parent.path()).toInstant());
+            return new ParentRecord(parent.identity(), timeStamp, name, relative, absolute);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // What the disk is
+
+    @Override
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public DiskFormat format() {
+        return DiskFormat.VHD;
+    }
+
+    @Override
+    public DiskType type() {
+        return footer.type();
+    }
+
+    /** The footer's Current Size, never the (often smaller) size its CHS geometry addresses. */
+    @Override
+    public long virtualSize() {
+        return footer.currentSize();
+    }
+
+    /** The block size of a dynamic or differencing disk; for a fixed disk, which has none, 2 MiB. */
+    @Override
+    public int blockSize() {
+        return blocks == null ? DEFAULT_BLOCK_SIZE : blocks.blockSize();
+    }
+
+    @Override
+    public int logicalSectorSize() {
+        return SECTOR_SIZE;
+    }
+
+    @Override
+    public int physicalSectorSize() {
+        return SECTOR_SIZE;
+    }
+
+    /** The footer's Unique Id: what a child records as its Parent Unique ID. See the class comment. */
+    @Override
+    public UUID identity() {
+        return footer.uniqueId();
+    }
+
+    /** The footer's Unique Id: VHD has no separate id for the virtual machine to see. */
+    @Override
+    public UUID virtualDiskId() {
+        return footer.uniqueId();
+    }
+
+    /**
+     * The parent's unique id and the places to look for it: the W2ru and W2ku locators (relative first,
+     * as for VHDX), the Parent Unicode Name, then the older Wi2r, Wi2k and MacX forms.
+     */
+    @Override
+    public Optional<ParentLink> parentLink() {
+        if (footer.type() != DiskType.DIFFERENCING) {
+            return Optional.empty();
+        }
+        Set<ParentPath> paths = new LinkedHashSet<>();
+        addLocatorPaths(paths, ParentLocatorEntry.W2RU);
+        addLocatorPaths(paths, ParentLocatorEntry.W2KU);
+        String name = header.parentUnicodeName();
+        if (!name.isEmpty() && name.indexOf('\0') < 0) {
+            boolean relative = name.startsWith(".\\") || name.startsWith("..\\");
+            paths.add(new ParentPath(relative ? ParentPath.Kind.RELATIVE : ParentPath.Kind.ABSOLUTE, name));
+        }
+        addLocatorPaths(paths, ParentLocatorEntry.WI2R);
+        addLocatorPaths(paths, ParentLocatorEntry.WI2K);
+        addLocatorPaths(paths, ParentLocatorEntry.MACX);
+        return Optional.of(new ParentLink(List.of(header.parentUniqueId()), new ArrayList<>(paths)));
+    }
+
+    private void addLocatorPaths(Set<ParentPath> paths, int platformCode) {
+        for (Locator locator : locators) {
+            if (locator.entry().platformCode() == platformCode && locator.path() != null) {
+                paths.add(locator.path());
+            }
+        }
+    }
+
+    @Override
+    public long fileSize() throws IOException {
+        return channel.size();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public Map<String, Object> details() {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("footerOffset", footerReadAt);
+        if (!footerNotes.isEmpty()) {
+            details.put("footerNotes", footerNotes);
+        }
+        details.put("creatorApplication", printable(footer.creatorApplication()));
+        details.put(
+                "creatorVersion", "%d.%d".formatted(footer.creatorVersion() >>> 16, footer.creatorVersion() & 0xffff));
+        details.put("creatorHostOs", printable(footer.creatorHostOs()));
+        details.put("timeStamp", VhdTime.toInstant(footer.timeStamp()).toString());
+        details.put("features", "0x%08x".formatted(footer.features()));
+        details.put("originalSize", footer.originalSize());
+        details.put("diskGeometry", footer.diskGeometry().toString());
+        details.put("geometrySize", footer.diskGeometry().bytes());
+        details.put("savedState", footer.inSavedState());
+        if (header != null) {
+            details.put("headerOffset", footer.dataOffset());
+            details.put("tableOffset", header.tableOffset());
+            details.put("maxTableEntries", header.maxTableEntries());
+            try {
+                details.put("allocatedBlocks", bat().allocatedCount());
+            } catch (IOException e) {
+                details.put("allocatedBlocks", "the BAT cannot be read: " + e.getMessage());
+            }
+            details.put("bitmapSize", blocks.bitmapSize());
+        }
+        if (footer.type() == DiskType.DIFFERENCING) {
+            details.put("parentUniqueId", header.parentUniqueId().toString());
+            details.put(
+                    "parentTimeStamp",
+                    header.parentTimeStamp() == 0
+                            ? "not recorded"
+                            : VhdTime.toInstant(header.parentTimeStamp()).toString());
+            details.put("parentUnicodeName", header.parentUnicodeName());
+            List<String> entries = new ArrayList<>();
+            for (Locator locator : locators) {
+                ParentLocatorEntry entry = locator.entry();
+                entries.add("%s at %d (%d bytes): %s"
+                        .formatted(
+                                entry.platformName(),
+                                entry.platformDataOffset(),
+                                entry.platformDataLength(),
+                                locator.path() == null
+                                        ? "(not a path chainmerge reads)"
+                                        : locator.path().value()));
+            }
+            details.put("parentLocators", entries);
+        }
+        return details;
+    }
+
+    private static String printable(String field) {
+        StringBuilder text = new StringBuilder();
+        for (char c : field.toCharArray()) {
+            text.append(c >= 0x20 && c < 0x7f ? String.valueOf(c) : "\\x%02x".formatted((int) c));
+        }
+        return text.toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Reading
+
+    private boolean differencing() {
+        return footer.type() == DiskType.DIFFERENCING;
+    }
+
+    /**
+     * A dynamic disk's present block is read whole, as qemu reads it: its bitmap is advisory, and the
+     * specification's rule that a clear bit's sector holds zeros makes both readings equal. A
+     * differencing disk defines exactly the sectors whose bits are set.
+     */
+    @Override
+    public void extents(long offset, long length, List<Extent> out) throws IOException {
+        checkRange(offset, length);
+        if (length == 0) {
+            return;
+        }
+        if (blocks == null) {
+            Extents.addData(out, offset, length, offset);
+            return;
+        }
+        int blockSize = blocks.blockSize();
+        long end = offset + length;
+        for (long block = offset / blockSize; block * blockSize < end; block++) {
+            if (!bat().isAllocated(block)) {
+                continue;
+            }
+            long blockStart = block * blockSize;
+            long from = Math.max(offset, blockStart);
+            long to = Math.min(end, blockStart + blocks.blockLength(block));
+            long data = blockDataOffset(block);
+            if (!differencing()) {
+                Extents.addData(out, from, to - from, data + (from - blockStart));
+                continue;
+            }
+            int first = (int) ((from - blockStart) / SECTOR_SIZE);
+            int last = (int) ((to - blockStart + SECTOR_SIZE - 1) / SECTOR_SIZE);
+            bitmap(block).forEachRun(first, last - first, (runFirst, runCount) -> {
+                long runFrom = Math.max(from, blockStart + (long) runFirst * SECTOR_SIZE);
+                long runTo = Math.min(to, blockStart + (long) (runFirst + runCount) * SECTOR_SIZE);
+                Extents.addData(out, runFrom, runTo - runFrom, data + (runFrom - blockStart));
+            });
+        }
+    }
+
+    @Override
+    public void readStored(long fileOffset, ByteBuffer destination) throws IOException {
+        channel.readFully(destination, fileOffset, "block data");
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset + length > virtualSize()) {
+            throw new IllegalArgumentException(
+                    "[%d, +%d) is outside the virtual disk of %d bytes".formatted(offset, length, virtualSize()));
+        }
+    }
+
+    /** Where an allocated block's data starts, after checking the block lies where it may. */
+    private long blockDataOffset(long block) throws IOException {
+        checkBlock(block);
+        return bat().sectorOf(block) * SECTOR_SIZE + blocks.bitmapSize();
+    }
+
+    /** A block the BAT points at lies before the footer and off the metadata; blocks' mutual overlaps are {@link #scanLayout}'s. */
+    private void checkBlock(long block) throws IOException {
+        if (checkedBlocks.get((int) block)) {
+            return;
+        }
+        long start = bat().sectorOf(block) * SECTOR_SIZE;
+        long end = start + storedLength(block);
+        if (end > footerAt) {
+            throw batCorrupt(
+                    block,
+                    "block [%d, %d) ends past the footer at %d: the file is truncated".formatted(start, end, footerAt));
+        }
+        for (Range range : metadata) {
+            if (range.overlaps(start, end)) {
+                throw batCorrupt(block, "block [%d, %d) overlaps the %s".formatted(start, end, range.name()));
+            }
+        }
+        checkedBlocks.set((int) block);
+    }
+
+    /** The bytes of a block the file must hold: its bitmap and the data up to the disk's end. */
+    private long storedLength(long block) {
+        long data = block < blocks.blocks() ? blocks.blockLength(block) : blocks.blockSize();
+        return blocks.bitmapSize() + data;
+    }
+
+    private BlockAllocationTable bat() throws IOException {
+        if (bat == null) {
+            bat = BlockAllocationTable.read(channel, header.tableOffset(), (int) header.maxTableEntries());
+        }
+        return bat;
+    }
+
+    private CorruptDiskException batCorrupt(long block, String problem) {
+        return new CorruptDiskException(path, header.tableOffset() + block * 4, "BAT entry " + block, problem);
+    }
+
+    /** The block's sector bitmap: the pending one if a write changed it, else the file's. */
+    private SectorBitmap bitmap(long block) throws IOException {
+        SectorBitmap pending = dirtyBitmaps.get(block);
+        if (pending != null) {
+            return pending;
+        }
+        SectorBitmap cached = bitmapCache.get(block);
+        if (cached != null) {
+            return cached;
+        }
+        checkBlock(block);
+        ByteBuffer raw = ByteBuffer.allocate(blocks.bitmapSize());
+        channel.readFully(raw, bat().sectorOf(block) * SECTOR_SIZE, "sector bitmap of block " + block);
+        SectorBitmap bitmap = new SectorBitmap(raw.array());
+        bitmapCache.put(block, bitmap);
+        return bitmap;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Writing
+
+    @Override
+    public void write(long offset, ByteBuffer source) throws IOException {
+        writeRange(offset, source.remaining(), source, false);
+    }
+
+    @Override
+    public void writeZeros(long offset, long length) throws IOException {
+        writeRange(offset, length, null, true);
+    }
+
+    private void writeRange(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
+        requireWritable();
+        checkRange(offset, length);
+        if (offset % SECTOR_SIZE != 0 || length % SECTOR_SIZE != 0) {
+            throw new IllegalArgumentException(
+                    "writes are whole %d-byte sectors: [%d, +%d)".formatted(SECTOR_SIZE, offset, length));
+        }
+        if (length == 0) {
+            return;
+        }
+        try {
+            writeSectors(offset, length, source, zeros);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    private void writeSectors(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
+        if (blocks == null) {
+            // A fixed disk's data area is the virtual disk.
+            writeData(offset, zeros ? null : source.duplicate(), length);
+        } else {
+            ensureLayout();
+            int blockSize = blocks.blockSize();
+            long end = offset + length;
+            for (long block = offset / blockSize; block * blockSize < end; block++) {
+                long blockStart = block * blockSize;
+                long from = Math.max(offset, blockStart);
+                long to = Math.min(end, blockStart + blocks.blockLength(block));
+                ByteBuffer part =
+                        zeros ? null : source.slice(source.position() + (int) (from - offset), (int) (to - from));
+                writeInBlock(block, from - blockStart, to - blockStart, part);
+                if (dirtyBitmaps.size() >= MAX_DIRTY_BITMAPS) {
+                    commit();
+                }
+            }
+        }
+        if (source != null) {
+            source.position(source.limit());
+        }
+    }
+
+    /** Writes {@code data} (null: zeros) at {@code [start, end)} of {@code block}, per {@link BlockWrite}. */
+    private void writeInBlock(long block, long start, long end, ByteBuffer data) throws IOException {
+        BlockWrite action = BlockWrite.decide(bat().isAllocated(block), differencing(), data == null);
+        switch (action) {
+            case NOTHING -> {}
+            case IN_PLACE -> writeData(blockDataOffset(block) + start, data, end - start);
+            case IN_PLACE_SET_BITS -> {
+                writeData(blockDataOffset(block) + start, data, end - start);
+                setBits(block, start, end);
+            }
+            case ALLOCATE -> {
+                long at = allocateBlock(block);
+                writeData(at + blocks.bitmapSize() + start, data, end - start);
+                if (differencing()) {
+                    dirtyBitmaps.get(block).set((int) (start / SECTOR_SIZE), (int) ((end - start) / SECTOR_SIZE));
+                }
+                CrashPoints.reach("vhd.write.block-appended");
+            }
+        }
+    }
+
+    private void writeData(long fileOffset, ByteBuffer data, long length) throws IOException {
+        if (data != null) {
+            channel.writeFully(data.duplicate(), fileOffset);
+        } else {
+            Zeros.write(channel, fileOffset, length);
+        }
+        dataUnflushed = true;
+    }
+
+    /** Marks written sectors of a block the BAT already points at; the bits are written after the data is flushed. */
+    private void setBits(long block, long start, long end) throws IOException {
+        int first = (int) (start / SECTOR_SIZE);
+        int count = (int) ((end - start) / SECTOR_SIZE);
+        SectorBitmap current = bitmap(block);
+        if (current.allSet(first, count)) {
+            return;
+        }
+        SectorBitmap changed = dirtyBitmaps.computeIfAbsent(block, b -> current.copy());
+        changed.set(first, count);
+        bitmapCache.remove(block);
+    }
+
+    /**
+     * Appends a block for {@code block}: zeroed, with a full bitmap in a dynamic disk and an empty one in
+     * a differencing disk; the BAT points at it once {@link #commit()} has flushed it.
+     */
+    private long allocateBlock(long block) throws IOException {
+        long at = allocate(blocks.blockTotal(), blocks.bitmapSize(), DATA_ALIGNMENT);
+        if (at / SECTOR_SIZE >= BlockAllocationTable.UNUSED) {
+            throw new UnsupportedDiskException(path, "the file would grow past 2 TiB, the most a VHD BAT addresses");
+        }
+        bat().set(block, at / SECTOR_SIZE);
+        unpublished.add(block);
+        checkedBlocks.set((int) block);
+        int bitmapSize = blocks.bitmapSize();
+        dirtyBitmaps.put(block, differencing() ? SectorBitmap.clear(bitmapSize) : SectorBitmap.full(bitmapSize));
+        bitmapCache.remove(block);
+        return at;
+    }
+
+    /**
+     * Takes {@code length} bytes where the file grows, placed so that the part after the first {@code
+     * leading} bytes is {@code alignment}-aligned, and zeroes what the file held there before (the old
+     * footer, or what a crash cut short). The gap left for alignment is zeroed too.
+     */
+    private long allocate(long length, int leading, int alignment) throws IOException {
+        ensureLayout();
+        long at = place(nextFree, leading, alignment);
+        if (reservedEnd >= 0 && at + length > reservedEnd) {
+            commit();
+            at = place(nextFree, leading, alignment);
+        }
+        reserve(at + length);
+        long zeroTo = Math.min(at + length, holeStart);
+        if (nextFree < zeroTo) {
+            Zeros.write(channel, nextFree, zeroTo - nextFree);
+        }
+        nextFree = at + length;
+        dataUnflushed = true;
+        return at;
+    }
+
+    /** The first offset at or after {@code from} whose part after {@code leading} bytes is aligned. */
+    private static long place(long from, int leading, int alignment) {
+        return (from + leading + alignment - 1) / alignment * alignment - leading;
+    }
+
+    /**
+     * Makes sure the file ends with a durable footer at or after {@code end}, so that nothing written
+     * before it can destroy the file's last footer: either the footer already there (a crash left the
+     * file longer), or a new one far enough on, flushed before anything overwrites the old one.
+     */
+    private void reserve(long end) throws IOException {
+        if (reservedEnd >= 0) {
+            return;
+        }
+        long size = channel.size();
+        holeStart = size;
+        if (end <= size - VhdFooter.SIZE) {
+            reservedEnd = size - VhdFooter.SIZE;
+        } else {
+            reservedEnd = roundUpToSector(Math.max(end, nextFree + BATCH_BYTES));
+            channel.writeFully(footer.encode(), reservedEnd);
+            channel.force();
+            CrashPoints.reach("vhd.grow.footer-moved");
+        }
+        footerAt = reservedEnd;
+    }
+
+    /**
+     * Computes where the file grows, once per instance and before the first write: the first sector
+     * after every structure. This checks every block first (see {@link #scanLayout()}).
+     */
+    private void ensureLayout() throws IOException {
+        if (nextFree < 0) {
+            nextFree = scanLayout();
+        }
+    }
+
+    /**
+     * Checks that every block the BAT points at lies before the footer, off the metadata and off every
+     * other block, and returns the first sector after all structures.
+     */
+    private long scanLayout() throws IOException {
+        long end = VhdFooter.SIZE;
+        for (Range range : metadata) {
+            end = Math.max(end, range.end());
+        }
+        BlockAllocationTable table = bat();
+        int count = table.size();
+        long[] keys = new long[count];
+        int used = 0;
+        for (int block = 0; block < count; block++) {
+            if (table.isAllocated(block)) {
+                keys[used++] = (table.sectorOf(block) << 24) | block;
+            }
+        }
+        Arrays.sort(keys, 0, used);
+        long previousEnd = 0;
+        long previous = -1;
+        for (int i = 0; i < used; i++) {
+            long block = keys[i] & ((1 << 24) - 1);
+            long start = (keys[i] >>> 24) * SECTOR_SIZE;
+            if (start < previousEnd) {
+                throw batCorrupt(
+                        block,
+                        "block at %d overlaps block %d, which ends at %d".formatted(start, previous, previousEnd));
+            }
+            checkBlock(block);
+            previousEnd = start + storedLength(block);
+            previous = block;
+            end = Math.max(end, start + blocks.blockTotal());
+        }
+        return roundUpToSector(end);
+    }
+
+    /**
+     * Makes every write so far durable, in the order the class comment gives: data, new blocks' bitmaps
+     * and the footer at the exact new end flushed, the file cut after that footer, then the BAT entries,
+     * the changed bitmaps of blocks already in the BAT and a new header written and flushed.
+     */
+    @Override
+    public void commit() throws IOException {
+        if (!channel.isWritable() || closed) {
+            return;
+        }
+        if (failure != null) {
+            throw new IOException(path + ": not committed: an earlier write failed", failure);
+        }
+        try {
+            publish();
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    private void publish() throws IOException {
+        if (reservedEnd >= 0) {
+            for (long block : unpublished) {
+                writeBitmap(block);
+            }
+            long end = nextFree;
+            if (end != reservedEnd) {
+                channel.writeFully(footer.encode(), end);
+            }
+            channel.force();
+            dataUnflushed = false;
+            CrashPoints.reach("vhd.commit.data-flushed");
+            if (channel.size() > end + VhdFooter.SIZE) {
+                channel.fileChannel().truncate(end + VhdFooter.SIZE);
+            }
+            footerAt = end;
+            reservedEnd = -1;
+        } else if (dataUnflushed) {
+            channel.force();
+            dataUnflushed = false;
+            CrashPoints.reach("vhd.commit.data-flushed");
+        }
+        boolean bitmapsToPublish = dirtyBitmaps.keySet().stream().anyMatch(block -> !unpublished.contains(block));
+        if (bitmapsToPublish || (bat != null && bat.hasPending()) || pendingHeader != null) {
+            for (long block : dirtyBitmaps.keySet()) {
+                if (!unpublished.contains(block)) {
+                    writeBitmap(block);
+                }
+            }
+            if (bat != null) {
+                bat.writePending(channel);
+            }
+            if (pendingHeader != null) {
+                channel.writeFully(pendingHeader.encode(), footer.dataOffset());
+            }
+            channel.force();
+            CrashPoints.reach("vhd.commit.published");
+            if (pendingHeader != null) {
+                header = pendingHeader;
+                pendingHeader = null;
+                locators = readLocators(header);
+                metadata = metadataRanges(header, locators);
+            }
+        }
+        bitmapCache.putAll(dirtyBitmaps);
+        dirtyBitmaps.clear();
+        unpublished.clear();
+    }
+
+    private void writeBitmap(long block) throws IOException {
+        channel.writeFully(ByteBuffer.wrap(dirtyBitmaps.get(block).bytes()), bat().sectorOf(block) * SECTOR_SIZE);
+    }
+
+    @Override
+    public SpaceEstimator spaceEstimator() throws IOException {
+        if (blocks == null) {
+            return new SpaceEstimator() {
+                @Override
+                public void add(long offset, long length, boolean zeros) {
+                    checkRange(offset, length);
+                }
+
+                @Override
+                public long growthBytes() {
+                    return 0; // a fixed disk is written in place
+                }
+            };
+        }
+        ensureLayout();
+        return new Estimator(reservedEnd >= 0 ? nextFree + VhdFooter.SIZE : channel.size(), nextFree);
+    }
+
+    /** Mirrors {@link #writeInBlock} and {@link #allocate}: the same decisions and placements, counted. */
+    private final class Estimator implements SpaceEstimator {
+        private final long baseSize;
+        private long allocationEnd;
+        private boolean allocates;
+        private final BitSet allocated = new BitSet();
+
+        Estimator(long baseSize, long nextFree) {
+            this.baseSize = baseSize;
+            this.allocationEnd = nextFree;
+        }
+
+        @Override
+        public void add(long offset, long length, boolean zeros) throws IOException {
+            checkRange(offset, length);
+            int blockSize = blocks.blockSize();
+            long end = offset + length;
+            for (long block = offset / blockSize; block * blockSize < end; block++) {
+                boolean present = bat().isAllocated(block) || allocated.get((int) block);
+                if (BlockWrite.decide(present, differencing(), zeros) == BlockWrite.ALLOCATE) {
+                    allocationEnd = place(allocationEnd, blocks.bitmapSize(), DATA_ALIGNMENT) + blocks.blockTotal();
+                    allocated.set((int) block);
+                    allocates = true;
+                }
+            }
+        }
+
+        @Override
+        public long growthBytes() {
+            return allocates ? Math.max(0, allocationEnd + VhdFooter.SIZE - baseSize) : 0;
+        }
+    }
+
+    private void requireWritable() {
+        if (!channel.isWritable()) {
+            throw new IllegalStateException(path + " is open for reading only");
+        }
+        if (closed) {
+            throw new IllegalStateException(path + " is closed");
+        }
+        if (failure != null) {
+            throw new IllegalStateException(path + ": an earlier write failed; open the file again", failure);
+        }
+    }
+
+    private IOException failed(IOException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        return e;
+    }
+
+    private void requireDifferencing() {
+        if (!differencing()) {
+            throw new IllegalStateException(path + " is not a differencing disk");
+        }
+    }
+
+    private static long roundUpToSector(long bytes) {
+        return (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Chain maintenance
+
+    /**
+     * Nothing to record: a VHD child keeps one parent identity, and a VHD parent's identity does not
+     * change in a merge (see the class comment), so the link already holds through it.
+     */
+    @Override
+    public void acceptParentIdentity(UUID futureParentIdentity) throws IOException {
+        requireWritable();
+        requireDifferencing();
+    }
+
+    /** Keeps the unique id: children link to it and cannot take a second one (see the class comment). */
+    @Override
+    public void changeIdentity(UUID newIdentity) throws IOException {
+        requireWritable();
+    }
+
+    /**
+     * Keeps the unique id, which is also what the virtual machine sees: taking the merged child's would
+     * break the links to this disk (see the class comment).
+     */
+    @Override
+    public void adoptVirtualDiskId(UUID virtualDiskId) throws IOException {
+        requireWritable();
+    }
+
+    /**
+     * Records {@code parent}: its unique id, its file's modification time, its name and fresh W2ru and
+     * W2ku locators (older and Mac forms, which would name the old place, are dropped). New locator data
+     * goes where the file grows, never over the data the current header points at, and is flushed before
+     * the header is rewritten in one write; nothing changes when everything recorded already matches.
+     */
+    @Override
+    public void setParent(VirtualDisk parent) throws IOException {
+        if (parent.format() != DiskFormat.VHD) {
+            throw new InvalidChainException(
+                    path, path + ": a VHD disk cannot have the " + parent.format() + " parent " + parent.path());
+        }
+        requireWritable();
+        requireDifferencing();
+        ParentRecord wanted = ParentRecord.of(path, parent);
+        boolean sameLocators = locators.size() == 2
+                && wanted.relative().equals(locatorValue(ParentLocatorEntry.W2RU))
+                && wanted.absolute().equals(locatorValue(ParentLocatorEntry.W2KU));
+        if (sameLocators
+                && header.parentUniqueId().equals(wanted.uniqueId())
+                && header.parentTimeStamp() == wanted.timeStamp()
+                && header.parentUnicodeName().equals(wanted.unicodeName())) {
+            return;
+        }
+        commit();
+        List<ParentLocatorEntry> entries;
+        try {
+            entries = sameLocators ? header.parentLocatorEntries() : writeLocators(wanted);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+        CrashPoints.reach("vhd.set-parent.locators-written");
+        pendingHeader = header.withParent(wanted.uniqueId(), wanted.timeStamp(), wanted.unicodeName(), entries);
+        commit();
+    }
+
+    /**
+     * The Parent Time Stamp against the parent file's modification time, when the child recorded one
+     * (Windows records none). A copy that does not keep the file's time changes it, and so does a change
+     * to the parent's data, which a VHD's unique id does not show: the report says so and lets the
+     * identity decide.
+     */
+    @Override
+    public List<String> parentRecordMismatches(VirtualDisk parent) throws IOException {
+        if (!differencing() || header.parentTimeStamp() == 0) {
+            return List.of();
+        }
+        long actual = VhdTime.of(Files.getLastModifiedTime(parent.path()).toInstant());
+        if (actual == header.parentTimeStamp()) {
+            return List.of();
+        }
+        return List.of(("only the time stamp differs: %s was last modified at %s, the child recorded %s. Its"
+                        + " unique id matches, so it is the disk the child was made from; a copy that did not keep"
+                        + " the file's time explains the difference, and so would a change to the parent's data,"
+                        + " which VHD cannot tell apart")
+                .formatted(parent.path(), VhdTime.toInstant(actual), VhdTime.toInstant(header.parentTimeStamp())));
+    }
+
+    private String locatorValue(int platformCode) {
+        for (Locator locator : locators) {
+            if (locator.entry().platformCode() == platformCode && locator.path() != null) {
+                return locator.path().value();
+            }
+        }
+        return null;
+    }
+
+    private List<ParentLocatorEntry> writeLocators(ParentRecord wanted) throws IOException {
+        List<ParentLocatorEntry> entries = new ArrayList<>();
+        entries.add(writeLocator(ParentLocatorEntry.W2RU, wanted.relative()));
+        entries.add(writeLocator(ParentLocatorEntry.W2KU, wanted.absolute()));
+        while (entries.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
+            entries.add(ParentLocatorEntry.UNUSED);
+        }
+        return entries;
+    }
+
+    private ParentLocatorEntry writeLocator(int platformCode, String value) throws IOException {
+        byte[] data = value.getBytes(StandardCharsets.UTF_16LE);
+        long space = roundUpToSector(data.length);
+        long at = allocate(space, 0, SECTOR_SIZE);
+        channel.writeFully(ByteBuffer.wrap(data), at);
+        return new ParentLocatorEntry(platformCode, space, data.length, at);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Checking
+
+    /**
+     * Checks every BAT entry: each block lies before the footer, off the metadata (footer copy, header,
+     * BAT, locator data) and off every other block. The footers, the header and the metadata's own
+     * layout are checked on opening.
+     */
+    @Override
+    public void verify() throws IOException {
+        if (blocks != null) {
+            scanLayout();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        try {
+            if (failure == null) {
+                commit();
+            }
+        } finally {
+            closed = true;
+            channel.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VHD " + type().name().toLowerCase() + " " + path;
     }
 }

@@ -6,6 +6,7 @@ import io.chainmerge.disk.DiskFormat;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.Extent;
+import io.chainmerge.disk.Extents;
 import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPath;
@@ -60,6 +61,11 @@ public final class VhdxFile implements VirtualDisk {
     private long nextFreeOffset = -1;
     private boolean dataUnflushed;
     private boolean closed;
+    /**
+     * The first write or flush that failed. Nothing is committed after it: data it did not write (or a
+     * failed flush dropped, as Linux may) must never become visible through a BAT entry or a bitmap bit.
+     */
+    private IOException failure;
 
     private VhdxFile(Path path, DiskChannel channel) throws IOException {
         this.path = path;
@@ -533,24 +539,35 @@ public final class VhdxFile implements VirtualDisk {
         if (length == 0) {
             return;
         }
-        startSession(identityChangedThisSession ? null : Guids.random());
-        identityChangedThisSession = true;
-        int blockSize = geometry.blockSize();
-        long end = offset + length;
-        for (long block = offset / blockSize; block * blockSize < end; block++) {
-            long blockStart = block * blockSize;
-            long from = Math.max(offset, blockStart);
-            long to = Math.min(end, blockStart + geometry.blockLength(block));
-            ByteBuffer part = null;
-            if (!zeros) {
-                part = source.slice(source.position() + (int) (from - offset), (int) (to - from));
+        try {
+            startSession(identityChangedThisSession ? null : Guids.random());
+            identityChangedThisSession = true;
+            int blockSize = geometry.blockSize();
+            long end = offset + length;
+            for (long block = offset / blockSize; block * blockSize < end; block++) {
+                long blockStart = block * blockSize;
+                long from = Math.max(offset, blockStart);
+                long to = Math.min(end, blockStart + geometry.blockLength(block));
+                ByteBuffer part = null;
+                if (!zeros) {
+                    part = source.slice(source.position() + (int) (from - offset), (int) (to - from));
+                }
+                writeInBlock(block, from - blockStart, to - blockStart, part);
+                commitIfFull();
             }
-            writeInBlock(block, from - blockStart, to - blockStart, part);
-            commitIfFull();
+        } catch (IOException e) {
+            throw failed(e);
         }
         if (source != null) {
             source.position(source.limit());
         }
+    }
+
+    private IOException failed(IOException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        return e;
     }
 
     /** Writes {@code data} (null: zeros) at {@code [start, end)} of {@code block}, per {@link BlockWrite}. */
@@ -673,7 +690,20 @@ public final class VhdxFile implements VirtualDisk {
         if (!channel.isWritable()) {
             return;
         }
+        if (failure != null) {
+            throw new IOException(path + ": not committed: an earlier write failed", failure);
+        }
+        try {
+            publish();
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    /** Data first, flushed; then the metadata pages that point at it, through the log. */
+    private void publish() throws IOException {
         if (dataUnflushed) {
+
             channel.force();
             dataUnflushed = false;
             CrashPoints.reach("vhdx.commit.data-flushed");
@@ -751,6 +781,9 @@ public final class VhdxFile implements VirtualDisk {
         }
         if (closed) {
             throw new IllegalStateException(path + " is closed");
+        }
+        if (failure != null) {
+            throw new IllegalStateException(path + ": an earlier write failed; open the file again", failure);
         }
     }
 
@@ -831,7 +864,11 @@ public final class VhdxFile implements VirtualDisk {
         requireWritable();
         // A merge resumed after a crash finds the identity already taken; its data changes complete
         // the same merge, which the linked child already accepts.
-        startSession(identity().equals(newIdentity) ? null : newIdentity);
+        try {
+            startSession(identity().equals(newIdentity) ? null : newIdentity);
+        } catch (IOException e) {
+            throw failed(e);
+        }
         identityChangedThisSession = true;
     }
 
@@ -880,8 +917,12 @@ public final class VhdxFile implements VirtualDisk {
      */
     private void rewriteMetadata(MetadataRegion updated) throws IOException {
         requireWritable();
-        startSession(null);
-        pages.writeChanged(metadataRegion.fileOffset(), updated.encode(metadataRegion.length()));
+        try {
+            startSession(null);
+            pages.writeChanged(metadataRegion.fileOffset(), updated.encode(metadataRegion.length()));
+        } catch (IOException e) {
+            throw failed(e);
+        }
         metadata = updated;
         commit();
     }
@@ -959,8 +1000,11 @@ public final class VhdxFile implements VirtualDisk {
             return;
         }
         try {
-            if (channel.isWritable()) {
+            // After a failed write the file is left as the last commit made it: what is pending may
+            // point at data that never reached the file.
+            if (channel.isWritable() && failure == null) {
                 commit();
+
                 if (headers.current().hasLog()) {
                     headers.update(h -> h.withLogGuid(Guids.ZERO));
                 }

@@ -57,6 +57,24 @@ public final class ChainFixture {
         return fixture;
     }
 
+    /**
+     * A chain whose dynamic or fixed VHD root qemu-img creates. Unless {@code forceSize}, qemu rounds
+     * the size up to whole CHS cylinders; the model takes the size the file ends up with.
+     */
+    public static ChainFixture withQemuVhdRoot(
+            Path dir, String name, String subformat, long requestedSize, boolean forceSize, long seed)
+            throws IOException {
+        Oracles.requireQemu();
+        Path root = VhdOracles.qemuCreate(dir.resolve(name), subformat, requestedSize, forceSize);
+        long virtualSize;
+        try (VirtualDisk disk = VirtualDisk.open(root, Access.READ)) {
+            virtualSize = disk.virtualSize();
+        }
+        ChainFixture fixture = new ChainFixture(dir, seed, virtualSize, 512);
+        fixture.files.add(root);
+        return fixture;
+    }
+
     /** Writes {@code writes} random regions into the current top of the chain. */
     public ChainFixture write(int writes) throws IOException {
         try (VirtualDisk disk = VirtualDisk.open(top(), Access.WRITE)) {

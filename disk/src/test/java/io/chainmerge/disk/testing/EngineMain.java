@@ -2,6 +2,7 @@ package io.chainmerge.disk.testing;
 
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeRequest;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
  * <pre>
  * merge CHILD [DESTINATION] [RATE]   merge in place
  * write FILE OFFSET DATAFILE          write bytes into a disk
+ * set-parent CHILD PARENT             re-point a child at its parent's new location
  * open-write FILE                     open for writing (replays a pending log), then close
  * hold FILE                           hold FILE open for writing until standard input closes
  * </pre>
@@ -39,6 +41,7 @@ public final class EngineMain {
                     disk.write(Long.parseLong(args[2]), ByteBuffer.wrap(Files.readAllBytes(Path.of(args[3]))));
                 }
             }
+            case "set-parent" -> Repoint.setParent(Path.of(args[1]), Path.of(args[2]));
             case "open-write" -> {
                 try (VirtualDisk disk = VirtualDisk.open(Path.of(args[1]), Access.WRITE)) {
                     disk.commit();

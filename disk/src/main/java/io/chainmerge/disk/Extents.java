@@ -1,13 +1,15 @@
-package io.chainmerge.disk.vhdx;
+package io.chainmerge.disk;
 
-import io.chainmerge.disk.Extent;
 import java.util.List;
 
-/** Appends extents, joining one to the last when they continue each other, so copies stay large. */
-final class Extents {
+/**
+ * Appends extents, joining one to the last when they continue each other, so copies stay large. Every
+ * format builds its {@link VirtualDisk#extents} answer through it.
+ */
+public final class Extents {
     private Extents() {}
 
-    static void addData(List<Extent> out, long offset, long length, long fileOffset) {
+    public static void addData(List<Extent> out, long offset, long length, long fileOffset) {
         if (!out.isEmpty()) {
             Extent last = out.get(out.size() - 1);
             if (!last.isZero() && last.end() == offset && last.fileOffset() + last.length() == fileOffset) {
@@ -18,7 +20,7 @@ final class Extents {
         out.add(Extent.data(offset, length, fileOffset));
     }
 
-    static void addZero(List<Extent> out, long offset, long length) {
+    public static void addZero(List<Extent> out, long offset, long length) {
         if (!out.isEmpty()) {
             Extent last = out.get(out.size() - 1);
             if (last.isZero() && last.end() == offset) {
