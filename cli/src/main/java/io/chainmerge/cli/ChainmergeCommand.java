@@ -30,6 +30,9 @@ import picocli.CommandLine.Spec;
             PreflightCommand.class,
             SetParentCommand.class,
             ScanCommand.class,
+            WorkerCommand.class,
+            CoordinatorCommand.class,
+            CampaignCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class
         })

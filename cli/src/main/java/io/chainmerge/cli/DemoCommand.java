@@ -4,8 +4,6 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.ByteSize;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
-import io.chainmerge.disk.chain.Chain;
-import io.chainmerge.disk.chain.ChainReader;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeProgress;
 import io.chainmerge.disk.merge.MergeReport;
@@ -15,9 +13,6 @@ import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,8 +24,11 @@ import picocli.CommandLine.Spec;
         name = "demo",
         mixinStandardHelpOptions = true,
         description = {
-            "Builds a small checkpoint chain in a temporary folder (a base disk and three checkpoints written",
-            "like a VM would), merges it bottom-up, and checks the merged disk reads exactly what the chain read."
+            "Runs the whole system on this machine: a single-node Kafka broker (KRaft, from Kafka's own jars), a",
+            "coordinator and two workers (two pools, each with its own temporary volumes), a small fleet of",
+            "checkpoint chains (depth 1 to 4, a disk with two children, an orphan), and a merge campaign over",
+            "it with live progress; then prints the report and checks every chain reads what it read before.",
+            "With --offline: merges one chain in this process only."
         })
 final class DemoCommand implements Callable<Integer> {
     private static final long SIZE = 256L << 20;
@@ -44,11 +42,26 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(
+            names = "--offline",
+            description = "merge one chain in this process, without Kafka, a coordinator or workers")
+    boolean offline;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("chainmerge-demo");
-        out.println("chainmerge demo in " + work);
+        try {
+            return offline ? offline(out, work) : new FleetDemo(out, work).run();
+        } finally {
+            if (!keep && dir == null) {
+                deleteTree(work);
+            }
+        }
+    }
+
+    private Integer offline(PrintWriter out, Path work) throws Exception {
+        out.println("chainmerge demo (offline) in " + work);
         Random random = new Random(2026);
         Path base = work.resolve("vm01.vhdx");
         try (VirtualDisk disk = VirtualDisk.create(base, DiskSpec.dynamic(SIZE).withBlockSize(2 << 20))) {
@@ -92,15 +105,15 @@ final class DemoCommand implements Callable<Integer> {
         boolean same = before.equals(after);
         out.println(
                 same ? "OK: the merged disk reads exactly what the chain read" : "MISMATCH: the merged disk differs");
-        if (!keep && dir == null) {
-            try (var files = Files.list(work)) {
-                for (Path file : (Iterable<Path>) files::iterator) {
-                    Files.delete(file);
-                }
-            }
-            Files.delete(work);
-        }
         return same ? ExitCodes.OK : ExitCodes.FAILURE;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
     }
 
     private static void writeLikeAVm(VirtualDisk disk, Random random, int writes) throws IOException {
@@ -113,17 +126,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static String digest(Path top) throws IOException, NoSuchAlgorithmException {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        try (Chain chain = Chain.open(top, Access.READ)) {
-            ChainReader reader = new ChainReader(chain);
-            ByteBuffer buffer = ByteBuffer.allocate(4 << 20);
-            for (long at = 0; at < reader.virtualSize(); at += buffer.capacity()) {
-                buffer.clear().limit((int) Math.min(buffer.capacity(), reader.virtualSize() - at));
-                reader.read(at, buffer);
-                sha.update(buffer.flip());
-            }
-        }
-        return HexFormat.of().formatHex(sha.digest());
+    private static String digest(Path top) throws IOException {
+        return DemoFleet.digest(top);
     }
 }

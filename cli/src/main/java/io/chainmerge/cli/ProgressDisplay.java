@@ -52,11 +52,15 @@ public final class ProgressDisplay implements MergeProgress {
     }
 
     String line(long done, long total, long elapsedNanos) {
-        int width = 30;
-        double fraction = total == 0 ? 1 : (double) done / total;
-        int filled = (int) Math.round(fraction * width);
         double seconds = elapsedNanos / 1e9;
-        long rate = seconds > 0 ? (long) (done / seconds) : 0;
+        return bar(label, done, total, seconds > 0 ? (long) (done / seconds) : 0);
+    }
+
+    /** One bar: label, bytes done of total, the rate and the time left at that rate. */
+    static String bar(String label, long done, long total, long rate) {
+        int width = 30;
+        double fraction = total == 0 ? 1 : Math.min(1, (double) done / total);
+        int filled = (int) Math.round(fraction * width);
         String left = rate > 0 && done < total ? format(Duration.ofSeconds((total - done) / rate)) : "--:--";
         return "%s [%s%s] %3d%% %s / %s  %s/s  %s left   "
                 .formatted(
@@ -68,6 +72,14 @@ public final class ProgressDisplay implements MergeProgress {
                         ByteSize.format(total),
                         ByteSize.format(rate),
                         left);
+    }
+
+    /** A bar over a count of things: label, how many are done of the total. */
+    static String countBar(String label, int done, int total, String note) {
+        int width = 30;
+        double fraction = total == 0 ? 1 : (double) done / total;
+        int filled = (int) Math.round(fraction * width);
+        return "%s [%s%s] %d/%d %s".formatted(label, "#".repeat(filled), "-".repeat(width - filled), done, total, note);
     }
 
     private static String format(Duration duration) {

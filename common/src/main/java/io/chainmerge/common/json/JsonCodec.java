@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.cfg.MapperBuilder;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
  */
 public final class JsonCodec {
     private final ObjectMapper mapper;
+    private final ObjectMapper yaml;
 
     public JsonCodec() {
         SimpleModule paths = new SimpleModule("chainmerge-paths");
@@ -29,15 +32,24 @@ public final class JsonCodec {
                 generator.writeString(value.toString());
             }
         });
-        this.mapper = JsonMapper.builder()
-                .addModule(new JavaTimeModule())
+        this.mapper = configure(JsonMapper.builder(), paths).build();
+        // Campaign specs and configuration files are YAML (a superset of JSON), read with the same rules.
+        this.yaml = configure(YAMLMapper.builder(), paths).build();
+    }
+
+    private static <M extends ObjectMapper, B extends MapperBuilder<M, B>> B configure(B builder, SimpleModule paths) {
+        return builder.addModule(new JavaTimeModule())
                 .addModule(new Jdk8Module())
                 .addModule(paths)
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .build();
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    }
+
+    /** The same configuration for YAML (and so JSON) text written by people: specs and configuration files. */
+    public ObjectMapper yaml() {
+        return yaml;
     }
 
     public ObjectMapper mapper() {

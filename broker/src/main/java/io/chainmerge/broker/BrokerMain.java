@@ -1,0 +1,45 @@
+package io.chainmerge.broker;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Runs {@link EmbeddedKafka} as a process of its own, for {@code chainmerge demo} and the benchmark:
+ * {@code BrokerMain DATA_DIR}. Prints {@code BOOTSTRAP host:port} on standard output once the broker
+ * is up, and stops when standard input closes (its parent went away) or on SIGTERM.
+ */
+public final class BrokerMain {
+    private BrokerMain() {}
+
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length != 1) {
+            System.err.println("usage: BrokerMain DATA_DIR");
+            System.exit(2);
+        }
+        EmbeddedKafka kafka = EmbeddedKafka.start(Path.of(args[0]));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            kafka.close();
+            stopped.countDown();
+        }));
+        System.out.println("BOOTSTRAP " + kafka.bootstrapServers());
+        System.out.flush();
+        Thread watcher = new Thread(
+                () -> {
+                    try (InputStream in = System.in) {
+                        while (in.read() >= 0) {
+                            // the parent keeps this pipe open while it wants the broker
+                        }
+                    } catch (IOException e) {
+                        // a broken pipe means the parent is gone, like end of input
+                    }
+                    System.exit(0);
+                },
+                "parent-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+        stopped.await();
+    }
+}

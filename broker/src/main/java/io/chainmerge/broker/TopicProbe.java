@@ -1,0 +1,84 @@
+package io.chainmerge.broker;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A test's view of topics: publishes raw records (as a coordinator, or as a broken producer would)
+ * and reads a topic from its beginning in a fresh consumer group, so tests do not share offsets.
+ */
+public final class TopicProbe implements AutoCloseable {
+    private final String bootstrap;
+    private final KafkaProducer<String, byte[]> producer;
+
+    public TopicProbe(String bootstrap) {
+        this.bootstrap = bootstrap;
+        this.producer = new KafkaProducer<>(
+                Map.<String, Object>of("bootstrap.servers", bootstrap, "acks", "all", "linger.ms", 0),
+                new StringSerializer(),
+                new ByteArraySerializer());
+    }
+
+    public void send(String topic, String key, byte[] value) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value)).get();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot publish to " + topic, e);
+        }
+    }
+
+    /** A reader of {@code topic} from its beginning; call {@link Reader#poll()} to take what arrived. */
+    public Reader reader(String topic) {
+        return new Reader(topic);
+    }
+
+    public final class Reader implements AutoCloseable {
+        private final KafkaConsumer<String, byte[]> consumer;
+        private final List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
+
+        private Reader(String topic) {
+            consumer = new KafkaConsumer<>(
+                    Map.<String, Object>of(
+                            "bootstrap.servers",
+                            bootstrap,
+                            "group.id",
+                            "probe-" + UUID.randomUUID(),
+                            "auto.offset.reset",
+                            "earliest",
+                            "enable.auto.commit",
+                            false),
+                    new StringDeserializer(),
+                    new ByteArrayDeserializer());
+            consumer.subscribe(List.of(topic));
+        }
+
+        /** Everything read so far, after one more short poll. */
+        public synchronized List<ConsumerRecord<String, byte[]>> poll() {
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                seen.add(record);
+            }
+            return List.copyOf(seen);
+        }
+
+        @Override
+        public synchronized void close() {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}

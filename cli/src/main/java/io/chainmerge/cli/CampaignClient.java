@@ -1,0 +1,80 @@
+package io.chainmerge.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.json.JsonCodec;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The coordinator's HTTP API, as the CLI and the demo use it. */
+final class CampaignClient {
+    private final URI base;
+    private final JsonCodec json;
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    CampaignClient(String base, JsonCodec json) {
+        this.base = URI.create(base.endsWith("/") ? base : base + "/");
+        this.json = json;
+    }
+
+    /** Submits a spec (YAML or JSON text); returns the campaign id. */
+    String submit(String spec) throws IOException, InterruptedException {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(base.resolve("campaigns"))
+                .header("content-type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(spec)));
+        Map<String, String> body = json.mapper().readValue(response.body(), new TypeReference<>() {});
+        return body.get("campaignId");
+    }
+
+    List<CampaignReport> list() throws IOException, InterruptedException {
+        return json.mapper()
+                .readValue(
+                        send(HttpRequest.newBuilder(base.resolve("campaigns")).GET())
+                                .body(),
+                        new TypeReference<>() {});
+    }
+
+    CampaignReport show(String id) throws IOException, InterruptedException {
+        return json.mapper()
+                .readValue(
+                        send(HttpRequest.newBuilder(base.resolve("campaigns/" + id))
+                                        .GET())
+                                .body(),
+                        CampaignReport.class);
+    }
+
+    /** {@code cancel}, {@code pause} or {@code resume}. */
+    CampaignReport act(String id, String action) throws IOException, InterruptedException {
+        return json.mapper()
+                .readValue(
+                        send(HttpRequest.newBuilder(base.resolve("campaigns/" + id + "/" + action))
+                                        .POST(HttpRequest.BodyPublishers.noBody()))
+                                .body(),
+                        CampaignReport.class);
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        HttpResponse<String> response =
+                http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 400) {
+            String error = response.body();
+            try {
+                error = json.mapper().readTree(response.body()).path("error").asText(error);
+            } catch (IOException e) {
+                // not JSON: show it as it is
+            }
+            if (response.statusCode() == 400 || response.statusCode() == 404) {
+                throw new IllegalArgumentException(error);
+            }
+            throw new IOException("the coordinator answered " + response.statusCode() + ": " + error);
+        }
+        return response;
+    }
+}

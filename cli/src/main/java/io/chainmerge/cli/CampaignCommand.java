@@ -1,0 +1,191 @@
+package io.chainmerge.cli;
+
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.disk.ByteSize;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "campaign",
+        mixinStandardHelpOptions = true,
+        description = {"Submits and follows merge campaigns through the coordinator's HTTP API (docs/campaigns.md)."},
+        subcommands = {
+            CampaignCommand.Submit.class,
+            CampaignCommand.ListCampaigns.class,
+            CampaignCommand.Show.class,
+            CampaignCommand.Watch.class,
+            CampaignCommand.Cancel.class,
+            CampaignCommand.Pause.class,
+            CampaignCommand.Resume.class
+        })
+final class CampaignCommand implements Runnable {
+    @Option(
+            names = "--coordinator",
+            paramLabel = "URL",
+            description = "the coordinator's API (default: $CHAINMERGE_COORDINATOR or http://localhost:8080)")
+    String coordinator;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(
+                spec.commandLine(), "name a campaign command (see chainmerge campaign --help)");
+    }
+
+    CampaignClient client() {
+        String url = coordinator != null
+                ? coordinator
+                : System.getenv().getOrDefault("CHAINMERGE_COORDINATOR", "http://localhost:8080");
+        return new CampaignClient(url, ChainmergeCommand.JSON);
+    }
+
+    abstract static class Sub implements Callable<Integer> {
+        @ParentCommand
+        CampaignCommand parent;
+
+        @Mixin
+        Output output;
+
+        PrintWriter out() {
+            return output.out();
+        }
+
+        int show(CampaignReport report) {
+            if (output.json()) {
+                output.printJson(report);
+            } else {
+                CampaignView.print(out(), report);
+            }
+            out().flush();
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submits a campaign spec (YAML or JSON).")
+    static final class Submit extends Sub {
+        @Parameters(paramLabel = "SPEC", description = "the spec file")
+        Path file;
+
+        @Option(names = "--watch", description = "follow it until it is over, then print the report")
+        boolean watch;
+
+        @Override
+        public Integer call() throws Exception {
+            CampaignClient client = parent.client();
+            String id = client.submit(Files.readString(file));
+            if (!watch) {
+                out().println(output.json() ? ChainmergeCommand.JSON.write(java.util.Map.of("campaignId", id)) : id);
+                return ExitCodes.OK;
+            }
+            out().println("campaign " + id);
+            out().flush();
+            CampaignReport report = new CampaignWatch(client, System.out, System.console() != null).follow(id);
+            show(report);
+            return CampaignView.exitCode(report);
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists every campaign.")
+    static final class ListCampaigns extends Sub {
+        @Override
+        public Integer call() throws Exception {
+            var reports = parent.client().list();
+            if (output.json()) {
+                output.printJson(reports);
+                return ExitCodes.OK;
+            }
+            for (CampaignReport r : reports) {
+                out().printf(
+                                "%-26s %-10s %-20s merged %d, refused %d, failed %d of %d; %s merged%n",
+                                r.campaignId(),
+                                r.state().wireName() + (r.paused() ? "*" : ""),
+                                r.name() == null ? "" : r.name(),
+                                r.totals().merged(),
+                                r.totals().refused(),
+                                r.totals().failed(),
+                                r.totals().jobs(),
+                                ByteSize.format(r.totals().bytesMerged()));
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = "Shows a campaign's report: every job and every disk left alone.")
+    static final class Show extends Sub {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            return show(parent.client().show(id));
+        }
+    }
+
+    @Command(
+            name = "watch",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Follows a campaign with a live bar per running merge and one for the campaign, then prints its report.")
+    static final class Watch extends Sub {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            CampaignReport report = new CampaignWatch(parent.client(), System.out, System.console() != null).follow(id);
+            show(report);
+            return CampaignView.exitCode(report);
+        }
+    }
+
+    @Command(
+            name = "cancel",
+            mixinStandardHelpOptions = true,
+            description = "Stops publishing a campaign's jobs; running ones finish.")
+    static final class Cancel extends Sub {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            return show(parent.client().act(id, "cancel"));
+        }
+    }
+
+    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Holds a campaign's publishing.")
+    static final class Pause extends Sub {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            return show(parent.client().act(id, "pause"));
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resumes a paused campaign.")
+    static final class Resume extends Sub {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            return show(parent.client().act(id, "resume"));
+        }
+    }
+}

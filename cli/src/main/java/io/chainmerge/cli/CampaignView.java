@@ -1,0 +1,142 @@
+package io.chainmerge.cli;
+
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignReport.JobView;
+import io.chainmerge.common.campaign.CampaignReport.Totals;
+import io.chainmerge.common.campaign.CampaignSkip;
+import io.chainmerge.common.campaign.JobStatus;
+import io.chainmerge.common.message.JobProgress;
+import io.chainmerge.disk.ByteSize;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Campaign reports as people read them: the summary, every job, every disk left alone, and live bars. */
+final class CampaignView {
+    private CampaignView() {}
+
+    static void print(PrintWriter out, CampaignReport report) {
+        Totals t = report.totals();
+        out.printf(
+                "campaign %s (%s): %s%s%s, %.1f s%n",
+                report.campaignId(),
+                report.name() == null ? "unnamed" : report.name(),
+                report.state().wireName(),
+                report.paused() ? ", paused" : "",
+                report.dryRun() ? ", DRY RUN" : "",
+                report.elapsed().toMillis() / 1000.0);
+        out.printf(
+                "  %d merges: %s %d, refused %d, failed %d, running %d, waiting %d; %d disks skipped%n",
+                t.jobs(),
+                report.dryRun() ? "would merge" : "merged",
+                t.merged(),
+                t.refused(),
+                t.failed(),
+                t.running(),
+                t.waiting(),
+                t.skipped());
+        out.printf(
+                "  %s merged, %s reclaimed%n", ByteSize.format(t.bytesMerged()), ByteSize.format(t.reclaimedBytes()));
+        for (JobView job : report.jobs()) {
+            if (!job.kind().equals("merge")) {
+                if (job.outcome() != null && !job.outcome().wireName().equals("succeeded")) {
+                    out.printf(
+                            "  %-9s %s space check of %s: %s%n",
+                            job.outcome().wireName(), job.pool(), job.pool(), job.message());
+                }
+                continue;
+            }
+            out.println("  " + jobLine(job));
+        }
+        for (CampaignSkip skip : report.skipped()) {
+            out.printf(
+                    "  %-9s %s %s: %s: %s%n", "skipped", skip.pool(), name(skip.disk()), skip.reason(), skip.message());
+        }
+        out.flush();
+    }
+
+    static String jobLine(JobView job) {
+        String what = "%s %s%s"
+                .formatted(
+                        job.pool(),
+                        name(job.child()),
+                        job.destination() == null ? "" : " -> " + name(job.destination()));
+        if (job.outcome() == null) {
+            return "%-9s %s".formatted(job.status() == JobStatus.PLANNED ? "waiting" : "running", what);
+        }
+        return switch (job.outcome()) {
+            case SUCCEEDED ->
+                "%-9s %s  %s in %.1f s, %s reclaimed; chain now %s"
+                        .formatted(
+                                "merged",
+                                what,
+                                ByteSize.format(job.bytesMerged()),
+                                job.duration() == null ? 0 : job.duration().toMillis() / 1000.0,
+                                ByteSize.format(job.reclaimedBytes()),
+                                job.resultingChain().stream()
+                                        .map(CampaignView::name)
+                                        .toList());
+            case REFUSED -> "%-9s %s: %s%s".formatted("refused", what, job.reason(), figures(job));
+            case FAILED -> "%-9s %s: %s: %s".formatted("failed", what, job.reason(), job.message());
+        };
+    }
+
+    private static String figures(JobView job) {
+        Object required = job.figures().get("requiredBytes");
+        Object available = job.figures().get("availableBytes");
+        if (required instanceof Number r && available instanceof Number a) {
+            return " (needs %s, %s available)"
+                    .formatted(ByteSize.format(r.longValue()), ByteSize.format(a.longValue()));
+        }
+        return job.message() == null ? "" : " (" + job.message() + ")";
+    }
+
+    /** The live lines of {@code watch}: a bar per running merge and one for the campaign. */
+    static List<String> liveLines(CampaignReport report) {
+        List<String> lines = new ArrayList<>();
+        for (JobView job : report.jobs()) {
+            JobProgress progress = job.progress();
+            if (job.kind().equals("merge") && job.outcome() == null && progress != null) {
+                lines.add(ProgressDisplay.bar(
+                        "  %-24s".formatted(truncate(job.pool() + " " + name(job.child()), 24)),
+                        progress.bytesDone(),
+                        progress.bytesTotal(),
+                        progress.bytesPerSecond()));
+            }
+        }
+        Totals t = report.totals();
+        int done = t.merged() + t.refused() + t.failed();
+        lines.add(ProgressDisplay.countBar(
+                "  %-24s".formatted("campaign " + report.state().wireName()),
+                done,
+                t.jobs(),
+                "merges, %s merged".formatted(ByteSize.format(t.bytesMerged()))));
+        return lines;
+    }
+
+    static String name(String path) {
+        if (path == null) {
+            return "";
+        }
+        Path file = Path.of(path).getFileName();
+        return file == null ? path : file.toString();
+    }
+
+    private static String truncate(String text, int width) {
+        return text.length() <= width ? text : text.substring(0, width - 1) + "~";
+    }
+
+    /** The exit code a finished campaign stands for: 0 all good, 3 something refused, 1 something failed. */
+    static int exitCode(CampaignReport report) {
+        if (report.totals().failed() > 0) {
+            return ExitCodes.FAILURE;
+        }
+        return report.totals().refused() > 0 ? ExitCodes.REFUSED : ExitCodes.OK;
+    }
+
+    static String lower(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,36 @@
+package io.chainmerge.cli;
+
+import io.chainmerge.common.config.Config;
+import io.chainmerge.coordinator.Coordinator;
+import io.chainmerge.coordinator.CoordinatorConfig;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "coordinator",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs the coordinator: creates the topics, rebuilds every campaign from chainmerge.campaigns, drives",
+            "them, and serves the HTTP API that 'chainmerge campaign' talks to. Settings: see the README."
+        })
+final class CoordinatorCommand implements Callable<Integer> {
+    @Mixin
+    DaemonOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Config config = options.resolve(CoordinatorConfig.DEF);
+        if (options.printConfig) {
+            spec.commandLine().getOut().println(config);
+            return ExitCodes.OK;
+        }
+        System.err.println(config);
+        return DaemonOptions.runUntilStopped(Coordinator.start(CoordinatorConfig.from(config)), "coordinator");
+    }
+}

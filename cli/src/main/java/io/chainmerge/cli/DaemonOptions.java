@@ -1,0 +1,50 @@
+package io.chainmerge.cli;
+
+import io.chainmerge.common.config.Config;
+import io.chainmerge.common.config.ConfigDef;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The options {@code worker} and {@code coordinator} share: where their settings come from. */
+final class DaemonOptions {
+    @Option(names = "--config", paramLabel = "FILE", description = "the settings file (YAML or JSON)")
+    Path config;
+
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
+            description = "a setting that overrides the file and the environment (repeatable)")
+    List<String> settings = new ArrayList<>();
+
+    @Option(names = "--print-config", description = "print the resolved settings (secrets masked) and exit")
+    boolean printConfig;
+
+    /** Keeps this process running until SIGTERM (or SIGINT), which closes {@code daemon} gracefully. */
+    static int runUntilStopped(AutoCloseable daemon, String name) throws InterruptedException {
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                daemon.close();
+                            } catch (Exception e) {
+                                e.printStackTrace();
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "chainmerge-" + name + "-stop"));
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
+    /** Flags over CHAINMERGE_* environment variables over the file over the defaults. */
+    Config resolve(ConfigDef def) throws IOException {
+        Map<String, Object> file = config == null ? Map.of() : Config.readFile(config);
+        return Config.resolve(def, file, System.getenv(), Config.parseFlags(settings));
+    }
+}

@@ -1,0 +1,37 @@
+package io.chainmerge.cli;
+
+import io.chainmerge.common.config.Config;
+import io.chainmerge.worker.Worker;
+import io.chainmerge.worker.WorkerConfig;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "worker",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs a worker: consumes its pool's jobs from Kafka, runs them on the files under its volume roots,",
+            "and reports results, progress and inventory. Stops gracefully on SIGTERM (a running merge finishes",
+            "within shutdown.grace or is interrupted resumably). Settings: see the README's worker table."
+        })
+final class WorkerCommand implements Callable<Integer> {
+    @Mixin
+    DaemonOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Config config = options.resolve(WorkerConfig.DEF);
+        if (options.printConfig) {
+            spec.commandLine().getOut().println(config);
+            return ExitCodes.OK;
+        }
+        System.err.println(config);
+        return DaemonOptions.runUntilStopped(Worker.start(WorkerConfig.from(config)), "worker");
+    }
+}

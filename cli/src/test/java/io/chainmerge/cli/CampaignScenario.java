@@ -1,0 +1,150 @@
+package io.chainmerge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignReport.JobView;
+import io.chainmerge.common.campaign.CampaignSkip;
+import io.chainmerge.common.campaign.CampaignState;
+import io.chainmerge.common.message.Outcome;
+import io.chainmerge.coordinator.Coordinator;
+import io.chainmerge.coordinator.CoordinatorConfig;
+import io.chainmerge.worker.Worker;
+import io.chainmerge.worker.WorkerConfig;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The end-to-end campaign, run against whichever real broker the subclass provides: a campaign over
+ * two pools merges every chain it should, refuses what it should (space on the worker; siblings and
+ * orphans in the plan) without changing those files, and its results match the files on disk.
+ */
+abstract class CampaignScenario {
+    @TempDir
+    Path work;
+
+    abstract String bootstrapServers();
+
+    static Map<String, Object> workerSettings(
+            String pool, String host, List<Path> volumes, String bootstrap, String reserve) {
+        return Map.of(
+                "pool",
+                pool,
+                "worker.id",
+                host,
+                "volumes",
+                volumes.stream().map(Path::toString).toList(),
+                "reserve",
+                reserve,
+                "http.host",
+                "127.0.0.1",
+                "http.port",
+                0,
+                "topics.partitions",
+                3,
+                "kafka.bootstrap.servers",
+                bootstrap);
+    }
+
+    static Map<String, Object> coordinatorSettings(String bootstrap) {
+        return Map.of(
+                "http.host",
+                "127.0.0.1",
+                "http.port",
+                0,
+                "topics.partitions",
+                3,
+                "topics.replication",
+                1,
+                "tick",
+                "200ms",
+                "kafka.bootstrap.servers",
+                bootstrap);
+    }
+
+    @Test
+    void aCampaignOverTwoPoolsMergesWhatItShouldAndRefusesWhatItShouldWithFilesUnchanged() throws Exception {
+        Path a1 = Files.createDirectories(work.resolve("a/vol1"));
+        Path a2 = Files.createDirectories(work.resolve("a/vol2"));
+        Path b1 = Files.createDirectories(work.resolve("b/vol1"));
+        Path full = Files.createDirectories(work.resolve("b/full"));
+        DemoFleet fleet = new DemoFleet();
+        fleet.build(a1, a2, b1, new PrintWriter(new StringWriter()));
+        // A volume whose worker keeps (nearly) all of it in reserve: the merge must be refused for space.
+        Path big = Chains.root(full.resolve("big.vhdx"), 1, 2);
+        Path bigChild = Chains.child(full.resolve("big_1.avhdx"), big, 2, 6);
+        String bigBefore = DemoFleet.digest(bigChild);
+        long bigSize = Files.size(big);
+        String bootstrap = bootstrapServers();
+
+        try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinatorSettings(bootstrap)));
+                Worker a = Worker.start(
+                        WorkerConfig.of(workerSettings("pool-a", "host-a", List.of(a1, a2), bootstrap, "0")));
+                Worker b =
+                        Worker.start(WorkerConfig.of(workerSettings("pool-b", "host-b", List.of(b1), bootstrap, "0")));
+                Worker c = Worker.start(
+                        WorkerConfig.of(workerSettings("pool-c", "host-c", List.of(full), bootstrap, "100%")))) {
+            CampaignClient client =
+                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+            String id = client.submit(
+                    """
+                    name: e2e
+                    pools: [pool-a, pool-b, pool-c]
+                    select: {glob: "*.avhdx"}
+                    action: merge-to-root
+                    limits: {perVolume: 1, perPool: 2}
+                    """);
+            await().atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofMillis(300))
+                    .until(() -> client.show(id).state() == CampaignState.FINISHED);
+            CampaignReport report = client.show(id);
+
+            assertThat(report.totals().merged()).isEqualTo(5);
+            assertThat(report.totals().failed()).isZero();
+            assertThat(report.totals().refused()).isEqualTo(1);
+            JobView refused = report.jobs().stream()
+                    .filter(j -> j.outcome() == Outcome.REFUSED)
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(refused.pool()).isEqualTo("pool-c");
+            assertThat(refused.reason()).isEqualTo("insufficient-space");
+            assertThat(refused.figures()).containsKeys("requiredBytes", "availableBytes");
+            assertThat(report.skipped())
+                    .extracting(
+                            CampaignSkip::reason,
+                            s -> Path.of(s.disk()).getFileName().toString())
+                    .containsExactlyInAnyOrder(
+                            org.assertj.core.groups.Tuple.tuple("siblings", "web_a.avhdx"),
+                            org.assertj.core.groups.Tuple.tuple("siblings", "web_b.avhdx"),
+                            org.assertj.core.groups.Tuple.tuple("missing-parent", "lost_1.avhdx"));
+            // What the results say is what is on disk.
+            for (JobView job : report.jobs()) {
+                if (job.kind().equals("merge") && job.outcome() == Outcome.SUCCEEDED) {
+                    assertThat(job.resultingChain()).isNotEmpty().allSatisfy(p -> assertThat(Path.of(p))
+                            .exists());
+                    assertThat(Path.of(job.child())).doesNotExist();
+                    assertThat(job.bytesMerged()).isPositive();
+                }
+            }
+            assertThat(report.totals().bytesMerged()).isPositive();
+            assertThat(report.totals().reclaimedBytes()).isPositive();
+
+            StringWriter text = new StringWriter();
+            CampaignView.print(new PrintWriter(text), report);
+            assertThat(text.toString())
+                    .contains("merged 5, refused 1, failed 0")
+                    .contains("insufficient-space (needs");
+        }
+        assertThat(fleet.verify(new PrintWriter(new StringWriter()))).isTrue();
+        assertThat(DemoFleet.digest(bigChild)).isEqualTo(bigBefore);
+        assertThat(Files.size(big)).isEqualTo(bigSize);
+    }
+}

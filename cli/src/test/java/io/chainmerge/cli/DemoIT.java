@@ -1,0 +1,42 @@
+package io.chainmerge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code chainmerge demo} as a newcomer runs it: the packaged jar, its broker process, the whole fleet. */
+class DemoIT {
+    @TempDir
+    Path work;
+
+    @Test
+    void theDemoMergesTheFleetAndEveryChainReadsAsBefore() throws Exception {
+        Path output = work.resolve("demo.out");
+        Process demo = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        Path.of("target/chainmerge.jar").toAbsolutePath().toString(),
+                        "demo",
+                        "--dir",
+                        work.resolve("demo").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .start();
+        boolean ended = demo.waitFor(3, TimeUnit.MINUTES);
+        if (!ended) {
+            demo.destroyForcibly();
+        }
+        String text = Files.readString(output);
+        assertThat(ended).as(text).isTrue();
+        assertThat(demo.exitValue()).as(text).isZero();
+        assertThat(text)
+                .contains("merged 5, refused 0, failed 0")
+                .contains("siblings")
+                .contains("missing-parent")
+                .contains("OK: every chain reads exactly what it read before");
+    }
+}

@@ -1,0 +1,83 @@
+package io.chainmerge.common.campaign;
+
+import io.chainmerge.common.message.JobProgress;
+import io.chainmerge.common.message.Outcome;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A campaign as the coordinator's API shows it: where it stands, its totals, every job with its
+ * outcome (and live progress while it runs), and every disk it left alone with the reason.
+ *
+ * @param elapsed from submission to the end, or to now while it runs
+ */
+public record CampaignReport(
+        String campaignId,
+        String name,
+        CampaignState state,
+        boolean paused,
+        boolean dryRun,
+        Instant submittedAt,
+        Instant endedAt,
+        Duration elapsed,
+        Totals totals,
+        List<JobView> jobs,
+        List<CampaignSkip> skipped) {
+
+    public CampaignReport {
+        jobs = jobs == null ? List.of() : List.copyOf(jobs);
+        skipped = skipped == null ? List.of() : List.copyOf(skipped);
+    }
+
+    /**
+     * Counts over the campaign's merge jobs (space checks are not counted).
+     *
+     * @param merged merges that succeeded (in a dry run: that would run)
+     * @param refused merges a guard refused on the worker
+     * @param skipped disks the plan left alone (siblings, orphans, unreachable pools)
+     * @param bytesToMerge payload bytes of the merges that ran or run, as far as known
+     */
+    public record Totals(
+            int jobs,
+            int waiting,
+            int running,
+            int merged,
+            int refused,
+            int failed,
+            int skipped,
+            long bytesMerged,
+            long reclaimedBytes) {}
+
+    /** One job of the campaign. {@code progress} is the latest report of a running merge. */
+    public record JobView(
+            String jobId,
+            String kind,
+            String pool,
+            String host,
+            String volume,
+            String child,
+            String destination,
+            JobStatus status,
+            Outcome outcome,
+            String reason,
+            String message,
+            Map<String, Object> figures,
+            long bytesMerged,
+            long reclaimedBytes,
+            Duration duration,
+            List<String> resultingChain,
+            JobProgress progress) {
+        public JobView {
+            figures = figures == null ? Map.of() : Map.copyOf(figures);
+            resultingChain = resultingChain == null ? List.of() : List.copyOf(resultingChain);
+        }
+    }
+
+    /** The same report without the per-job and per-disk lists, for listings. */
+    public CampaignReport summary() {
+        return new CampaignReport(
+                campaignId, name, state, paused, dryRun, submittedAt, endedAt, elapsed, totals, List.of(), List.of());
+    }
+}

@@ -1,0 +1,205 @@
+package io.chainmerge.common.campaign;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.chainmerge.common.DataSize;
+import io.chainmerge.common.config.ConfigType;
+import io.chainmerge.common.message.ReserveSpec;
+import io.chainmerge.common.message.Schema;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What a campaign does, as an operator writes it (YAML or JSON; {@code docs/campaigns.md}).
+ *
+ * @param name a label for people
+ * @param pools the pools to work on (each is space-checked first)
+ * @param hosts only disks the named workers reported; empty for every host
+ * @param volumes only disks under these volume roots; empty for every volume
+ * @param select which disks are merged
+ * @param action what is done with each chain's selected disks
+ * @param flattenTo for {@code flatten}: the new file, with {@code {dir}}, {@code {name}} (the root's
+ *     name without extension) and {@code {ext}}; default {@code {dir}/{name}-flat.{ext}}
+ * @param limits how many merges run at once
+ * @param rate the most bytes per second for each merge, e.g. {@code 200MiB/s}; null for the workers'
+ *     setting
+ * @param reserve space each merge must leave free, e.g. {@code 2GiB} or {@code 5%}; null for the
+ *     workers' setting
+ * @param dryRun check and plan every merge, change nothing
+ * @param scanTimeout how long to wait for a pool's space check before reporting it unreachable
+ */
+public record CampaignSpec(
+        String name,
+        List<String> pools,
+        List<String> hosts,
+        List<String> volumes,
+        Selection select,
+        Action action,
+        String flattenTo,
+        Limits limits,
+        String rate,
+        String reserve,
+        Boolean dryRun,
+        String scanTimeout) {
+
+    public CampaignSpec {
+        if (pools == null || pools.isEmpty()) {
+            throw new IllegalArgumentException("pools: name at least one pool");
+        }
+        pools = List.copyOf(pools);
+        pools.forEach(p -> Schema.poolName(p, "pools[]"));
+        hosts = hosts == null ? List.of() : List.copyOf(hosts);
+        volumes = volumes == null ? List.of() : List.copyOf(volumes);
+        select = select == null ? Selection.ALL : select;
+        action = action == null ? Action.MERGE_TO_ROOT : action;
+        limits = limits == null ? Limits.DEFAULT : limits;
+        dryRun = dryRun != null && dryRun;
+        if (rate != null) {
+            DataSize.parse(rate);
+        }
+        if (reserve != null) {
+            ReserveSpec.parse(reserve);
+        }
+        if (scanTimeout != null) {
+            ConfigType.parseDuration(scanTimeout);
+        }
+        if (flattenTo != null && !flattenTo.contains("{name}") && !flattenTo.startsWith("/")) {
+            throw new IllegalArgumentException("flattenTo must be absolute or contain {name}: " + flattenTo);
+        }
+    }
+
+    /** What is done with the selected disks of each chain. */
+    public enum Action {
+        /** Merge the selected levels into the chain's root in one pass. */
+        MERGE_TO_ROOT("merge-to-root"),
+        /** Merge only the lowest selected level into the root: the chain loses one level. */
+        MERGE_ONE_LEVEL("merge-one-level"),
+        /** Flatten the chain into a new standalone disk; every source stays as it is. */
+        FLATTEN("flatten");
+
+        private final String wireName;
+
+        Action(String wireName) {
+            this.wireName = wireName;
+        }
+
+        @JsonValue
+        public String wireName() {
+            return wireName;
+        }
+    }
+
+    /** What the campaign does about orphaned disks (missing or modified parent): they are never merged. */
+    public enum Orphans {
+        /** Report every selected orphan as skipped, beside the merges (the default). */
+        REPORT("report"),
+        /** Leave orphans out of the report. */
+        EXCLUDE("exclude"),
+        /** Report orphans only; merge nothing. */
+        ONLY("only");
+
+        private final String wireName;
+
+        Orphans(String wireName) {
+            this.wireName = wireName;
+        }
+
+        @JsonValue
+        public String wireName() {
+            return wireName;
+        }
+    }
+
+    /**
+     * Which differencing disks are merged.
+     *
+     * @param glob a file-name pattern such as {@code *.avhdx}; null for any name
+     * @param olderThan only disks not modified for this long, e.g. {@code 2d}; null for any age
+     * @param deeperThan only chains with more levels than this (the root counts); 0 for any
+     * @param orphaned whether selected orphans are reported, left out, or the only thing reported
+     */
+    public record Selection(String glob, String olderThan, Integer deeperThan, Orphans orphaned) {
+        public static final Selection ALL = new Selection(null, null, 0, Orphans.REPORT);
+
+        public Selection {
+            if (glob != null) {
+                FileSystems.getDefault().getPathMatcher("glob:" + glob);
+            }
+            if (olderThan != null) {
+                ConfigType.parseDuration(olderThan);
+            }
+            deeperThan = deeperThan == null ? 0 : deeperThan;
+            if (deeperThan < 0) {
+                throw new IllegalArgumentException("select.deeperThan cannot be negative");
+            }
+            orphaned = orphaned == null ? Orphans.REPORT : orphaned;
+        }
+
+        /** Whether a file's name matches {@link #glob()}. */
+        public boolean nameMatches(String path) {
+            if (glob == null) {
+                return true;
+            }
+            PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + glob);
+            Path file = Path.of(path);
+            return matcher.matches(file.getFileName()) || matcher.matches(file);
+        }
+
+        @JsonIgnore
+        public Duration olderThanDuration() {
+            return olderThan == null ? Duration.ZERO : ConfigType.parseDuration(olderThan);
+        }
+    }
+
+    /**
+     * How many merges run at once; 0 means no limit.
+     *
+     * @param perVolume merges at once on one volume (default 1: merges are I/O storms)
+     * @param perPool merges at once in one pool
+     * @param overall merges at once in the campaign
+     */
+    public record Limits(Integer perVolume, Integer perPool, Integer overall) {
+        public static final Limits DEFAULT = new Limits(1, 0, 0);
+
+        public Limits {
+            perVolume = perVolume == null ? 1 : perVolume;
+            perPool = perPool == null ? 0 : perPool;
+            overall = overall == null ? 0 : overall;
+            if (perVolume < 0 || perPool < 0 || overall < 0) {
+                throw new IllegalArgumentException("limits cannot be negative");
+            }
+            perVolume = perVolume == 0 ? 1 : perVolume;
+        }
+    }
+
+    @JsonIgnore
+    public long rateBytesPerSecond() {
+        return rate == null ? 0 : DataSize.parse(rate);
+    }
+
+    @JsonIgnore
+    public ReserveSpec reserveSpec() {
+        return reserve == null ? null : ReserveSpec.parse(reserve);
+    }
+
+    @JsonIgnore
+    public Duration scanTimeoutDuration() {
+        return scanTimeout == null ? Duration.ofMinutes(5) : ConfigType.parseDuration(scanTimeout);
+    }
+
+    /** The new file of a flatten of the chain rooted at {@code root}. */
+    public String flattenTarget(String root) {
+        Path rootPath = Path.of(root);
+        String fileName = rootPath.getFileName().toString();
+        int dot = fileName.lastIndexOf('.');
+        String base = dot > 0 ? fileName.substring(0, dot) : fileName;
+        String ext = dot > 0 ? fileName.substring(dot + 1) : "vhdx";
+        String pattern = flattenTo == null ? "{dir}/{name}-flat.{ext}" : flattenTo;
+        return pattern.replace("{dir}", rootPath.getParent().toString())
+                .replace("{name}", base)
+                .replace("{ext}", ext);
+    }
+}

@@ -1,0 +1,71 @@
+package io.chainmerge.common.message;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The one result of a job, on {@code chainmerge.results}, keyed by job id.
+ *
+ * @param worker the worker that ran it
+ * @param problem why it was refused or failed; null when it succeeded
+ * @param bytesMerged payload bytes copied (0 for other kinds and dry runs)
+ * @param duration how long the job ran
+ * @param resultingChain the chain after the job, from the newest disk it leaves down to the root
+ * @param merge what a merge did; null for other kinds and when nothing ran
+ * @param inventory what a space check found, one entry per volume; empty for other kinds
+ * @param redelivered the job had been run before: this is the result of that run, from the job journal
+ */
+public record JobResult(
+        int schemaVersion,
+        String jobId,
+        String campaignId,
+        JobKind kind,
+        String pool,
+        String worker,
+        Outcome outcome,
+        Problem problem,
+        long bytesMerged,
+        Instant startedAt,
+        Duration duration,
+        List<String> resultingChain,
+        MergeOutcome merge,
+        List<VolumeInventory> inventory,
+        boolean redelivered) {
+
+    public JobResult {
+        Schema.checkVersion(schemaVersion);
+        Schema.require(jobId, "jobId");
+        Schema.require(campaignId, "campaignId");
+        Schema.require(kind, "kind");
+        Schema.poolName(pool, "pool");
+        Schema.require(worker, "worker");
+        Schema.require(outcome, "outcome");
+        Schema.require(startedAt, "startedAt");
+        Schema.require(duration, "duration");
+        if ((outcome == Outcome.SUCCEEDED) != (problem == null)) {
+            throw new IllegalArgumentException("a result has a problem exactly when it did not succeed");
+        }
+        resultingChain = resultingChain == null ? List.of() : List.copyOf(resultingChain);
+        inventory = inventory == null ? List.of() : List.copyOf(inventory);
+    }
+
+    public JobResult asRedelivered() {
+        return new JobResult(
+                schemaVersion,
+                jobId,
+                campaignId,
+                kind,
+                pool,
+                worker,
+                outcome,
+                problem,
+                bytesMerged,
+                startedAt,
+                duration,
+                resultingChain,
+                merge,
+                inventory,
+                true);
+    }
+}

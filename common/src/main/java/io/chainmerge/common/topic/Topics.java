@@ -1,0 +1,84 @@
+package io.chainmerge.common.topic;
+
+import io.chainmerge.common.message.Schema;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * chainmerge's topic names and how each is kept. Every name starts with a prefix ({@code chainmerge}
+ * unless configured), so several installations can share a cluster.
+ */
+public record Topics(String prefix) {
+    public Topics {
+        if (prefix == null || !prefix.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("a topic prefix holds letters, digits, '.', '_' and '-': " + prefix);
+        }
+    }
+
+    /**
+     * The largest record chainmerge writes (a space check's result or inventory of a large volume, before
+     * compression); its topics accept batches this large.
+     */
+    public static final int MAX_MESSAGE_BYTES = 16 << 20;
+
+    /** How a topic is kept: compacted (the latest record per key) or deleted after a retention time. */
+    public record TopicSpec(String name, boolean compacted, Duration retention) {
+        public Map<String, String> configs() {
+            String max = String.valueOf(MAX_MESSAGE_BYTES);
+            return compacted
+                    ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0", "max.message.bytes", max)
+                    : Map.of(
+                            "cleanup.policy",
+                            "delete",
+                            "retention.ms",
+                            String.valueOf(retention.toMillis()),
+                            "max.message.bytes",
+                            max);
+        }
+    }
+
+    /** Jobs for the workers of one pool; its workers form one consumer group. */
+    public String jobs(String pool) {
+        return prefix + ".jobs." + Schema.poolName(pool, "pool");
+    }
+
+    /** One result per job, keyed by job id. */
+    public String results() {
+        return prefix + ".results";
+    }
+
+    /** Running merges' progress, keyed by job id. */
+    public String progress() {
+        return prefix + ".progress";
+    }
+
+    /** Each volume's latest scan, compacted, keyed {@code host:volume}. */
+    public String inventory() {
+        return prefix + ".inventory";
+    }
+
+    /** The coordinator's event-sourced campaign state, compacted, keyed by campaign and entity. */
+    public String campaigns() {
+        return prefix + ".campaigns";
+    }
+
+    /** Job records a worker could not read, with the reason. */
+    public String deadLetter() {
+        return prefix + ".dead-letter";
+    }
+
+    public TopicSpec jobsSpec(String pool) {
+        return new TopicSpec(jobs(pool), false, Duration.ofDays(7));
+    }
+
+    /** Every topic that does not belong to one pool. */
+    public List<TopicSpec> shared() {
+        return List.of(
+                new TopicSpec(results(), false, Duration.ofDays(7)),
+                new TopicSpec(progress(), false, Duration.ofHours(6)),
+                new TopicSpec(inventory(), true, null),
+                new TopicSpec(campaigns(), true, null),
+                new TopicSpec(deadLetter(), false, Duration.ofDays(30)));
+    }
+}

@@ -1,0 +1,155 @@
+package io.chainmerge.common.message;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.chainmerge.common.campaign.CampaignEvent;
+import io.chainmerge.common.campaign.CampaignJob;
+import io.chainmerge.common.campaign.JobStatus;
+import io.chainmerge.common.json.JsonCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MessageCodecTest {
+    private final MessageCodec codec = new MessageCodec(new JsonCodec());
+    private final Instant at = Instant.parse("2026-11-25T10:00:00Z");
+
+    @Test
+    void everyJobKindSurvivesARoundTripAndDispatchesToItsOwnVisitorMethod() throws Exception {
+        List<Job> jobs = List.of(
+                new SpaceCheckJob(Schema.VERSION, "j1", "c1", "pool-a", at, List.of("/srv/v1")),
+                new MergeJob(
+                        Schema.VERSION,
+                        "j2",
+                        "c1",
+                        "pool-a",
+                        at,
+                        "/srv/v1/vm.vhdx",
+                        "/srv/v1/vm_2.avhdx",
+                        "/srv/v1/vm.vhdx",
+                        null,
+                        null,
+                        false,
+                        200L << 20,
+                        new ReserveSpec(1L << 30, 0.05)),
+                new SetParentJob(
+                        Schema.VERSION,
+                        "j3",
+                        "c1",
+                        "pool-a",
+                        at,
+                        "/srv/v1/vm.vhdx",
+                        "/srv/v1/vm_1.avhdx",
+                        "/srv/v2/vm.vhdx"));
+        JobVisitor<String, RuntimeException> names = new JobVisitor<>() {
+            @Override
+            public String spaceCheck(SpaceCheckJob job) {
+                return "space-check";
+            }
+
+            @Override
+            public String merge(MergeJob job) {
+                return "merge";
+            }
+
+            @Override
+            public String setParent(SetParentJob job) {
+                return "set-parent";
+            }
+        };
+        for (Job job : jobs) {
+            byte[] bytes = codec.write(job);
+            assertThat(new String(bytes, StandardCharsets.UTF_8))
+                    .contains("\"kind\":\"" + job.kind().wireName() + "\"");
+            Job back = codec.readJob(bytes);
+            assertThat(back).isEqualTo(job);
+            assertThat(back.accept(names)).isEqualTo(job.kind().wireName());
+        }
+    }
+
+    @Test
+    void aResultCarriesItsProblemOnlyWhenItDidNotSucceed() throws Exception {
+        Problem space = new Problem(
+                "refused",
+                "insufficient-space",
+                "needs more",
+                "/srv/v1/vm.vhdx",
+                null,
+                null,
+                Map.of("requiredBytes", 10, "availableBytes", 5));
+        JobResult refused = new JobResult(
+                Schema.VERSION,
+                "j2",
+                "c1",
+                JobKind.MERGE,
+                "pool-a",
+                "w1",
+                Outcome.REFUSED,
+                space,
+                0,
+                at,
+                Duration.ofMillis(12),
+                List.of(),
+                null,
+                List.of(),
+                false);
+        assertThat(codec.read(codec.write(refused), JobResult.class)).isEqualTo(refused);
+        assertThatThrownBy(() -> new JobResult(
+                        Schema.VERSION,
+                        "j2",
+                        "c1",
+                        JobKind.MERGE,
+                        "pool-a",
+                        "w1",
+                        Outcome.SUCCEEDED,
+                        space,
+                        0,
+                        at,
+                        Duration.ZERO,
+                        List.of(),
+                        null,
+                        List.of(),
+                        false))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void malformedRecordsAreRejectedWithAReasonThatNamesTheProblem() {
+        assertThatThrownBy(() -> codec.readJob("{".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(MalformedMessageException.class)
+                .hasMessageStartingWith("not a job");
+        assertThatThrownBy(() ->
+                        codec.readJob(("{\"kind\":\"merge\",\"schemaVersion\":1,\"jobId\":\"j\",\"campaignId\":\"c\","
+                                        + "\"pool\":\"p\",\"issuedAt\":\"2026-11-25T10:00:00Z\",\"chain\":\"/a.vhdx\",\"child\":\"relative.avhdx\","
+                                        + "\"dryRun\":false,\"rateBytesPerSecond\":0}")
+                                .getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(MalformedMessageException.class)
+                .hasMessageContaining("child must be an absolute path");
+        assertThatThrownBy(() -> codec.readJob(
+                        ("{\"kind\":\"space-check\",\"schemaVersion\":1,\"jobId\":\"j\",\"campaignId\":\"c\","
+                                        + "\"pool\":\"p\",\"issuedAt\":\"2026-11-25T10:00:00Z\",\"volumes\":[],\"extra\":1}")
+                                .getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(MalformedMessageException.class)
+                .hasMessageContaining("extra");
+        assertThatThrownBy(() -> codec.readJob(
+                        ("{\"kind\":\"space-check\",\"schemaVersion\":1,\"jobId\":\"j\",\"campaignId\":\"c\","
+                                        + "\"pool\":\"no/slashes\",\"issuedAt\":\"2026-11-25T10:00:00Z\",\"volumes\":[]}")
+                                .getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(MalformedMessageException.class)
+                .hasMessageContaining("pool may hold only");
+    }
+
+    @Test
+    void campaignEventsAreKeyedByTheEntityTheyDescribe() throws Exception {
+        SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, "c1-scan-a", "c1", "pool-a", at, List.of());
+        CampaignJob planned =
+                new CampaignJob(Schema.VERSION, "c1", scan.jobId(), at, JobStatus.PLANNED, scan, null, null, null);
+        CampaignJob published = planned.with(JobStatus.PUBLISHED, null, at.plusSeconds(1));
+        assertThat(published.key()).isEqualTo(planned.key()).isEqualTo("c1/job/c1-scan-a");
+        assertThat(codec.read(codec.write(published), CampaignEvent.class)).isEqualTo(published);
+    }
+}

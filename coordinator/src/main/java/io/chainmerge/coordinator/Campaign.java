@@ -1,0 +1,172 @@
+package io.chainmerge.coordinator;
+
+import io.chainmerge.common.campaign.CampaignEvent;
+import io.chainmerge.common.campaign.CampaignJob;
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignReport.JobView;
+import io.chainmerge.common.campaign.CampaignReport.Totals;
+import io.chainmerge.common.campaign.CampaignSkip;
+import io.chainmerge.common.campaign.CampaignSpec;
+import io.chainmerge.common.campaign.CampaignState;
+import io.chainmerge.common.campaign.CampaignStateChanged;
+import io.chainmerge.common.campaign.CampaignSubmitted;
+import io.chainmerge.common.campaign.JobStatus;
+import io.chainmerge.common.message.JobKind;
+import io.chainmerge.common.message.JobProgress;
+import io.chainmerge.common.message.JobResult;
+import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.Outcome;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One campaign's state: the fold of its events, plus what is not worth keeping across a restart
+ * (live progress, sends under way). Touched only by the {@link Campaigns} thread.
+ */
+final class Campaign {
+    final String id;
+    CampaignSpec spec;
+    Instant submittedAt;
+    CampaignState state = CampaignState.SCANNING;
+    boolean paused;
+    Instant stateAt;
+    final Map<String, CampaignJob> jobs = new LinkedHashMap<>();
+    final Map<String, CampaignSkip> skips = new LinkedHashMap<>();
+    final Map<String, JobProgress> progress = new HashMap<>();
+    /** Jobs sent to their pool whose PUBLISHED event is not written yet. */
+    final Set<String> publishing = new HashSet<>();
+
+    Campaign(String id) {
+        this.id = id;
+    }
+
+    /** Folds one event in. Each event carries its entity's whole state, so the latest simply wins. */
+    void apply(CampaignEvent event) {
+        if (event instanceof CampaignSubmitted submitted) {
+            spec = submitted.spec();
+            submittedAt = submitted.at();
+        } else if (event instanceof CampaignStateChanged changed) {
+            state = changed.state();
+            paused = changed.paused();
+            stateAt = changed.at();
+        } else if (event instanceof CampaignJob job) {
+            jobs.put(job.jobId(), job);
+            if (job.status() == JobStatus.FINISHED) {
+                progress.remove(job.jobId());
+            }
+        } else if (event instanceof CampaignSkip skip) {
+            skips.put(skip.key(), skip);
+        }
+    }
+
+    boolean isComplete() {
+        return spec != null;
+    }
+
+    List<CampaignJob> jobsOf(JobKind kind) {
+        return jobs.values().stream().filter(j -> j.job().kind() == kind).toList();
+    }
+
+    /** Every merge has a result (space checks no longer matter once the plan is made; a pool may never answer). */
+    boolean allFinished() {
+        return publishing.isEmpty() && jobsOf(JobKind.MERGE).stream().allMatch(j -> j.status() == JobStatus.FINISHED);
+    }
+
+    CampaignReport report(Instant now) {
+        return report(now, true);
+    }
+
+    /** The report; without {@code details}, only the totals (listings need no per-job views). */
+    CampaignReport report(Instant now, boolean details) {
+        int waiting = 0;
+        int running = 0;
+        int merged = 0;
+        int refused = 0;
+        int failed = 0;
+        long bytes = 0;
+        long reclaimed = 0;
+        List<JobView> views = new ArrayList<>();
+        List<CampaignJob> merges = jobsOf(JobKind.MERGE);
+        if (details) {
+            for (CampaignJob job : jobs.values()) {
+                views.add(view(job));
+            }
+        }
+        for (CampaignJob job : merges) {
+            JobResult result = job.result();
+            if (job.status() == JobStatus.PLANNED && !publishing.contains(job.jobId())) {
+                waiting++;
+            } else if (result == null) {
+                running++;
+            } else {
+                switch (result.outcome()) {
+                    case SUCCEEDED -> merged++;
+                    case REFUSED -> refused++;
+                    case FAILED -> failed++;
+                }
+                bytes += result.redelivered() ? 0 : result.bytesMerged();
+                reclaimed += result.merge() == null || result.redelivered()
+                        ? 0
+                        : result.merge().reclaimedBytes();
+            }
+        }
+        Instant ended = state.isOver() ? stateAt : null;
+        Duration elapsed = Duration.between(submittedAt, ended != null ? ended : now);
+        Totals totals =
+                new Totals(merges.size(), waiting, running, merged, refused, failed, skips.size(), bytes, reclaimed);
+        return new CampaignReport(
+                id,
+                spec.name(),
+                state,
+                paused,
+                spec.dryRun(),
+                submittedAt,
+                ended,
+                elapsed,
+                totals,
+                views,
+                List.copyOf(skips.values()));
+    }
+
+    private JobView view(CampaignJob job) {
+        JobResult result = job.result();
+        String child = null;
+        String destination = null;
+        if (job.job() instanceof MergeJob merge) {
+            child = merge.child();
+            destination = merge.intoNew() != null ? merge.intoNew() : merge.destination();
+        }
+        Outcome outcome = result == null ? null : result.outcome();
+        return new JobView(
+                job.jobId(),
+                job.job().kind().wireName(),
+                job.job().pool(),
+                result != null ? result.worker() : job.host(),
+                job.volume(),
+                child,
+                destination,
+                publishing.contains(job.jobId()) ? JobStatus.PUBLISHED : job.status(),
+                outcome,
+                result == null || result.problem() == null
+                        ? null
+                        : result.problem().reason(),
+                result == null || result.problem() == null
+                        ? null
+                        : result.problem().message(),
+                result == null || result.problem() == null
+                        ? Map.of()
+                        : result.problem().figures(),
+                result == null ? 0 : result.bytesMerged(),
+                result == null || result.merge() == null ? 0 : result.merge().reclaimedBytes(),
+                result == null ? null : result.duration(),
+                result == null ? List.of() : result.resultingChain(),
+                progress.get(job.jobId()));
+    }
+}

@@ -1,0 +1,461 @@
+package io.chainmerge.coordinator;
+
+import io.chainmerge.common.campaign.CampaignEvent;
+import io.chainmerge.common.campaign.CampaignJob;
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignSkip;
+import io.chainmerge.common.campaign.CampaignSpec;
+import io.chainmerge.common.campaign.CampaignSpec.Limits;
+import io.chainmerge.common.campaign.CampaignState;
+import io.chainmerge.common.campaign.CampaignStateChanged;
+import io.chainmerge.common.campaign.CampaignSubmitted;
+import io.chainmerge.common.campaign.JobStatus;
+import io.chainmerge.common.message.Job;
+import io.chainmerge.common.message.JobKind;
+import io.chainmerge.common.message.JobProgress;
+import io.chainmerge.common.message.JobResult;
+import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.message.Schema;
+import io.chainmerge.common.message.SpaceCheckJob;
+import io.chainmerge.common.message.VolumeInventory;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every campaign, driven on one thread (the {@code chainmerge-campaigns} executor), so their state
+ * needs no locks. A campaign goes: space-check every target pool → plan from the inventories →
+ * publish merge jobs within its limits → record results → finished. Every step is an event in
+ * {@link CampaignStore} first; a restarted coordinator replays them and carries on from there:
+ *
+ * <ul>
+ *   <li>a job is sent to its pool before its PUBLISHED event is written, so a crash in between sends
+ *       it again on restart, and the worker's job journal makes that second delivery harmless; the
+ *       other order could lose a job forever;
+ *   <li>a result is committed on {@code chainmerge.results} only after its FINISHED event is durable
+ *       ({@link ResultsConsumer}), so no result is lost across a restart, and a result for a job
+ *       already finished changes nothing;
+ *   <li>planning is deterministic (same inventory, same job ids), so a plan cut short is planned again
+ *       to the same jobs.
+ * </ul>
+ */
+final class Campaigns {
+    private static final Logger LOG = LoggerFactory.getLogger(Campaigns.class);
+    private static final DateTimeFormatter ID_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+    private final ExecutorService thread;
+    private final CampaignStore store;
+    private final JobPublisher publisher;
+    private final CoordinatorMetrics metrics;
+    private final Clock clock;
+    private final Map<String, Campaign> campaigns = new LinkedHashMap<>();
+    /** Events whose append failed (the broker was away), latest per key: appended again on every tick. */
+    private final Map<String, CampaignEvent> unrecorded = new LinkedHashMap<>();
+
+    private final TopicCreator topics;
+    private final Set<String> readyPools = new HashSet<>();
+    private final Set<String> creatingPools = new HashSet<>();
+
+    Campaigns(
+            ExecutorService thread,
+            CampaignStore store,
+            JobPublisher publisher,
+            TopicCreator topics,
+            CoordinatorMetrics metrics,
+            Clock clock) {
+        this.thread = thread;
+        this.topics = topics;
+        this.store = store;
+        this.publisher = publisher;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** Rebuilds every campaign from the event log. */
+    CompletableFuture<Void> replay(List<CampaignEvent> events) {
+        return on(() -> {
+            for (CampaignEvent event : events) {
+                campaigns.computeIfAbsent(event.campaignId(), Campaign::new).apply(event);
+            }
+            campaigns.values().removeIf(c -> !c.isComplete());
+            LOG.info(
+                    "replayed {} events: {} campaigns, {} not over",
+                    events.size(),
+                    campaigns.size(),
+                    campaigns.values().stream().filter(c -> !c.state.isOver()).count());
+            return null;
+        });
+    }
+
+    CompletableFuture<String> submit(CampaignSpec spec) {
+        return on(() -> {
+            Instant now = clock.instant();
+            String id = "c-" + ID_TIME.format(now) + "-"
+                    + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+            Campaign campaign = new Campaign(id);
+            campaigns.put(id, campaign);
+            record(campaign, new CampaignSubmitted(Schema.VERSION, id, null, now, spec));
+            record(
+                    campaign,
+                    new CampaignStateChanged(
+                            Schema.VERSION, id, null, now, CampaignState.SCANNING, false, "submitted"));
+            for (String pool : spec.pools()) {
+                SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, id + "-scan-" + pool, id, pool, now, List.of());
+                record(
+                        campaign,
+                        new CampaignJob(
+                                Schema.VERSION, id, scan.jobId(), now, JobStatus.PLANNED, scan, null, null, null));
+            }
+            LOG.info("campaign {} ({}) submitted for pools {}", id, spec.name(), spec.pools());
+            publishPlanned(campaign);
+            return id;
+        });
+    }
+
+    CompletableFuture<Optional<CampaignReport>> report(String id) {
+        return on(() -> Optional.ofNullable(campaigns.get(id)).map(c -> c.report(clock.instant())));
+    }
+
+    CompletableFuture<List<CampaignReport>> list() {
+        return on(() -> campaigns.values().stream()
+                .map(c -> c.report(clock.instant(), false).summary())
+                .toList());
+    }
+
+    /** Stops publishing; jobs already out finish and are recorded. */
+    CompletableFuture<Optional<CampaignReport>> cancel(String id) {
+        return change(
+                id,
+                c -> new CampaignStateChanged(
+                        Schema.VERSION, id, null, clock.instant(), CampaignState.CANCELLED, c.paused, "cancelled"));
+    }
+
+    CompletableFuture<Optional<CampaignReport>> pause(String id) {
+        return change(
+                id, c -> new CampaignStateChanged(Schema.VERSION, id, null, clock.instant(), c.state, true, "paused"));
+    }
+
+    CompletableFuture<Optional<CampaignReport>> resume(String id) {
+        return change(
+                id,
+                c -> new CampaignStateChanged(Schema.VERSION, id, null, clock.instant(), c.state, false, "resumed"));
+    }
+
+    private CompletableFuture<Optional<CampaignReport>> change(
+            String id, Function<Campaign, CampaignStateChanged> event) {
+        return on(() -> {
+            Campaign campaign = campaigns.get(id);
+            if (campaign == null) {
+                return Optional.empty();
+            }
+            if (!campaign.state.isOver()) {
+                record(campaign, event.apply(campaign));
+            }
+            return Optional.of(campaign.report(clock.instant()));
+        });
+    }
+
+    /** Records a result; completes once it is durable (or when there is nothing to record). */
+    CompletableFuture<Void> onResult(JobResult result) {
+        return on(() -> {
+                    Campaign campaign = campaigns.get(result.campaignId());
+                    CampaignJob job = campaign == null ? null : campaign.jobs.get(result.jobId());
+                    if (job == null) {
+                        return CompletableFuture.<Void>completedFuture(null);
+                    }
+                    if (job.status() == JobStatus.FINISHED) {
+                        // Seen before; if its event never became durable, this redelivery must wait for it.
+                        CampaignEvent failed = unrecorded.remove(job.key());
+                        return failed == null
+                                ? CompletableFuture.<Void>completedFuture(null)
+                                : record(campaign, failed);
+                    }
+                    campaign.publishing.remove(job.jobId());
+                    metrics.result(result);
+                    CompletableFuture<Void> durable =
+                            record(campaign, job.with(JobStatus.FINISHED, result, clock.instant()));
+                    step(campaign);
+                    return durable;
+                })
+                .thenCompose(f -> f);
+    }
+
+    void onProgress(JobProgress progress) {
+        thread.execute(() -> {
+            Campaign campaign = campaigns.get(progress.campaignId());
+            CampaignJob job = campaign == null ? null : campaign.jobs.get(progress.jobId());
+            if (job != null && job.status() != JobStatus.FINISHED) {
+                campaign.progress.put(progress.jobId(), progress);
+            }
+        });
+    }
+
+    /** Moves every campaign on: publishes what its limits allow, plans after scans, finishes. */
+    void tick() {
+        thread.execute(() -> {
+            List<CampaignEvent> again = new ArrayList<>(unrecorded.values());
+            unrecorded.clear();
+            again.forEach(event -> record(campaigns.get(event.campaignId()), event));
+            campaigns.values().forEach(this::step);
+        });
+    }
+
+    private void step(Campaign campaign) {
+        if (campaign.state.isOver()) {
+            return;
+        }
+        if (campaign.state == CampaignState.SCANNING) {
+            publishPlanned(campaign);
+            if (scansDone(campaign)) {
+                plan(campaign);
+            }
+            return;
+        }
+        if (!campaign.paused) {
+            publishPlanned(campaign);
+        }
+        if (campaign.allFinished()) {
+            record(
+                    campaign,
+                    new CampaignStateChanged(
+                            Schema.VERSION,
+                            campaign.id,
+                            null,
+                            clock.instant(),
+                            CampaignState.FINISHED,
+                            campaign.paused,
+                            "every job has a result"));
+            LOG.info("campaign {} finished", campaign.id);
+        }
+    }
+
+    /** Whether every pool answered its space check, or had its time. */
+    private boolean scansDone(Campaign campaign) {
+        Instant deadline = campaign.submittedAt.plus(campaign.spec.scanTimeoutDuration());
+        boolean late = clock.instant().isAfter(deadline);
+        return campaign.jobsOf(JobKind.SPACE_CHECK).stream().allMatch(j -> j.status() == JobStatus.FINISHED || late);
+    }
+
+    private void plan(Campaign campaign) {
+        Instant now = clock.instant();
+        Map<String, List<VolumeInventory>> inventories = new HashMap<>();
+        List<CampaignSkip> unreachable = new ArrayList<>();
+        for (CampaignJob scan : campaign.jobsOf(JobKind.SPACE_CHECK)) {
+            String pool = scan.job().pool();
+            JobResult result = scan.result();
+            if (result == null) {
+                unreachable.add(new CampaignSkip(
+                        Schema.VERSION,
+                        campaign.id,
+                        scan.jobId(),
+                        now,
+                        pool,
+                        null,
+                        "*",
+                        "unreachable",
+                        "no worker of pool " + pool + " answered the space check in "
+                                + campaign.spec.scanTimeoutDuration()));
+            } else if (result.outcome() != Outcome.SUCCEEDED) {
+                unreachable.add(new CampaignSkip(
+                        Schema.VERSION,
+                        campaign.id,
+                        scan.jobId(),
+                        now,
+                        pool,
+                        result.worker(),
+                        "*",
+                        "scan-failed",
+                        result.problem().message()));
+            } else {
+                inventories.put(pool, result.inventory());
+            }
+        }
+        Planner.Plan plan = Planner.plan(campaign.id, campaign.spec, inventories, now);
+        unreachable.forEach(skip -> record(campaign, skip));
+        plan.skips().forEach(skip -> record(campaign, skip));
+        for (Planner.PlannedJob planned : plan.jobs()) {
+            if (!campaign.jobs.containsKey(planned.job().jobId())) {
+                record(
+                        campaign,
+                        new CampaignJob(
+                                Schema.VERSION,
+                                campaign.id,
+                                planned.job().jobId(),
+                                now,
+                                JobStatus.PLANNED,
+                                planned.job(),
+                                planned.host(),
+                                planned.volume(),
+                                null));
+            }
+        }
+        record(
+                campaign,
+                new CampaignStateChanged(
+                        Schema.VERSION,
+                        campaign.id,
+                        null,
+                        now,
+                        CampaignState.RUNNING,
+                        campaign.paused,
+                        "planned " + plan.jobs().size() + " merges, "
+                                + (plan.skips().size() + unreachable.size()) + " skipped"));
+        LOG.info(
+                "campaign {} planned {} merges; {} disks skipped",
+                campaign.id,
+                plan.jobs().size(),
+                plan.skips().size() + unreachable.size());
+        step(campaign);
+    }
+
+    /** Publishes planned jobs, oldest first, as far as the campaign's limits allow. */
+    private void publishPlanned(Campaign campaign) {
+        Limits limits = campaign.spec.limits();
+        Map<String, Integer> perVolume = new HashMap<>();
+        Map<String, Integer> perPool = new HashMap<>();
+        Set<String> busyChains = new HashSet<>();
+        int overall = 0;
+        List<CampaignJob> waiting = new ArrayList<>();
+        for (CampaignJob job : campaign.jobs.values()) {
+            boolean out = campaign.publishing.contains(job.jobId()) || job.status() == JobStatus.PUBLISHED;
+            if (job.job().kind() != JobKind.MERGE) {
+                if (job.status() == JobStatus.PLANNED && !out) {
+                    waiting.add(job);
+                }
+                continue;
+            }
+            if (out) {
+                perVolume.merge(volumeKey(job), 1, Integer::sum);
+                perPool.merge(job.job().pool(), 1, Integer::sum);
+                busyChains.add(job.job().pool() + "|" + job.job().key());
+                overall++;
+            } else if (job.status() == JobStatus.PLANNED) {
+                waiting.add(job);
+            }
+        }
+        for (CampaignJob job : waiting) {
+            if (!poolReady(job.job().pool())) {
+                continue;
+            }
+            if (job.job().kind() == JobKind.MERGE) {
+                String chain = job.job().pool() + "|" + job.job().key();
+                if (perVolume.getOrDefault(volumeKey(job), 0) >= limits.perVolume()
+                        || (limits.perPool() > 0
+                                && perPool.getOrDefault(job.job().pool(), 0) >= limits.perPool())
+                        || (limits.overall() > 0 && overall >= limits.overall())
+                        || busyChains.contains(chain)) {
+                    continue;
+                }
+                perVolume.merge(volumeKey(job), 1, Integer::sum);
+                perPool.merge(job.job().pool(), 1, Integer::sum);
+                busyChains.add(chain);
+                overall++;
+            }
+            publish(campaign, job);
+        }
+    }
+
+    /** Whether the pool's job topic exists; starts creating it (once) when it may not. */
+    private boolean poolReady(String pool) {
+        if (readyPools.contains(pool)) {
+            return true;
+        }
+        if (creatingPools.add(pool)) {
+            topics.ensurePool(pool)
+                    .whenCompleteAsync(
+                            (ok, error) -> {
+                                creatingPools.remove(pool);
+                                if (error != null) {
+                                    LOG.warn("{}; trying again", error.getMessage());
+                                } else {
+                                    readyPools.add(pool);
+                                    campaigns.values().forEach(this::step);
+                                }
+                            },
+                            thread);
+        }
+        return false;
+    }
+
+    private static String volumeKey(CampaignJob job) {
+        return job.job().pool() + "|" + job.volume();
+    }
+
+    private void publish(Campaign campaign, CampaignJob job) {
+        campaign.publishing.add(job.jobId());
+        Job message = job.job();
+        publisher
+                .publish(message)
+                .whenCompleteAsync(
+                        (ok, error) -> {
+                            if (!campaign.publishing.remove(job.jobId())) {
+                                return; // its result came first and recorded it finished
+                            }
+                            if (error != null) {
+                                LOG.warn(
+                                        "publishing job {} failed; it stays planned and is sent again: {}",
+                                        job.jobId(),
+                                        error.toString());
+                                return;
+                            }
+                            metrics.published(message);
+                            CampaignJob current = campaign.jobs.get(job.jobId());
+                            if (current != null && current.status() == JobStatus.PLANNED) {
+                                record(campaign, current.with(JobStatus.PUBLISHED, null, clock.instant()));
+                            }
+                        },
+                        thread);
+    }
+
+    private CompletableFuture<Void> record(Campaign campaign, CampaignEvent event) {
+        campaign.apply(event);
+        return store.append(event)
+                .whenCompleteAsync(
+                        (ok, error) -> {
+                            if (error != null) {
+                                LOG.warn(
+                                        "recording {} failed, will append it again: {}", event.key(), error.toString());
+                                unrecorded.putIfAbsent(event.key(), event);
+                            } else {
+                                unrecorded.remove(event.key(), event);
+                            }
+                        },
+                        thread);
+    }
+
+    private <T> CompletableFuture<T> on(java.util.concurrent.Callable<T> work) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return work.call();
+                    } catch (RuntimeException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                },
+                thread);
+    }
+
+    Map<CampaignState, Long> countsByState() {
+        Map<CampaignState, Long> counts = new HashMap<>();
+        campaigns.values().forEach(c -> counts.merge(c.state, 1L, Long::sum));
+        return counts;
+    }
+}

@@ -1,0 +1,138 @@
+package io.chainmerge.coordinator;
+
+import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.message.MessageCodec;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running coordinator: creates the topics, rebuilds every campaign from {@code chainmerge.campaigns},
+ * then follows results and progress, drives the campaigns on a tick, and serves the HTTP API.
+ */
+public final class Coordinator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
+
+    private final CoordinatorConfig config;
+    private final Vertx vertx;
+    private final ExecutorService campaignThread;
+    private final KafkaProducer<String, byte[]> producer;
+    private final CoordinatorMetrics metrics;
+    private final Campaigns campaigns;
+    private final ResultsConsumer results;
+    private final InventoryView inventory;
+    private final Thread resultsThread;
+    private final Thread inventoryThread;
+    private final HttpServer http;
+    private final long tickTimer;
+    private final TopicCreator topics;
+    private boolean closed;
+
+    private Coordinator(CoordinatorConfig config) throws Exception {
+        this.config = config;
+        JsonCodec json = new JsonCodec();
+        MessageCodec codec = new MessageCodec(json);
+        KafkaClients kafka = config.kafka();
+        try (Admin admin = Admin.create(kafka.admin("chainmerge-coordinator-admin"))) {
+            KafkaClients.ensureTopics(
+                    admin, config.topics().shared(), config.topicPartitions(), config.topicReplication());
+        }
+        this.campaignThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "chainmerge-campaigns"));
+        this.producer = new KafkaProducer<>(kafka.producer("chainmerge-" + config.coordinatorId()));
+        this.metrics = new CoordinatorMetrics();
+        CampaignStore store = new CampaignStore(producer, config.topics().campaigns(), codec, campaignThread);
+        this.topics = new TopicCreator(kafka, config);
+        JobPublisher publisher = new JobPublisher(producer, config.topics(), codec, campaignThread);
+        this.campaigns = new Campaigns(campaignThread, store, publisher, topics, metrics, Clock.systemUTC());
+        campaigns
+                .replay(CampaignStore.replay(
+                        kafka.consumer("chainmerge-" + config.coordinatorId() + "-replay", null),
+                        config.topics().campaigns(),
+                        codec))
+                .get(60, TimeUnit.SECONDS);
+
+        this.results = new ResultsConsumer(
+                new KafkaConsumer<>(
+                        kafka.consumer("chainmerge-" + config.coordinatorId() + "-results", config.groupId())),
+                config.topics(),
+                codec,
+                campaigns);
+        this.inventory = new InventoryView(
+                new KafkaConsumer<>(kafka.consumer("chainmerge-" + config.coordinatorId() + "-inventory", null)),
+                config.topics().inventory(),
+                codec);
+        this.resultsThread = new Thread(results, "chainmerge-results");
+        this.inventoryThread = new Thread(inventory, "chainmerge-inventory");
+        resultsThread.start();
+        inventoryThread.start();
+
+        this.vertx = Vertx.vertx();
+        this.http = new CoordinatorHttp(vertx, json, campaigns, inventory, metrics)
+                .listen(config.httpHost(), config.httpPort())
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        this.tickTimer = vertx.setPeriodic(config.tick().toMillis(), id -> {
+            campaigns.tick();
+            campaignThread.execute(() -> metrics.campaigns(campaigns.countsByState()));
+        });
+        LOG.info("coordinator {} up; HTTP on {}", config.coordinatorId(), http.actualPort());
+    }
+
+    public static Coordinator start(CoordinatorConfig config) throws Exception {
+        return new Coordinator(config);
+    }
+
+    public int httpPort() {
+        return http.actualPort();
+    }
+
+    public CoordinatorConfig config() {
+        return config;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        vertx.cancelTimer(tickTimer);
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("closing Vert.x: {}", e.toString());
+        }
+        results.stop();
+        inventory.stop();
+        join(resultsThread);
+        join(inventoryThread);
+        campaignThread.shutdown();
+        try {
+            campaignThread.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(10));
+        topics.close();
+        metrics.close();
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(Duration.ofSeconds(20).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

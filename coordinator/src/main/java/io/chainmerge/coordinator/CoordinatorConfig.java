@@ -1,0 +1,75 @@
+package io.chainmerge.coordinator;
+
+import io.chainmerge.common.config.Config;
+import io.chainmerge.common.config.ConfigDef;
+import io.chainmerge.common.config.ConfigKey;
+import io.chainmerge.common.config.ConfigType;
+import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.topic.Topics;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The coordinator's settings, declared once; {@link #DEF} is what {@code chainmerge coordinator} reads. */
+public record CoordinatorConfig(
+        String coordinatorId,
+        String httpHost,
+        int httpPort,
+        int topicPartitions,
+        short topicReplication,
+        Duration tick,
+        Topics topics,
+        KafkaClients kafka) {
+
+    public static final ConfigKey ID = ConfigKey.optional(
+            "coordinator.id",
+            ConfigType.STRING,
+            "coordinator",
+            "this coordinator's name; its consumer group is chainmerge-ID");
+    public static final ConfigKey HTTP_HOST =
+            ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of the HTTP API");
+    public static final ConfigKey HTTP_PORT =
+            ConfigKey.optional("http.port", ConfigType.INT, 8080, "port of the HTTP API; 0 for any free port");
+    public static final ConfigKey TOPIC_PREFIX =
+            ConfigKey.optional("topics.prefix", ConfigType.STRING, "chainmerge", "the first part of every topic name");
+    public static final ConfigKey TOPIC_PARTITIONS = ConfigKey.optional(
+            "topics.partitions",
+            ConfigType.INT,
+            6,
+            "partitions of the topics the coordinator creates (a pool's jobs spread over them by chain)");
+    public static final ConfigKey TOPIC_REPLICATION = ConfigKey.optional(
+            "topics.replication",
+            ConfigType.INT,
+            0,
+            "replication factor of the topics the coordinator creates; 0 for the cluster's default.replication.factor");
+    public static final ConfigKey TICK = ConfigKey.optional(
+            "tick",
+            ConfigType.DURATION,
+            Duration.ofMillis(500),
+            "how often campaigns publish what their limits allow and check for their end");
+
+    public static final ConfigDef DEF = new ConfigDef(
+            "coordinator",
+            "kafka.",
+            List.of(ID, HTTP_HOST, HTTP_PORT, TOPIC_PREFIX, TOPIC_PARTITIONS, TOPIC_REPLICATION, TICK));
+
+    public static CoordinatorConfig from(Config config) {
+        return new CoordinatorConfig(
+                config.string(ID),
+                config.string(HTTP_HOST),
+                config.integer(HTTP_PORT),
+                config.integer(TOPIC_PARTITIONS),
+                (short) config.integer(TOPIC_REPLICATION),
+                config.duration(TICK),
+                new Topics(config.string(TOPIC_PREFIX)),
+                new KafkaClients(config.passthrough()));
+    }
+
+    public static CoordinatorConfig of(Map<String, ?> settings) {
+        return from(Config.resolve(DEF, settings, Map.of(), Map.of()));
+    }
+
+    public String groupId() {
+        return "chainmerge-" + coordinatorId;
+    }
+}

@@ -1,0 +1,116 @@
+package io.chainmerge.coordinator;
+
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignSpec;
+import io.chainmerge.common.json.JsonCodec;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The coordinator's HTTP API (JSON; a spec may be posted as YAML):
+ *
+ * <pre>
+ * POST /campaigns                 submit a spec            201 {"campaignId": …}
+ * GET  /campaigns                 every campaign, summed up
+ * GET  /campaigns/{id}            one campaign's report with its jobs and skipped disks
+ * POST /campaigns/{id}/cancel     stop publishing; running jobs finish
+ * POST /campaigns/{id}/pause      hold publishing
+ * POST /campaigns/{id}/resume     carry on
+ * GET  /inventory                 every volume's latest space check
+ * GET  /health, /metrics
+ * </pre>
+ */
+final class CoordinatorHttp {
+    private final Vertx vertx;
+    private final JsonCodec json;
+    private final Campaigns campaigns;
+    private final InventoryView inventory;
+    private final CoordinatorMetrics metrics;
+
+    CoordinatorHttp(
+            Vertx vertx, JsonCodec json, Campaigns campaigns, InventoryView inventory, CoordinatorMetrics metrics) {
+        this.vertx = vertx;
+        this.json = json;
+        this.campaigns = campaigns;
+        this.inventory = inventory;
+        this.metrics = metrics;
+    }
+
+    Future<HttpServer> listen(String host, int port) {
+        Router router = Router.router(vertx);
+        router.route().handler(BodyHandler.create().setBodyLimit(1 << 20));
+        router.post("/campaigns").handler(this::submit);
+        router.get("/campaigns").handler(ctx -> reply(ctx, campaigns.list()));
+        router.get("/campaigns/:id").handler(ctx -> replyFound(ctx, campaigns.report(ctx.pathParam("id"))));
+        router.post("/campaigns/:id/cancel").handler(ctx -> replyFound(ctx, campaigns.cancel(ctx.pathParam("id"))));
+        router.post("/campaigns/:id/pause").handler(ctx -> replyFound(ctx, campaigns.pause(ctx.pathParam("id"))));
+        router.post("/campaigns/:id/resume").handler(ctx -> replyFound(ctx, campaigns.resume(ctx.pathParam("id"))));
+        router.get("/inventory").handler(ctx -> send(ctx, 200, inventory.snapshot()));
+        router.get("/health").handler(ctx -> send(ctx, 200, Map.of("status", "up")));
+        router.get("/metrics").handler(ctx -> vertx.executeBlocking(metrics::scrape)
+                .onSuccess(text -> ctx.response()
+                        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                        .end(text))
+                .onFailure(ctx::fail));
+        return vertx.createHttpServer().requestHandler(router).listen(port, host);
+    }
+
+    private void submit(RoutingContext ctx) {
+        CampaignSpec spec;
+        try {
+            String body = ctx.body().asString();
+            if (body == null || body.isBlank()) {
+                throw new IllegalArgumentException("the request has no campaign spec");
+            }
+            spec = json.yaml().readValue(body, CampaignSpec.class);
+        } catch (Exception e) {
+            Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : e;
+            send(ctx, 400, Map.of("error", "invalid campaign spec: " + cause.getMessage()));
+            return;
+        }
+        campaigns.submit(spec).whenComplete((id, error) -> {
+            if (error != null) {
+                send(ctx, 500, Map.of("error", error.toString()));
+            } else {
+                send(ctx, 201, Map.of("campaignId", id));
+            }
+        });
+    }
+
+    private <T> void reply(RoutingContext ctx, CompletableFuture<T> value) {
+        value.whenComplete((v, error) -> {
+            if (error != null) {
+                send(ctx, 500, Map.of("error", error.toString()));
+            } else {
+                send(ctx, 200, v);
+            }
+        });
+    }
+
+    private void replyFound(RoutingContext ctx, CompletableFuture<Optional<CampaignReport>> value) {
+        value.whenComplete((v, error) -> {
+            if (error != null) {
+                send(ctx, 500, Map.of("error", error.toString()));
+            } else if (v.isEmpty()) {
+                send(ctx, 404, Map.of("error", "no campaign " + ctx.pathParam("id")));
+            } else {
+                send(ctx, 200, v.get());
+            }
+        });
+    }
+
+    private void send(RoutingContext ctx, int status, Object body) {
+        String text = json.write(body);
+        ctx.response()
+                .setStatusCode(status)
+                .putHeader("content-type", "application/json")
+                .end(text);
+    }
+}

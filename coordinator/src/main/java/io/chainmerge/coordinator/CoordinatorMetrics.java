@@ -1,0 +1,60 @@
+package io.chainmerge.coordinator;
+
+import io.chainmerge.common.campaign.CampaignState;
+import io.chainmerge.common.message.Job;
+import io.chainmerge.common.message.JobResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
+
+/** The coordinator's Prometheus metrics: jobs published, results by outcome, bytes merged, campaigns by state. */
+final class CoordinatorMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final MultiGauge campaigns;
+
+    CoordinatorMetrics() {
+        campaigns = MultiGauge.builder("chainmerge.campaigns")
+                .description("campaigns by state")
+                .register(registry);
+    }
+
+    void published(Job job) {
+        Counter.builder("chainmerge.jobs.published")
+                .tag("kind", job.kind().wireName())
+                .register(registry)
+                .increment();
+    }
+
+    void result(JobResult result) {
+        Counter.builder("chainmerge.results")
+                .tag("kind", result.kind().wireName())
+                .tag("outcome", result.outcome().wireName())
+                .register(registry)
+                .increment();
+        if (!result.redelivered()) {
+            Counter.builder("chainmerge.merged.bytes")
+                    .baseUnit("bytes")
+                    .register(registry)
+                    .increment(result.bytesMerged());
+        }
+    }
+
+    void campaigns(Map<CampaignState, Long> counts) {
+        campaigns.register(
+                counts.entrySet().stream()
+                        .map(e -> MultiGauge.Row.of(Tags.of("state", e.getKey().wireName()), e.getValue()))
+                        .toList(),
+                true);
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+
+    void close() {
+        registry.close();
+    }
+}

@@ -1,0 +1,82 @@
+package io.chainmerge.coordinator;
+
+import io.chainmerge.common.message.MalformedMessageException;
+import io.chainmerge.common.message.MessageCodec;
+import io.chainmerge.common.message.VolumeInventory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fleet's inventory: the latest space check of every host's volume, read from the compacted
+ * {@code chainmerge.inventory} topic from its beginning (no consumer group: every coordinator sees it all).
+ */
+final class InventoryView implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(InventoryView.class);
+
+    private final Consumer<String, byte[]> consumer;
+    private final String topic;
+    private final MessageCodec codec;
+    private final Map<String, VolumeInventory> latest = new ConcurrentHashMap<>();
+    private volatile boolean running = true;
+
+    InventoryView(Consumer<String, byte[]> consumer, String topic, MessageCodec codec) {
+        this.consumer = consumer;
+        this.topic = topic;
+        this.codec = codec;
+    }
+
+    @Override
+    public void run() {
+        try {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+                partitions.add(new TopicPartition(topic, info.partition()));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            while (running) {
+                try {
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                        if (record.value() == null) {
+                            latest.remove(record.key());
+                            continue;
+                        }
+                        try {
+                            latest.put(record.key(), codec.read(record.value(), VolumeInventory.class));
+                        } catch (MalformedMessageException e) {
+                            LOG.warn("ignoring an unreadable inventory record {}: {}", record.key(), e.getMessage());
+                        }
+                    }
+                } catch (WakeupException e) {
+                    // stop() woke the loop
+                }
+            }
+        } catch (KafkaException e) {
+            LOG.error("the inventory view stopped", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Every volume's latest inventory, ordered by host and volume. */
+    List<VolumeInventory> snapshot() {
+        return List.copyOf(new TreeMap<>(latest).values());
+    }
+
+    void stop() {
+        running = false;
+        consumer.wakeup();
+    }
+}

@@ -1,0 +1,215 @@
+package io.chainmerge.worker;
+
+import io.chainmerge.common.message.Job;
+import io.chainmerge.common.message.JobResult;
+import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.message.SetParentJob;
+import io.chainmerge.common.message.VolumeInventory;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs jobs off the event loop and publishes their results. Each volume has its own named Vert.x
+ * worker executor sized by {@code concurrency.per-volume}; jobs of one chain (one Kafka key) run one
+ * after the other; a job's journal entry is written before it starts and its result recorded there
+ * before it is published (so a redelivery finds it), and a job's handling completes only once its
+ * result is acknowledged by the broker.
+ */
+final class JobExecutions {
+    private static final Logger LOG = LoggerFactory.getLogger(JobExecutions.class);
+    private static final Duration IN_USE_RETRY = Duration.ofSeconds(2);
+
+    private final WorkerConfig config;
+    private final VolumeRoots roots;
+    private final JobRunner runner;
+    private final Reports reports;
+    private final WorkerMetrics metrics;
+    private final BooleanSupplier draining;
+    private final Map<Path, WorkerExecutor> volumeExecutors = new LinkedHashMap<>();
+    private final Map<Path, JobJournal> journals = new HashMap<>();
+    private final WorkerExecutor scanExecutor;
+    private final Map<String, CompletableFuture<?>> chainTails = new HashMap<>();
+    private final Map<String, CompletableFuture<JobResult>> byJobId = new ConcurrentHashMap<>();
+
+    JobExecutions(
+            Vertx vertx,
+            WorkerConfig config,
+            VolumeRoots roots,
+            JobRunner runner,
+            Reports reports,
+            WorkerMetrics metrics,
+            Map<Path, JobJournal> journals,
+            BooleanSupplier draining) {
+        this.config = config;
+        this.roots = roots;
+        this.runner = runner;
+        this.reports = reports;
+        this.metrics = metrics;
+        this.draining = draining;
+        this.journals.putAll(journals);
+        int index = 0;
+        for (Path volume : roots.roots()) {
+            // A merge may run for hours: the blocked-thread checker must not call that stuck.
+            volumeExecutors.put(
+                    volume,
+                    vertx.createSharedWorkerExecutor(
+                            "chainmerge-volume-" + index++ + "-" + config.workerId(),
+                            config.concurrencyPerVolume(),
+                            7,
+                            TimeUnit.DAYS));
+        }
+        this.scanExecutor =
+                vertx.createSharedWorkerExecutor("chainmerge-scan-" + config.workerId(), 1, 1, TimeUnit.HOURS);
+    }
+
+    /** Jobs whose execution has not ended. */
+    int inProgress() {
+        return byJobId.size();
+    }
+
+    /**
+     * Runs {@code job} after the earlier jobs of its chain and publishes its result. Completes when
+     * the result is acknowledged; completes exceptionally when a stop kept it from ending.
+     */
+    synchronized CompletableFuture<?> submit(Job job) {
+        CompletableFuture<JobResult> running = byJobId.get(job.jobId());
+        if (running != null) {
+            // Delivered again while this worker still runs it (a rebalance handed its partition back).
+            return running;
+        }
+        Optional<Path> volume = volumeOf(job);
+        WorkerExecutor executor = volume.map(volumeExecutors::get).orElse(scanExecutor);
+        // Jobs that change nothing (space checks, dry runs) are not journaled: running one again is harmless.
+        boolean changesFiles = !(job instanceof MergeJob merge && merge.dryRun());
+        JobJournal journal = changesFiles ? volume.map(journals::get).orElse(null) : null;
+        CompletableFuture<?> previous = chainTails.getOrDefault(job.key(), CompletableFuture.completedFuture(null));
+        CompletableFuture<JobResult> result = previous.handle((ignored, error) -> null)
+                .thenCompose(ignored -> executor.executeBlocking(() -> execute(job, journal), false)
+                        .toCompletionStage()
+                        .toCompletableFuture());
+        byJobId.put(job.jobId(), result);
+        chainTails.put(job.key(), result);
+        CompletableFuture<?> published = result.thenCompose(this::publish);
+        result.whenComplete((r, e) -> forget(job, result));
+        published.whenComplete((r, e) -> {
+            if (e != null && !(unwrap(e) instanceof JobRunner.StoppedException)) {
+                LOG.error(
+                        "job {} could not be completed; it is not committed and runs again when redelivered",
+                        job.jobId(),
+                        e);
+            }
+        });
+        return published;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
+    private synchronized void forget(Job job, CompletableFuture<JobResult> result) {
+        byJobId.remove(job.jobId(), result);
+        chainTails.remove(job.key(), result);
+    }
+
+    /** The volume a job changes; empty for space checks and for paths no volume holds (they fail, typed, without touching anything). */
+    private Optional<Path> volumeOf(Job job) {
+        String path =
+                switch (job.kind()) {
+                    case SPACE_CHECK -> null;
+                    case MERGE -> ((MergeJob) job).child();
+                    case SET_PARENT -> ((SetParentJob) job).child();
+                };
+        if (path == null) {
+            return Optional.empty();
+        }
+        try {
+            return roots.volumeOf(roots.resolve(path));
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** On the volume's executor: the journal, the run, the journal again. */
+    private JobResult execute(Job job, JobJournal journal) throws Exception {
+        while (true) {
+            if (draining.getAsBoolean()) {
+                throw new JobRunner.StoppedException(null);
+            }
+            if (journal == null) {
+                return runner.run(job, null, null, false);
+            }
+            Optional<JobJournal.Entry> earlier = journal.read(job.jobId());
+            if (earlier.isPresent() && earlier.get().state() == JobJournal.State.DONE) {
+                LOG.info("job {} was delivered again; it finished before, answering with its result", job.jobId());
+                return earlier.get().result().asRedelivered();
+            }
+            boolean resumed = earlier.isPresent();
+            JobJournal.Entry entry = resumed ? earlier.get() : journal.begin(job, config.workerId(), Instant.now());
+            JobResult result = runner.run(job, journal, entry, resumed);
+            if (resumed && isInUse(result)) {
+                // It was started elsewhere and its files are still locked: that worker is running it.
+                // Wait for it to finish (the journal then holds its result) rather than report a refusal.
+                Thread.sleep(IN_USE_RETRY.toMillis());
+                continue;
+            }
+            journal.write(entry.done(result));
+            return result;
+        }
+    }
+
+    private static boolean isInUse(JobResult result) {
+        return result.outcome() == Outcome.REFUSED && result.problem().reason().equals("in-use");
+    }
+
+    private CompletableFuture<Void> publish(JobResult result) {
+        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+        if (!result.redelivered()) {
+            for (VolumeInventory inventory : result.inventory()) {
+                all = all.thenCompose(x -> reports.inventory(inventory).thenApply(m -> null));
+            }
+        }
+        return all.thenCompose(x -> publishResult(result, 0)).thenRun(() -> metrics.recordResult(result));
+    }
+
+    /** The producer retries for its delivery timeout; past that (a long broker outage) try again until a stop. */
+    private CompletableFuture<Void> publishResult(JobResult result, int attempt) {
+        return reports.result(result).thenApply(m -> (Void) null).exceptionallyCompose(error -> {
+            if (draining.getAsBoolean()) {
+                return CompletableFuture.failedFuture(new CompletionException(error));
+            }
+            LOG.warn(
+                    "publishing the result of {} failed (attempt {}), retrying: {}",
+                    result.jobId(),
+                    attempt + 1,
+                    error.toString());
+            return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS))
+                    .thenCompose(x -> publishResult(result, attempt + 1));
+        });
+    }
+
+    void close() {
+        volumeExecutors.values().forEach(WorkerExecutor::close);
+        scanExecutor.close();
+    }
+
+    List<Path> volumes() {
+        return List.copyOf(volumeExecutors.keySet());
+    }
+}

@@ -1,0 +1,174 @@
+package io.chainmerge.worker;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.chainmerge.common.message.Job;
+import io.chainmerge.common.message.JobResult;
+import io.chainmerge.common.message.MalformedMessageException;
+import io.chainmerge.common.message.MessageCodec;
+import io.chainmerge.common.message.Schema;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The per-job journal on a volume ({@code <volume>/.chainmerge/jobs/<sha256 of job id>.json}), which
+ * makes a job delivered twice have the effect of one run (invariant 6): a redelivered finished job
+ * answers with the result it had, an interrupted one runs again, and the engine's own merge journal
+ * finishes it. It lives on the volume, not the worker, so any worker of the pool that sees the volume
+ * sees it. Each write is atomic: written aside, flushed, renamed, the folder flushed.
+ */
+public final class JobJournal {
+    /** The steps of a job, in order. */
+    public enum State {
+        /** The job started; what it planned to change is recorded, nothing is known to be done. */
+        RUNNING("running"),
+        /** The job ended and its result is recorded; it is published after this, never before. */
+        DONE("done");
+
+        private final String wireName;
+
+        State(String wireName) {
+            this.wireName = wireName;
+        }
+
+        @JsonValue
+        public String wireName() {
+            return wireName;
+        }
+    }
+
+    /**
+     * One job's journal entry.
+     *
+     * @param plannedSources the files a merge was about to merge, recorded before it started, so a
+     *     job that finished just before a crash is recognised by their absence
+     * @param plannedDestination the file they were merged into
+     */
+    public record Entry(
+            int schemaVersion,
+            String jobId,
+            State state,
+            String worker,
+            Instant startedAt,
+            Job job,
+            List<String> plannedSources,
+            String plannedDestination,
+            JobResult result) {
+        public Entry {
+            plannedSources = plannedSources == null ? List.of() : List.copyOf(plannedSources);
+        }
+
+        Entry planned(List<String> sources, String destination) {
+            return new Entry(schemaVersion, jobId, state, worker, startedAt, job, sources, destination, result);
+        }
+
+        Entry done(JobResult finished) {
+            return new Entry(
+                    schemaVersion,
+                    jobId,
+                    State.DONE,
+                    worker,
+                    startedAt,
+                    job,
+                    plannedSources,
+                    plannedDestination,
+                    finished);
+        }
+    }
+
+    private final Path folder;
+    private final MessageCodec codec;
+
+    public JobJournal(Path volumeRoot, MessageCodec codec) {
+        this.folder = volumeRoot.resolve(".chainmerge").resolve("jobs");
+        this.codec = codec;
+    }
+
+    public Path folder() {
+        return folder;
+    }
+
+    public Optional<Entry> read(String jobId) throws IOException {
+        Path file = fileOf(jobId);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            Entry entry = codec.read(Files.readAllBytes(file), Entry.class);
+            return entry.jobId().equals(jobId) ? Optional.of(entry) : Optional.empty();
+        } catch (MalformedMessageException e) {
+            throw new IOException("the job journal " + file + " is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    public Entry begin(Job job, String worker, Instant now) throws IOException {
+        Entry entry = new Entry(Schema.VERSION, job.jobId(), State.RUNNING, worker, now, job, List.of(), null, null);
+        write(entry);
+        return entry;
+    }
+
+    public void write(Entry entry) throws IOException {
+        Files.createDirectories(folder);
+        Path file = fileOf(entry.jobId());
+        Path aside = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(
+                aside, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.wrap(codec.write(entry));
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
+        }
+        Files.move(aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
+            dir.force(true);
+        }
+    }
+
+    /** Forgets finished jobs older than {@code retention}; running ones stay until they finish. */
+    public int prune(Duration retention, Instant now) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            return 0;
+        }
+        int removed = 0;
+        try (var files = Files.list(folder)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (!file.getFileName().toString().endsWith(".json")) {
+                    continue;
+                }
+                try {
+                    Entry entry = codec.read(Files.readAllBytes(file), Entry.class);
+                    if (entry.state() == State.DONE
+                            && entry.startedAt().plus(retention).isBefore(now)) {
+                        Files.deleteIfExists(file);
+                        removed++;
+                    }
+                } catch (MalformedMessageException e) {
+                    // left for an operator to look at: never delete what cannot be read
+                }
+            }
+        }
+        return removed;
+    }
+
+    private Path fileOf(String jobId) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(jobId.getBytes(StandardCharsets.UTF_8));
+            return folder.resolve(HexFormat.of().formatHex(digest) + ".json");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,345 @@
+package io.chainmerge.worker;
+
+import io.chainmerge.common.message.InventoryDisk;
+import io.chainmerge.common.message.Job;
+import io.chainmerge.common.message.JobResult;
+import io.chainmerge.common.message.JobVisitor;
+import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.MergeOutcome;
+import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.message.Problem;
+import io.chainmerge.common.message.Schema;
+import io.chainmerge.common.message.SetParentJob;
+import io.chainmerge.common.message.SpaceCheckJob;
+import io.chainmerge.common.message.VolumeInventory;
+import io.chainmerge.disk.Access;
+import io.chainmerge.disk.DiskType;
+import io.chainmerge.disk.ErrorReport;
+import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.chain.Repoint;
+import io.chainmerge.disk.chain.RepointReport;
+import io.chainmerge.disk.merge.Merge;
+import io.chainmerge.disk.merge.MergePlan;
+import io.chainmerge.disk.merge.MergeProgress;
+import io.chainmerge.disk.merge.MergeReport;
+import io.chainmerge.disk.merge.MergeRequest;
+import io.chainmerge.disk.merge.Reserve;
+import io.chainmerge.disk.scan.ScanProblem;
+import io.chainmerge.disk.scan.ScanReport;
+import io.chainmerge.disk.scan.ScannedDisk;
+import io.chainmerge.disk.scan.VolumeScan;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Runs one job on the disk engine, blocking, on a volume's executor, and says how it ended. Every
+ * exception becomes a result through {@link ErrorReport#of}, the one mapping; the only thing that
+ * does not is a merge a stop interrupted, which must not report (it resumes wherever the job is
+ * delivered next).
+ */
+final class JobRunner {
+    private final WorkerConfig config;
+    private final VolumeRoots roots;
+    private final RunningMerges running;
+    private final BooleanSupplier stopRequested;
+
+    /** A stop interrupted the job, consistent and journaled: no result, no commit, it runs again. */
+    static final class StoppedException extends Exception {
+        StoppedException(Throwable cause) {
+            super("stopped by a shutdown; the job resumes where it is delivered next", cause);
+        }
+    }
+
+    JobRunner(WorkerConfig config, VolumeRoots roots, RunningMerges running, BooleanSupplier stopRequested) {
+        this.config = config;
+        this.roots = roots;
+        this.running = running;
+        this.stopRequested = stopRequested;
+    }
+
+    /** Runs {@code job}; {@code entry} is its journal entry (to record a merge's plan before it starts). */
+    JobResult run(Job job, JobJournal journal, JobJournal.Entry entry, boolean resumed) throws StoppedException {
+        Instant startedAt = Instant.now();
+        long started = System.nanoTime();
+        try {
+            return job.accept(new Execution(journal, entry, resumed, startedAt, started));
+        } catch (InterruptedIOException e) {
+            if (stopRequested.getAsBoolean()) {
+                throw new StoppedException(e);
+            }
+            return failure(job, startedAt, started, e);
+        } catch (Exception | LinkageError e) {
+            return failure(job, startedAt, started, e);
+        }
+    }
+
+    /** The result of a job refused or failed by {@code error}, typed by the engine's one mapping. */
+    JobResult failure(Job job, Instant startedAt, long started, Throwable error) {
+        ErrorReport report = ErrorReport.of(error);
+        Outcome outcome = report.outcome().equals(ErrorReport.REFUSED) ? Outcome.REFUSED : Outcome.FAILED;
+        Problem problem = new Problem(
+                report.outcome(),
+                report.reason(),
+                report.message(),
+                report.file() == null ? null : report.file().toString(),
+                report.offset(),
+                report.field(),
+                report.figures());
+        return new JobResult(
+                Schema.VERSION,
+                job.jobId(),
+                job.campaignId(),
+                job.kind(),
+                job.pool(),
+                config.workerId(),
+                outcome,
+                problem,
+                0,
+                startedAt,
+                elapsed(started),
+                List.of(),
+                null,
+                List.of(),
+                false);
+    }
+
+    private JobResult success(
+            Job job,
+            Instant startedAt,
+            long started,
+            long bytesMerged,
+            List<String> chain,
+            MergeOutcome merge,
+            List<VolumeInventory> inventory) {
+        return new JobResult(
+                Schema.VERSION,
+                job.jobId(),
+                job.campaignId(),
+                job.kind(),
+                job.pool(),
+                config.workerId(),
+                Outcome.SUCCEEDED,
+                null,
+                bytesMerged,
+                startedAt,
+                elapsed(started),
+                chain,
+                merge,
+                inventory,
+                false);
+    }
+
+    private final class Execution implements JobVisitor<JobResult, IOException> {
+        private final JobJournal journal;
+        private final JobJournal.Entry entry;
+        private final boolean resumed;
+        private final Instant startedAt;
+        private final long started;
+
+        Execution(JobJournal journal, JobJournal.Entry entry, boolean resumed, Instant startedAt, long started) {
+            this.journal = journal;
+            this.entry = entry;
+            this.resumed = resumed;
+            this.startedAt = startedAt;
+            this.started = started;
+        }
+
+        @Override
+        public JobResult spaceCheck(SpaceCheckJob job) throws IOException {
+            List<Path> targets = new ArrayList<>();
+            for (String volume : job.volumes()) {
+                targets.add(roots.resolve(volume));
+            }
+            if (targets.isEmpty()) {
+                targets.addAll(roots.roots());
+            }
+            ScanReport report = VolumeScan.scan(targets);
+            List<VolumeInventory> inventory = new ArrayList<>();
+            for (Path volume : targets) {
+                inventory.add(inventoryOf(job, volume, report));
+            }
+            return success(job, startedAt, started, 0, List.of(), null, inventory);
+        }
+
+        @Override
+        public JobResult merge(MergeJob job) throws IOException {
+            Path child = roots.resolve(job.child());
+            MergeRequest request = new MergeRequest(
+                    child,
+                    job.destination() == null ? null : roots.resolve(job.destination()),
+                    job.intoNew() == null ? null : roots.resolve(job.intoNew()),
+                    "fixed".equals(job.intoNewType()) ? DiskType.FIXED : DiskType.DYNAMIC,
+                    job.dryRun(),
+                    job.rateBytesPerSecond() > 0 ? job.rateBytesPerSecond() : config.rateBytesPerSecond(),
+                    job.reserve() == null
+                            ? config.reserve()
+                            : new Reserve(job.reserve().bytes(), job.reserve().fraction()),
+                    // The engine looks for other children in the folders of the chain's disks; the
+                    // coordinator's plan has already checked the whole volume's inventory for them.
+                    List.of());
+            MergePlan plan;
+            try {
+                plan = Merge.plan(request);
+            } catch (NoSuchFileException | FileAlreadyExistsException gone) {
+                if (resumed && finishedBeforeACrash(request)) {
+                    return finishedEarlier(job);
+                }
+                throw gone;
+            }
+            // The engine found the parent, the destination and other children by itself: none of them may lie outside
+            // the roots either.
+            roots.checkAll(plan.sources());
+            roots.checkAll(List.of(plan.destination()));
+            roots.checkAll(plan.childrenToRepoint());
+            if (!plan.mayRun()) {
+                throw plan.refusals().get(0);
+            }
+            long sourceBytes = 0;
+            for (Path source : plan.sources()) {
+                sourceBytes += Files.exists(source) ? Files.size(source) : 0;
+            }
+            if (!job.dryRun()) {
+                journal.write(entry.planned(
+                        plan.sources().stream().map(Path::toString).toList(),
+                        plan.destination().toString()));
+            }
+            MergeProgress progress = running.start(job, plan.payloadBytes());
+            MergeReport report;
+            try {
+                report = Merge.run(request, progress);
+            } finally {
+                running.finish(job.jobId());
+            }
+            long reclaimed = report.dryRun()
+                    ? 0
+                    : plan.intoNew() ? -report.destinationGrowthBytes() : sourceBytes - report.destinationGrowthBytes();
+            MergeOutcome outcome = new MergeOutcome(
+                    report.dryRun(),
+                    report.resumed() || resumed,
+                    plan.sources().stream().map(Path::toString).toList(),
+                    plan.destination().toString(),
+                    plan.payloadBytes(),
+                    plan.space().requiredBytes(),
+                    plan.space().availableBytes(),
+                    report.destinationGrowthBytes(),
+                    reclaimed,
+                    report.removedSources().stream().map(Path::toString).toList(),
+                    report.repointedChildren().stream().map(Path::toString).toList());
+            List<String> chain = report.dryRun() ? chainOf(child) : chainOf(plan.destination());
+            return success(job, startedAt, started, report.bytesMerged(), chain, outcome, List.of());
+        }
+
+        /**
+         * The job's merge ran to its end before a crash kept the result from being recorded: it had
+         * passed its plan (recorded in the journal), its destination is there and, for a merge in
+         * place, every source it planned is gone (the engine removes sources last); a flatten's new
+         * file appears only by its final rename.
+         */
+        private boolean finishedBeforeACrash(MergeRequest request) {
+            if (entry.plannedDestination() == null || !Files.exists(Path.of(entry.plannedDestination()))) {
+                return false;
+            }
+            if (request.intoNew() != null) {
+                return request.intoNew().toString().equals(entry.plannedDestination());
+            }
+            return !entry.plannedSources().isEmpty()
+                    && entry.plannedSources().stream().noneMatch(s -> Files.exists(Path.of(s)));
+        }
+
+        private JobResult finishedEarlier(MergeJob job) throws IOException {
+            MergeOutcome outcome = new MergeOutcome(
+                    false,
+                    true,
+                    entry.plannedSources(),
+                    entry.plannedDestination(),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    job.intoNew() != null ? List.of() : entry.plannedSources(),
+                    List.of());
+            return success(
+                    job, startedAt, started, 0, chainOf(Path.of(entry.plannedDestination())), outcome, List.of());
+        }
+
+        @Override
+        public JobResult setParent(SetParentJob job) throws IOException {
+            Path child = roots.resolve(job.child());
+            Path parent = roots.resolve(job.newParent());
+            RepointReport report = Repoint.setParent(child, parent);
+            return success(job, startedAt, started, 0, chainOf(report.child()), null, List.of());
+        }
+    }
+
+    /** The chain from {@code top} down to its root, as paths. */
+    private static List<String> chainOf(Path top) throws IOException {
+        try (Chain chain = Chain.open(top, Access.READ)) {
+            return chain.levels().stream()
+                    .map(VirtualDisk::path)
+                    .map(Path::toString)
+                    .toList();
+        }
+    }
+
+    private VolumeInventory inventoryOf(SpaceCheckJob job, Path volume, ScanReport report) throws IOException {
+        List<InventoryDisk> disks = new ArrayList<>();
+        for (ScannedDisk disk : report.disks()) {
+            if (!disk.path().startsWith(volume)) {
+                continue;
+            }
+            disks.add(new InventoryDisk(
+                    disk.path().toString(),
+                    disk.format().name(),
+                    disk.type().name(),
+                    disk.virtualSize(),
+                    disk.fileSize(),
+                    Files.getLastModifiedTime(disk.path()).toInstant(),
+                    disk.link().name(),
+                    disk.parent() == null ? null : disk.parent().toString(),
+                    disk.children().stream().map(Path::toString).toList(),
+                    disk.depth(),
+                    disk.root() == null ? null : disk.root().toString(),
+                    disk.linkProblem()));
+        }
+        List<String> problems = new ArrayList<>();
+        for (ScanProblem problem : report.problems()) {
+            if (problem.path().startsWith(volume)) {
+                problems.add(problem.path() + ": " + problem.kind() + ": " + problem.message());
+            }
+        }
+        FileStore store = Files.getFileStore(volume);
+        return new VolumeInventory(
+                Schema.VERSION,
+                job.jobId(),
+                job.campaignId(),
+                job.pool(),
+                config.workerId(),
+                volume.toString(),
+                Instant.now(),
+                store.type(),
+                store.getTotalSpace(),
+                store.getUsableSpace(),
+                disks,
+                problems,
+                report.pendingMerges().stream()
+                        .filter(p -> p.startsWith(volume))
+                        .map(Path::toString)
+                        .toList());
+    }
+
+    private static Duration elapsed(long started) {
+        return Duration.ofNanos(System.nanoTime() - started);
+    }
+}

@@ -1,0 +1,103 @@
+package io.chainmerge.worker;
+
+import io.chainmerge.common.message.JobProgress;
+import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.Schema;
+import io.chainmerge.disk.merge.MergeProgress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The merges running on this worker and how far each has come. The merging thread writes a merge's
+ * counts; the progress reporter reads them on its own schedule, so progress goes out at a steady rate
+ * however slowly (throttled) or quickly the engine copies its windows.
+ */
+final class RunningMerges {
+    private final Map<String, Tracked> running = new ConcurrentHashMap<>();
+    private final String worker;
+    private final BooleanSupplier stopRequested;
+
+    RunningMerges(String worker, BooleanSupplier stopRequested) {
+        this.worker = worker;
+        this.stopRequested = stopRequested;
+    }
+
+    private static final class Tracked implements MergeProgress {
+        final MergeJob job;
+        final BooleanSupplier stop;
+        volatile long done;
+        volatile long total;
+        long reportedDone;
+        long reportedNanos = System.nanoTime();
+        long rate;
+
+        Tracked(MergeJob job, BooleanSupplier stop) {
+            this.job = job;
+            this.stop = stop;
+        }
+
+        @Override
+        public void update(long bytesDone, long bytesTotal) {
+            done = bytesDone;
+            total = bytesTotal;
+        }
+
+        /** Asked by the engine between windows: a stop interrupts the merge where it stands, journaled. */
+        @Override
+        public boolean cancelled() {
+            return stop.getAsBoolean();
+        }
+    }
+
+    /** Tracks a merge that is to copy {@code payloadBytes} (the plan's figure, until the engine reports its own). */
+    MergeProgress start(MergeJob job, long payloadBytes) {
+        Tracked tracked = new Tracked(job, stopRequested);
+        tracked.total = payloadBytes;
+        running.put(job.jobId(), tracked);
+        return tracked;
+    }
+
+    void finish(String jobId) {
+        running.remove(jobId);
+    }
+
+    int count() {
+        return running.size();
+    }
+
+    /** Every running merge's progress now, with its rate since the last snapshot. Called from one thread. */
+    List<JobProgress> snapshot() {
+        List<JobProgress> out = new ArrayList<>();
+        long now = System.nanoTime();
+        for (Tracked t : running.values()) {
+            long done = t.done;
+            long elapsed = now - t.reportedNanos;
+            if (elapsed > 0) {
+                t.rate = (long) ((done - t.reportedDone) * 1e9 / elapsed);
+            }
+            t.reportedDone = done;
+            t.reportedNanos = now;
+            out.add(new JobProgress(
+                    Schema.VERSION,
+                    t.job.jobId(),
+                    t.job.campaignId(),
+                    t.job.pool(),
+                    worker,
+                    t.job.child(),
+                    done,
+                    Math.max(done, t.total),
+                    Math.max(0, t.rate),
+                    Instant.now()));
+        }
+        return out;
+    }
+
+    /** The summed copy rate of every running merge at the last snapshot, for the metrics. */
+    long totalRate() {
+        return running.values().stream().mapToLong(t -> t.rate).sum();
+    }
+}

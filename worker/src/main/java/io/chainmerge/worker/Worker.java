@@ -1,0 +1,225 @@
+package io.chainmerge.worker;
+
+import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.message.DeadLetter;
+import io.chainmerge.common.message.Job;
+import io.chainmerge.common.message.MalformedMessageException;
+import io.chainmerge.common.message.MessageCodec;
+import io.chainmerge.common.message.Schema;
+import io.chainmerge.common.topic.Topics.TopicSpec;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running worker: consumes its pool's jobs, runs them on the disk engine off the event loop,
+ * publishes results, progress and inventory, and serves {@code /health}, {@code /ready} and
+ * {@code /metrics}. {@link #close()} is the graceful stop SIGTERM triggers.
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+    private static final int MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
+
+    private final WorkerConfig config;
+    private final Vertx vertx;
+    private final MessageCodec codec;
+    private final KafkaProducer<String, byte[]> producer;
+    private final Admin admin;
+    private final Reports reports;
+    private final ExecutorService callbacks;
+    private final RunningMerges running;
+    private final WorkerMetrics metrics;
+    private final JobExecutions executions;
+    private final JobConsumer consumer;
+    private final Thread consumerThread;
+    private final HttpServer http;
+    private final long progressTimer;
+    private volatile boolean draining;
+    private volatile boolean stopRequested;
+    private volatile boolean closed;
+
+    private Worker(WorkerConfig config) throws Exception {
+        this.config = config;
+        this.codec = new MessageCodec(new JsonCodec());
+        VolumeRoots roots = new VolumeRoots(config.volumes());
+        Map<Path, JobJournal> journals = new LinkedHashMap<>();
+        for (Path volume : roots.roots()) {
+            JobJournal journal = new JobJournal(volume, codec);
+            journal.prune(config.journalRetention(), Instant.now());
+            journals.put(volume, journal);
+        }
+        KafkaClients kafka = config.kafka();
+        this.admin = Admin.create(kafka.admin("chainmerge-worker-admin-" + config.workerId()));
+        List<TopicSpec> topics = new ArrayList<>(config.topics().shared());
+        topics.add(config.topics().jobsSpec(config.pool()));
+        KafkaClients.ensureTopics(admin, topics, config.topicPartitions(), config.topicReplication());
+
+        this.vertx = Vertx.vertx();
+        this.producer = new KafkaProducer<>(kafka.producer("chainmerge-worker-" + config.workerId()));
+        this.callbacks = Executors.newSingleThreadExecutor(r -> new Thread(r, "chainmerge-acks-" + config.workerId()));
+        this.reports = new Reports(producer, config.topics(), codec, callbacks);
+        this.running = new RunningMerges(config.workerId(), () -> stopRequested);
+        this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running);
+        JobRunner runner = new JobRunner(config, roots, running, () -> stopRequested);
+        this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
+
+        this.consumer = new JobConsumer(
+                new KafkaConsumer<>(jobConsumerSettings(kafka, config)),
+                config.topics().jobs(config.pool()),
+                this::handle);
+        this.consumerThread = new Thread(consumer, "chainmerge-jobs-" + config.workerId());
+
+        this.http = WorkerHttp.start(vertx, config, roots, admin, metrics, consumer)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        this.progressTimer = vertx.setPeriodic(config.progressInterval().toMillis(), id -> publishProgress());
+        consumerThread.start();
+        LOG.info(
+                "worker {} serves pool {} on {}; http on {}",
+                config.workerId(),
+                config.pool(),
+                roots.roots(),
+                http.actualPort());
+    }
+
+    /**
+     * The job consumer waits at most 100 ms for a fetch to fill (not Kafka's 500 ms): a partition
+     * resumed after its job finished joins the next fetch only when the one under way returns, and
+     * that wait would hold the pool's next job back. A {@code kafka.fetch.max.wait.ms} setting wins.
+     */
+    private static Map<String, Object> jobConsumerSettings(KafkaClients kafka, WorkerConfig config) {
+        Map<String, Object> settings = new java.util.HashMap<>();
+        settings.put("fetch.max.wait.ms", 100);
+        settings.putAll(kafka.consumer("chainmerge-worker-" + config.workerId(), config.groupId()));
+        return settings;
+    }
+
+    /** Starts a worker; it runs until {@link #close()}. */
+    public static Worker start(WorkerConfig config) throws Exception {
+        return new Worker(config);
+    }
+
+    public WorkerConfig config() {
+        return config;
+    }
+
+    public int httpPort() {
+        return http.actualPort();
+    }
+
+    /** A record from the pool's topic: a job to run, or a dead letter. Called on the consumer thread. */
+    private CompletableFuture<?> handle(ConsumerRecord<String, byte[]> record) {
+        Job job;
+        try {
+            job = codec.readJob(record.value());
+            if (!job.pool().equals(config.pool())) {
+                throw new MalformedMessageException(
+                        "the job is for pool " + job.pool() + " but was published on " + record.topic(), null);
+            }
+        } catch (MalformedMessageException e) {
+            return deadLetter(record, e.getMessage());
+        }
+        return executions.submit(job);
+    }
+
+    private CompletableFuture<?> deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
+        byte[] value = record.value() == null ? new byte[0] : record.value();
+        String payload = new String(value, 0, Math.min(value.length, MAX_DEAD_LETTER_PAYLOAD), StandardCharsets.UTF_8);
+        LOG.warn(
+                "rejected the record at {}-{}@{} to the dead-letter topic: {}",
+                record.topic(),
+                record.partition(),
+                record.offset(),
+                reason);
+        DeadLetter letter = new DeadLetter(
+                Schema.VERSION,
+                codec.peek(value, "jobId"),
+                codec.peek(value, "campaignId"),
+                record.topic(),
+                record.partition(),
+                record.offset(),
+                record.key(),
+                config.workerId(),
+                reason,
+                payload,
+                Instant.now());
+        return reports.deadLetter(letter).thenRun(metrics::recordDeadLetter);
+    }
+
+    private void publishProgress() {
+        if (running.count() == 0) {
+            return;
+        }
+        vertx.executeBlocking(() -> {
+            running.snapshot().forEach(reports::progress);
+            return null;
+        });
+    }
+
+    /**
+     * Stops gracefully: no new job starts; running jobs get {@code shutdown.grace} to finish, then
+     * merges are interrupted between windows (journaled, so they resume wherever the job is delivered
+     * next); what is complete is committed and the consumer leaves the group at once.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("worker {} stopping", config.workerId());
+        draining = true;
+        waitForJobs(config.shutdownGrace());
+        stopRequested = true;
+        waitForJobs(Duration.ofSeconds(30));
+        vertx.cancelTimer(progressTimer);
+        consumer.stop();
+        try {
+            consumerThread.join(Duration.ofSeconds(30).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(10));
+        callbacks.shutdown();
+        admin.close(Duration.ofSeconds(5));
+        executions.close();
+        metrics.close();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("closing Vert.x: {}", e.toString());
+        }
+        LOG.info("worker {} stopped", config.workerId());
+    }
+
+    private void waitForJobs(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (executions.inProgress() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.chainmerge.worker;
+
+import io.chainmerge.common.config.Config;
+import io.chainmerge.common.config.ConfigDef;
+import io.chainmerge.common.config.ConfigKey;
+import io.chainmerge.common.config.ConfigType;
+import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.message.Schema;
+import io.chainmerge.common.topic.Topics;
+import io.chainmerge.disk.merge.Reserve;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A worker's settings, declared once: {@link #DEF} is what {@code chainmerge worker} reads (file,
+ * environment, flags; see {@link Config} for the precedence) and what the README lists.
+ */
+public record WorkerConfig(
+        String workerId,
+        String pool,
+        List<Path> volumes,
+        int concurrencyPerVolume,
+        long rateBytesPerSecond,
+        Reserve reserve,
+        String httpHost,
+        int httpPort,
+        Duration progressInterval,
+        Duration shutdownGrace,
+        Duration journalRetention,
+        int topicPartitions,
+        short topicReplication,
+        Topics topics,
+        KafkaClients kafka) {
+
+    public static final ConfigKey ID = ConfigKey.optional(
+            "worker.id",
+            ConfigType.STRING,
+            "",
+            "this worker's name in results and metrics; empty for host name and process id");
+    public static final ConfigKey POOL = ConfigKey.required(
+            "pool", ConfigType.STRING, "the pool this worker serves: it consumes chainmerge.jobs.POOL");
+    public static final ConfigKey VOLUMES = ConfigKey.required(
+            "volumes", ConfigType.LIST, "the volume roots this worker serves; no job touches a file outside them");
+    public static final ConfigKey CONCURRENCY =
+            ConfigKey.optional("concurrency.per-volume", ConfigType.INT, 1, "jobs running at once on one volume");
+    public static final ConfigKey RATE = ConfigKey.optional(
+            "rate",
+            ConfigType.SIZE,
+            0L,
+            "the most bytes per second a merge copies when its job sets none; 0 for no limit");
+    public static final ConfigKey RESERVE = ConfigKey.optional(
+            "reserve",
+            ConfigType.STRING,
+            "",
+            "space a merge leaves free when its job sets none: a size (2GiB) or a share (5%); empty for 1 GiB or 5 %, whichever is smaller");
+    public static final ConfigKey HTTP_HOST =
+            ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of /health, /ready and /metrics");
+    public static final ConfigKey HTTP_PORT = ConfigKey.optional(
+            "http.port", ConfigType.INT, 8081, "port of /health, /ready and /metrics; 0 for any free port");
+    public static final ConfigKey PROGRESS_INTERVAL = ConfigKey.optional(
+            "progress.interval",
+            ConfigType.DURATION,
+            Duration.ofSeconds(1),
+            "how often a running merge reports progress (at most 2s)");
+    public static final ConfigKey SHUTDOWN_GRACE = ConfigKey.optional(
+            "shutdown.grace",
+            ConfigType.DURATION,
+            Duration.ofSeconds(20),
+            "on SIGTERM, how long running jobs may finish before they are interrupted (resumably)");
+    public static final ConfigKey JOURNAL_RETENTION = ConfigKey.optional(
+            "journal.retention",
+            ConfigType.DURATION,
+            Duration.ofDays(7),
+            "how long finished jobs stay in the job journal, answering redeliveries with their result");
+    public static final ConfigKey TOPIC_PREFIX =
+            ConfigKey.optional("topics.prefix", ConfigType.STRING, "chainmerge", "the first part of every topic name");
+    public static final ConfigKey TOPIC_PARTITIONS = ConfigKey.optional(
+            "topics.partitions",
+            ConfigType.INT,
+            6,
+            "partitions of a topic the worker has to create (its pool's, when missing)");
+    public static final ConfigKey TOPIC_REPLICATION = ConfigKey.optional(
+            "topics.replication",
+            ConfigType.INT,
+            0,
+            "replication factor of a topic the worker creates; 0 for the cluster's default.replication.factor");
+
+    public static final ConfigDef DEF = new ConfigDef(
+            "worker",
+            "kafka.",
+            List.of(
+                    ID,
+                    POOL,
+                    VOLUMES,
+                    CONCURRENCY,
+                    RATE,
+                    RESERVE,
+                    HTTP_HOST,
+                    HTTP_PORT,
+                    PROGRESS_INTERVAL,
+                    SHUTDOWN_GRACE,
+                    JOURNAL_RETENTION,
+                    TOPIC_PREFIX,
+                    TOPIC_PARTITIONS,
+                    TOPIC_REPLICATION));
+
+    public WorkerConfig {
+        Schema.poolName(pool, "pool");
+        if (volumes.isEmpty()) {
+            throw new IllegalArgumentException("volumes: name at least one volume root");
+        }
+        volumes = List.copyOf(volumes);
+        if (concurrencyPerVolume < 1) {
+            throw new IllegalArgumentException("concurrency.per-volume must be at least 1");
+        }
+        if (progressInterval.compareTo(Duration.ofSeconds(2)) > 0
+                || progressInterval.isNegative()
+                || progressInterval.isZero()) {
+            throw new IllegalArgumentException("progress.interval must be more than 0 and at most 2s");
+        }
+    }
+
+    public static WorkerConfig from(Config config) {
+        String id = config.string(ID);
+        return new WorkerConfig(
+                id.isBlank() ? defaultId() : id,
+                config.string(POOL),
+                config.list(VOLUMES).stream().map(Path::of).toList(),
+                config.integer(CONCURRENCY),
+                config.size(RATE),
+                config.string(RESERVE).isBlank() ? Reserve.DEFAULT : Reserve.parse(config.string(RESERVE)),
+                config.string(HTTP_HOST),
+                config.integer(HTTP_PORT),
+                config.duration(PROGRESS_INTERVAL),
+                config.duration(SHUTDOWN_GRACE),
+                config.duration(JOURNAL_RETENTION),
+                config.integer(TOPIC_PARTITIONS),
+                (short) config.integer(TOPIC_REPLICATION),
+                new Topics(config.string(TOPIC_PREFIX)),
+                new KafkaClients(config.passthrough()));
+    }
+
+    /** Settings from a map, as tests and the demo build them. */
+    public static WorkerConfig of(Map<String, ?> settings) {
+        return from(Config.resolve(DEF, settings, Map.of(), Map.of()));
+    }
+
+    private static String defaultId() {
+        String host = System.getenv().getOrDefault("HOSTNAME", "");
+        if (host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                host = "worker";
+            }
+        }
+        return host + "-" + ProcessHandle.current().pid();
+    }
+
+    /** The consumer group of this worker's pool: every worker of a pool shares it. */
+    public String groupId() {
+        return "chainmerge-pool-" + pool;
+    }
+}

@@ -1,0 +1,78 @@
+package io.chainmerge.worker;
+
+import io.chainmerge.common.message.JobResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The worker's Prometheus metrics: jobs by kind and outcome, bytes merged, the current merge rate,
+ * merges running, dead letters, and free space per volume. One registry per worker, never a global.
+ */
+final class WorkerMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter mergedBytes;
+    private final Counter deadLetters;
+
+    WorkerMetrics(String worker, String pool, VolumeRoots roots, RunningMerges running) {
+        registry.config().commonTags("worker", worker, "pool", pool);
+        mergedBytes = Counter.builder("chainmerge.merged.bytes")
+                .description("payload bytes merged")
+                .baseUnit("bytes")
+                .register(registry);
+        deadLetters = Counter.builder("chainmerge.dead.letters")
+                .description("job records rejected to the dead-letter topic")
+                .register(registry);
+        Gauge.builder("chainmerge.merge.rate", running, r -> r.totalRate())
+                .description("bytes per second the running merges copy, summed")
+                .baseUnit("bytes.per.second")
+                .register(registry);
+        Gauge.builder("chainmerge.merges.running", running, RunningMerges::count)
+                .description("merges running now")
+                .register(registry);
+        for (Path volume : roots.roots()) {
+            Gauge.builder("chainmerge.volume.free", volume, WorkerMetrics::usable)
+                    .description("bytes free on the volume, as this process may use them")
+                    .baseUnit("bytes")
+                    .tag("volume", volume.toString())
+                    .register(registry);
+        }
+    }
+
+    private static double usable(Path volume) {
+        try {
+            return Files.getFileStore(volume).getUsableSpace();
+        } catch (IOException e) {
+            return Double.NaN;
+        }
+    }
+
+    void recordResult(JobResult result) {
+        Counter.builder("chainmerge.jobs")
+                .description("jobs ended, by kind and outcome")
+                .tag("kind", result.kind().wireName())
+                .tag("outcome", result.outcome().wireName())
+                .register(registry)
+                .increment();
+        if (!result.redelivered()) {
+            mergedBytes.increment(result.bytesMerged());
+        }
+    }
+
+    void recordDeadLetter() {
+        deadLetters.increment();
+    }
+
+    /** The Prometheus text; reads the volumes' free space, so call it off the event loop. */
+    String scrape() {
+        return registry.scrape();
+    }
+
+    void close() {
+        registry.close();
+    }
+}
