@@ -24,7 +24,9 @@ import java.util.concurrent.CompletableFuture;
  * POST /campaigns/{id}/pause      hold publishing
  * POST /campaigns/{id}/resume     carry on
  * GET  /inventory                 every volume's latest space check
- * GET  /health, /metrics
+ * GET  /health                   the process runs
+ * GET  /ready                    the broker answers and every topic exists: 200, else 503
+ * GET  /metrics                  Prometheus
  * </pre>
  */
 final class CoordinatorHttp {
@@ -33,14 +35,21 @@ final class CoordinatorHttp {
     private final Campaigns campaigns;
     private final InventoryView inventory;
     private final CoordinatorMetrics metrics;
+    private final Readiness readiness;
 
     CoordinatorHttp(
-            Vertx vertx, JsonCodec json, Campaigns campaigns, InventoryView inventory, CoordinatorMetrics metrics) {
+            Vertx vertx,
+            JsonCodec json,
+            Campaigns campaigns,
+            InventoryView inventory,
+            CoordinatorMetrics metrics,
+            Readiness readiness) {
         this.vertx = vertx;
         this.json = json;
         this.campaigns = campaigns;
         this.inventory = inventory;
         this.metrics = metrics;
+        this.readiness = readiness;
     }
 
     Future<HttpServer> listen(String host, int port) {
@@ -54,6 +63,9 @@ final class CoordinatorHttp {
         router.post("/campaigns/:id/resume").handler(ctx -> replyFound(ctx, campaigns.resume(ctx.pathParam("id"))));
         router.get("/inventory").handler(ctx -> send(ctx, 200, inventory.snapshot()));
         router.get("/health").handler(ctx -> send(ctx, 200, Map.of("status", "up")));
+        router.get("/ready").handler(ctx -> vertx.executeBlocking(readiness::check)
+                .onSuccess(status -> send(ctx, status.ready() ? 200 : 503, status))
+                .onFailure(ctx::fail));
         router.get("/metrics").handler(ctx -> vertx.executeBlocking(metrics::scrape)
                 .onSuccess(text -> ctx.response()
                         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
