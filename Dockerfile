@@ -4,9 +4,13 @@
 #   mvn -B -ntp -DskipTests package
 #   docker build -t chainmerge/chainmerge:0.1.0-SNAPSHOT .
 #
-# The tag is the Maven project version; docker-compose.yml and k8s/ name the same image (a test in
-# cli, DeploymentManifestsTest, keeps the three and the build output in agreement).
+# The tag is the Maven project version; docker-compose.yml and k8s/ name the same image (tests in
+# cli, DeploymentManifestsTest and DeploymentIT, keep the three and the build output in agreement).
 FROM eclipse-temurin:17.0.15_6-jre-noble
+
+LABEL org.opencontainers.image.title="chainmerge" \
+      org.opencontainers.image.description="Merges Hyper-V differencing-disk chains: coordinator, worker and disk commands" \
+      org.opencontainers.image.version="0.1.0-SNAPSHOT"
 
 # curl for docker-compose's health checks on /ready (Kubernetes probes need nothing in the image).
 RUN apt-get update \

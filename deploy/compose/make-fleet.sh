@@ -14,7 +14,7 @@ head -c 1048576 /dev/urandom > "$data"
 chain() {
   dir=$1 name=$2 depth=$3
   [ -e "$dir/$name.vhdx" ] && { echo "kept $dir/$name.vhdx"; return 0; }
-  chainmerge create "$dir/$name.vhdx" --size 64MiB
+  chainmerge create "$dir/$name.vhdx" --size 64MiB --block-size 1MiB
   chainmerge write "$dir/$name.vhdx" --offset 0 --input "$data"
   parent="$dir/$name.vhdx"
   level=1
@@ -34,7 +34,7 @@ chain /srv/pool-b/vol1 db01 2
 
 # web: a base disk with two checkpoints of its own (siblings).
 if [ ! -e /srv/pool-b/vol1/web.vhdx ]; then
-  chainmerge create /srv/pool-b/vol1/web.vhdx --size 64MiB
+  chainmerge create /srv/pool-b/vol1/web.vhdx --size 64MiB --block-size 1MiB
   chainmerge create /srv/pool-b/vol1/web_left.avhdx --parent /srv/pool-b/vol1/web.vhdx
   chainmerge create /srv/pool-b/vol1/web_right.avhdx --parent /srv/pool-b/vol1/web.vhdx
 fi

@@ -469,8 +469,9 @@ final class DeploymentChecks {
     /** Every ConfigMap and Secret of the tree by name: its data keys and values (Secrets: stringData). */
     static Map<String, Map<String, String>> dataByName(String kind) {
         Map<String, Map<String, String>> found = new LinkedHashMap<>();
+        Set<String> patches = patchFiles();
         for (String file : kubernetesFiles()) {
-            if (isKustomization(file) || patchFiles().contains(file)) {
+            if (isKustomization(file) || patches.contains(file)) {
                 continue;
             }
             for (JsonNode doc : documents(read(file))) {
@@ -690,6 +691,7 @@ final class DeploymentChecks {
         String user = null;
         String entrypoint = null;
         String base = null;
+        String labels = "";
         for (String[] instruction : dockerInstructions(dockerfile)) {
             switch (instruction[0]) {
                 case "FROM" -> base = instruction[1];
@@ -703,6 +705,7 @@ final class DeploymentChecks {
                     }
                 }
                 case "USER" -> user = instruction[1];
+                case "LABEL" -> labels += " " + instruction[1];
                 case "ENTRYPOINT" -> entrypoint = instruction[1];
                 default -> {}
             }
@@ -741,8 +744,29 @@ final class DeploymentChecks {
             problems.add(
                     "Dockerfile: EXPOSE " + exposed + " but the daemons listen on " + new java.util.TreeSet<>(ports));
         }
+        String version = "org.opencontainers.image.version=\"" + projectVersion() + "\"";
+        if (!labels.contains(version)) {
+            problems.add("Dockerfile: LABEL " + labels.strip() + " lacks " + version);
+        }
         if (user == null || !user.equals(uid + ":" + uid)) {
             problems.add("Dockerfile: USER " + user + " but the manifests run as " + uid + ":" + uid);
+        }
+        return problems;
+    }
+
+    /** Every {@code docker build -t IMAGE} a file shows names the image the manifests run. */
+    static List<String> buildCommandProblems(String file, String text) {
+        List<String> problems = new ArrayList<>();
+        var matcher = java.util.regex.Pattern.compile("docker build -t (\\S+)").matcher(text);
+        boolean found = false;
+        while (matcher.find()) {
+            found = true;
+            if (!matcher.group(1).equals(expectedImage())) {
+                problems.add(file + ": docker build -t " + matcher.group(1) + " is not " + expectedImage());
+            }
+        }
+        if (!found) {
+            problems.add(file + ": shows no docker build -t " + expectedImage());
         }
         return problems;
     }

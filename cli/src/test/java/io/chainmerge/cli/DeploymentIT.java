@@ -91,6 +91,12 @@ class DeploymentIT {
                         dockerfile.replace("EXPOSE 8080 8081", "EXPOSE 8080"), ignore, uid))
                 .anySatisfy(p -> assertThat(p).contains("EXPOSE [8080] but the daemons listen on [8080, 8081]"));
         assertThat(DeploymentChecks.dockerfileProblems(
+                        dockerfile.replace(
+                                "image.version=\"" + DeploymentChecks.projectVersion(), "image.version=\"0.0.9"),
+                        ignore,
+                        uid))
+                .anySatisfy(p -> assertThat(p).contains("lacks org.opencontainers.image.version"));
+        assertThat(DeploymentChecks.dockerfileProblems(
                         dockerfile.replace("USER 10001:10001", "USER root"), ignore, uid))
                 .anySatisfy(p -> assertThat(p).contains("USER root"));
         assertThat(DeploymentChecks.dockerfileProblems(dockerfile, ignore.replace("!cli/target/lib/", ""), uid))

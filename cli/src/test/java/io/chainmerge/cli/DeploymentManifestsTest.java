@@ -168,11 +168,15 @@ class DeploymentManifestsTest {
     @Test
     void thePodsRunAsTheImagesUserAndNameTheImageTheBuildTags() {
         List<String> problems = new ArrayList<>();
+        Set<String> patches = DeploymentChecks.patchFiles();
         for (String file : DeploymentChecks.kubernetesFiles()) {
-            if (DeploymentChecks.patchFiles().contains(file) || DeploymentChecks.isKustomization(file)) {
+            if (patches.contains(file) || DeploymentChecks.isKustomization(file)) {
                 continue;
             }
             problems.addAll(imageProblems(file, read(file)));
+        }
+        for (String file : List.of("Dockerfile", "README.md")) {
+            problems.addAll(DeploymentChecks.buildCommandProblems(file, read(file)));
         }
         for (String file : DeploymentChecks.kubernetesFiles()) {
             if (DeploymentChecks.isKustomization(file)) {
@@ -189,6 +193,8 @@ class DeploymentManifestsTest {
         String stale = read("k8s/worker/daemonset.yaml")
                 .replace(DeploymentChecks.expectedImage(), "chainmerge/chainmerge:0.0.9");
         assertThat(imageProblems("copy", stale)).anySatisfy(p -> assertThat(p).contains("0.0.9"));
+        assertThat(DeploymentChecks.buildCommandProblems("copy", "docker build -t chainmerge/chainmerge:latest ."))
+                .anySatisfy(p -> assertThat(p).contains("docker build -t chainmerge/chainmerge:latest is not"));
         String root = read("k8s/worker/daemonset.yaml").replace("runAsUser: 10001", "runAsUser: 0");
         assertThat(imageProblems("copy", root)).anySatisfy(p -> assertThat(p).contains("runs as 0"));
     }
