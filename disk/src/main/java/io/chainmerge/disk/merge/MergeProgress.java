@@ -3,7 +3,7 @@ package io.chainmerge.disk.merge;
 /**
  * Receives a merge's progress, from the thread that runs it, after every chunk it copies (at most 8
  * MiB), and can
-
+ *
  * ask it to stop. Stop a merge through {@link #cancelled()}, never by interrupting its thread: an
  * interrupt during file I/O closes the file's channel.
  */
@@ -16,7 +16,7 @@ public interface MergeProgress {
 
     /**
      * Asked after every chunk; true stops the merge where it stands, committed and journaled, with an
-
+     *
      * {@link java.io.InterruptedIOException}. Running the same merge again finishes it.
      */
     default boolean cancelled() {
