@@ -10,8 +10,6 @@ import io.chainmerge.common.config.ConfigDef;
 import io.chainmerge.coordinator.CoordinatorConfig;
 import io.chainmerge.worker.WorkerConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.KubernetesResource;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.strimzi.api.kafka.model.kafka.Kafka;
 import io.strimzi.api.kafka.model.nodepool.KafkaNodePool;
 import io.strimzi.api.kafka.model.user.KafkaUser;
@@ -49,9 +47,26 @@ final class DeploymentChecks {
     static final Map<String, Set<String>> PENDING_KEYS = Map.of("worker", Set.of("transfer.token"));
 
     private static final YAMLMapper YAML = new YAMLMapper(new YAMLFactory());
-    private static final KubernetesSerialization KUBERNETES = new KubernetesSerialization();
-    private static final Map<String, Class<? extends HasMetadata>> STRIMZI =
-            Map.of("Kafka", Kafka.class, "KafkaNodePool", KafkaNodePool.class, "KafkaUser", KafkaUser.class);
+    private static final ObjectMapper MODEL = new ObjectMapper();
+
+    /**
+     * The kinds k8s/ may hold, by apiVersion and kind, each with its model class (fabric8's Kubernetes
+     * model, Strimzi's). Naming them here rather than letting fabric8 look every kind up keeps the check
+     * fast (no scan of a thousand model classes) and makes a kind nobody checked an error.
+     */
+    private static final Map<String, Class<? extends HasMetadata>> KINDS = Map.ofEntries(
+            Map.entry("v1 Namespace", io.fabric8.kubernetes.api.model.Namespace.class),
+            Map.entry("v1 ConfigMap", io.fabric8.kubernetes.api.model.ConfigMap.class),
+            Map.entry("v1 Secret", io.fabric8.kubernetes.api.model.Secret.class),
+            Map.entry("v1 Service", io.fabric8.kubernetes.api.model.Service.class),
+            Map.entry("apps/v1 Deployment", io.fabric8.kubernetes.api.model.apps.Deployment.class),
+            Map.entry("apps/v1 DaemonSet", io.fabric8.kubernetes.api.model.apps.DaemonSet.class),
+            Map.entry(
+                    "policy/v1 PodDisruptionBudget",
+                    io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class),
+            Map.entry("kafka.strimzi.io/v1 Kafka", Kafka.class),
+            Map.entry("kafka.strimzi.io/v1 KafkaNodePool", KafkaNodePool.class),
+            Map.entry("kafka.strimzi.io/v1 KafkaUser", KafkaUser.class));
 
     /** Kustomize's fields for Kustomization and Component files (kustomize v5 reference). */
     private static final Set<String> KUSTOMIZE_FIELDS = Set.of(
@@ -207,17 +222,17 @@ final class DeploymentChecks {
             if (patch && body instanceof ObjectNode object) {
                 object.remove("$patch");
             }
-            Object model;
-            try {
-                model = STRIMZI.containsKey(kind)
-                        ? KUBERNETES.unmarshal(body.toString(), STRIMZI.get(kind))
-                        : KUBERNETES.unmarshal(body.toString(), KubernetesResource.class);
-            } catch (RuntimeException e) {
-                problems.add(where + ": does not deserialize: " + e.getMessage());
+            Class<? extends HasMetadata> type = KINDS.get(doc.path("apiVersion").asText() + " " + kind);
+            if (type == null) {
+                problems.add(where + ": " + doc.path("apiVersion").asText() + " " + kind + " is not a known kind "
+                        + KINDS.keySet());
                 continue;
             }
-            if (model instanceof io.fabric8.kubernetes.api.model.GenericKubernetesResource) {
-                problems.add(where + ": " + doc.path("apiVersion").asText() + " " + kind + " is not a known kind");
+            Object model;
+            try {
+                model = MODEL.treeToValue(body, type);
+            } catch (IOException | RuntimeException e) {
+                problems.add(where + ": does not deserialize: " + e.getMessage());
                 continue;
             }
             unknownFields(model, "", problems, where, java.util.Collections.newSetFromMap(new IdentityHashMap<>()));

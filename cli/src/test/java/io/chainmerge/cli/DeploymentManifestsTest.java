@@ -65,8 +65,60 @@ class DeploymentManifestsTest {
         assertThat(DeploymentChecks.kubernetesProblems(
                         "copy", read("k8s/base/kustomization.yaml").replace("resources:", "resource:"), false))
                 .anySatisfy(p -> assertThat(p).contains("unknown kustomize field resource"));
+        assertThat(DeploymentChecks.kubernetesProblems(
+                        "copy", deployment.replace("replicas: 1", "replicas: one"), false))
+                .anySatisfy(p -> assertThat(p).contains("does not deserialize").contains("one"));
         assertThat(DeploymentChecks.kubernetesProblems("copy", "apiVersion: apps/v1\nkind: DeamonSet\n", false))
                 .anySatisfy(p -> assertThat(p).contains("not a known kind"));
+    }
+
+    /**
+     * Where kubectl is installed (it is not required: CI may lack it), what kustomize really renders from
+     * each overlay passes the same checks, with every placeholder replaced by the pool overlays.
+     */
+    @Test
+    void eachOverlayRendersWithKustomizeIntoCheckedManifests() throws Exception {
+        assumeTrue(kubectlRuns(), "kubectl is not installed; the overlays are checked file by file only");
+        List<String> problems = new ArrayList<>();
+        try (var overlays = Files.list(DeploymentChecks.ROOT.resolve("k8s/overlays"))) {
+            for (Path overlay : overlays.sorted().toList()) {
+                String where = DeploymentChecks.ROOT.relativize(overlay) + " (rendered)";
+                String rendered = kustomize(overlay);
+                problems.addAll(DeploymentChecks.kubernetesProblems(where, rendered, false));
+                if (rendered.contains("set-by-the-pool-overlay")) {
+                    problems.add(where + ": a worker's CHAINMERGE_POOL is still the base's placeholder");
+                }
+                for (JsonNode doc : documents(rendered)) {
+                    if (doc.path("kind").asText().equals("DaemonSet")) {
+                        problems.addAll(DeploymentChecks.poolProblems(
+                                where + " " + doc.path("metadata").path("name").asText(), doc));
+                    }
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+    }
+
+    private static boolean kubectlRuns() {
+        try {
+            return new ProcessBuilder("kubectl", "version", "--client")
+                            .redirectErrorStream(true)
+                            .start()
+                            .waitFor()
+                    == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static String kustomize(Path overlay) throws Exception {
+        Process kubectl = new ProcessBuilder("kubectl", "kustomize", overlay.toString()).start();
+        String out = new String(kubectl.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String err = new String(kubectl.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(kubectl.waitFor())
+                .as("kubectl kustomize " + overlay + ": " + err)
+                .isZero();
+        return out;
     }
 
     @Test
