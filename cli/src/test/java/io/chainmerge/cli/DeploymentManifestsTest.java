@@ -344,6 +344,42 @@ class DeploymentManifestsTest {
     }
 
     @Test
+    void theComposeHealthChecksRunToolsTheImageInstalls() {
+        JsonNode compose = documents(read("docker-compose.yml")).get(0);
+        assertThat(healthCheckToolProblems(compose, read("Dockerfile"))).isEmpty();
+
+        String withoutCurl = read("Dockerfile").replace("--no-install-recommends curl", "--no-install-recommends");
+        assertThat(healthCheckToolProblems(compose, withoutCurl))
+                .anySatisfy(p -> assertThat(p).contains("curl, which the Dockerfile does not install"));
+    }
+
+    static List<String> healthCheckToolProblems(JsonNode compose, String dockerfile) {
+        List<String> installed = new ArrayList<>(List.of("sh", "java"));
+        for (String[] instruction : DeploymentChecks.dockerInstructions(dockerfile)) {
+            var install =
+                    java.util.regex.Pattern.compile("apt-get install ([^&;]*)").matcher(instruction[1]);
+            while (instruction[0].equals("RUN") && install.find()) {
+                for (String word : install.group(1).split("\\s+")) {
+                    if (!word.startsWith("-")) {
+                        installed.add(word);
+                    }
+                }
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        compose.path("services").fields().forEachRemaining(entry -> {
+            JsonNode test = entry.getValue().path("healthcheck").path("test");
+            if (entry.getValue().path("image").asText().startsWith(DeploymentChecks.IMAGE_NAME)
+                    && test.path(0).asText().equals("CMD")
+                    && !installed.contains(test.path(1).asText())) {
+                problems.add("services." + entry.getKey() + ": its health check runs "
+                        + test.path(1).asText() + ", which the Dockerfile does not install");
+            }
+        });
+        return problems;
+    }
+
+    @Test
     void theComposeDemoCampaignIsAValidSpecForTheComposePools() throws Exception {
         CampaignSpec spec =
                 new JsonCodec().yaml().readValue(read("deploy/compose/demo-campaign.yaml"), CampaignSpec.class);
