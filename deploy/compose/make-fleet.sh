@@ -2,7 +2,8 @@
 # The compose demo's fleet, made with the chainmerge launcher itself: checkpoint chains of depth 1 to
 # 3 on pool-a's two volumes and pool-b's one, and a checkpoint tree (a disk with two children, which
 # the campaign reports and leaves alone). Each level holds its own 1 MiB of data. A chain already
-# there is kept, so running the demo again merges nothing new. The files go to the workers' uid.
+# there is kept, so running the demo again merges nothing new. It runs as the workers' uid, on folders
+# the compose file's volume-folders service handed to it.
 set -eu
 
 chainmerge() { java -XX:TieredStopAtLevel=1 -jar /opt/chainmerge/chainmerge.jar "$@"; }
@@ -40,5 +41,4 @@ if [ ! -e /srv/pool-b/vol1/web.vhdx ]; then
 fi
 
 rm -f "$data"
-chown -R 10001:10001 /srv/pool-a /srv/pool-b
 chainmerge scan /srv/pool-a/vol1 /srv/pool-a/vol2 /srv/pool-b/vol1
