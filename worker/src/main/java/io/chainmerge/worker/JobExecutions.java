@@ -5,6 +5,7 @@ import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MergeJob;
 import io.chainmerge.common.message.Outcome;
 import io.chainmerge.common.message.SetParentJob;
+import io.chainmerge.common.message.TransplantJob;
 import io.chainmerge.common.message.VolumeInventory;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -135,6 +136,7 @@ final class JobExecutions {
                     case SPACE_CHECK -> null;
                     case MERGE -> ((MergeJob) job).child();
                     case SET_PARENT -> ((SetParentJob) job).child();
+                    case TRANSPLANT -> ((TransplantJob) job).targetFolder();
                 };
         if (path == null) {
             return Optional.empty();

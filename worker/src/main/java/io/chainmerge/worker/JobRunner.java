@@ -11,6 +11,7 @@ import io.chainmerge.common.message.Problem;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SetParentJob;
 import io.chainmerge.common.message.SpaceCheckJob;
+import io.chainmerge.common.message.TransplantJob;
 import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskType;
@@ -110,6 +111,7 @@ final class JobRunner {
                 elapsed(started),
                 List.of(),
                 null,
+                null,
                 List.of(),
                 false);
     }
@@ -136,6 +138,7 @@ final class JobRunner {
                 elapsed(started),
                 chain,
                 merge,
+                null,
                 inventory,
                 false);
     }
@@ -280,6 +283,12 @@ final class JobRunner {
             Path parent = roots.resolve(job.newParent());
             RepointReport report = Repoint.setParent(child, parent);
             return success(job, startedAt, started, 0, chainOf(report.child()), null, List.of());
+        }
+
+        @Override
+        public JobResult transplant(TransplantJob job) {
+            // The contract comes first so the coordinator can plan against it; the worker side follows on this branch.
+            throw new UnsupportedOperationException("this worker does not run transplant jobs yet");
         }
     }
 
