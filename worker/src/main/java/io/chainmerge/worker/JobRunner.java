@@ -42,6 +42,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Runs one job on the disk engine, blocking, on a volume's executor, and says how it ended. Every
@@ -54,6 +55,7 @@ final class JobRunner {
     private final VolumeRoots roots;
     private final RunningMerges running;
     private final BooleanSupplier stopRequested;
+    private final Supplier<String> advertisedUrl;
 
     /** A stop interrupted the job, consistent and journaled: no result, no commit, it runs again. */
     static final class StoppedException extends Exception {
@@ -62,11 +64,17 @@ final class JobRunner {
         }
     }
 
-    JobRunner(WorkerConfig config, VolumeRoots roots, RunningMerges running, BooleanSupplier stopRequested) {
+    JobRunner(
+            WorkerConfig config,
+            VolumeRoots roots,
+            RunningMerges running,
+            BooleanSupplier stopRequested,
+            Supplier<String> advertisedUrl) {
         this.config = config;
         this.roots = roots;
         this.running = running;
         this.stopRequested = stopRequested;
+        this.advertisedUrl = advertisedUrl;
     }
 
     /** Runs {@code job}; {@code entry} is its journal entry (to record a merge's plan before it starts). */
@@ -345,7 +353,9 @@ final class JobRunner {
                 report.pendingMerges().stream()
                         .filter(p -> p.startsWith(volume))
                         .map(Path::toString)
-                        .toList());
+                        .toList(),
+                config.reserve().bytesOn(store.getTotalSpace()),
+                advertisedUrl.get());
     }
 
     private static Duration elapsed(long started) {

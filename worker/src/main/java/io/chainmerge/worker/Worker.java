@@ -78,7 +78,7 @@ public final class Worker implements AutoCloseable {
         this.reports = new Reports(producer, config.topics(), codec, callbacks);
         this.running = new RunningMerges(config.workerId(), () -> stopRequested);
         this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running);
-        JobRunner runner = new JobRunner(config, roots, running, () -> stopRequested);
+        JobRunner runner = new JobRunner(config, roots, running, () -> stopRequested, this::advertisedUrl);
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
 
         this.consumer = new JobConsumer(
@@ -124,6 +124,11 @@ public final class Worker implements AutoCloseable {
 
     public int httpPort() {
         return http.actualPort();
+    }
+
+    /** Where other workers reach this one (its space checks report it, for transplants). */
+    public String advertisedUrl() {
+        return config.advertisedUrl(http.actualPort());
     }
 
     /** A record from the pool's topic: a job to run, or a dead letter. Called on the consumer thread. */

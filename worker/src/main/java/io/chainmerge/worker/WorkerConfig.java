@@ -26,6 +26,7 @@ public record WorkerConfig(
         Reserve reserve,
         String httpHost,
         int httpPort,
+        String httpAdvertisedUrl,
         Duration progressInterval,
         Duration shutdownGrace,
         Duration journalRetention,
@@ -59,6 +60,11 @@ public record WorkerConfig(
             ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of /health, /ready and /metrics");
     public static final ConfigKey HTTP_PORT = ConfigKey.optional(
             "http.port", ConfigType.INT, 8081, "port of /health, /ready and /metrics; 0 for any free port");
+    public static final ConfigKey HTTP_ADVERTISED_URL = ConfigKey.optional(
+            "http.advertised-url",
+            ConfigType.STRING,
+            "",
+            "the URL other workers reach this one at, for transplants; empty for http://HOSTNAME:PORT (the port in use)");
     public static final ConfigKey PROGRESS_INTERVAL = ConfigKey.optional(
             "progress.interval",
             ConfigType.DURATION,
@@ -99,6 +105,7 @@ public record WorkerConfig(
                     RESERVE,
                     HTTP_HOST,
                     HTTP_PORT,
+                    HTTP_ADVERTISED_URL,
                     PROGRESS_INTERVAL,
                     SHUTDOWN_GRACE,
                     JOURNAL_RETENTION,
@@ -114,6 +121,12 @@ public record WorkerConfig(
         volumes = List.copyOf(volumes);
         if (concurrencyPerVolume < 1) {
             throw new IllegalArgumentException("concurrency.per-volume must be at least 1");
+        }
+        if (!httpAdvertisedUrl.isEmpty()
+                && !httpAdvertisedUrl.startsWith("http://")
+                && !httpAdvertisedUrl.startsWith("https://")) {
+            throw new IllegalArgumentException(
+                    "http.advertised-url must be an http:// or https:// URL: " + httpAdvertisedUrl);
         }
         if (progressInterval.compareTo(Duration.ofSeconds(2)) > 0
                 || progressInterval.isNegative()
@@ -133,6 +146,7 @@ public record WorkerConfig(
                 config.string(RESERVE).isBlank() ? Reserve.DEFAULT : Reserve.parse(config.string(RESERVE)),
                 config.string(HTTP_HOST),
                 config.integer(HTTP_PORT),
+                config.string(HTTP_ADVERTISED_URL),
                 config.duration(PROGRESS_INTERVAL),
                 config.duration(SHUTDOWN_GRACE),
                 config.duration(JOURNAL_RETENTION),
@@ -148,15 +162,28 @@ public record WorkerConfig(
     }
 
     private static String defaultId() {
+        return hostName("worker") + "-" + ProcessHandle.current().pid();
+    }
+
+    private static String hostName(String fallback) {
         String host = System.getenv().getOrDefault("HOSTNAME", "");
         if (host.isBlank()) {
             try {
                 host = java.net.InetAddress.getLocalHost().getHostName();
             } catch (java.io.IOException e) {
-                host = "worker";
+                host = fallback;
             }
         }
-        return host + "-" + ProcessHandle.current().pid();
+        return host;
+    }
+
+    /**
+     * The URL other workers pull transplanted files from: {@code http.advertised-url}, else this
+     * host's name and {@code port}, the port the HTTP server listens on (known once it is up).
+     */
+    public String advertisedUrl(int port) {
+        String url = httpAdvertisedUrl.isEmpty() ? "http://" + hostName("localhost") + ":" + port : httpAdvertisedUrl;
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     /** The consumer group of this worker's pool: every worker of a pool shares it. */
