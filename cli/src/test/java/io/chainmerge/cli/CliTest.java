@@ -61,6 +61,27 @@ class CliTest {
         assertThat(run.out()).contains("Usage: chainmerge " + command).contains("--help");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"plan", "approve"})
+    void theRecoveryCampaignCommandsHaveHelp(String command) {
+        Run run = chainmerge("campaign", command, "--help");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("Usage: chainmerge campaign " + command).contains("--json");
+    }
+
+    @Test
+    void aSpecThatCannotMeanAnythingIsRefusedBeforeTheCoordinatorIsAsked() throws IOException {
+        Path spec = Files.writeString(
+                dir.resolve("spec.yaml"), "pools: [pool-a]\nonInsufficientSpace: refuse\nmoveBack: true\n");
+        // Nothing listens on port 9: a request would fail with a different error.
+        Run run = chainmerge("campaign", "--coordinator", "http://127.0.0.1:9", "plan", spec, "--json");
+        assertThat(run.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.json().get("reason").asText()).isEqualTo("invalid-request");
+        assertThat(run.json().get("message").asText())
+                .contains("invalid campaign spec")
+                .contains("moveBack apply only when onInsufficientSpace is transplant or ask");
+    }
+
     @Test
     void theVersionNamesTheProduct() {
         Run run = chainmerge("--version");
