@@ -176,10 +176,9 @@ final class Campaigns {
                     .filter(r -> recoveryId == null || r.recoveryId().equals(recoveryId))
                     .toList();
             if (proposed.isEmpty() || campaign.state.isOver()) {
-                throw new IllegalArgumentException((recoveryId == null
-                                ? "campaign " + id + " has no"
-                                : "campaign " + id + " has no recovery " + recoveryId + " that is")
-                        + " waiting for approval"
+                throw new IllegalArgumentException("campaign " + id + " has no recovery "
+                        + (recoveryId == null ? "" : recoveryId + " ")
+                        + "waiting for approval"
                         + (campaign.state.isOver() ? " (it is " + campaign.state.wireName() + ")" : ""));
             }
             for (CampaignRecovery recovery : proposed) {
