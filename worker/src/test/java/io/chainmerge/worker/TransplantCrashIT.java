@@ -53,7 +53,8 @@ class TransplantCrashIT {
         volB = Files.createDirectories(dir.resolve("b")).toRealPath();
         Path vm = Files.createDirectories(volA.resolve("vm"));
         // Small, so a kill test costs little more than its JVMs, yet every file spans several copy chunks.
-        ChainFixture chain = ChainFixture.withRoot(vm, "vm.vhdx", DiskSpec.dynamic(12 << 20).withBlockSize(1 << 20), 11)
+        ChainFixture chain = ChainFixture.withRoot(
+                        vm, "vm.vhdx", DiskSpec.dynamic(12 << 20).withBlockSize(1 << 20), 11)
                 .write(12)
                 .child("vm_1.avhdx")
                 .write(12)

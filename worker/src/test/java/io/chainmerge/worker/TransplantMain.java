@@ -68,7 +68,8 @@ public final class TransplantMain {
         while (System.in.read() >= 0) {
             // until the test closes our standard input
         }
-        vertx.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        System.exit(0);
     }
 
     private static void run(WorkerConfig config, VolumeRoots roots, Path jobFile) throws Exception {
