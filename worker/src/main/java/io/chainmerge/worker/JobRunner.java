@@ -12,6 +12,8 @@ import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SetParentJob;
 import io.chainmerge.common.message.SpaceCheckJob;
 import io.chainmerge.common.message.TransplantJob;
+import io.chainmerge.common.message.TransplantMode;
+import io.chainmerge.common.message.TransplantOutcome;
 import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskType;
@@ -30,6 +32,13 @@ import io.chainmerge.disk.scan.ScanProblem;
 import io.chainmerge.disk.scan.ScanReport;
 import io.chainmerge.disk.scan.ScannedDisk;
 import io.chainmerge.disk.scan.VolumeScan;
+import io.chainmerge.disk.transplant.LocalSource;
+import io.chainmerge.disk.transplant.Transplant;
+import io.chainmerge.disk.transplant.TransplantFile;
+import io.chainmerge.disk.transplant.TransplantJournal;
+import io.chainmerge.disk.transplant.TransplantReport;
+import io.chainmerge.disk.transplant.TransplantRequest;
+import io.chainmerge.disk.transplant.TransplantStep;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -40,6 +49,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -56,6 +66,10 @@ final class JobRunner {
     private final RunningMerges running;
     private final BooleanSupplier stopRequested;
     private final Supplier<String> advertisedUrl;
+    private final TransferClient transfers;
+
+    /** Times a copy that arrives damaged is fetched again from scratch before the job fails. */
+    static final int TRANSFER_ATTEMPTS = 3;
 
     /** A stop interrupted the job, consistent and journaled: no result, no commit, it runs again. */
     static final class StoppedException extends Exception {
@@ -68,9 +82,11 @@ final class JobRunner {
             WorkerConfig config,
             VolumeRoots roots,
             RunningMerges running,
+            TransferClient transfers,
             BooleanSupplier stopRequested,
             Supplier<String> advertisedUrl) {
         this.config = config;
+        this.transfers = transfers;
         this.roots = roots;
         this.running = running;
         this.stopRequested = stopRequested;
@@ -294,9 +310,118 @@ final class JobRunner {
         }
 
         @Override
-        public JobResult transplant(TransplantJob job) {
-            // The contract comes first so the coordinator can plan against it; the worker side follows on this branch.
-            throw new UnsupportedOperationException("this worker does not run transplant jobs yet");
+        public JobResult transplant(TransplantJob job) throws IOException {
+            Path target = roots.resolve(job.targetFolder());
+            boolean move = job.mode() == TransplantMode.MOVE;
+            TransplantRequest request = new TransplantRequest(
+                    target,
+                    move,
+                    job.roomForMergeBytes(),
+                    job.reserve() == null
+                            ? config.reserve()
+                            : new Reserve(job.reserve().bytes(), job.reserve().fraction()),
+                    job.rateBytesPerSecond() > 0 ? job.rateBytesPerSecond() : config.rateBytesPerSecond(),
+                    TRANSFER_ATTEMPTS);
+            TransplantJournal steps =
+                    journal == null ? TransplantJournal.inMemory() : new JournaledSteps(journal, entry);
+            Transplant.Opener opener;
+            Transplant.Remover remover;
+            if (job.crossWorker()) {
+                opener = () -> transfers.open(job.source(), job.disks(), target, move, request.rateBytesPerSecond());
+                remover = file -> transfers.remove(job.source(), file);
+            } else {
+                List<Path> disks = new ArrayList<>();
+                for (String disk : job.disks()) {
+                    disks.add(roots.resolve(disk));
+                }
+                opener = () -> {
+                    LocalSource source = LocalSource.open(disks, target);
+                    try {
+                        // What the engine found by itself (the parent that stays, children left behind) is checked too.
+                        roots.checkAll(Collections.singletonList(source.parentOfOldest()));
+                        roots.checkAll(source.childrenLeftBehind().keySet());
+                    } catch (IOException | RuntimeException e) {
+                        source.close();
+                        throw e;
+                    }
+                    return source;
+                };
+                remover = LocalSource::removeSource;
+            }
+            TransplantReport report = Transplant.run(request, opener, remover, steps, bytes -> {});
+            TransplantOutcome outcome = new TransplantOutcome(
+                    job.mode(),
+                    job.crossWorker() ? job.source().worker() : config.workerId(),
+                    report.files().stream()
+                            .map(f -> new TransplantOutcome.TransplantedFile(
+                                    f.source().toString(), f.target().toString(), f.bytes(), f.sha256()))
+                            .toList(),
+                    report.bytesCopied(),
+                    report.repointed().stream().map(Path::toString).toList(),
+                    report.removed().stream().map(Path::toString).toList(),
+                    report.resumed() || resumed);
+            return new JobResult(
+                    Schema.VERSION,
+                    job.jobId(),
+                    job.campaignId(),
+                    job.kind(),
+                    job.pool(),
+                    config.workerId(),
+                    Outcome.SUCCEEDED,
+                    null,
+                    0,
+                    startedAt,
+                    elapsed(started),
+                    chainOf(report.newTop()),
+                    null,
+                    outcome,
+                    List.of(),
+                    false);
+        }
+    }
+
+    /** A transplant's steps, kept in the job's own journal entry on the target's volume. */
+    private static final class JournaledSteps implements TransplantJournal {
+        private final JobJournal journal;
+        private JobJournal.Entry entry;
+
+        JournaledSteps(JobJournal journal, JobJournal.Entry entry) {
+            this.journal = journal;
+            this.entry = entry;
+        }
+
+        @Override
+        public TransplantStep step() {
+            return entry.transplant() == null ? null : entry.transplant().step();
+        }
+
+        @Override
+        public List<TransplantFile> files() {
+            if (entry.transplant() == null) {
+                return List.of();
+            }
+            return entry.transplant().files().stream()
+                    .map(f -> new TransplantFile(Path.of(f.source()), Path.of(f.target()), f.bytes(), f.sha256()))
+                    .toList();
+        }
+
+        @Override
+        public List<Path> repointed() {
+            return entry.transplant() == null
+                    ? List.of()
+                    : entry.transplant().repointed().stream().map(Path::of).toList();
+        }
+
+        @Override
+        public void record(TransplantStep step, List<TransplantFile> files, List<Path> repointed) throws IOException {
+            entry = entry.transplanted(new JobJournal.TransplantProgress(
+                    step,
+                    files.stream()
+                            .map(f -> new JobJournal.FileRecord(
+                                    f.source().toString(), f.target().toString(), f.bytes(), f.sha256()))
+                            .toList(),
+                    repointed.stream().map(Path::toString).toList()));
+            journal.write(entry);
         }
     }
 

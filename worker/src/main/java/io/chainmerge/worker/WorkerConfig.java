@@ -33,6 +33,7 @@ public record WorkerConfig(
         int topicPartitions,
         short topicReplication,
         Topics topics,
+        TransferToken transferToken,
         KafkaClients kafka) {
 
     public static final ConfigKey ID = ConfigKey.optional(
@@ -93,6 +94,13 @@ public record WorkerConfig(
             0,
             "replication factor of a topic the worker creates; 0 for the cluster's default.replication.factor");
 
+    public static final ConfigKey TRANSFER_TOKEN = new ConfigKey(
+            "transfer.token",
+            ConfigType.STRING,
+            "",
+            "the secret workers share to pull a transplant's files from each other under /transfer/v1; empty refuses every transfer",
+            true);
+
     public static final ConfigDef DEF = new ConfigDef(
             "worker",
             "kafka.",
@@ -111,7 +119,8 @@ public record WorkerConfig(
                     JOURNAL_RETENTION,
                     TOPIC_PREFIX,
                     TOPIC_PARTITIONS,
-                    TOPIC_REPLICATION));
+                    TOPIC_REPLICATION,
+                    TRANSFER_TOKEN));
 
     public WorkerConfig {
         Schema.poolName(pool, "pool");
@@ -153,6 +162,7 @@ public record WorkerConfig(
                 config.integer(TOPIC_PARTITIONS),
                 (short) config.integer(TOPIC_REPLICATION),
                 new Topics(config.string(TOPIC_PREFIX)),
+                new TransferToken(config.string(TRANSFER_TOKEN)),
                 new KafkaClients(config.passthrough()));
     }
 

@@ -92,7 +92,7 @@ public final class LocalSource implements TransplantSource {
     }
 
     /** The disks must be consecutive levels of one chain, newest first; returns the parent of the oldest. */
-    static Path checkRun(List<Path> disks) throws IOException {
+    public static Path checkRun(List<Path> disks) throws IOException {
         try (Chain chain = Chain.open(disks.get(0), Access.READ)) {
             List<VirtualDisk> levels = chain.levels();
             for (int i = 0; i < disks.size(); i++) {
