@@ -72,7 +72,7 @@ final class CampaignView {
         Map<String, JobView> byId = new HashMap<>();
         report.jobs().forEach(j -> byId.put(j.jobId(), j));
         for (CampaignRecovery recovery : report.recoveries()) {
-            printRecovery(out, recovery, byId);
+            printRecovery(out, recovery, byId, true);
         }
         out.flush();
     }
@@ -99,19 +99,21 @@ final class CampaignView {
                     "  %-9s %s %s: %s: %s%n", "skipped", skip.pool(), name(skip.disk()), skip.reason(), skip.message());
         }
         for (CampaignRecovery recovery : plan.recoveries()) {
-            printRecovery(out, recovery, Map.of());
+            printRecovery(out, recovery, Map.of(), false);
         }
         out.flush();
     }
 
-    /** A recovery: why, what it does, and each step with its outcome so far. */
-    static void printRecovery(PrintWriter out, CampaignRecovery recovery, Map<String, JobView> jobs) {
+    /**
+     * A recovery: why, what it does, and each step with its outcome so far. A plan's recoveries have not
+     * started: they show their trigger and steps only.
+     */
+    static void printRecovery(PrintWriter out, CampaignRecovery recovery, Map<String, JobView> jobs, boolean started) {
         out.printf(
-                "  %-9s %s [%s, %s]: %s%n",
+                "  %-9s %s [%s]: %s%n",
                 "recovery",
                 recovery.recoveryId(),
-                recovery.status().wireName(),
-                recovery.trigger(),
+                started ? recovery.status().wireName() + ", " + recovery.trigger() : recovery.trigger(),
                 recovery.explanation());
         if (recovery.message() != null && !recovery.explanation().contains(recovery.message())) {
             out.printf("            %s%n", recovery.message());
@@ -119,11 +121,13 @@ final class CampaignView {
         int number = 1;
         for (CampaignRecovery.Step step : recovery.steps()) {
             JobView job = jobs.get(step.job().jobId());
-            String state = job == null
-                    ? "not yet"
-                    : job.outcome() != null
-                            ? job.outcome().wireName() + (job.reason() == null ? "" : " (" + job.reason() + ")")
-                            : job.status() == JobStatus.PLANNED ? "waiting" : "running";
+            String state = !started
+                    ? "planned"
+                    : job == null
+                            ? "not yet"
+                            : job.outcome() != null
+                                    ? job.outcome().wireName() + (job.reason() == null ? "" : " (" + job.reason() + ")")
+                                    : job.status() == JobStatus.PLANNED ? "waiting" : "running";
             out.printf("    %d. %-9s %s  [%s]%n", number++, step.action(), step.explanation(), state);
         }
     }
