@@ -45,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (root only; skipped with the reason elsewhere). Pool A's volume cannot hold the growth of its merge:
  * the merge is refused, the chain is transplanted to pool B's worker over HTTP, merged there, and reads
  * the same data as before (libvhdi before, qemu-img after). Neither volume is ever filled, and no job
- * fails.
+ * fails. Also: a recovery that waits for approval and survives a coordinator restart mid-way, and one
+ * whose receiving worker is killed mid-transfer.
  */
 class SpaceRecoveryIT {
     private static final String TOKEN = "recovery-it-shared-secret";
@@ -251,6 +252,64 @@ class SpaceRecoveryIT {
         assertThat(DemoFleet.digest(roomy.resolve("vm/vm.vhdx"))).isEqualTo(digestBefore);
     }
 
+    @Test
+    void theReceivingWorkerKilledMidTransferIsReplacedAndTheRecoveryFinishesWithTheSameData() throws Exception {
+        Path child = fullVolumeChain();
+        String digestBefore = DemoFleet.digest(child);
+        Path target = roomy.resolve("vm");
+        Map<String, Object> receiving = settings("kill-b", "kill-b", roomy);
+        receiving.put("kafka.session.timeout.ms", "3000");
+        receiving.put("kafka.heartbeat.interval.ms", "500");
+        Process doomed = FaultsIT.workerProcess(work, receiving, "kill-b");
+        try (Worker a = worker("kill-a", "kill-a", small);
+                Coordinator coordinator = coordinator()) {
+            CampaignClient client =
+                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+            // 4 MiB/s: the transfer of about 30 MiB takes long enough to be cut.
+            String id = client.submit(
+                    """
+                    name: kill
+                    pools: [kill-a, kill-b]
+                    select: {glob: "*.avhdx"}
+                    rate: 4MiB/s
+                    onInsufficientSpace: transplant
+                    """);
+            await().atMost(Duration.ofSeconds(90)).until(() -> partialBytes(target) > (2L << 20));
+            doomed.destroyForcibly().waitFor();
+            assertThat(child).exists(); // the source is removed only after the copies are verified
+
+            try (Worker replacement = Worker.start(WorkerConfig.of(receiving))) {
+                CampaignReport report = finish(client, id);
+                assertThat(report.recoveries()).singleElement().satisfies(r -> assertThat(r.status())
+                        .as(String.valueOf(r.message()))
+                        .isEqualTo(RecoveryStatus.SUCCEEDED));
+                assertThat(report.jobs()).noneMatch(j -> j.outcome() == Outcome.FAILED);
+                assertThat(report.totals().merged()).isEqualTo(1);
+                assertThat(report.totals().refused()).isZero();
+            }
+        } finally {
+            doomed.destroyForcibly();
+        }
+        assertThat(child).doesNotExist();
+        assertThat(partialBytes(target)).isZero();
+        assertThat(DemoFleet.digest(target.resolve("vm.vhdx"))).isEqualTo(digestBefore);
+    }
+
+    /** Bytes in the target folder's copies under way ({@code NAME.partial}). */
+    private static long partialBytes(Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            return 0;
+        }
+        try (var files = Files.list(folder)) {
+            long total = 0;
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".partial"))
+                    .toList()) {
+                total += Files.size(file);
+            }
+            return total;
+        }
+    }
+
     private static CampaignReport finish(CampaignClient client, String id) throws Exception {
         await().atMost(Duration.ofMinutes(2))
                 .pollInterval(Duration.ofMillis(300))
@@ -266,13 +325,18 @@ class SpaceRecoveryIT {
     }
 
     private static Worker worker(String pool, String host, Path volume) throws Exception {
+        return Worker.start(WorkerConfig.of(settings(pool, host, volume)));
+    }
+
+    /** A worker's settings: the shared token, a fixed port and the URL other workers reach it at. */
+    private static Map<String, Object> settings(String pool, String host, Path volume) throws IOException {
         int port = freePort();
         Map<String, Object> settings = new HashMap<>(
                 CampaignScenario.workerSettings(pool, host, List.of(volume), kafka.bootstrapServers(), RESERVE));
         settings.put("http.port", port);
         settings.put("http.advertised-url", "http://127.0.0.1:" + port);
         settings.put("transfer.token", TOKEN);
-        return Worker.start(WorkerConfig.of(settings));
+        return settings;
     }
 
     private static Coordinator coordinator() throws Exception {
