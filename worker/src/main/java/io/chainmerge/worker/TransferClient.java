@@ -67,15 +67,20 @@ final class TransferClient {
         HttpResponse<String> response =
                 send(request(source, "manifest?" + query).GET().build(), HttpResponse.BodyHandlers.ofString());
         JsonNode body = check(response.statusCode(), response.body(), Path.of(disks.get(0)));
+        JsonNode listed = body.get("files");
+        if (listed == null || listed.size() != disks.size()) {
+            throw new TransferException(
+                    Path.of(disks.get(0)),
+                    "the source worker's manifest does not list the " + disks.size() + " files asked for");
+        }
         List<TransplantFile> files = new ArrayList<>();
         Map<Path, String> digests = new LinkedHashMap<>();
-        for (JsonNode file : body.get("files")) {
+        for (int i = 0; i < disks.size(); i++) {
+            JsonNode file = listed.get(i);
             Path remote = Path.of(file.get("path").asText());
-            files.add(new TransplantFile(
-                    remote,
-                    targetFolder.resolve(remote.getFileName()),
-                    file.get("bytes").asLong(),
-                    null));
+            // The copy's name comes from the job (checked there), never from what the source answers.
+            Path name = Path.of(disks.get(i)).getFileName();
+            files.add(new TransplantFile(remote, targetFolder.resolve(name), file.get("bytes").asLong(), null));
             digests.put(remote, file.get("sha256").asText());
         }
         return new RemoteSource(source, files, digests, rate);

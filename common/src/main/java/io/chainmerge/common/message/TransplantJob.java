@@ -57,7 +57,7 @@ public record TransplantJob(
         for (String disk : disks) {
             Schema.absolutePath(disk, "disks[]");
             String name = disk.substring(disk.lastIndexOf('/') + 1);
-            if (name.isEmpty() || !names.add(name)) {
+            if (name.isEmpty() || name.equals(".") || name.equals("..") || !names.add(name)) {
                 throw new IllegalArgumentException(
                         "disks: each disk needs a file name of its own in the target folder: " + disk);
             }
