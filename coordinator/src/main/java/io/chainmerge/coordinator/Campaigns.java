@@ -223,9 +223,6 @@ final class Campaigns {
                     metrics.result(result);
                     CompletableFuture<Void> durable =
                             record(campaign, job.with(JobStatus.FINISHED, result, clock.instant()));
-                    if (refusedForSpace(result)) {
-                        recover(campaign, job, result);
-                    }
                     step(campaign);
                     return durable;
                 })
@@ -263,6 +260,7 @@ final class Campaigns {
             }
             return;
         }
+        recoverRefusals(campaign);
         advanceRecoveries(campaign);
         if (!campaign.paused) {
             publishPlanned(campaign);
@@ -279,6 +277,22 @@ final class Campaigns {
                             campaign.paused,
                             "every job has a result"));
             LOG.info("campaign {} finished", campaign.id);
+        }
+    }
+
+    /**
+     * Plans a recovery for every merge refused for space that has none yet. Derived from the recorded
+     * results rather than done when a result arrives: a coordinator that stopped after recording the
+     * refusal but before recording its recovery plans it on its next step.
+     */
+    private void recoverRefusals(Campaign campaign) {
+        if (campaign.spec.onInsufficientSpace() == SpacePolicy.REFUSE) {
+            return;
+        }
+        for (CampaignJob job : campaign.jobsOf(JobKind.MERGE)) {
+            if (job.status() == JobStatus.FINISHED && refusedForSpace(job.result())) {
+                recover(campaign, job, job.result());
+            }
         }
     }
 
