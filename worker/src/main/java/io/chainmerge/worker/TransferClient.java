@@ -80,7 +80,8 @@ final class TransferClient {
             Path remote = Path.of(file.get("path").asText());
             // The copy's name comes from the job (checked there), never from what the source answers.
             Path name = Path.of(disks.get(i)).getFileName();
-            files.add(new TransplantFile(remote, targetFolder.resolve(name), file.get("bytes").asLong(), null));
+            files.add(new TransplantFile(
+                    remote, targetFolder.resolve(name), file.get("bytes").asLong(), null));
             digests.put(remote, file.get("sha256").asText());
         }
         return new RemoteSource(source, files, digests, rate);
