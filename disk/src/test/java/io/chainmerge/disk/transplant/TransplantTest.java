@@ -98,6 +98,43 @@ class TransplantTest {
     }
 
     @Test
+    void aRunStoppedAfterLinkingFinishesFromItsFileJournalWithoutReopeningTheSources() throws IOException {
+        Path journalFile = dir.resolve("journal/transplant");
+        List<Path> disks = List.of(chain.file(1), chain.root());
+        Path top = chain.top().toRealPath();
+        IOException lost = new IOException("the sender went away");
+        assertThatThrownBy(() -> Transplant.run(
+                        request(true),
+                        () -> LocalSource.open(disks, vol2),
+                        file -> {
+                            throw lost;
+                        },
+                        FileJournal.open(journalFile),
+                        bytes -> {}))
+                .isSameAs(lost);
+        // Linked: the child that stayed reads through the copies while the sources are still there.
+        assertThat(chain.root()).exists();
+        chain.assertReads(top);
+
+        FileJournal reopened = FileJournal.open(journalFile);
+        assertThat(reopened.step()).isEqualTo(TransplantStep.LINKED);
+        assertThat(reopened.repointed()).containsExactly(top);
+        TransplantReport report = Transplant.run(
+                request(true),
+                () -> {
+                    throw new AssertionError("a linked transplant does not open its sources again");
+                },
+                LocalSource::removeSource,
+                reopened,
+                bytes -> {});
+        assertThat(report.resumed()).isTrue();
+        assertThat(report.bytesCopied()).isZero();
+        assertThat(disks).allSatisfy(p -> assertThat(p).doesNotExist());
+        assertThat(FileJournal.open(journalFile).step()).isEqualTo(TransplantStep.DONE);
+        chain.assertReads(top);
+    }
+
+    @Test
     void aCopyLeavesTheSourcesAndTheirChildrenAsTheyWere() throws IOException {
         Map<Path, String> before = Fingerprint.ofTree(vol1);
         run(request(false), List.of(chain.file(1), chain.root()), TransplantJournal.inMemory());
