@@ -134,6 +134,12 @@ class SpaceRecoveryIT {
                     %s
                     """;
 
+            // Before any space check the plan has nothing to plan from, and says so.
+            Path specFile = Files.writeString(work.resolve("spec.yaml"), spec.formatted(roomy, ""));
+            CliTest.Run blind = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile, "--json");
+            assertThat(blind.exit()).as(blind.err()).isZero();
+            assertThat(blind.json().get("skips").findValuesAsText("reason")).contains("no-inventory");
+
             // A dry run: the worker refuses the merge for space, the recovery is explained, nothing moves.
             CampaignReport dry = finish(client, client.submit(spec.formatted(roomy, "dryRun: true")));
             assertThat(dry.recoveries()).singleElement().satisfies(r -> {
@@ -144,7 +150,6 @@ class SpaceRecoveryIT {
             assertThat(DemoFleet.digest(child)).isEqualTo(digestBefore);
 
             // The plan, from the inventory the dry run's space checks left: the chain would go to host-b.
-            Path specFile = Files.writeString(work.resolve("spec.yaml"), spec.formatted(roomy, ""));
             CliTest.Run plan = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile, "--json");
             assertThat(plan.exit()).as(plan.err()).isZero();
             JsonNode recovery = plan.json().get("recoveries").get(0);

@@ -1,8 +1,10 @@
 package io.chainmerge.coordinator;
 
 import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignSkip;
 import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.VolumeInventory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -104,7 +106,27 @@ final class CoordinatorHttp {
                 byPool.computeIfAbsent(volume.pool(), p -> new ArrayList<>()).add(volume);
             }
         }
-        send(ctx, 200, Planner.plan("plan", spec, byPool, Instant.now(), true));
+        Instant now = Instant.now();
+        Planner.Plan plan = Planner.plan("plan", spec, byPool, now, true);
+        // A pool never space-checked has nothing in the inventory: say so rather than plan nothing silently.
+        List<CampaignSkip> skips = new ArrayList<>();
+        for (String pool : spec.scannedPools()) {
+            if (!byPool.containsKey(pool)) {
+                skips.add(new CampaignSkip(
+                        Schema.VERSION,
+                        "plan",
+                        null,
+                        now,
+                        pool,
+                        null,
+                        "*",
+                        "no-inventory",
+                        "no space check of pool " + pool
+                                + " in the inventory yet: submit a campaign (a dry run will do) to have one"));
+            }
+        }
+        skips.addAll(plan.skips());
+        send(ctx, 200, new Planner.Plan(plan.jobs(), skips, plan.recoveries()));
     }
 
     private void submit(RoutingContext ctx) {
