@@ -51,6 +51,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -348,7 +349,27 @@ final class JobRunner {
                 };
                 remover = LocalSource::removeSource;
             }
-            TransplantReport report = Transplant.run(request, opener, remover, steps, bytes -> {});
+            MergeProgress progress = running.start(job, job.disks().get(0), 0);
+            AtomicLong copied = new AtomicLong();
+            AtomicLong total = new AtomicLong();
+            Transplant.Opener counted = () -> {
+                io.chainmerge.disk.transplant.TransplantSource source = opener.open();
+                total.set(
+                        source.files().stream().mapToLong(TransplantFile::bytes).sum());
+                return source;
+            };
+            TransplantReport report;
+            try {
+                report = Transplant.run(request, counted, remover, steps, bytes -> {
+                    progress.update(copied.addAndGet(bytes), total.get());
+                    if (progress.cancelled()) {
+                        // Journaled so far: the job resumes wherever it is delivered next.
+                        throw new InterruptedIOException("the transplant was stopped by a shutdown");
+                    }
+                });
+            } finally {
+                running.finish(job.jobId());
+            }
             TransplantOutcome outcome = new TransplantOutcome(
                     job.mode(),
                     job.crossWorker() ? job.source().worker() : config.workerId(),

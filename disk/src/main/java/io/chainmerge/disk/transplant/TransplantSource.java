@@ -42,6 +42,7 @@ public interface TransplantSource extends Closeable {
 
     /** Bytes copied so far, for progress reports. */
     interface CopyProgress {
-        void copied(long bytes);
+        /** May stop the copy (a shutdown) by throwing; what is copied and journaled so far stays. */
+        void copied(long bytes) throws IOException;
     }
 }
