@@ -39,13 +39,6 @@ final class DeploymentChecks {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     static final String IMAGE_NAME = "chainmerge/chainmerge";
 
-    /**
-     * Settings the manifests name before the code that reads them is merged: the worker's
-     * {@code transfer.token} comes with the disk-transfer work. Remove a key from here once it is
-     * declared ({@code pendingKeysAreStillUndeclared} fails until then).
-     */
-    static final Map<String, Set<String>> PENDING_KEYS = Map.of("worker", Set.of("transfer.token"));
-
     private static final YAMLMapper YAML = new YAMLMapper(new YAMLFactory());
     private static final ObjectMapper MODEL = new ObjectMapper();
 
@@ -361,12 +354,6 @@ final class DeploymentChecks {
         }
         Map<String, String> env = new LinkedHashMap<>(daemon.environment());
         env.keySet().removeAll(DaemonOptions.LAUNCHER_VARIABLES);
-        for (String pending : PENDING_KEYS.getOrDefault(daemon.component(), Set.of())) {
-            if (!def.keys().containsKey(pending)) {
-                env.remove(new io.chainmerge.common.config.ConfigKey(pending, null, null, "", false)
-                        .environmentVariable());
-            }
-        }
         try {
             Config config = Config.resolve(def, daemon.configFile(), env, Map.of());
             int port = def == WorkerConfig.DEF

@@ -396,17 +396,6 @@ class DeploymentManifestsTest {
                 .contains("/etc/chainmerge/demo-campaign.yaml");
     }
 
-    // ---------------------------------------------------------------- pending settings
-
-    @Test
-    void pendingKeysAreStillUndeclared() {
-        // Once the code declares a pending key, it must leave PENDING_KEYS, so the checks hold it to the code.
-        assertThat(DeploymentChecks.PENDING_KEYS.getOrDefault("worker", Set.of()))
-                .allSatisfy(key -> assertThat(WorkerConfig.DEF.keys()).doesNotContainKey(key));
-        assertThat(DeploymentChecks.PENDING_KEYS.getOrDefault("coordinator", Set.of()))
-                .allSatisfy(key -> assertThat(CoordinatorConfig.DEF.keys()).doesNotContainKey(key));
-    }
-
     // ---------------------------------------------------------------- helpers
 
     static List<Daemon> kubernetesDaemons(List<String> problems) {
