@@ -13,8 +13,6 @@ import com.networknt.schema.SpecificationVersion;
 import io.chainmerge.cli.DeploymentChecks.Daemon;
 import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.json.JsonCodec;
-import io.chainmerge.coordinator.CoordinatorConfig;
-import io.chainmerge.worker.WorkerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
