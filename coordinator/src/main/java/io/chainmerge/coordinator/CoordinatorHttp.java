@@ -3,12 +3,15 @@ package io.chainmerge.coordinator;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.json.JsonCodec;
+import io.cloudevents.http.HttpMessageFactory;
+import io.cloudevents.rw.CloudEventRWException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -24,6 +27,8 @@ import java.util.concurrent.CompletableFuture;
  * POST /campaigns/{id}/pause      hold publishing
  * POST /campaigns/{id}/resume     carry on
  * GET  /inventory                 every volume's latest space check
+ * POST /v1/backup-events          a backup system's CloudEvent (structured, or binary with ce-* headers)
+ *                                 202 {"requestId": …}; 400 with the reason (and an invalid notification)
  * GET  /health, /metrics
  * </pre>
  */
@@ -33,10 +38,20 @@ final class CoordinatorHttp {
     private final Campaigns campaigns;
     private final InventoryView inventory;
     private final CoordinatorMetrics metrics;
+    private final BackupEvents backupEvents;
+    private final BackupNotifier notifier;
 
     CoordinatorHttp(
-            Vertx vertx, JsonCodec json, Campaigns campaigns, InventoryView inventory, CoordinatorMetrics metrics) {
+            Vertx vertx,
+            JsonCodec json,
+            Campaigns campaigns,
+            InventoryView inventory,
+            CoordinatorMetrics metrics,
+            BackupEvents backupEvents,
+            BackupNotifier notifier) {
         this.vertx = vertx;
+        this.backupEvents = backupEvents;
+        this.notifier = notifier;
         this.json = json;
         this.campaigns = campaigns;
         this.inventory = inventory;
@@ -52,6 +67,7 @@ final class CoordinatorHttp {
         router.post("/campaigns/:id/cancel").handler(ctx -> replyFound(ctx, campaigns.cancel(ctx.pathParam("id"))));
         router.post("/campaigns/:id/pause").handler(ctx -> replyFound(ctx, campaigns.pause(ctx.pathParam("id"))));
         router.post("/campaigns/:id/resume").handler(ctx -> replyFound(ctx, campaigns.resume(ctx.pathParam("id"))));
+        router.post("/v1/backup-events").handler(this::backupEvent);
         router.get("/inventory").handler(ctx -> send(ctx, 200, inventory.snapshot()));
         router.get("/health").handler(ctx -> send(ctx, 200, Map.of("status", "up")));
         router.get("/metrics").handler(ctx -> vertx.executeBlocking(metrics::scrape)
@@ -82,6 +98,43 @@ final class CoordinatorHttp {
                 send(ctx, 201, Map.of("campaignId", id));
             }
         });
+    }
+
+    /** The HTTP binding of the same intake as {@code chainmerge.backup-events}; answered once the request is durable. */
+    private void backupEvent(RoutingContext ctx) {
+        byte[] body =
+                ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        BackupEvent event;
+        try {
+            event = backupEvents.read(HttpMessageFactory.createReader(
+                    headers -> ctx.request().headers().forEach(h -> headers.accept(h.getKey(), h.getValue())), body));
+        } catch (InvalidBackupEvent invalid) {
+            rejectBackupEvent(ctx, invalid);
+            return;
+        } catch (CloudEventRWException e) {
+            rejectBackupEvent(
+                    ctx,
+                    new InvalidBackupEvent(
+                            "not-a-cloudevent", "not a CloudEvent: " + e.getMessage(), null, null, null, null));
+            return;
+        }
+        campaigns.accept(event).whenComplete((requestId, error) -> {
+            if (error != null) {
+                send(ctx, 503, Map.of("error", "the request could not be recorded, send it again: " + error));
+            } else {
+                send(ctx, 202, Map.of("requestId", requestId));
+            }
+        });
+    }
+
+    private void rejectBackupEvent(RoutingContext ctx, InvalidBackupEvent invalid) {
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("error", invalid.reason());
+        answer.put("message", invalid.getMessage());
+        if (invalid.requestId() != null) {
+            answer.put("requestId", invalid.requestId());
+        }
+        notifier.invalid(invalid, "POST /v1/backup-events").whenComplete((ok, error) -> send(ctx, 400, answer));
     }
 
     private <T> void reply(RoutingContext ctx, CompletableFuture<T> value) {

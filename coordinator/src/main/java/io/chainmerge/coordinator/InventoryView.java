@@ -1,12 +1,15 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.message.InventoryDisk;
 import io.chainmerge.common.message.MalformedMessageException;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.VolumeInventory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -73,6 +76,36 @@ final class InventoryView implements Runnable {
     /** Every volume's latest inventory, ordered by host and volume. */
     List<VolumeInventory> snapshot() {
         return List.copyOf(new TreeMap<>(latest).values());
+    }
+
+    /** A disk as an inventory places it: the worker and volume root that hold it, and its place in its chain. */
+    record Located(String pool, String host, String volume, InventoryDisk disk) {}
+
+    /** Where the latest inventories place {@code path} in {@code pool}, if any has seen it. */
+    Optional<Located> find(String pool, String path) {
+        return locate(latest.values(), pool, path);
+    }
+
+    static Optional<Located> locate(Collection<VolumeInventory> inventories, String pool, String path) {
+        for (VolumeInventory volume : inventories) {
+            if (!volume.pool().equals(pool)) {
+                continue;
+            }
+            for (InventoryDisk disk : volume.disks()) {
+                if (disk.path().equals(path)) {
+                    return Optional.of(new Located(pool, volume.host(), volume.volume(), disk));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The pool a worker serves, from its latest inventory. */
+    Optional<String> poolOf(String host) {
+        return latest.values().stream()
+                .filter(v -> v.host().equals(host))
+                .map(VolumeInventory::pool)
+                .findFirst();
     }
 
     void stop() {

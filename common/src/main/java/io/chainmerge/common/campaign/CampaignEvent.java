@@ -8,7 +8,7 @@ import java.time.Instant;
 /**
  * One fact about a campaign on {@code chainmerge.campaigns}. The topic is compacted, so each event is
  * keyed by the entity it is about ({@code <campaign>/spec}, {@code <campaign>/state},
- * {@code <campaign>/job/<job>}, {@code <campaign>/skip/<pool>:<disk>}) and carries that entity's whole
+ * {@code <campaign>/job/<job>}, {@code <campaign>/skip/<pool>:<disk>}, {@code <campaign>/request/<request>}) and carries that entity's whole
  * current state: compaction keeps the latest per entity, and replaying what is left rebuilds every
  * campaign.
  */
@@ -17,9 +17,11 @@ import java.time.Instant;
     @JsonSubTypes.Type(value = CampaignSubmitted.class, name = "submitted"),
     @JsonSubTypes.Type(value = CampaignStateChanged.class, name = "state"),
     @JsonSubTypes.Type(value = CampaignJob.class, name = "job"),
-    @JsonSubTypes.Type(value = CampaignSkip.class, name = "skipped")
+    @JsonSubTypes.Type(value = CampaignSkip.class, name = "skipped"),
+    @JsonSubTypes.Type(value = BackupRequest.class, name = "request")
 })
-public sealed interface CampaignEvent permits CampaignSubmitted, CampaignStateChanged, CampaignJob, CampaignSkip {
+public sealed interface CampaignEvent
+        permits CampaignSubmitted, CampaignStateChanged, CampaignJob, CampaignSkip, BackupRequest {
     int schemaVersion();
 
     String campaignId();
