@@ -94,6 +94,10 @@ final class Campaigns {
     private final BackupSettings backup;
     /** Requests whose records are on their way to the log: a duplicate event waits for the same appends. */
     private final Map<String, CompletableFuture<Void>> requestsRecording = new HashMap<>();
+    /** The disks the latest finished space check found, by pool and path (requests waiting for it look theirs up). */
+    private String indexedScan;
+
+    private Map<String, InventoryView.Located> scanIndex = Map.of();
     /** Requests whose notification is on its way. */
     private final Set<String> answering = new HashSet<>();
 
@@ -621,7 +625,7 @@ final class Campaigns {
         }
         if (request.kind() == Kind.CHECKPOINT_RELEASED) {
             Optional<InventoryView.Located> found = scanned
-                    ? InventoryView.locate(scan.result().inventory(), request.pool(), request.disk())
+                    ? Optional.ofNullable(scanIndex(scan).get(request.pool() + "|" + request.disk()))
                     : inventory.find(request.pool(), request.disk());
             if (found.isPresent()) {
                 return planMerge(campaign, request, found.get());
@@ -642,6 +646,14 @@ final class Campaigns {
             return planCleanup(campaign, request, scan.result().inventory());
         }
         return request.scanJobId() == null ? awaitScan(campaign, request) : CompletableFuture.completedFuture(null);
+    }
+
+    private Map<String, InventoryView.Located> scanIndex(CampaignJob scan) {
+        if (!scan.jobId().equals(indexedScan)) {
+            scanIndex = InventoryView.index(scan.result().inventory());
+            indexedScan = scan.jobId();
+        }
+        return scanIndex;
     }
 
     /** Has the request wait for a space check of its pool that is not sent yet (a new one if none is). */
