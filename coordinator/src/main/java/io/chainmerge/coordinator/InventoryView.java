@@ -34,6 +34,7 @@ final class InventoryView implements Runnable {
     private final Map<String, VolumeInventory> latest = new ConcurrentHashMap<>();
     /** Every disk of {@link #latest}, by pool and path: a backup request asks for one at a time, thousands a night. */
     private final Map<String, Located> disks = new ConcurrentHashMap<>();
+
     private volatile boolean running = true;
 
     InventoryView(Consumer<String, byte[]> consumer, String topic, MessageCodec codec) {
