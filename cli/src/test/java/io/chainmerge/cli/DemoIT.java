@@ -27,10 +27,12 @@ class DemoIT {
                 .redirectOutput(output.toFile())
                 .start();
         boolean ended = demo.waitFor(3, TimeUnit.MINUTES);
+        String threads = "";
         if (!ended) {
-            demo.destroyForcibly();
+            threads = threadDump(demo.pid());
+            demo.destroyForcibly().waitFor();
         }
-        String text = Files.readString(output);
+        String text = Files.readString(output) + threads;
         assertThat(ended).as(text).isTrue();
         assertThat(demo.exitValue()).as(text).isZero();
         assertThat(text)
@@ -38,5 +40,19 @@ class DemoIT {
                 .contains("siblings")
                 .contains("missing-parent")
                 .contains("OK: every chain reads exactly what it read before");
+    }
+
+    /** What every thread of a demo that did not end was doing, so a hang in CI explains itself. */
+    private static String threadDump(long pid) throws Exception {
+        Path jstack = Path.of(System.getProperty("java.home"), "bin", "jstack");
+        if (!Files.isExecutable(jstack)) {
+            return "";
+        }
+        Process dump = new ProcessBuilder(jstack.toString(), String.valueOf(pid))
+                .redirectErrorStream(true)
+                .start();
+        String text = new String(dump.getInputStream().readAllBytes());
+        dump.waitFor(30, TimeUnit.SECONDS);
+        return "\n--- threads of the demo when it was stopped ---\n" + text;
     }
 }

@@ -33,17 +33,23 @@ import org.slf4j.LoggerFactory;
  *   <li>an offset is <b>committed only past records whose handling is complete</b>: the job's result
  *       (or the dead letter) acknowledged by the broker. A record that a stop interrupted is never
  *       committed past, so it is delivered again, to this worker or another of the pool;
- *   <li>a partition is <b>resumed</b> once all its records are complete.
+ *   <li>a partition is <b>resumed</b> once all its records are complete;
+ *   <li>a record whose handling <b>failed</b> (its result could not be journaled or published) is
+ *       polled again after {@link #RETRY_DELAY}: the partition is rewound to it and stays paused
+ *       until then, so one failure neither blocks the partition for good nor spins.
  * </ul>
  */
 final class JobConsumer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(JobConsumer.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration RETRY_DELAY = Duration.ofSeconds(5);
 
     private final Consumer<String, byte[]> consumer;
     private final String topic;
     private final Function<ConsumerRecord<String, byte[]>, CompletableFuture<?>> handler;
+    private final Duration retryDelay;
+    private final Map<TopicPartition, Long> retryAtNanos = new HashMap<>();
     private final Map<TopicPartition, Deque<Pending>> pending = new HashMap<>();
     private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
     private volatile boolean running = true;
@@ -55,9 +61,18 @@ final class JobConsumer implements Runnable {
             Consumer<String, byte[]> consumer,
             String topic,
             Function<ConsumerRecord<String, byte[]>, CompletableFuture<?>> handler) {
+        this(consumer, topic, handler, RETRY_DELAY);
+    }
+
+    JobConsumer(
+            Consumer<String, byte[]> consumer,
+            String topic,
+            Function<ConsumerRecord<String, byte[]>, CompletableFuture<?>> handler,
+            Duration retryDelay) {
         this.consumer = consumer;
         this.topic = topic;
         this.handler = handler;
+        this.retryDelay = retryDelay;
     }
 
     @Override
@@ -84,6 +99,7 @@ final class JobConsumer implements Runnable {
                     }
                 }
                 collectFinished(pending.keySet());
+                rewindFailed();
                 pauseBusyResumeIdle();
                 commit();
             }
@@ -122,13 +138,31 @@ final class JobConsumer implements Runnable {
         return done.isDone() && !done.isCompletedExceptionally();
     }
 
+    /**
+     * Rewinds each partition whose first unfinished record failed, so the next poll after the retry
+     * delay delivers it (and the records after it) again. Records after it that are still running
+     * are recognised by their job id when they come back.
+     */
+    private void rewindFailed() {
+        for (Map.Entry<TopicPartition, Deque<Pending>> entry : pending.entrySet()) {
+            Pending head = entry.getValue().peek();
+            if (head != null && head.done().isCompletedExceptionally()) {
+                consumer.seek(entry.getKey(), head.offset());
+                entry.getValue().clear();
+                retryAtNanos.put(entry.getKey(), System.nanoTime() + retryDelay.toNanos());
+            }
+        }
+        retryAtNanos.values().removeIf(at -> at - System.nanoTime() <= 0);
+    }
+
     private void pauseBusyResumeIdle() {
         Set<TopicPartition> assigned = consumer.assignment();
         Set<TopicPartition> busy = new HashSet<>();
         Set<TopicPartition> idle = new HashSet<>();
         for (TopicPartition partition : assigned) {
             Deque<Pending> queue = pending.get(partition);
-            (queue == null || queue.isEmpty() ? idle : busy).add(partition);
+            boolean waiting = (queue != null && !queue.isEmpty()) || retryAtNanos.containsKey(partition);
+            (waiting ? busy : idle).add(partition);
         }
         busy.removeAll(consumer.paused());
         idle.retainAll(consumer.paused());
@@ -176,6 +210,7 @@ final class JobConsumer implements Runnable {
             partitions.forEach(p -> {
                 pending.remove(p);
                 toCommit.remove(p);
+                retryAtNanos.remove(p);
             });
         }
     }

@@ -46,7 +46,8 @@ final class RunningMerges {
             total = bytesTotal;
         }
 
-        /** Asked by the engine between windows: a stop interrupts the merge where it stands, journaled. */
+        /** Asked by the engine after every chunk: a stop interrupts the merge where it stands, journaled. */
+
         @Override
         public boolean cancelled() {
             return stop.getAsBoolean();

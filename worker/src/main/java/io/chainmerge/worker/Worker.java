@@ -177,7 +177,7 @@ public final class Worker implements AutoCloseable {
 
     /**
      * Stops gracefully: no new job starts; running jobs get {@code shutdown.grace} to finish, then
-     * merges are interrupted between windows (journaled, so they resume wherever the job is delivered
+     * merges are interrupted after the chunk they copy (journaled, so they resume wherever the job is delivered
      * next); what is complete is committed and the consumer leaves the group at once.
      */
     @Override

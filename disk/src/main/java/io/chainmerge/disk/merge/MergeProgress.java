@@ -1,7 +1,9 @@
 package io.chainmerge.disk.merge;
 
 /**
- * Receives a merge's progress, from the thread that runs it, at least once per copied window, and can
+ * Receives a merge's progress, from the thread that runs it, after every chunk it copies (at most 8
+ * MiB), and can
+ *
  * ask it to stop. Stop a merge through {@link #cancelled()}, never by interrupting its thread: an
  * interrupt during file I/O closes the file's channel.
  */
@@ -13,7 +15,8 @@ public interface MergeProgress {
     void update(long bytesDone, long bytesTotal);
 
     /**
-     * Asked between windows; true stops the merge where it stands, consistent and journaled, with an
+     * Asked after every chunk; true stops the merge where it stands, committed and journaled, with an
+     *
      * {@link java.io.InterruptedIOException}. Running the same merge again finishes it.
      */
     default boolean cancelled() {

@@ -19,6 +19,12 @@ final class WindowCopy {
     /** Large enough for sequential throughput, small enough that one window's metadata fits one log entry. */
     static final int MIN_WINDOW = 64 << 20;
 
+    /**
+     * The most bytes read and written in one go within a window: progress is reported, and a stop is
+     * heard, after each, so both stay timely under a low rate limit.
+     */
+    static final int CHUNK = 8 << 20;
+
     @FunctionalInterface
     interface PieceConsumer {
         void accept(ChainOverlay.Piece piece) throws IOException;
@@ -64,14 +70,11 @@ final class WindowCopy {
             long totalBytes)
             throws IOException {
         int window = windowFor(concat(levels, target));
-        ByteBuffer buffer = ByteBuffer.allocateDirect(window);
+        ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
         long data = 0;
         long zeros = 0;
         for (long offset = 0; offset < virtualSize; offset += window) {
-            if (progress.cancelled()) {
-                throw new InterruptedIOException(
-                        "stopped at " + offset + " of " + virtualSize + "; run the same merge again to finish it");
-            }
+            stopIfCancelled(progress, target, offset, virtualSize);
             for (ChainOverlay.Piece piece :
                     ChainOverlay.resolve(levels, offset, Math.min(window, virtualSize - offset))) {
                 Extent extent = piece.extent();
@@ -82,20 +85,38 @@ final class WindowCopy {
                     zeros += extent.length();
                     continue;
                 }
-                throttle.acquire(extent.length());
-                buffer.clear().limit((int) extent.length());
-                levels.get(piece.level()).readStored(extent.fileOffset(), buffer);
-                buffer.flip();
-                if (!sparseTarget || !Zeros.isAllZero(buffer)) {
-                    target.write(extent.offset(), buffer);
+                for (long done = 0; done < extent.length(); done += CHUNK) {
+                    int length = (int) Math.min(CHUNK, extent.length() - done);
+                    throttle.acquire(length);
+                    buffer.clear().limit(length);
+                    levels.get(piece.level()).readStored(extent.fileOffset() + done, buffer);
+                    buffer.flip();
+                    if (!sparseTarget || !Zeros.isAllZero(buffer)) {
+                        target.write(extent.offset() + done, buffer);
+                    }
+                    data += length;
+                    progress.update(data, totalBytes);
+                    stopIfCancelled(progress, target, extent.offset() + done + length, virtualSize);
                 }
-                data += extent.length();
             }
             target.commit();
             CrashPoints.reach("merge.window-committed");
             progress.update(data, totalBytes);
         }
         return new Copied(data, zeros);
+    }
+
+    /**
+     * Commits what is written and stops, when asked to: the copy rewrites the same bytes when run
+     * again, so any committed prefix is a consistent place to stop.
+     */
+    private static void stopIfCancelled(MergeProgress progress, VirtualDisk target, long position, long virtualSize)
+            throws IOException {
+        if (progress.cancelled()) {
+            target.commit();
+            throw new InterruptedIOException(
+                    "stopped at " + position + " of " + virtualSize + "; run the same merge again to finish it");
+        }
     }
 
     private static List<VirtualDisk> concat(List<? extends VirtualDisk> levels, VirtualDisk target) {

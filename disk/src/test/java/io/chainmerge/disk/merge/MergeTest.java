@@ -1,6 +1,7 @@
 package io.chainmerge.disk.merge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
@@ -237,5 +238,53 @@ class MergeTest {
 
         assertThat(updates).hasSizeGreaterThan(1);
         assertThat(last[0]).isEqualTo(last[1]).isPositive();
+    }
+
+    @Test
+    void progressIsReportedWithinAWindowNotOnlyAfterIt() throws IOException {
+        // One 32 MiB block of data: a single piece inside the first 64 MiB window.
+        ChainFixture chain = ChainFixture.withRoot(
+                        dir, "base.vhdx", DiskSpec.dynamic(64 * MIB).withBlockSize((int) (32 * MIB)), 23)
+                .child("base_1.avhdx")
+                .writeAt(0, (int) (32 * MIB));
+        List<Long> updates = new java.util.ArrayList<>();
+
+        Merge.run(MergeRequest.of(chain.top()), (done, total) -> updates.add(done));
+
+        assertThat(updates).hasSizeGreaterThanOrEqualTo((int) (32 * MIB / WindowCopy.CHUNK));
+        assertThat(updates).isSorted();
+    }
+
+    @Test
+    void aStopInTheMiddleOfAWindowLeavesAChainThatReadsTheSameAndTheSameMergeFinishesIt() throws IOException {
+        ChainFixture chain = ChainFixture.withRoot(
+                        dir, "base.vhdx", DiskSpec.dynamic(64 * MIB).withBlockSize((int) (32 * MIB)), 29)
+                .write(6)
+                .child("base_1.avhdx")
+                .writeAt(MIB, (int) (40 * MIB));
+        MergeProgress stopAfterFirstChunk = new MergeProgress() {
+            private boolean started;
+
+            @Override
+            public void update(long done, long total) {
+                started = true;
+            }
+
+            @Override
+            public boolean cancelled() {
+                return started;
+            }
+        };
+
+        assertThatThrownBy(() -> Merge.run(MergeRequest.of(chain.top()), stopAfterFirstChunk))
+                .isInstanceOf(java.io.InterruptedIOException.class)
+                .hasMessageContaining("run the same merge again");
+        chain.assertReads(chain.top());
+        assertThat(MergeJournal.pathFor(chain.top())).exists();
+
+        Merge.run(MergeRequest.of(chain.top()), MergeProgress.NONE);
+        assertThat(chain.top()).doesNotExist();
+        chain.assertReads(chain.root());
+        Oracles.qemuCheckClean(chain.root(), "vhdx");
     }
 }

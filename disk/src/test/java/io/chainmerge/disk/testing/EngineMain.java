@@ -1,6 +1,7 @@
 package io.chainmerge.disk.testing;
 
 import io.chainmerge.disk.Access;
+import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.merge.Merge;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
  *
  * <pre>
  * merge CHILD [DESTINATION] [RATE]   merge in place
+ * flatten CHILD NEWFILE [RATE]       flatten CHILD's chain into a new dynamic disk
  * write FILE OFFSET DATAFILE          write bytes into a disk
  * set-parent CHILD PARENT             re-point a child at its parent's new location
  * open-write FILE                     open for writing (replays a pending log), then close
@@ -31,6 +33,14 @@ public final class EngineMain {
                 if (args.length > 2 && !args[2].equals("-")) {
                     request = request.withDestination(Path.of(args[2]));
                 }
+                if (args.length > 3) {
+                    request = request.withRate(Long.parseLong(args[3]));
+                }
+                Merge.run(request, (done, total) -> {});
+            }
+            case "flatten" -> {
+                MergeRequest request =
+                        MergeRequest.of(Path.of(args[1])).withIntoNew(Path.of(args[2]), DiskType.DYNAMIC);
                 if (args.length > 3) {
                     request = request.withRate(Long.parseLong(args[3]));
                 }
