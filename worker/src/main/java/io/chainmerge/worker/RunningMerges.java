@@ -47,7 +47,6 @@ final class RunningMerges {
         }
 
         /** Asked by the engine after every chunk: a stop interrupts the merge where it stands, journaled. */
-
         @Override
         public boolean cancelled() {
             return stop.getAsBoolean();
