@@ -283,55 +283,6 @@ class BackupIT {
     }
 
     @Test
-    void anEventSentWhileTheCoordinatorRestartsIsNeitherLostNorDoubled() throws Exception {
-        Topics topics = new Topics("restart");
-        Path volume = Files.createDirectories(work.resolve("vol"));
-        List<Path> children = new ArrayList<>();
-        List<Path> roots = new ArrayList<>();
-        List<String> digests = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            Path root = tinyRoot(volume.resolve("vm" + i + ".vhd"));
-            Path child = tinyChild(volume.resolve("vm" + i + "_1.avhd"), root, i);
-            roots.add(root);
-            children.add(child);
-            digests.add(DemoFleet.digest(child));
-        }
-        String source = "/backup/restart";
-        Map<String, Object> settings = coordinator(topics, "steady", Map.of());
-        try (Worker worker = Worker.start(WorkerConfig.of(worker(topics, "restart", List.of(volume), 1)));
-                TopicProbe.Reader notifications = probe.reader(topics.notifications());
-                TopicProbe.Reader results = probe.reader(topics.results())) {
-            try (Coordinator first = Coordinator.start(CoordinatorConfig.of(settings))) {
-                probe.send(structured(topics, "vm0", released(source, "e0", "restart", children.get(0), null, null)));
-                await().atMost(Duration.ofSeconds(60))
-                        .until(() -> answers(notifications).size() == 1);
-            }
-            // While no coordinator runs: a new event, and the first one delivered again.
-            probe.send(structured(topics, "vm1", released(source, "e1", "restart", children.get(1), null, null)));
-            probe.send(binary(topics, "vm0", released(source, "e0", "restart", children.get(0), null, null)));
-            try (Coordinator second = Coordinator.start(CoordinatorConfig.of(settings))) {
-                await().atMost(Duration.ofSeconds(60))
-                        .until(() -> answers(notifications).size() == 2);
-                probe.send(structured(topics, "vm2", released(source, "e2", "restart", children.get(2), null, null)));
-                probe.send(structured(topics, "vm1", released(source, "e1", "restart", children.get(1), null, null)));
-                await().atMost(Duration.ofSeconds(60))
-                        .until(() -> answers(notifications).size() == 3);
-                await().during(Duration.ofSeconds(2))
-                        .atMost(Duration.ofSeconds(10))
-                        .until(() -> answers(notifications).size() == 3);
-            }
-            assertThat(answers(notifications))
-                    .extracting(CloudEvent::getType)
-                    .containsOnly("io.chainmerge.merge.succeeded");
-            assertThat(merges(results)).extracting(JobResult::jobId).hasSize(3).doesNotHaveDuplicates();
-        }
-        for (int i = 0; i < 3; i++) {
-            assertThat(children.get(i)).doesNotExist();
-            assertThat(DemoFleet.digest(roots.get(i))).isEqualTo(digests.get(i));
-        }
-    }
-
-    @Test
     void aCoordinatorKilledWhileRequestsArriveLosesNoneAndMergesNoneTwice() throws Exception {
         Topics topics = new Topics("kill");
         Path volume = Files.createDirectories(work.resolve("vol"));
