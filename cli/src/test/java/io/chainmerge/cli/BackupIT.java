@@ -191,6 +191,10 @@ class BackupIT {
                 TopicProbe.Reader notifications = probe.reader(topics.notifications())) {
             // Malformed: not a CloudEvent at all, an unknown type, and bad data; the intake goes on after them.
             probe.send(new ProducerRecord<>(topics.backupEvents(), "x", "{not json".getBytes(StandardCharsets.UTF_8)));
+            ProducerRecord<String, byte[]> brokenStructured =
+                    new ProducerRecord<>(topics.backupEvents(), "x", "{not json".getBytes(StandardCharsets.UTF_8));
+            brokenStructured.headers().add("content-type", "application/cloudevents+json".getBytes(StandardCharsets.UTF_8));
+            probe.send(brokenStructured);
             probe.send(structured(
                     topics,
                     "x",
@@ -218,7 +222,7 @@ class BackupIT {
                     released(source, "mail", "refuse", late, Instant.now().minus(Duration.ofMinutes(1)), 9)));
 
             await().atMost(Duration.ofSeconds(60))
-                    .until(() -> notifications(notifications).size() == 8);
+                    .until(() -> notifications(notifications).size() == 9);
             Map<String, CloudEvent> byId = notifications(notifications).stream()
                     .collect(Collectors.toMap(CloudEvent::getId, e -> e, (a, b) -> a, LinkedHashMap::new));
             List<Map<String, Object>> invalid = byId.values().stream()
@@ -227,7 +231,8 @@ class BackupIT {
                     .toList();
             assertThat(invalid)
                     .extracting(d -> d.get("reason"))
-                    .containsExactlyInAnyOrder("not-a-cloudevent", "unknown-type", "invalid-data", "not-a-cloudevent");
+                    .containsExactlyInAnyOrder(
+                            "not-a-cloudevent", "not-a-cloudevent", "unknown-type", "invalid-data", "not-a-cloudevent");
             assertThat(invalid)
                     .extracting(d -> d.get("origin"))
                     .contains("POST /v1/backup-events")

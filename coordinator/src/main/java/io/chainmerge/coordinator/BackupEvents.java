@@ -7,7 +7,6 @@ import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.Schema;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.message.MessageReader;
-import io.cloudevents.rw.CloudEventRWException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -55,7 +54,9 @@ final class BackupEvents {
         CloudEvent event;
         try {
             event = reader.toEvent();
-        } catch (CloudEventRWException | IllegalStateException e) {
+        } catch (RuntimeException e) {
+            // The SDK's readers fail in several ways (CloudEventRWException, EventDeserializationException for a
+            // structured event that is not JSON, IllegalStateException): all of them mean the same here.
             throw new InvalidBackupEvent(
                     "not-a-cloudevent", "not a CloudEvent: " + e.getMessage(), null, null, null, null);
         }

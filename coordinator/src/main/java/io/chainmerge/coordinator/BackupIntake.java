@@ -98,7 +98,7 @@ final class BackupIntake implements Runnable {
         } catch (InvalidBackupEvent invalid) {
             LOG.warn("invalid backup event at {}: {}", origin, invalid.getMessage());
             return notifier.invalid(invalid, origin);
-        } catch (CloudEventRWException e) {
+        } catch (CloudEventRWException | IllegalArgumentException e) {
             LOG.warn("invalid backup event at {}: {}", origin, e.getMessage());
             return notifier.invalid(
                     new InvalidBackupEvent(

@@ -111,7 +111,7 @@ final class CoordinatorHttp {
         } catch (InvalidBackupEvent invalid) {
             rejectBackupEvent(ctx, invalid);
             return;
-        } catch (CloudEventRWException e) {
+        } catch (CloudEventRWException | IllegalArgumentException e) {
             rejectBackupEvent(
                     ctx,
                     new InvalidBackupEvent(
