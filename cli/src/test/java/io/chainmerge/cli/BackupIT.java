@@ -193,7 +193,9 @@ class BackupIT {
             probe.send(new ProducerRecord<>(topics.backupEvents(), "x", "{not json".getBytes(StandardCharsets.UTF_8)));
             ProducerRecord<String, byte[]> brokenStructured =
                     new ProducerRecord<>(topics.backupEvents(), "x", "{not json".getBytes(StandardCharsets.UTF_8));
-            brokenStructured.headers().add("content-type", "application/cloudevents+json".getBytes(StandardCharsets.UTF_8));
+            brokenStructured
+                    .headers()
+                    .add("content-type", "application/cloudevents+json".getBytes(StandardCharsets.UTF_8));
             probe.send(brokenStructured);
             probe.send(structured(
                     topics,
