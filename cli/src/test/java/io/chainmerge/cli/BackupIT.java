@@ -119,10 +119,33 @@ class BackupIT {
                             "ce-type", event.getType()),
                     event.getData().toBytes());
 
+            String url = "http://127.0.0.1:" + coordinator.httpPort();
+            CliTest.Run cli = CliTest.chainmerge(
+                    "backup",
+                    "--coordinator",
+                    url,
+                    "publish",
+                    "--source",
+                    "/backup/veeam-01",
+                    "--id",
+                    "ev-1",
+                    "--pool",
+                    "dup",
+                    "--disk",
+                    child,
+                    "--json");
+            CliTest.Run rejected = CliTest.chainmerge(
+                    "backup", "--coordinator", url, "publish", "--pool", "dup", "--disk", "vm_1.avhd");
+
+            assertThat(rejected.exit()).isEqualTo(ExitCodes.USAGE);
+            assertThat(rejected.out() + rejected.err()).contains("disk must be an absolute path");
+            assertThat(cli.exit()).isEqualTo(ExitCodes.OK);
             assertThat(structured.statusCode()).isEqualTo(202);
             assertThat(binary.statusCode()).isEqualTo(202);
             String requestId = requestIdOf(structured);
             assertThat(requestIdOf(binary)).isEqualTo(requestId);
+            assertThat(JSON.mapper().readTree(cli.out()).get("requestId").asText())
+                    .isEqualTo(requestId);
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> !outcomes(notifications, requestId).isEmpty());
             // Delivered again after it was answered: still the same request, nothing new happens.
