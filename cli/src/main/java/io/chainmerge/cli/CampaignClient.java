@@ -3,11 +3,14 @@ package io.chainmerge.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.coordinator.Planner;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +61,28 @@ final class CampaignClient {
                         CampaignReport.class);
     }
 
+    /** The plan of a spec (YAML or JSON text) against the coordinator's latest inventory; nothing is published. */
+    Planner.Plan plan(String spec) throws IOException, InterruptedException {
+        return json.mapper()
+                .readValue(
+                        send(HttpRequest.newBuilder(base.resolve("plan"))
+                                        .header("content-type", "application/yaml")
+                                        .POST(HttpRequest.BodyPublishers.ofString(spec)))
+                                .body(),
+                        Planner.Plan.class);
+    }
+
+    /** Approves the campaign's proposed space recoveries, or only {@code recoveryId} when not null. */
+    CampaignReport approve(String id, String recoveryId) throws IOException, InterruptedException {
+        String query = recoveryId == null ? "" : "?recovery=" + URLEncoder.encode(recoveryId, StandardCharsets.UTF_8);
+        return json.mapper()
+                .readValue(
+                        send(HttpRequest.newBuilder(base.resolve("campaigns/" + id + "/approve" + query))
+                                        .POST(HttpRequest.BodyPublishers.noBody()))
+                                .body(),
+                        CampaignReport.class);
+    }
+
     /** {@code cancel}, {@code pause} or {@code resume}. */
     CampaignReport act(String id, String action) throws IOException, InterruptedException {
         return json.mapper()
@@ -80,7 +105,7 @@ final class CampaignClient {
             } catch (IOException e) {
                 // not JSON: show it as it is
             }
-            if (response.statusCode() == 400 || response.statusCode() == 404) {
+            if (response.statusCode() == 400 || response.statusCode() == 404 || response.statusCode() == 409) {
                 throw new IllegalArgumentException(error);
             }
             throw new IOException("the coordinator answered " + response.statusCode() + ": " + error);

@@ -1,6 +1,8 @@
 package io.chainmerge.cli;
 
 import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignSpec;
+import io.chainmerge.coordinator.Planner;
 import io.chainmerge.disk.ByteSize;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -21,12 +23,14 @@ import picocli.CommandLine.Spec;
         description = {"Submits and follows merge campaigns through the coordinator's HTTP API (docs/campaigns.md)."},
         subcommands = {
             CampaignCommand.Submit.class,
+            CampaignCommand.PlanSpec.class,
             CampaignCommand.ListCampaigns.class,
             CampaignCommand.Show.class,
             CampaignCommand.Watch.class,
             CampaignCommand.Cancel.class,
             CampaignCommand.Pause.class,
-            CampaignCommand.Resume.class
+            CampaignCommand.Resume.class,
+            CampaignCommand.Approve.class
         })
 final class CampaignCommand implements Runnable {
     @Option(
@@ -73,6 +77,16 @@ final class CampaignCommand implements Runnable {
         }
     }
 
+    /** The spec in {@code text}, or an {@link IllegalArgumentException} that says what is wrong with it. */
+    static CampaignSpec specOf(String text) {
+        try {
+            return ChainmergeCommand.JSON.yaml().readValue(text, CampaignSpec.class);
+        } catch (java.io.IOException e) {
+            Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : e;
+            throw new IllegalArgumentException("invalid campaign spec: " + cause.getMessage(), e);
+        }
+    }
+
     @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submits a campaign spec (YAML or JSON).")
     static final class Submit extends Sub {
         @Parameters(paramLabel = "SPEC", description = "the spec file")
@@ -94,6 +108,51 @@ final class CampaignCommand implements Runnable {
             CampaignReport report = new CampaignWatch(client, System.out, System.console() != null).follow(id);
             show(report);
             return CampaignView.exitCode(report);
+        }
+    }
+
+    @Command(
+            name = "plan",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Prints what a spec would do against the coordinator's latest inventory: every merge, every disk left",
+                "alone, and the space recovery each merge would get if it does not fit. Publishes nothing."
+            })
+    static final class PlanSpec extends Sub {
+        @Parameters(paramLabel = "SPEC", description = "the spec file (YAML or JSON)")
+        Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            String text = Files.readString(file);
+            specOf(text); // a bad spec is refused here, before the coordinator is asked
+            Planner.Plan plan = parent.client().plan(text);
+            if (output.json()) {
+                output.printJson(plan);
+            } else {
+                CampaignView.printPlan(out(), plan);
+            }
+            out().flush();
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(
+            name = "approve",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Runs a campaign's proposed space recoveries (onInsufficientSpace: ask): all of them, or the one named."
+            })
+    static final class Approve extends Sub {
+        @Parameters(index = "0", paramLabel = "ID", description = "the campaign")
+        String id;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "RECOVERY", description = "one recovery's id")
+        String recovery;
+
+        @Override
+        public Integer call() throws Exception {
+            return show(parent.client().approve(id, recovery));
         }
     }
 

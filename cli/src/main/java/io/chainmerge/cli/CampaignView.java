@@ -1,17 +1,22 @@
 package io.chainmerge.cli;
 
+import io.chainmerge.common.campaign.CampaignRecovery;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
 import io.chainmerge.common.campaign.CampaignReport.Totals;
 import io.chainmerge.common.campaign.CampaignSkip;
 import io.chainmerge.common.campaign.JobStatus;
 import io.chainmerge.common.message.JobProgress;
+import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.coordinator.Planner;
 import io.chainmerge.disk.ByteSize;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** Campaign reports as people read them: the summary, every job, every disk left alone, and live bars. */
 final class CampaignView {
@@ -40,6 +45,16 @@ final class CampaignView {
         out.printf(
                 "  %s merged, %s reclaimed%n", ByteSize.format(t.bytesMerged()), ByteSize.format(t.reclaimedBytes()));
         for (JobView job : report.jobs()) {
+            if (job.kind().equals("transplant")) {
+                out.printf(
+                        "  %-9s %s %s -> %s%s%n",
+                        job.outcome() == null ? "moving" : job.outcome().wireName(),
+                        job.pool(),
+                        name(job.child()),
+                        job.destination(),
+                        job.reason() == null ? "" : ": " + job.reason() + ": " + job.message());
+                continue;
+            }
             if (!job.kind().equals("merge")) {
                 if (job.outcome() != null && !job.outcome().wireName().equals("succeeded")) {
                     out.printf(
@@ -54,7 +69,67 @@ final class CampaignView {
             out.printf(
                     "  %-9s %s %s: %s: %s%n", "skipped", skip.pool(), name(skip.disk()), skip.reason(), skip.message());
         }
+        Map<String, JobView> byId = new HashMap<>();
+        report.jobs().forEach(j -> byId.put(j.jobId(), j));
+        for (CampaignRecovery recovery : report.recoveries()) {
+            printRecovery(out, recovery, byId, true);
+        }
         out.flush();
+    }
+
+    /** A plan as {@code campaign plan} prints it: the merges, the disks left alone, the recoveries. */
+    static void printPlan(PrintWriter out, Planner.Plan plan) {
+        out.printf(
+                "%d merges, %d space recoveries, %d disks left alone; nothing was published%n",
+                plan.jobs().size(), plan.recoveries().size(), plan.skips().size());
+        for (Planner.PlannedJob planned : plan.jobs()) {
+            MergeJob merge = planned.job();
+            out.printf(
+                    "  %-9s %s %s%s on %s:%s, grows it by at most %s%n",
+                    "merge",
+                    merge.pool(),
+                    name(merge.child()),
+                    merge.destination() == null ? "" : " -> " + name(merge.destination()),
+                    planned.host(),
+                    planned.volume(),
+                    ByteSize.format(planned.growthBytes()));
+        }
+        for (CampaignSkip skip : plan.skips()) {
+            out.printf(
+                    "  %-9s %s %s: %s: %s%n", "skipped", skip.pool(), name(skip.disk()), skip.reason(), skip.message());
+        }
+        for (CampaignRecovery recovery : plan.recoveries()) {
+            printRecovery(out, recovery, Map.of(), false);
+        }
+        out.flush();
+    }
+
+    /**
+     * A recovery: why, what it does, and each step with its outcome so far. A plan's recoveries have not
+     * started: they show their trigger and steps only.
+     */
+    static void printRecovery(PrintWriter out, CampaignRecovery recovery, Map<String, JobView> jobs, boolean started) {
+        out.printf(
+                "  %-9s %s [%s]: %s%n",
+                "recovery",
+                recovery.recoveryId(),
+                started ? recovery.status().wireName() + ", " + recovery.trigger() : recovery.trigger(),
+                recovery.explanation());
+        if (recovery.message() != null && !recovery.explanation().contains(recovery.message())) {
+            out.printf("            %s%n", recovery.message());
+        }
+        int number = 1;
+        for (CampaignRecovery.Step step : recovery.steps()) {
+            JobView job = jobs.get(step.job().jobId());
+            String state = !started
+                    ? "planned"
+                    : job == null
+                            ? "not yet"
+                            : job.outcome() != null
+                                    ? job.outcome().wireName() + (job.reason() == null ? "" : " (" + job.reason() + ")")
+                                    : job.status() == JobStatus.PLANNED ? "waiting" : "running";
+            out.printf("    %d. %-9s %s  [%s]%n", number++, step.action(), step.explanation(), state);
+        }
     }
 
     static String jobLine(JobView job) {

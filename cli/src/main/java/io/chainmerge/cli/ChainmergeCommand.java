@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
             MergeCommand.class,
             PreflightCommand.class,
             SetParentCommand.class,
+            TransplantCommand.class,
             ScanCommand.class,
             WorkerCommand.class,
             CoordinatorCommand.class,

@@ -5,8 +5,10 @@ import io.chainmerge.common.config.ConfigDef;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine.Option;
 
 /** The options {@code worker} and {@code coordinator} share: where their settings come from. */
@@ -42,9 +44,22 @@ final class DaemonOptions {
         return ExitCodes.OK;
     }
 
+    /**
+     * The launcher's own variables, which are not settings: the JVM's options (the {@code chainmerge}
+     * script), stack traces on failure, and the {@code campaign} commands' coordinator URL.
+     */
+    static final Set<String> LAUNCHER_VARIABLES =
+            Set.of("CHAINMERGE_JAVA_OPTS", "CHAINMERGE_DEBUG", "CHAINMERGE_COORDINATOR");
+
     /** Flags over CHAINMERGE_* environment variables over the file over the defaults. */
     Config resolve(ConfigDef def) throws IOException {
+        return resolve(def, System.getenv());
+    }
+
+    Config resolve(ConfigDef def, Map<String, String> environment) throws IOException {
         Map<String, Object> file = config == null ? Map.of() : Config.readFile(config);
-        return Config.resolve(def, file, System.getenv(), Config.parseFlags(settings));
+        Map<String, String> settingsOnly = new HashMap<>(environment);
+        settingsOnly.keySet().removeAll(LAUNCHER_VARIABLES);
+        return Config.resolve(def, file, settingsOnly, Config.parseFlags(settings));
     }
 }

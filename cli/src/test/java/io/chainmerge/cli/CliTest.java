@@ -54,11 +54,44 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"inspect", "create", "write", "export", "merge", "preflight", "set-parent", "scan", "demo"})
+    @ValueSource(
+            strings = {
+                "inspect",
+                "create",
+                "write",
+                "export",
+                "merge",
+                "preflight",
+                "set-parent",
+                "transplant",
+                "scan",
+                "demo"
+            })
     void everyCommandHasHelp(String command) {
         Run run = chainmerge(command, "--help");
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("Usage: chainmerge " + command).contains("--help");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"plan", "approve"})
+    void theRecoveryCampaignCommandsHaveHelp(String command) {
+        Run run = chainmerge("campaign", command, "--help");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("Usage: chainmerge campaign " + command).contains("--json");
+    }
+
+    @Test
+    void aSpecThatCannotMeanAnythingIsRefusedBeforeTheCoordinatorIsAsked() throws IOException {
+        Path spec = Files.writeString(
+                dir.resolve("spec.yaml"), "pools: [pool-a]\nonInsufficientSpace: refuse\nmoveBack: true\n");
+        // Nothing listens on port 9: a request would fail with a different error.
+        Run run = chainmerge("campaign", "--coordinator", "http://127.0.0.1:9", "plan", spec, "--json");
+        assertThat(run.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(run.json().get("reason").asText()).isEqualTo("invalid-request");
+        assertThat(run.json().get("message").asText())
+                .contains("invalid campaign spec")
+                .contains("moveBack apply only when onInsufficientSpace is transplant or ask");
     }
 
     @Test
@@ -205,6 +238,30 @@ class CliTest {
         Run run = chainmerge("set-parent", chain.top(), "--parent", other);
         assertThat(run.exit()).isEqualTo(ExitCodes.REFUSED);
         assertThat(run.err()).contains("is not the disk");
+    }
+
+    @Test
+    void transplantMovesTheParentRepointsTheChildAndReportsAsJson() throws IOException {
+        ChainFixture chain = chain(9);
+        Path elsewhere = dir.resolve("elsewhere");
+        Run run = chainmerge("transplant", chain.root(), "--to", elsewhere, "--reserve", "0", "--json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode report = run.json();
+        Path moved = elsewhere.resolve("base.vhdx").toRealPath();
+        assertThat(report.get("files").get(0).get("target").asText()).isEqualTo(moved.toString());
+        assertThat(report.get("files").get(0).get("sha256").asText()).hasSize(64);
+        assertThat(report.get("repointed").get(0).asText())
+                .isEqualTo(chain.top().toRealPath().toString());
+        assertThat(chain.root()).doesNotExist();
+        assertThat(elsewhere.resolve(".chainmerge")).doesNotExist();
+        chain.assertReads(chain.top());
+
+        // Back again as a copy, with a file in the way: refused as a bad request, nothing changed.
+        Files.writeString(dir.resolve("base.vhdx"), "in the way");
+        Run blocked = chainmerge("transplant", moved, "--to", dir, "--copy", "--reserve", "0");
+        assertThat(blocked.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(blocked.err()).contains("already exists");
+        assertThat(dir.resolve("base.vhdx")).hasContent("in the way");
     }
 
     @Test

@@ -81,7 +81,7 @@ class FaultsIT {
         settings.put("kafka.heartbeat.interval.ms", "500");
         MergeJob job = merge("kill", child, root, 8L << 20);
 
-        Process doomed = workerProcess(settings, "doomed");
+        Process doomed = workerProcess(work, settings, "doomed");
         try (TopicProbe.Reader results = probe.reader(TOPICS.results());
                 TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
             probe.send(TOPICS.jobs("kill"), job.key(), CODEC.write(job));
@@ -125,7 +125,7 @@ class FaultsIT {
         settings.put("kafka.session.timeout.ms", "60000");
         MergeJob job = merge("term", child, root, 8L << 20);
 
-        Process stopping = workerProcess(settings, "stopping");
+        Process stopping = workerProcess(work, settings, "stopping");
         try (TopicProbe.Reader results = probe.reader(TOPICS.results());
                 TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
             probe.send(TOPICS.jobs("term"), job.key(), CODEC.write(job));
@@ -257,7 +257,8 @@ class FaultsIT {
     }
 
     /** A worker in a JVM of its own, as {@code chainmerge worker} runs it from the packaged jar. */
-    private Process workerProcess(Map<String, Object> settings, String name) throws Exception {
+    /** A worker in a JVM of its own (the built jar), logging to {@code work/NAME.log}, for tests that kill it. */
+    static Process workerProcess(Path work, Map<String, Object> settings, String name) throws Exception {
         Path config = work.resolve(name + ".yaml");
         Files.writeString(config, CODEC.json().yaml().writeValueAsString(settings));
         return new ProcessBuilder(

@@ -49,6 +49,7 @@ class DocsExamplesTest {
                         "Job:space-check",
                         "Job:merge",
                         "Job:set-parent",
+                        "Job:transplant",
                         "JobResult",
                         "JobProgress",
                         "VolumeInventory",

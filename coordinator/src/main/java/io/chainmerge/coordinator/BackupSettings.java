@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * What every backup system's standing campaign runs with: its limits, and the rate and reserve of its
- * merges (null for the workers' settings).
+ * merges (null for the workers' settings). A merge that does not fit is refused (no space recovery): the
+ * backup system hears of it and decides.
  */
 record BackupSettings(Limits limits, String rate, String reserve) {
 
@@ -25,6 +26,9 @@ record BackupSettings(Limits limits, String rate, String reserve) {
                 rate,
                 reserve,
                 false,
+                null,
+                null,
+                null,
                 null);
     }
 }

@@ -3,6 +3,7 @@ package io.chainmerge.coordinator;
 import io.chainmerge.common.campaign.BackupRequest;
 import io.chainmerge.common.campaign.CampaignEvent;
 import io.chainmerge.common.campaign.CampaignJob;
+import io.chainmerge.common.campaign.CampaignRecovery;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
 import io.chainmerge.common.campaign.CampaignReport.Totals;
@@ -12,11 +13,13 @@ import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.common.campaign.CampaignStateChanged;
 import io.chainmerge.common.campaign.CampaignSubmitted;
 import io.chainmerge.common.campaign.JobStatus;
+import io.chainmerge.common.campaign.RecoveryStatus;
 import io.chainmerge.common.message.JobKind;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MergeJob;
 import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.message.TransplantJob;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,6 +43,9 @@ final class Campaign {
     Instant stateAt;
     final Map<String, CampaignJob> jobs = new LinkedHashMap<>();
     final Map<String, CampaignSkip> skips = new LinkedHashMap<>();
+    /** Space recoveries by the merge they stand in for. */
+    final Map<String, CampaignRecovery> recoveries = new LinkedHashMap<>();
+
     final Map<String, JobProgress> progress = new HashMap<>();
     /** A standing campaign's backup requests, in the order they were received. */
     final Map<String, BackupRequest> requests = new LinkedHashMap<>();
@@ -68,6 +74,8 @@ final class Campaign {
             }
         } else if (event instanceof CampaignSkip skip) {
             skips.put(skip.key(), skip);
+        } else if (event instanceof CampaignRecovery recovery) {
+            recoveries.put(recovery.jobId(), recovery);
         } else if (event instanceof BackupRequest request) {
             requests.put(request.requestId(), request);
             request.jobIds().forEach(job -> requestOfJob.put(job, request.requestId()));
@@ -82,9 +90,36 @@ final class Campaign {
         return jobs.values().stream().filter(j -> j.job().kind() == kind).toList();
     }
 
-    /** Every merge has a result (space checks no longer matter once the plan is made; a pool may never answer). */
+    /**
+     * Every merge and transplant has a result and every space recovery is over (space checks no longer
+     * matter once the plan is made; a pool may never answer). A proposed recovery waits for its approval.
+     */
     boolean allFinished() {
-        return publishing.isEmpty() && jobsOf(JobKind.MERGE).stream().allMatch(j -> j.status() == JobStatus.FINISHED);
+        return publishing.isEmpty()
+                && jobs.values().stream()
+                        .filter(j -> j.job().kind() != JobKind.SPACE_CHECK)
+                        .allMatch(j -> j.status() == JobStatus.FINISHED)
+                && recoveries.values().stream().allMatch(r -> r.status().isOver());
+    }
+
+    /** The recovery whose step {@code jobId} is, if any. */
+    CampaignRecovery recoveryOfStep(String jobId) {
+        for (CampaignRecovery recovery : recoveries.values()) {
+            for (CampaignRecovery.Step step : recovery.steps()) {
+                if (step.job().jobId().equals(jobId)) {
+                    return recovery;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A refused merge counts as refused unless a recovery that has not failed stands in for it. */
+    private boolean standsRecovered(String jobId) {
+        CampaignRecovery recovery = recoveries.get(jobId);
+        return recovery != null
+                && recovery.status() != RecoveryStatus.FAILED
+                && recovery.status() != RecoveryStatus.IMPOSSIBLE;
     }
 
     CampaignReport report(Instant now) {
@@ -116,7 +151,7 @@ final class Campaign {
             } else {
                 switch (result.outcome()) {
                     case SUCCEEDED -> merged++;
-                    case REFUSED -> refused++;
+                    case REFUSED -> refused += standsRecovered(job.jobId()) ? 0 : 1;
                     case FAILED -> failed++;
                 }
                 bytes += result.redelivered() ? 0 : result.bytesMerged();
@@ -140,7 +175,8 @@ final class Campaign {
                 elapsed,
                 totals,
                 views,
-                List.copyOf(skips.values()));
+                List.copyOf(skips.values()),
+                details ? List.copyOf(recoveries.values()) : List.of());
     }
 
     private JobView view(CampaignJob job) {
@@ -150,6 +186,9 @@ final class Campaign {
         if (job.job() instanceof MergeJob merge) {
             child = merge.child();
             destination = merge.intoNew() != null ? merge.intoNew() : merge.destination();
+        } else if (job.job() instanceof TransplantJob move) {
+            child = move.disks().get(0);
+            destination = move.targetFolder();
         }
         Outcome outcome = result == null ? null : result.outcome();
         return new JobView(

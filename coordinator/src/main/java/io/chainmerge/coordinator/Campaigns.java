@@ -6,14 +6,17 @@ import io.chainmerge.common.campaign.BackupRequest.Kind;
 import io.chainmerge.common.campaign.BackupRequest.Status;
 import io.chainmerge.common.campaign.CampaignEvent;
 import io.chainmerge.common.campaign.CampaignJob;
+import io.chainmerge.common.campaign.CampaignRecovery;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignSkip;
 import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.campaign.CampaignSpec.Limits;
+import io.chainmerge.common.campaign.CampaignSpec.SpacePolicy;
 import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.common.campaign.CampaignStateChanged;
 import io.chainmerge.common.campaign.CampaignSubmitted;
 import io.chainmerge.common.campaign.JobStatus;
+import io.chainmerge.common.campaign.RecoveryStatus;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobKind;
 import io.chainmerge.common.message.JobProgress;
@@ -150,7 +153,7 @@ final class Campaigns {
                     campaign,
                     new CampaignStateChanged(
                             Schema.VERSION, id, null, now, CampaignState.SCANNING, false, "submitted"));
-            for (String pool : spec.pools()) {
+            for (String pool : spec.scannedPools()) {
                 SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, id + "-scan-" + pool, id, pool, now, List.of());
                 record(
                         campaign,
@@ -190,6 +193,35 @@ final class Campaigns {
         return change(
                 id,
                 c -> new CampaignStateChanged(Schema.VERSION, id, null, clock.instant(), c.state, false, "resumed"));
+    }
+
+    /**
+     * Approves the campaign's proposed space recoveries ({@code onInsufficientSpace: ask}): every one, or
+     * only {@code recoveryId}. Fails with {@link IllegalArgumentException} when there is no such proposal.
+     */
+    CompletableFuture<Optional<CampaignReport>> approve(String id, String recoveryId) {
+        return on(() -> {
+            Campaign campaign = campaigns.get(id);
+            if (campaign == null) {
+                return Optional.empty();
+            }
+            List<CampaignRecovery> proposed = campaign.recoveries.values().stream()
+                    .filter(r -> r.status() == RecoveryStatus.PROPOSED)
+                    .filter(r -> recoveryId == null || r.recoveryId().equals(recoveryId))
+                    .toList();
+            if (proposed.isEmpty() || campaign.state.isOver()) {
+                throw new IllegalArgumentException("campaign " + id + " has no recovery "
+                        + (recoveryId == null ? "" : recoveryId + " ")
+                        + "waiting for approval"
+                        + (campaign.state.isOver() ? " (it is " + campaign.state.wireName() + ")" : ""));
+            }
+            for (CampaignRecovery recovery : proposed) {
+                record(campaign, recovery.with(RecoveryStatus.RUNNING, "approved", clock.instant()));
+                LOG.info("campaign {}: recovery {} approved", id, recovery.recoveryId());
+            }
+            step(campaign);
+            return Optional.of(campaign.report(clock.instant()));
+        });
     }
 
     private CompletableFuture<Optional<CampaignReport>> change(
@@ -267,6 +299,8 @@ final class Campaigns {
             }
             return;
         }
+        recoverRefusals(campaign);
+        advanceRecoveries(campaign);
         if (!campaign.paused) {
             publishPlanned(campaign);
         }
@@ -282,6 +316,141 @@ final class Campaigns {
                             campaign.paused,
                             "every job has a result"));
             LOG.info("campaign {} finished", campaign.id);
+        }
+    }
+
+    /**
+     * Plans a recovery for every merge refused for space that has none yet. Derived from the recorded
+     * results rather than done when a result arrives: a coordinator that stopped after recording the
+     * refusal but before recording its recovery plans it on its next step.
+     */
+    private void recoverRefusals(Campaign campaign) {
+        if (campaign.spec.onInsufficientSpace() == SpacePolicy.REFUSE) {
+            return;
+        }
+        for (CampaignJob job : campaign.jobsOf(JobKind.MERGE)) {
+            if (job.status() == JobStatus.FINISHED && refusedForSpace(job.result())) {
+                recover(campaign, job, job.result());
+            }
+        }
+    }
+
+    private static boolean refusedForSpace(JobResult result) {
+        return result.kind() == JobKind.MERGE
+                && result.outcome() == Outcome.REFUSED
+                && result.problem() != null
+                && "insufficient-space".equals(result.problem().reason());
+    }
+
+    /**
+     * Plans a recovery for a merge the worker refused for space, unless the campaign refuses, one was
+     * planned already, or the merge is itself a recovery's step (that recovery fails instead).
+     */
+    private void recover(Campaign campaign, CampaignJob job, JobResult result) {
+        CampaignSpec spec = campaign.spec;
+        if (spec.onInsufficientSpace() == SpacePolicy.REFUSE
+                || campaign.recoveries.containsKey(job.jobId())
+                || campaign.recoveryOfStep(job.jobId()) != null
+                || !(job.job() instanceof MergeJob)) {
+            return;
+        }
+        List<VolumeInventory> fleet = new ArrayList<>();
+        for (CampaignJob scan : campaign.jobsOf(JobKind.SPACE_CHECK)) {
+            if (scan.result() != null && scan.result().outcome() == Outcome.SUCCEEDED) {
+                fleet.addAll(scan.result().inventory());
+            }
+        }
+        Map<String, Long> claimed = new HashMap<>();
+        for (CampaignRecovery other : campaign.recoveries.values()) {
+            if (!other.status().isOver()) {
+                SpaceRecovery.claims(other).forEach((k, v) -> claimed.merge(k, v, Long::sum));
+            }
+        }
+        Set<String> busyChains = new HashSet<>();
+        for (CampaignJob merge : campaign.jobsOf(JobKind.MERGE)) {
+            if (merge.status() != JobStatus.FINISHED && merge.job() instanceof MergeJob m) {
+                busyChains.add(m.chain());
+            }
+        }
+        Map<String, Object> figures = result.problem().figures();
+        long required = figures.get("requiredBytes") instanceof Number n ? n.longValue() : 0;
+        long available = figures.get("availableBytes") instanceof Number n ? n.longValue() : 0;
+        CampaignRecovery recovery = SpaceRecovery.plan(
+                campaign.id,
+                spec,
+                new SpaceRecovery.Need(
+                        new Planner.PlannedJob((MergeJob) job.job(), job.host(), job.volume(), required),
+                        job.job().pool(),
+                        "refused",
+                        required,
+                        available),
+                fleet,
+                claimed,
+                busyChains,
+                clock.instant());
+        record(campaign, recovery);
+        LOG.info(
+                "campaign {}: {} refused for space; recovery {} {}: {}",
+                campaign.id,
+                job.jobId(),
+                recovery.recoveryId(),
+                recovery.status().wireName(),
+                recovery.explanation());
+    }
+
+    /**
+     * Moves every running recovery one step on: the first step without a job gets one (planned, so the
+     * limits publish it), a refused or failed step fails the recovery, and all steps succeeded finish
+     * it. Derived from recorded jobs only, so after a restart no finished step runs again.
+     */
+    private void advanceRecoveries(Campaign campaign) {
+        for (CampaignRecovery recovery : List.copyOf(campaign.recoveries.values())) {
+            if (recovery.status() != RecoveryStatus.RUNNING) {
+                continue;
+            }
+            CampaignRecovery.Step next = null;
+            String failure = null;
+            boolean waiting = false;
+            for (CampaignRecovery.Step step : recovery.steps()) {
+                CampaignJob job = campaign.jobs.get(step.job().jobId());
+                if (job == null) {
+                    next = step;
+                    break;
+                }
+                if (job.status() != JobStatus.FINISHED) {
+                    waiting = true;
+                    break;
+                }
+                if (job.result().outcome() != Outcome.SUCCEEDED) {
+                    failure = "%s %s: %s"
+                            .formatted(
+                                    step.action(),
+                                    job.result().outcome().wireName(),
+                                    job.result().problem().message());
+                    break;
+                }
+            }
+            Instant now = clock.instant();
+            if (failure != null) {
+                record(campaign, recovery.with(RecoveryStatus.FAILED, failure, now));
+                LOG.warn("campaign {}: recovery {} failed: {}", campaign.id, recovery.recoveryId(), failure);
+            } else if (next != null) {
+                record(
+                        campaign,
+                        new CampaignJob(
+                                Schema.VERSION,
+                                campaign.id,
+                                next.job().jobId(),
+                                now,
+                                JobStatus.PLANNED,
+                                next.job(),
+                                next.host(),
+                                next.volume(),
+                                null));
+            } else if (!waiting) {
+                record(campaign, recovery.with(RecoveryStatus.SUCCEEDED, null, now));
+                LOG.info("campaign {}: recovery {} succeeded", campaign.id, recovery.recoveryId());
+            }
         }
     }
 
@@ -329,6 +498,11 @@ final class Campaigns {
         Planner.Plan plan = Planner.plan(campaign.id, campaign.spec, inventories, now);
         unreachable.forEach(skip -> record(campaign, skip));
         plan.skips().forEach(skip -> record(campaign, skip));
+        for (CampaignRecovery recovery : plan.recoveries()) {
+            if (!campaign.recoveries.containsKey(recovery.jobId())) {
+                record(campaign, recovery);
+            }
+        }
         for (Planner.PlannedJob planned : plan.jobs()) {
             if (!campaign.jobs.containsKey(planned.job().jobId())) {
                 record(
@@ -355,6 +529,7 @@ final class Campaigns {
                         CampaignState.RUNNING,
                         campaign.paused,
                         "planned " + plan.jobs().size() + " merges, "
+                                + plan.recoveries().size() + " space recoveries, "
                                 + (plan.skips().size() + unreachable.size()) + " skipped"));
         LOG.info(
                 "campaign {} planned {} merges; {} disks skipped",
@@ -377,10 +552,10 @@ final class Campaigns {
         List<CampaignJob> waiting = new ArrayList<>();
         for (CampaignJob job : campaign.jobs.values()) {
             boolean out = campaign.publishing.contains(job.jobId()) || job.status() == JobStatus.PUBLISHED;
-            if (job.job().kind() != JobKind.MERGE) {
+            if (!heavy(job)) {
                 if (job.status() == JobStatus.PLANNED && !out) {
                     waiting.add(job);
-                } else if (out && !scanLate(campaign, job, now)) {
+                } else if (out && job.job().kind() == JobKind.SPACE_CHECK && !scanLate(campaign, job, now)) {
                     scanning.add(job.job().pool());
                 }
                 continue;
@@ -416,7 +591,7 @@ final class Campaigns {
                         Map.of("deadline", request.deadline().toString(), "refusedAt", now.toString()));
                 continue;
             }
-            if (job.job().kind() == JobKind.MERGE) {
+            if (heavy(job)) {
                 String chain = job.job().pool() + "|" + job.job().key();
                 if (perVolume.getOrDefault(volumeKey(job), 0) >= limits.perVolume()
                         || (limits.perPool() > 0
@@ -744,6 +919,9 @@ final class Campaigns {
                 campaign.spec.rate(),
                 campaign.spec.reserve(),
                 false,
+                null,
+                null,
+                null,
                 null);
         Planner.Plan plan = Planner.plan(campaign.id, spec, Map.of(request.pool(), inventories), now);
         Path folder = Path.of(request.folder());
@@ -905,6 +1083,7 @@ final class Campaigns {
                 Duration.ZERO,
                 List.of(),
                 null,
+                null,
                 List.of(),
                 false);
         metrics.result(result);
@@ -931,7 +1110,7 @@ final class Campaigns {
     }
 
     private static String requestJobId(Campaign campaign, BackupRequest request, String child) {
-        return campaign.id + "-r-" + BackupEvents.hash(request.requestId() + "|" + child, 8);
+        return campaign.id + "-b-" + BackupEvents.hash(request.requestId() + "|" + child, 8);
     }
 
     /** Whether the pool's job topic exists; starts creating it (once) when it may not. */
@@ -954,6 +1133,11 @@ final class Campaigns {
                             thread);
         }
         return false;
+    }
+
+    /** Merges and transplants are I/O storms: the campaign's limits hold for both. */
+    private static boolean heavy(CampaignJob job) {
+        return job.job().kind() == JobKind.MERGE || job.job().kind() == JobKind.TRANSPLANT;
     }
 
     private static String volumeKey(CampaignJob job) {

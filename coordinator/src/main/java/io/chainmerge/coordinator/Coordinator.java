@@ -38,6 +38,7 @@ public final class Coordinator implements AutoCloseable {
     private final HttpServer http;
     private final long tickTimer;
     private final TopicCreator topics;
+    private final Admin admin;
     private boolean closed;
 
     private Coordinator(CoordinatorConfig config) throws Exception {
@@ -45,10 +46,9 @@ public final class Coordinator implements AutoCloseable {
         JsonCodec json = new JsonCodec();
         MessageCodec codec = new MessageCodec(json);
         KafkaClients kafka = config.kafka();
-        try (Admin admin = Admin.create(kafka.admin("chainmerge-coordinator-admin"))) {
-            KafkaClients.ensureTopics(
-                    admin, config.topics().shared(), config.topicPartitions(), config.topicReplication());
-        }
+        // Kept open: /ready asks it whether the broker answers and the topics still exist.
+        this.admin = Admin.create(kafka.admin("chainmerge-coordinator-admin"));
+        KafkaClients.ensureTopics(admin, config.topics().shared(), config.topicPartitions(), config.topicReplication());
         this.campaignThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "chainmerge-campaigns"));
         this.producer = new KafkaProducer<>(kafka.producer("chainmerge-" + config.coordinatorId()));
         this.metrics = new CoordinatorMetrics();
@@ -94,7 +94,15 @@ public final class Coordinator implements AutoCloseable {
         backupThread.start();
 
         this.vertx = Vertx.vertx();
-        this.http = new CoordinatorHttp(vertx, json, campaigns, inventory, metrics, backupEvents, notifier)
+        this.http = new CoordinatorHttp(
+                        vertx,
+                        json,
+                        campaigns,
+                        inventory,
+                        metrics,
+                        new Readiness(admin, config.topics()),
+                        backupEvents,
+                        notifier)
                 .listen(config.httpHost(), config.httpPort())
                 .toCompletionStage()
                 .toCompletableFuture()
@@ -144,6 +152,7 @@ public final class Coordinator implements AutoCloseable {
         }
         producer.close(Duration.ofSeconds(10));
         topics.close();
+        admin.close(Duration.ofSeconds(10));
         metrics.close();
     }
 

@@ -1,12 +1,15 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.campaign.CampaignRecovery;
 import io.chainmerge.common.campaign.CampaignSkip;
 import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.campaign.CampaignSpec.Action;
 import io.chainmerge.common.campaign.CampaignSpec.Orphans;
 import io.chainmerge.common.campaign.CampaignSpec.Selection;
+import io.chainmerge.common.campaign.CampaignSpec.SpacePolicy;
 import io.chainmerge.common.message.InventoryDisk;
 import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.ReserveSpec;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.VolumeInventory;
 import java.nio.charset.StandardCharsets;
@@ -17,9 +20,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one place an inventory becomes merge jobs. Per chain, bottom-up: from the root up, the run of
@@ -34,12 +39,90 @@ import java.util.Map;
 public final class Planner {
     private Planner() {}
 
-    /** A merge job, with the host and volume whose inventory it came from (for the limits). */
-    public record PlannedJob(MergeJob job, String host, String volume) {}
+    /**
+     * A merge job, with the host and volume whose inventory it came from (for the limits).
+     *
+     * @param growthBytes at most what the merge adds to its destination: the file sizes of its sources
+     *     (the worker computes the exact figure before it starts)
+     */
+    public record PlannedJob(MergeJob job, String host, String volume, long growthBytes) {}
 
-    public record Plan(List<PlannedJob> jobs, List<CampaignSkip> skips) {}
+    /**
+     * @param jobs the merges to publish
+     * @param skips the disks left alone
+     * @param recoveries space recoveries planned up front: for merges on volumes already under their
+     *     reserve (held back, the recovery stands in for them), and, when foreseen, for merges whose
+     *     growth may not fit (published first: the recovery runs only if the worker refuses)
+     */
+    public record Plan(List<PlannedJob> jobs, List<CampaignSkip> skips, List<CampaignRecovery> recoveries) {}
 
+    /** The plan a campaign runs: recoveries only for volumes under their reserve. */
     public static Plan plan(
+            String campaignId, CampaignSpec spec, Map<String, List<VolumeInventory>> inventories, Instant now) {
+        return plan(campaignId, spec, inventories, now, false);
+    }
+
+    /**
+     * The plan, and with {@code foresee} also the recovery each merge would get if the worker refused it
+     * for space, judged by its growth at most ({@code chainmerge campaign plan}).
+     */
+    public static Plan plan(
+            String campaignId,
+            CampaignSpec spec,
+            Map<String, List<VolumeInventory>> inventories,
+            Instant now,
+            boolean foresee) {
+        Plan merges = merges(campaignId, spec, inventories, now);
+        if (spec.onInsufficientSpace() == SpacePolicy.REFUSE) {
+            return merges;
+        }
+        List<VolumeInventory> fleet = new ArrayList<>();
+        inventories.values().forEach(fleet::addAll);
+        Map<String, VolumeInventory> byKey = new HashMap<>();
+        fleet.forEach(v -> byKey.put(v.key(), v));
+        Set<String> busyChains = new HashSet<>();
+        merges.jobs().forEach(j -> busyChains.add(j.job().chain()));
+        Map<String, Long> claimed = new HashMap<>();
+        List<PlannedJob> published = new ArrayList<>();
+        List<CampaignRecovery> recoveries = new ArrayList<>();
+        for (PlannedJob planned : merges.jobs()) {
+            VolumeInventory volume = byKey.get(planned.host() + ":" + planned.volume());
+            long room = volume == null ? Long.MAX_VALUE : roomOn(volume, spec);
+            boolean under = volume != null && volume.usableBytes() < reserveOn(volume, spec);
+            String trigger = under ? "under-reserve" : foresee && planned.growthBytes() > room ? "may-not-fit" : null;
+            if (!under) {
+                published.add(planned);
+            }
+            if (trigger != null) {
+                CampaignRecovery recovery = SpaceRecovery.plan(
+                        campaignId,
+                        spec,
+                        new SpaceRecovery.Need(
+                                planned, planned.job().pool(), trigger, planned.growthBytes(), Math.max(0, room)),
+                        fleet,
+                        claimed,
+                        busyChains,
+                        now);
+                SpaceRecovery.claims(recovery).forEach((k, v) -> claimed.merge(k, v, Long::sum));
+                recoveries.add(recovery);
+            }
+        }
+        return new Plan(published, merges.skips(), recoveries);
+    }
+
+    /** Free space less the reserve: the campaign's {@code reserve} when it sets one, else the worker's. */
+    static long roomOn(VolumeInventory volume, CampaignSpec spec) {
+        return volume.usableBytes() - reserveOn(volume, spec);
+    }
+
+    static long reserveOn(VolumeInventory volume, CampaignSpec spec) {
+        ReserveSpec reserve = spec.reserveSpec();
+        return reserve == null
+                ? volume.reserveBytes()
+                : Math.min(reserve.bytes(), (long) (reserve.fraction() * volume.totalBytes()));
+    }
+
+    private static Plan merges(
             String campaignId, CampaignSpec spec, Map<String, List<VolumeInventory>> inventories, Instant now) {
         List<PlannedJob> jobs = new ArrayList<>();
         List<CampaignSkip> skips = new ArrayList<>();
@@ -56,7 +139,7 @@ public final class Planner {
                 new VolumePlan(campaignId, spec, pool, volume, now, jobs, skips).run();
             }
         }
-        return new Plan(jobs, skips);
+        return new Plan(jobs, skips, List.of());
     }
 
     private static boolean under(String path, String folder) {
@@ -160,7 +243,9 @@ public final class Planner {
                     spec.dryRun(),
                     spec.rateBytesPerSecond(),
                     spec.reserveSpec());
-            jobs.add(new PlannedJob(job, volume.host(), volume.volume()));
+            List<InventoryDisk> sources = action == Action.MERGE_ONE_LEVEL ? picked.subList(0, 1) : picked;
+            long growth = sources.stream().mapToLong(InventoryDisk::fileSize).sum();
+            jobs.add(new PlannedJob(job, volume.host(), volume.volume(), growth));
         }
 
         private void reportBroken(InventoryDisk top) {

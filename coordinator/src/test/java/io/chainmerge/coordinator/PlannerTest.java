@@ -152,12 +152,26 @@ class PlannerTest {
 
     private static CampaignSpec spec(Action action, Selection selection) {
         return new CampaignSpec(
-                "t", List.of("p"), null, null, selection, action, null, null, "100MiB/s", "1GiB", false, null);
+                "t",
+                List.of("p"),
+                null,
+                null,
+                selection,
+                action,
+                null,
+                null,
+                "100MiB/s",
+                "1GiB",
+                false,
+                null,
+                null,
+                null,
+                null);
     }
 
     private Planner.Plan plan(CampaignSpec spec) {
         VolumeInventory volume = new VolumeInventory(
-                Schema.VERSION, "scan", "c1", "p", "h1", "/v", NOW, "ext4", 100, 50, disks, null, null);
+                Schema.VERSION, "scan", "c1", "p", "h1", "/v", NOW, "ext4", 100, 50, disks, null, null, 0, null);
         return Planner.plan("c1", spec, Map.of("p", List.of(volume)), NOW);
     }
 }

@@ -12,7 +12,7 @@ import java.util.Map;
  * @param outcome {@code refused} (a guard said no; nothing changed), {@code invalid} (bad input or
  *     request; nothing changed) or {@code failed}
  * @param reason a stable word: the guard's reason, {@code corrupt}, {@code unsupported},
- *     {@code invalid-chain}, {@code invalid-request}, {@code not-found}, {@code io-error},
+ *     {@code invalid-chain}, {@code invalid-request}, {@code not-found}, {@code transfer-failed}, {@code io-error},
  *     {@code interrupted} (run the same operation again to finish it), {@code internal-error}
  * @param offset and {@code field}: where in the file a corruption is, else null
  */
@@ -48,6 +48,9 @@ public record ErrorReport(
         }
         if (error instanceof InvalidChainException invalid) {
             return new ErrorReport(INVALID, "invalid-chain", message, invalid.file(), null, null, null);
+        }
+        if (error instanceof io.chainmerge.disk.transplant.TransferException transfer) {
+            return new ErrorReport(FAILED, "transfer-failed", message, transfer.file(), null, null, null);
         }
         if (error instanceof NoSuchFileException missing) {
             return new ErrorReport(

@@ -5,6 +5,7 @@ import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MergeJob;
 import io.chainmerge.common.message.Outcome;
 import io.chainmerge.common.message.SetParentJob;
+import io.chainmerge.common.message.TransplantJob;
 import io.chainmerge.common.message.VolumeInventory;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -135,6 +136,7 @@ final class JobExecutions {
                     case SPACE_CHECK -> null;
                     case MERGE -> ((MergeJob) job).child();
                     case SET_PARENT -> ((SetParentJob) job).child();
+                    case TRANSPLANT -> ((TransplantJob) job).targetFolder();
                 };
         if (path == null) {
             return Optional.empty();
@@ -169,9 +171,25 @@ final class JobExecutions {
                 Thread.sleep(IN_USE_RETRY.toMillis());
                 continue;
             }
+            if (unfinishedTransplant(job, result)) {
+                // Its copies and links so far are journaled: the same job, delivered again, goes on from there.
+                return result;
+            }
             journal.write(entry.done(result));
             return result;
         }
+    }
+
+    /**
+     * A transplant that failed on the way (a source worker gone, a stream broken past its retries, an
+     * I/O error) is not final: its journal entry keeps its steps, so delivering the same job again
+     * finishes it instead of answering with this failure. Refusals and bad requests are final.
+     */
+    static boolean unfinishedTransplant(Job job, JobResult result) {
+        return job instanceof TransplantJob
+                && result.outcome() == Outcome.FAILED
+                && List.of("transfer-failed", "io-error", "interrupted")
+                        .contains(result.problem().reason());
     }
 
     private static boolean isInUse(JobResult result) {

@@ -6,6 +6,7 @@ import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MalformedMessageException;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.Schema;
+import io.chainmerge.disk.transplant.TransplantStep;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -55,6 +56,7 @@ public final class JobJournal {
      * @param plannedSources the files a merge was about to merge, recorded before it started, so a
      *     job that finished just before a crash is recognised by their absence
      * @param plannedDestination the file they were merged into
+     * @param transplant a transplant's last durable step, null for other kinds
      */
     public record Entry(
             int schemaVersion,
@@ -65,13 +67,29 @@ public final class JobJournal {
             Job job,
             List<String> plannedSources,
             String plannedDestination,
+            TransplantProgress transplant,
             JobResult result) {
         public Entry {
             plannedSources = plannedSources == null ? List.of() : List.copyOf(plannedSources);
         }
 
         Entry planned(List<String> sources, String destination) {
-            return new Entry(schemaVersion, jobId, state, worker, startedAt, job, sources, destination, result);
+            return new Entry(
+                    schemaVersion, jobId, state, worker, startedAt, job, sources, destination, transplant, result);
+        }
+
+        Entry transplanted(TransplantProgress progress) {
+            return new Entry(
+                    schemaVersion,
+                    jobId,
+                    state,
+                    worker,
+                    startedAt,
+                    job,
+                    plannedSources,
+                    plannedDestination,
+                    progress,
+                    result);
         }
 
         Entry done(JobResult finished) {
@@ -84,9 +102,24 @@ public final class JobJournal {
                     job,
                     plannedSources,
                     plannedDestination,
+                    transplant,
                     finished);
         }
     }
+
+    /**
+     * A transplant's last durable step, with every file (its SHA-256 once its copy is checked and in
+     * place) and the children re-pointed.
+     */
+    public record TransplantProgress(TransplantStep step, List<FileRecord> files, List<String> repointed) {
+        public TransplantProgress {
+            files = List.copyOf(files);
+            repointed = repointed == null ? List.of() : List.copyOf(repointed);
+        }
+    }
+
+    /** One transplanted file as the journal keeps it. */
+    public record FileRecord(String source, String target, long bytes, String sha256) {}
 
     private final Path folder;
     private final MessageCodec codec;
@@ -114,7 +147,8 @@ public final class JobJournal {
     }
 
     public Entry begin(Job job, String worker, Instant now) throws IOException {
-        Entry entry = new Entry(Schema.VERSION, job.jobId(), State.RUNNING, worker, now, job, List.of(), null, null);
+        Entry entry =
+                new Entry(Schema.VERSION, job.jobId(), State.RUNNING, worker, now, job, List.of(), null, null, null);
         write(entry);
         return entry;
     }

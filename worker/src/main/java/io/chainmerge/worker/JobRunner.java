@@ -11,6 +11,9 @@ import io.chainmerge.common.message.Problem;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SetParentJob;
 import io.chainmerge.common.message.SpaceCheckJob;
+import io.chainmerge.common.message.TransplantJob;
+import io.chainmerge.common.message.TransplantMode;
+import io.chainmerge.common.message.TransplantOutcome;
 import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskType;
@@ -29,6 +32,13 @@ import io.chainmerge.disk.scan.ScanProblem;
 import io.chainmerge.disk.scan.ScanReport;
 import io.chainmerge.disk.scan.ScannedDisk;
 import io.chainmerge.disk.scan.VolumeScan;
+import io.chainmerge.disk.transplant.LocalSource;
+import io.chainmerge.disk.transplant.Transplant;
+import io.chainmerge.disk.transplant.TransplantFile;
+import io.chainmerge.disk.transplant.TransplantJournal;
+import io.chainmerge.disk.transplant.TransplantReport;
+import io.chainmerge.disk.transplant.TransplantRequest;
+import io.chainmerge.disk.transplant.TransplantStep;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -39,8 +49,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Runs one job on the disk engine, blocking, on a volume's executor, and says how it ended. Every
@@ -53,6 +66,11 @@ final class JobRunner {
     private final VolumeRoots roots;
     private final RunningMerges running;
     private final BooleanSupplier stopRequested;
+    private final Supplier<String> advertisedUrl;
+    private final TransferClient transfers;
+
+    /** Times a copy that arrives damaged is fetched again from scratch before the job fails. */
+    static final int TRANSFER_ATTEMPTS = 3;
 
     /** A stop interrupted the job, consistent and journaled: no result, no commit, it runs again. */
     static final class StoppedException extends Exception {
@@ -61,11 +79,19 @@ final class JobRunner {
         }
     }
 
-    JobRunner(WorkerConfig config, VolumeRoots roots, RunningMerges running, BooleanSupplier stopRequested) {
+    JobRunner(
+            WorkerConfig config,
+            VolumeRoots roots,
+            RunningMerges running,
+            TransferClient transfers,
+            BooleanSupplier stopRequested,
+            Supplier<String> advertisedUrl) {
         this.config = config;
+        this.transfers = transfers;
         this.roots = roots;
         this.running = running;
         this.stopRequested = stopRequested;
+        this.advertisedUrl = advertisedUrl;
     }
 
     /** Runs {@code job}; {@code entry} is its journal entry (to record a merge's plan before it starts). */
@@ -110,6 +136,7 @@ final class JobRunner {
                 elapsed(started),
                 List.of(),
                 null,
+                null,
                 List.of(),
                 false);
     }
@@ -136,6 +163,7 @@ final class JobRunner {
                 elapsed(started),
                 chain,
                 merge,
+                null,
                 inventory,
                 false);
     }
@@ -281,6 +309,141 @@ final class JobRunner {
             RepointReport report = Repoint.setParent(child, parent);
             return success(job, startedAt, started, 0, chainOf(report.child()), null, List.of());
         }
+
+        @Override
+        public JobResult transplant(TransplantJob job) throws IOException {
+            Path target = roots.resolve(job.targetFolder());
+            boolean move = job.mode() == TransplantMode.MOVE;
+            TransplantRequest request = new TransplantRequest(
+                    target,
+                    move,
+                    job.roomForMergeBytes(),
+                    job.reserve() == null
+                            ? config.reserve()
+                            : new Reserve(job.reserve().bytes(), job.reserve().fraction()),
+                    job.rateBytesPerSecond() > 0 ? job.rateBytesPerSecond() : config.rateBytesPerSecond(),
+                    TRANSFER_ATTEMPTS);
+            TransplantJournal steps =
+                    journal == null ? TransplantJournal.inMemory() : new JournaledSteps(journal, entry);
+            Transplant.Opener opener;
+            Transplant.Remover remover;
+            if (job.crossWorker()) {
+                opener = () -> transfers.open(job.source(), job.disks(), target, move, request.rateBytesPerSecond());
+                remover = file -> transfers.remove(job.source(), file);
+            } else {
+                List<Path> disks = new ArrayList<>();
+                for (String disk : job.disks()) {
+                    disks.add(roots.resolve(disk));
+                }
+                opener = () -> {
+                    LocalSource source = LocalSource.open(disks, target);
+                    try {
+                        // What the engine found by itself (the parent that stays, children left behind) is checked too.
+                        roots.checkAll(Collections.singletonList(source.parentOfOldest()));
+                        roots.checkAll(source.childrenLeftBehind().keySet());
+                    } catch (IOException | RuntimeException e) {
+                        source.close();
+                        throw e;
+                    }
+                    return source;
+                };
+                remover = LocalSource::removeSource;
+            }
+            MergeProgress progress = running.start(job, job.disks().get(0), 0);
+            AtomicLong copied = new AtomicLong();
+            AtomicLong total = new AtomicLong();
+            Transplant.Opener counted = () -> {
+                io.chainmerge.disk.transplant.TransplantSource source = opener.open();
+                total.set(
+                        source.files().stream().mapToLong(TransplantFile::bytes).sum());
+                return source;
+            };
+            TransplantReport report;
+            try {
+                report = Transplant.run(request, counted, remover, steps, bytes -> {
+                    progress.update(copied.addAndGet(bytes), total.get());
+                    if (progress.cancelled()) {
+                        // Journaled so far: the job resumes wherever it is delivered next.
+                        throw new InterruptedIOException("the transplant was stopped by a shutdown");
+                    }
+                });
+            } finally {
+                running.finish(job.jobId());
+            }
+            TransplantOutcome outcome = new TransplantOutcome(
+                    job.mode(),
+                    job.crossWorker() ? job.source().worker() : config.workerId(),
+                    report.files().stream()
+                            .map(f -> new TransplantOutcome.TransplantedFile(
+                                    f.source().toString(), f.target().toString(), f.bytes(), f.sha256()))
+                            .toList(),
+                    report.bytesCopied(),
+                    report.repointed().stream().map(Path::toString).toList(),
+                    report.removed().stream().map(Path::toString).toList(),
+                    report.resumed() || resumed);
+            return new JobResult(
+                    Schema.VERSION,
+                    job.jobId(),
+                    job.campaignId(),
+                    job.kind(),
+                    job.pool(),
+                    config.workerId(),
+                    Outcome.SUCCEEDED,
+                    null,
+                    0,
+                    startedAt,
+                    elapsed(started),
+                    chainOf(report.newTop()),
+                    null,
+                    outcome,
+                    List.of(),
+                    false);
+        }
+    }
+
+    /** A transplant's steps, kept in the job's own journal entry on the target's volume. */
+    private static final class JournaledSteps implements TransplantJournal {
+        private final JobJournal journal;
+        private JobJournal.Entry entry;
+
+        JournaledSteps(JobJournal journal, JobJournal.Entry entry) {
+            this.journal = journal;
+            this.entry = entry;
+        }
+
+        @Override
+        public TransplantStep step() {
+            return entry.transplant() == null ? null : entry.transplant().step();
+        }
+
+        @Override
+        public List<TransplantFile> files() {
+            if (entry.transplant() == null) {
+                return List.of();
+            }
+            return entry.transplant().files().stream()
+                    .map(f -> new TransplantFile(Path.of(f.source()), Path.of(f.target()), f.bytes(), f.sha256()))
+                    .toList();
+        }
+
+        @Override
+        public List<Path> repointed() {
+            return entry.transplant() == null
+                    ? List.of()
+                    : entry.transplant().repointed().stream().map(Path::of).toList();
+        }
+
+        @Override
+        public void record(TransplantStep step, List<TransplantFile> files, List<Path> repointed) throws IOException {
+            entry = entry.transplanted(new JobJournal.TransplantProgress(
+                    step,
+                    files.stream()
+                            .map(f -> new JobJournal.FileRecord(
+                                    f.source().toString(), f.target().toString(), f.bytes(), f.sha256()))
+                            .toList(),
+                    repointed.stream().map(Path::toString).toList()));
+            journal.write(entry);
+        }
     }
 
     /** The chain from {@code top} down to its root, as paths. */
@@ -336,7 +499,9 @@ final class JobRunner {
                 report.pendingMerges().stream()
                         .filter(p -> p.startsWith(volume))
                         .map(Path::toString)
-                        .toList());
+                        .toList(),
+                config.reserve().bytesOn(store.getTotalSpace()),
+                advertisedUrl.get());
     }
 
     private static Duration elapsed(long started) {

@@ -1,5 +1,6 @@
 package io.chainmerge.worker;
 
+import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.MergeJob;
 import io.chainmerge.common.message.Schema;
@@ -12,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
 /**
- * The merges running on this worker and how far each has come. The merging thread writes a merge's
+ * The merges (and transplants, whose copies report the same way) running on this worker and how far each has come. The merging thread writes a merge's
  * counts; the progress reporter reads them on its own schedule, so progress goes out at a steady rate
  * however slowly (throttled) or quickly the engine copies its windows.
  */
@@ -27,7 +28,8 @@ final class RunningMerges {
     }
 
     private static final class Tracked implements MergeProgress {
-        final MergeJob job;
+        final Job job;
+        final String subject;
         final BooleanSupplier stop;
         volatile long done;
         volatile long total;
@@ -35,8 +37,9 @@ final class RunningMerges {
         long reportedNanos = System.nanoTime();
         long rate;
 
-        Tracked(MergeJob job, BooleanSupplier stop) {
+        Tracked(Job job, String subject, BooleanSupplier stop) {
             this.job = job;
+            this.subject = subject;
             this.stop = stop;
         }
 
@@ -55,8 +58,13 @@ final class RunningMerges {
 
     /** Tracks a merge that is to copy {@code payloadBytes} (the plan's figure, until the engine reports its own). */
     MergeProgress start(MergeJob job, long payloadBytes) {
-        Tracked tracked = new Tracked(job, stopRequested);
-        tracked.total = payloadBytes;
+        return start(job, job.child(), payloadBytes);
+    }
+
+    /** Tracks a job copying {@code totalBytes} on behalf of {@code subject} (the disk its progress names). */
+    MergeProgress start(Job job, String subject, long totalBytes) {
+        Tracked tracked = new Tracked(job, subject, stopRequested);
+        tracked.total = totalBytes;
         running.put(job.jobId(), tracked);
         return tracked;
     }
@@ -87,7 +95,7 @@ final class RunningMerges {
                     t.job.campaignId(),
                     t.job.pool(),
                     worker,
-                    t.job.child(),
+                    t.subject,
                     done,
                     Math.max(done, t.total),
                     Math.max(0, t.rate),

@@ -78,7 +78,13 @@ public final class Worker implements AutoCloseable {
         this.reports = new Reports(producer, config.topics(), codec, callbacks);
         this.running = new RunningMerges(config.workerId(), () -> stopRequested);
         this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running);
-        JobRunner runner = new JobRunner(config, roots, running, () -> stopRequested);
+        JobRunner runner = new JobRunner(
+                config,
+                roots,
+                running,
+                new TransferClient(config.transferToken(), codec.json()),
+                () -> stopRequested,
+                this::advertisedUrl);
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
 
         this.consumer = new JobConsumer(
@@ -87,7 +93,8 @@ public final class Worker implements AutoCloseable {
                 this::handle);
         this.consumerThread = new Thread(consumer, "chainmerge-jobs-" + config.workerId());
 
-        this.http = WorkerHttp.start(vertx, config, roots, admin, metrics, consumer)
+        this.http = WorkerHttp.start(
+                        vertx, config, roots, admin, metrics, consumer, new TransferServer(vertx, config, roots))
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
@@ -124,6 +131,11 @@ public final class Worker implements AutoCloseable {
 
     public int httpPort() {
         return http.actualPort();
+    }
+
+    /** Where other workers reach this one (its space checks report it, for transplants). */
+    public String advertisedUrl() {
+        return config.advertisedUrl(http.actualPort());
     }
 
     /** A record from the pool's topic: a job to run, or a dead letter. Called on the consumer thread. */

@@ -26,12 +26,14 @@ public record WorkerConfig(
         Reserve reserve,
         String httpHost,
         int httpPort,
+        String httpAdvertisedUrl,
         Duration progressInterval,
         Duration shutdownGrace,
         Duration journalRetention,
         int topicPartitions,
         short topicReplication,
         Topics topics,
+        TransferToken transferToken,
         KafkaClients kafka) {
 
     public static final ConfigKey ID = ConfigKey.optional(
@@ -59,6 +61,11 @@ public record WorkerConfig(
             ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of /health, /ready and /metrics");
     public static final ConfigKey HTTP_PORT = ConfigKey.optional(
             "http.port", ConfigType.INT, 8081, "port of /health, /ready and /metrics; 0 for any free port");
+    public static final ConfigKey HTTP_ADVERTISED_URL = ConfigKey.optional(
+            "http.advertised-url",
+            ConfigType.STRING,
+            "",
+            "the URL other workers reach this one at, for transplants; empty for http://HOSTNAME:PORT (the port in use)");
     public static final ConfigKey PROGRESS_INTERVAL = ConfigKey.optional(
             "progress.interval",
             ConfigType.DURATION,
@@ -87,6 +94,13 @@ public record WorkerConfig(
             0,
             "replication factor of a topic the worker creates; 0 for the cluster's default.replication.factor");
 
+    public static final ConfigKey TRANSFER_TOKEN = new ConfigKey(
+            "transfer.token",
+            ConfigType.STRING,
+            "",
+            "the secret workers share to pull a transplant's files from each other under /transfer/v1; empty refuses every transfer",
+            true);
+
     public static final ConfigDef DEF = new ConfigDef(
             "worker",
             "kafka.",
@@ -99,12 +113,14 @@ public record WorkerConfig(
                     RESERVE,
                     HTTP_HOST,
                     HTTP_PORT,
+                    HTTP_ADVERTISED_URL,
                     PROGRESS_INTERVAL,
                     SHUTDOWN_GRACE,
                     JOURNAL_RETENTION,
                     TOPIC_PREFIX,
                     TOPIC_PARTITIONS,
-                    TOPIC_REPLICATION));
+                    TOPIC_REPLICATION,
+                    TRANSFER_TOKEN));
 
     public WorkerConfig {
         Schema.poolName(pool, "pool");
@@ -114,6 +130,12 @@ public record WorkerConfig(
         volumes = List.copyOf(volumes);
         if (concurrencyPerVolume < 1) {
             throw new IllegalArgumentException("concurrency.per-volume must be at least 1");
+        }
+        if (!httpAdvertisedUrl.isEmpty()
+                && !httpAdvertisedUrl.startsWith("http://")
+                && !httpAdvertisedUrl.startsWith("https://")) {
+            throw new IllegalArgumentException(
+                    "http.advertised-url must be an http:// or https:// URL: " + httpAdvertisedUrl);
         }
         if (progressInterval.compareTo(Duration.ofSeconds(2)) > 0
                 || progressInterval.isNegative()
@@ -133,12 +155,14 @@ public record WorkerConfig(
                 config.string(RESERVE).isBlank() ? Reserve.DEFAULT : Reserve.parse(config.string(RESERVE)),
                 config.string(HTTP_HOST),
                 config.integer(HTTP_PORT),
+                config.string(HTTP_ADVERTISED_URL),
                 config.duration(PROGRESS_INTERVAL),
                 config.duration(SHUTDOWN_GRACE),
                 config.duration(JOURNAL_RETENTION),
                 config.integer(TOPIC_PARTITIONS),
                 (short) config.integer(TOPIC_REPLICATION),
                 new Topics(config.string(TOPIC_PREFIX)),
+                new TransferToken(config.string(TRANSFER_TOKEN)),
                 new KafkaClients(config.passthrough()));
     }
 
@@ -148,15 +172,28 @@ public record WorkerConfig(
     }
 
     private static String defaultId() {
+        return hostName("worker") + "-" + ProcessHandle.current().pid();
+    }
+
+    private static String hostName(String fallback) {
         String host = System.getenv().getOrDefault("HOSTNAME", "");
         if (host.isBlank()) {
             try {
                 host = java.net.InetAddress.getLocalHost().getHostName();
             } catch (java.io.IOException e) {
-                host = "worker";
+                host = fallback;
             }
         }
-        return host + "-" + ProcessHandle.current().pid();
+        return host;
+    }
+
+    /**
+     * The URL other workers pull transplanted files from: {@code http.advertised-url}, else this
+     * host's name and {@code port}, the port the HTTP server listens on (known once it is up).
+     */
+    public String advertisedUrl(int port) {
+        String url = httpAdvertisedUrl.isEmpty() ? "http://" + hostName("localhost") + ":" + port : httpAdvertisedUrl;
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     /** The consumer group of this worker's pool: every worker of a pool shares it. */

@@ -14,7 +14,8 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
 /**
  * {@code /health} (the process runs), {@code /ready} (the broker answers, the consumer is in its
  * group, every volume is readable) and {@code /metrics} (Prometheus). Checks that touch the network or
- * the disks run off the event loop.
+ * the disks run off the event loop. The same server carries the transfers of transplants between
+ * workers ({@link TransferServer}).
  */
 final class WorkerHttp {
     private WorkerHttp() {}
@@ -25,8 +26,10 @@ final class WorkerHttp {
             VolumeRoots roots,
             Admin admin,
             WorkerMetrics metrics,
-            JobConsumer consumer) {
+            JobConsumer consumer,
+            TransferServer transfers) {
         Router router = Router.router(vertx);
+        transfers.mount(router);
         router.get("/health")
                 .handler(ctx -> ctx.json(new JsonObject()
                         .put("status", "up")

@@ -24,18 +24,21 @@ public record CampaignReport(
         Duration elapsed,
         Totals totals,
         List<JobView> jobs,
-        List<CampaignSkip> skipped) {
+        List<CampaignSkip> skipped,
+        List<CampaignRecovery> recoveries) {
 
     public CampaignReport {
         jobs = jobs == null ? List.of() : List.copyOf(jobs);
         skipped = skipped == null ? List.of() : List.copyOf(skipped);
+        recoveries = recoveries == null ? List.of() : List.copyOf(recoveries);
     }
 
     /**
      * Counts over the campaign's merge jobs (space checks are not counted).
      *
      * @param merged merges that succeeded (in a dry run: that would run)
-     * @param refused merges a guard refused on the worker
+     * @param refused merges a guard refused on the worker, less those a space recovery stands in for
+     *     (unless it failed or was impossible)
      * @param skipped disks the plan left alone (siblings, orphans, unreachable pools)
      * @param bytesToMerge payload bytes of the merges that ran or run, as far as known
      */
@@ -78,6 +81,17 @@ public record CampaignReport(
     /** The same report without the per-job and per-disk lists, for listings. */
     public CampaignReport summary() {
         return new CampaignReport(
-                campaignId, name, state, paused, dryRun, submittedAt, endedAt, elapsed, totals, List.of(), List.of());
+                campaignId,
+                name,
+                state,
+                paused,
+                dryRun,
+                submittedAt,
+                endedAt,
+                elapsed,
+                totals,
+                List.of(),
+                List.of(),
+                List.of());
     }
 }

@@ -30,6 +30,11 @@ import java.util.List;
  *     workers' setting
  * @param dryRun check and plan every merge, change nothing
  * @param scanTimeout how long to wait for a pool's space check before reporting it unreachable
+ * @param onInsufficientSpace what happens to a merge refused for space (or planned on a volume already
+ *     under its reserve): {@code refuse} (reported, the default), {@code transplant} (a recovery is
+ *     planned and run) or {@code ask} (a recovery is planned and waits for an operator's approval)
+ * @param transplantTo where a recovery may move disks; null for any volume of the campaign's pools
+ * @param moveBack after a recovery's merge, move the merged result back where it was
  */
 public record CampaignSpec(
         String name,
@@ -43,7 +48,10 @@ public record CampaignSpec(
         String rate,
         String reserve,
         Boolean dryRun,
-        String scanTimeout) {
+        String scanTimeout,
+        SpacePolicy onInsufficientSpace,
+        TransplantTargets transplantTo,
+        Boolean moveBack) {
 
     public CampaignSpec {
         if (pools == null || pools.isEmpty()) {
@@ -69,6 +77,81 @@ public record CampaignSpec(
         if (flattenTo != null && !flattenTo.contains("{name}") && !flattenTo.startsWith("/")) {
             throw new IllegalArgumentException("flattenTo must be absolute or contain {name}: " + flattenTo);
         }
+        onInsufficientSpace = onInsufficientSpace == null ? SpacePolicy.REFUSE : onInsufficientSpace;
+        moveBack = moveBack != null && moveBack;
+        if (onInsufficientSpace == SpacePolicy.REFUSE && (transplantTo != null || moveBack)) {
+            throw new IllegalArgumentException(
+                    "transplantTo and moveBack apply only when onInsufficientSpace is transplant or ask");
+        }
+        if (onInsufficientSpace != SpacePolicy.REFUSE && action == Action.FLATTEN) {
+            throw new IllegalArgumentException("onInsufficientSpace: " + onInsufficientSpace.wireName()
+                    + " recovers merges in place; a flatten changes no source, point flattenTo at a volume with room");
+        }
+        transplantTo = transplantTo == null ? TransplantTargets.ANY : transplantTo;
+    }
+
+    /** What a campaign does with a merge that does not fit on its volume. */
+    public enum SpacePolicy {
+        /** Report the refusal (the default). */
+        REFUSE("refuse"),
+        /** Plan a recovery (move disks to a volume with room, merge there) and run it. */
+        TRANSPLANT("transplant"),
+        /** Plan a recovery and wait for an operator to approve it. */
+        ASK("ask");
+
+        private final String wireName;
+
+        SpacePolicy(String wireName) {
+            this.wireName = wireName;
+        }
+
+        @JsonValue
+        public String wireName() {
+            return wireName;
+        }
+    }
+
+    /**
+     * Where a recovery may move disks. A volume qualifies when its pool is listed (or the list is
+     * empty: the campaign's pools) and it is one of the listed volume roots or folders (or that list is
+     * empty). Pools listed here that the campaign does not merge in are space-checked too.
+     *
+     * @param pools pools whose volumes may receive disks; empty for the campaign's pools
+     * @param volumes volume roots (or folders holding them) that may receive disks; empty for any
+     */
+    public record TransplantTargets(List<String> pools, List<String> volumes) {
+        public static final TransplantTargets ANY = new TransplantTargets(List.of(), List.of());
+
+        public TransplantTargets {
+            pools = pools == null ? List.of() : List.copyOf(pools);
+            volumes = volumes == null ? List.of() : List.copyOf(volumes);
+            pools.forEach(p -> Schema.poolName(p, "transplantTo.pools[]"));
+            for (String volume : volumes) {
+                if (volume == null || !volume.startsWith("/")) {
+                    throw new IllegalArgumentException("transplantTo.volumes[] must be absolute paths: " + volume);
+                }
+            }
+        }
+    }
+
+    /** Every pool the campaign space-checks: its own, then the recovery targets it names. */
+    @JsonIgnore
+    public List<String> scannedPools() {
+        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(pools);
+        all.addAll(transplantTo.pools());
+        return List.copyOf(all);
+    }
+
+    /** Whether a volume of {@code pool} may receive a recovery's disks. */
+    public boolean mayReceive(String pool, String volume) {
+        List<String> targetPools = transplantTo.pools().isEmpty() ? pools : transplantTo.pools();
+        if (!targetPools.contains(pool)) {
+            return false;
+        }
+        return transplantTo.volumes().isEmpty()
+                || transplantTo.volumes().stream().anyMatch(v -> Path.of(volume)
+                        .normalize()
+                        .startsWith(Path.of(v).normalize()));
     }
 
     /** What is done with the selected disks of each chain. */

@@ -27,7 +27,8 @@ import java.util.TreeMap;
  * </ol>
  *
  * Unknown keys are errors (a typo must not silently fall back to a default), except under the
- * passthrough prefix. Values of secret keys, and passthrough keys that look like credentials, are
+ * passthrough prefix; so is a {@code CHAINMERGE_} variable that names no key (callers remove the
+ * launcher's own variables first). Values of secret keys, and passthrough keys that look like credentials, are
  * masked in {@link #toString()}.
  */
 public final class Config {
@@ -111,25 +112,36 @@ public final class Config {
         }
     }
 
+    /**
+     * The declared keys' variables and, under the passthrough prefix, any other; every other
+     * {@code CHAINMERGE_} variable is an error, as an unknown key in the file is (a misspelt variable in
+     * a manifest must not silently leave a default in force).
+     */
     private static Map<String, String> fromEnvironment(ConfigDef def, Map<String, String> environment) {
         Map<String, String> found = new LinkedHashMap<>();
-        for (ConfigKey key : def.keys().values()) {
-            String value = environment.get(key.environmentVariable());
-            if (value != null) {
-                found.put(key.name(), value);
+        Map<String, String> variables = new TreeMap<>();
+        def.keys().values().forEach(key -> variables.put(key.environmentVariable(), key.name()));
+        String envPrefix =
+                def.passthroughPrefix() == null ? null : ConfigKey.environmentVariable(def.passthroughPrefix());
+        new TreeMap<>(environment).forEach((name, value) -> {
+            if (!name.startsWith(ENV_PREFIX)) {
+                return;
             }
-        }
-        if (def.passthroughPrefix() != null) {
-            String envPrefix = ConfigKey.environmentVariable(def.passthroughPrefix());
-            environment.forEach((name, value) -> {
-                if (name.startsWith(envPrefix) && name.length() > envPrefix.length()) {
-                    String rest = name.substring(envPrefix.length())
-                            .toLowerCase(Locale.ROOT)
-                            .replace('_', '.');
-                    found.put(def.passthroughPrefix() + rest, value);
-                }
-            });
-        }
+            if (variables.containsKey(name)) {
+                found.put(variables.get(name), value);
+            } else if (envPrefix != null && name.startsWith(envPrefix) && name.length() > envPrefix.length()) {
+                String rest = name.substring(envPrefix.length())
+                        .toLowerCase(Locale.ROOT)
+                        .replace('_', '.');
+                found.put(def.passthroughPrefix() + rest, value);
+            } else {
+                throw new ConfigException(
+                        name,
+                        "is not a " + def.component() + " setting (from the environment); the variables are "
+                                + variables.keySet()
+                                + (envPrefix == null ? "" : " and " + envPrefix + "*"));
+            }
+        });
         return found;
     }
 

@@ -13,9 +13,10 @@ import java.time.Instant;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = SpaceCheckJob.class, name = "space-check"),
     @JsonSubTypes.Type(value = MergeJob.class, name = "merge"),
-    @JsonSubTypes.Type(value = SetParentJob.class, name = "set-parent")
+    @JsonSubTypes.Type(value = SetParentJob.class, name = "set-parent"),
+    @JsonSubTypes.Type(value = TransplantJob.class, name = "transplant")
 })
-public sealed interface Job permits SpaceCheckJob, MergeJob, SetParentJob {
+public sealed interface Job permits SpaceCheckJob, MergeJob, SetParentJob, TransplantJob {
     int schemaVersion();
 
     /** Unique per job; a worker that sees a job id twice has the effect of one run (invariant 6). */

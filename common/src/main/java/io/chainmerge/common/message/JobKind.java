@@ -2,11 +2,12 @@ package io.chainmerge.common.message;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 
-/** The kinds of job, with the name they have in messages. A later issue adds {@code transplant}. */
+/** The kinds of job, with the name they have in messages. */
 public enum JobKind {
     SPACE_CHECK("space-check"),
     MERGE("merge"),
-    SET_PARENT("set-parent");
+    SET_PARENT("set-parent"),
+    TRANSPLANT("transplant");
 
     private final String wireName;
 

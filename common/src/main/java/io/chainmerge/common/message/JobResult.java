@@ -13,6 +13,8 @@ import java.util.List;
  * @param duration how long the job ran
  * @param resultingChain the chain after the job, from the newest disk it leaves down to the root
  * @param merge what a merge did; null for other kinds and when nothing ran
+ * @param transplant what a transplant did: where each file is now, its size and SHA-256, the bytes
+ *     copied, the children re-pointed and the sources removed; null for other kinds and when nothing ran
  * @param inventory what a space check found, one entry per volume; empty for other kinds
  * @param redelivered the job had been run before: this is the result of that run, from the job journal
  */
@@ -30,6 +32,7 @@ public record JobResult(
         Duration duration,
         List<String> resultingChain,
         MergeOutcome merge,
+        TransplantOutcome transplant,
         List<VolumeInventory> inventory,
         boolean redelivered) {
 
@@ -65,6 +68,7 @@ public record JobResult(
                 duration,
                 resultingChain,
                 merge,
+                transplant,
                 inventory,
                 true);
     }

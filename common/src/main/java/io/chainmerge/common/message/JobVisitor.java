@@ -7,4 +7,6 @@ public interface JobVisitor<R, X extends Exception> {
     R merge(MergeJob job) throws X;
 
     R setParent(SetParentJob job) throws X;
+
+    R transplant(TransplantJob job) throws X;
 }

@@ -10,7 +10,7 @@ import java.util.Map;
  * @param reason a stable word: a guard's ({@code insufficient-space}, {@code siblings},
  *     {@code orphaned}, {@code missing-parent}, {@code in-use}, {@code not-same-parent}) or an
  *     error's ({@code corrupt}, {@code unsupported}, {@code invalid-chain}, {@code invalid-request},
- *     {@code not-found}, {@code interrupted}, {@code io-error}, {@code internal-error})
+ *     {@code not-found}, {@code transfer-failed}, {@code interrupted}, {@code io-error}, {@code internal-error})
  * @param file the file concerned, or null
  * @param offset where in {@code file} a corruption is, or null
  * @param field the on-disk field at {@code offset}, or null

@@ -74,4 +74,17 @@ class ConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("rate is not a valid size");
     }
+
+    @Test
+    void aChainmergeVariableThatNamesNoKeyIsAnErrorOthersAreNotRead() {
+        Map<String, String> base = Map.of("CHAINMERGE_POOL", "p", "CHAINMERGE_VOLUMES", "/srv", "PATH", "/usr/bin");
+        assertThat(Config.resolve(DEF, Map.of(), base, Map.of()).string(POOL)).isEqualTo("p");
+
+        Map<String, String> misspelt = new java.util.HashMap<>(base);
+        misspelt.put("CHAINMERGE_SHUTDOWN_GRCAE", "5s");
+        assertThatThrownBy(() -> Config.resolve(DEF, Map.of(), misspelt, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("CHAINMERGE_SHUTDOWN_GRCAE is not a worker setting (from the environment)")
+                .hasMessageContaining("CHAINMERGE_SHUTDOWN_GRACE");
+    }
 }

@@ -44,7 +44,21 @@ class MessageCodecTest {
                         at,
                         "/srv/v1/vm.vhdx",
                         "/srv/v1/vm_1.avhdx",
-                        "/srv/v2/vm.vhdx"));
+                        "/srv/v2/vm.vhdx"),
+                new TransplantJob(
+                        Schema.VERSION,
+                        "j4",
+                        "c1",
+                        "pool-b",
+                        at,
+                        "/srv/v1/vm.vhdx",
+                        List.of("/srv/v1/vm_1.avhdx", "/srv/v1/vm.vhdx"),
+                        "/srv/b1/vm",
+                        new TransplantSource("pool-a", "storage-a", "http://storage-a:8081/"),
+                        TransplantMode.MOVE,
+                        64L << 20,
+                        0,
+                        null));
         JobVisitor<String, RuntimeException> names = new JobVisitor<>() {
             @Override
             public String spaceCheck(SpaceCheckJob job) {
@@ -59,6 +73,11 @@ class MessageCodecTest {
             @Override
             public String setParent(SetParentJob job) {
                 return "set-parent";
+            }
+
+            @Override
+            public String transplant(TransplantJob job) {
+                return "transplant";
             }
         };
         for (Job job : jobs) {
@@ -95,6 +114,7 @@ class MessageCodecTest {
                 Duration.ofMillis(12),
                 List.of(),
                 null,
+                null,
                 List.of(),
                 false);
         assertThat(codec.read(codec.write(refused), JobResult.class)).isEqualTo(refused);
@@ -112,9 +132,51 @@ class MessageCodecTest {
                         Duration.ZERO,
                         List.of(),
                         null,
+                        null,
                         List.of(),
                         false))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aTransplantJobIsRefusedWhenItsDisksOrFiguresCannotMeanAnything() {
+        assertThatThrownBy(() -> transplant(List.of(), "/srv/b1", null, 0)).hasMessageContaining("at least one disk");
+        assertThatThrownBy(() -> transplant(List.of("/srv/v1/a/vm.vhdx", "/srv/v1/b/vm.vhdx"), "/srv/b1", null, 0))
+                .hasMessageContaining("file name of its own");
+        assertThatThrownBy(() -> transplant(List.of("vm.vhdx"), "/srv/b1", null, 0))
+                .hasMessageContaining("disks[] must be an absolute path");
+        assertThatThrownBy(() -> transplant(List.of("/srv/v1/vm.vhdx"), "b1", null, 0))
+                .hasMessageContaining("targetFolder must be an absolute path");
+        assertThatThrownBy(() -> transplant(List.of("/srv/v1/vm.vhdx"), "/srv/b1", null, -1))
+                .hasMessageContaining("roomForMergeBytes");
+        assertThatThrownBy(() -> transplant(
+                        List.of("/srv/v1/vm.vhdx"), "/srv/b1", new TransplantSource("pool-a", "a", "ftp://a"), 0))
+                .hasMessageContaining("source.url");
+        assertThatThrownBy(() -> codec.readJob(("{\"kind\":\"transplant\",\"schemaVersion\":1,\"jobId\":\"j\","
+                                + "\"campaignId\":\"c\",\"pool\":\"p\",\"issuedAt\":\"2026-11-25T10:00:00Z\","
+                                + "\"chain\":\"/a.vhdx\",\"disks\":[\"/a.vhdx\"],\"targetFolder\":\"/b\","
+                                + "\"source\":null,\"mode\":\"teleport\",\"roomForMergeBytes\":0,\"rateBytesPerSecond\":0,"
+                                + "\"reserve\":null}")
+                        .getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(MalformedMessageException.class)
+                .hasMessageContaining("teleport");
+    }
+
+    private TransplantJob transplant(List<String> disks, String target, TransplantSource source, long room) {
+        return new TransplantJob(
+                Schema.VERSION,
+                "t",
+                "c",
+                "pool-b",
+                at,
+                "/srv/v1/vm.vhdx",
+                disks,
+                target,
+                source,
+                TransplantMode.COPY,
+                room,
+                0,
+                null);
     }
 
     @Test

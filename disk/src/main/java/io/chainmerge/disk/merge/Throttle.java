@@ -3,16 +3,16 @@ package io.chainmerge.disk.merge;
 import java.io.InterruptedIOException;
 
 /** Holds a copy to a byte rate: each call waits until the bytes so far fit the rate since the start. */
-final class Throttle {
+public final class Throttle {
     private final long bytesPerSecond;
     private final long started = System.nanoTime();
     private long bytes;
 
-    Throttle(long bytesPerSecond) {
+    public Throttle(long bytesPerSecond) {
         this.bytesPerSecond = bytesPerSecond;
     }
 
-    void acquire(long count) throws InterruptedIOException {
+    public void acquire(long count) throws InterruptedIOException {
         if (bytesPerSecond <= 0) {
             return;
         }
@@ -24,7 +24,7 @@ final class Throttle {
                 Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException("the merge was interrupted while held to its rate limit");
+                throw new InterruptedIOException("the copy was interrupted while held to its rate limit");
             }
         }
     }

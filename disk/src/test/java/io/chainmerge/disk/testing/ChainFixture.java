@@ -44,15 +44,7 @@ public final class ChainFixture {
         Oracles.requireQemu();
         ChainFixture fixture = new ChainFixture(dir, seed, virtualSize, 512);
         Path root = dir.resolve(name);
-        Oracles.qemuImg(
-                "create",
-                "-q",
-                "-f",
-                "vhdx",
-                "-o",
-                "subformat=dynamic,block_size=" + blockSize,
-                root.toString(),
-                String.valueOf(virtualSize));
+        Oracles.qemuCreateVhdx(root, "dynamic", blockSize, virtualSize);
         fixture.files.add(root);
         return fixture;
     }

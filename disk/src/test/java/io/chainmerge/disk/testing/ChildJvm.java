@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs {@link EngineMain} in a separate JVM with this test's class path. */
+/** Runs {@link EngineMain}, or another test main, in a separate JVM with this test's class path. */
 public final class ChildJvm {
     private ChildJvm() {}
 
@@ -34,6 +34,11 @@ public final class ChildJvm {
 
     /** Starts an operation and returns the running process (stdout and stderr merged). */
     public static Process start(String crashAt, String... args) throws IOException {
+        return startMain(EngineMain.class, crashAt, args);
+    }
+
+    /** Starts {@code main} (a class on this test's class path) in its own JVM, stdout and stderr merged. */
+    public static Process startMain(Class<?> main, String crashAt, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
@@ -42,7 +47,7 @@ public final class ChildJvm {
         if (crashAt != null) {
             command.add("-D" + CrashPoints.PROPERTY + "=" + crashAt);
         }
-        command.add(EngineMain.class.getName());
+        command.add(main.getName());
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }

@@ -77,6 +77,19 @@ public final class Oracles {
         return run(command, true).output;
     }
 
+    /** {@code qemu-img create -f vhdx}: a root disk made by qemu, {@code subformat} dynamic or fixed. */
+    public static void qemuCreateVhdx(Path file, String subformat, String blockSize, long virtualSize) {
+        qemuImg(
+                "create",
+                "-q",
+                "-f",
+                "vhdx",
+                "-o",
+                "subformat=" + subformat + ",block_size=" + blockSize,
+                file.toString(),
+                String.valueOf(virtualSize));
+    }
+
     /** Runs qemu-io commands (e.g. {@code write -P 0x5a 0 64k}) against a root disk. */
     public static void qemuIo(Path file, String format, String... commands) {
         List<String> command = new ArrayList<>(List.of("qemu-io", "-f", format));

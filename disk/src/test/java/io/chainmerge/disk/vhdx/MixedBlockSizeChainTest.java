@@ -32,15 +32,7 @@ class MixedBlockSizeChainTest {
         Oracles.requireLibvhdi();
         long size = 100L * MIB;
         Path root = dir.resolve("vm.vhdx");
-        Oracles.qemuImg(
-                "create",
-                "-q",
-                "-f",
-                "vhdx",
-                "-o",
-                "subformat=dynamic,block_size=32M",
-                root.toString(),
-                String.valueOf(size));
+        Oracles.qemuCreateVhdx(root, "dynamic", "32M", size);
         ContentModel model = new ContentModel(size);
         Oracles.qemuIo(root, "vhdx", "write -P 0x61 0 40M");
         model.write(0, filled(40 * MIB, 0x61));

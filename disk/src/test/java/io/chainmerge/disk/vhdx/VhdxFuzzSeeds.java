@@ -227,15 +227,7 @@ class VhdxFuzzSeeds {
 
     private Path qemu(String name, String subformat, long size) {
         Path file = dir.resolve(name + ".vhdx");
-        Oracles.qemuImg(
-                "create",
-                "-q",
-                "-f",
-                "vhdx",
-                "-o",
-                "subformat=" + subformat + ",block_size=1M",
-                file.toString(),
-                String.valueOf(size));
+        Oracles.qemuCreateVhdx(file, subformat, "1M", size);
         Oracles.qemuIo(file, "vhdx", "write -P 0x5a 0 512", "write -P 0xa5 " + (size - 4096) + " 512");
         return file;
     }

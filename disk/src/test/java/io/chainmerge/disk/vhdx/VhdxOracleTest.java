@@ -70,15 +70,7 @@ class VhdxOracleTest {
         Oracles.requireQemu();
         Path file = dir.resolve("qemu.vhdx");
         long size = 96L * MIB;
-        Oracles.qemuImg(
-                "create",
-                "-q",
-                "-f",
-                "vhdx",
-                "-o",
-                "subformat=" + subformat + ",block_size=" + blockSize,
-                file.toString(),
-                String.valueOf(size));
+        Oracles.qemuCreateVhdx(file, subformat, blockSize, size);
         ContentModel model = new ContentModel(size);
         qemuWrite(file, model, 0x11, 0, 4096);
         qemuWrite(file, model, 0x22, 3 * MIB + 512, 70 * 1024);
@@ -97,15 +89,7 @@ class VhdxOracleTest {
         Oracles.requireLibvhdi();
         Path root = dir.resolve("base.vhdx");
         long size = 80L * MIB + 512 * 7;
-        Oracles.qemuImg(
-                "create",
-                "-q",
-                "-f",
-                "vhdx",
-                "-o",
-                "subformat=dynamic,block_size=" + blockMiB + "M",
-                root.toString(),
-                String.valueOf(size));
+        Oracles.qemuCreateVhdx(root, "dynamic", blockMiB + "M", size);
         ContentModel model = new ContentModel(size);
         qemuWrite(root, model, 0x5a, 0, 20 * MIB);
         qemuWrite(root, model, 0xa5, 60 * MIB, 20 * MIB);

@@ -101,15 +101,7 @@ enum VhdxSamples {
     private static void qemuChain(Path folder, String subformat, long size, long seed) throws IOException {
         Files.createDirectories(folder);
         Path root = folder.resolve(ROOT);
-        Oracles.qemuImg(
-                "create",
-                "-q",
-                "-f",
-                "vhdx",
-                "-o",
-                "subformat=" + subformat + ",block_size=1M",
-                root.toString(),
-                String.valueOf(size));
+        Oracles.qemuCreateVhdx(root, subformat, "1M", size);
         Oracles.qemuIo(root, "vhdx", "write -P 0x5a 0 1M", "write -P 0xa5 2621440 64k", "write -P 0x33 3584k 4k");
         writeChild(folder, new Random(seed));
     }

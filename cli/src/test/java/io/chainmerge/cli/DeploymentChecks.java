@@ -1,0 +1,783 @@
+package io.chainmerge.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.chainmerge.common.config.Config;
+import io.chainmerge.common.config.ConfigDef;
+import io.chainmerge.coordinator.CoordinatorConfig;
+import io.chainmerge.worker.WorkerConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.strimzi.api.kafka.model.kafka.Kafka;
+import io.strimzi.api.kafka.model.nodepool.KafkaNodePool;
+import io.strimzi.api.kafka.model.user.KafkaUser;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import javax.xml.parsers.DocumentBuilderFactory;
+import picocli.CommandLine;
+
+/**
+ * What the deployment files (Dockerfile, docker-compose.yml, deploy/, k8s/) must agree on with each other
+ * and with the code. Every check returns the problems it found, each naming the file and the field, so a
+ * test can feed it a deliberately wrong copy and see the problem named.
+ */
+final class DeploymentChecks {
+    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    static final String IMAGE_NAME = "chainmerge/chainmerge";
+
+    private static final YAMLMapper YAML = new YAMLMapper(new YAMLFactory());
+    private static final ObjectMapper MODEL = new ObjectMapper();
+
+    /**
+     * The kinds k8s/ may hold, by apiVersion and kind, each with its model class (fabric8's Kubernetes
+     * model, Strimzi's). Naming them here rather than letting fabric8 look every kind up keeps the check
+     * fast (no scan of a thousand model classes) and makes a kind nobody checked an error.
+     */
+    private static final Map<String, Class<? extends HasMetadata>> KINDS = Map.ofEntries(
+            Map.entry("v1 Namespace", io.fabric8.kubernetes.api.model.Namespace.class),
+            Map.entry("v1 ConfigMap", io.fabric8.kubernetes.api.model.ConfigMap.class),
+            Map.entry("v1 Secret", io.fabric8.kubernetes.api.model.Secret.class),
+            Map.entry("v1 Service", io.fabric8.kubernetes.api.model.Service.class),
+            Map.entry("apps/v1 Deployment", io.fabric8.kubernetes.api.model.apps.Deployment.class),
+            Map.entry("apps/v1 DaemonSet", io.fabric8.kubernetes.api.model.apps.DaemonSet.class),
+            Map.entry(
+                    "policy/v1 PodDisruptionBudget",
+                    io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class),
+            Map.entry("kafka.strimzi.io/v1 Kafka", Kafka.class),
+            Map.entry("kafka.strimzi.io/v1 KafkaNodePool", KafkaNodePool.class),
+            Map.entry("kafka.strimzi.io/v1 KafkaUser", KafkaUser.class));
+
+    /** Kustomize's fields for Kustomization and Component files (kustomize v5 reference). */
+    private static final Set<String> KUSTOMIZE_FIELDS = Set.of(
+            "apiVersion",
+            "kind",
+            "metadata",
+            "resources",
+            "components",
+            "namespace",
+            "namePrefix",
+            "nameSuffix",
+            "labels",
+            "commonLabels",
+            "commonAnnotations",
+            "images",
+            "patches",
+            "replacements",
+            "replicas",
+            "configMapGenerator",
+            "secretGenerator",
+            "generatorOptions",
+            "generators",
+            "transformers",
+            "validators",
+            "crds",
+            "openapi",
+            "buildMetadata",
+            "sortOptions",
+            "helmCharts");
+
+    private DeploymentChecks() {}
+
+    // ---------------------------------------------------------------- reading
+
+    static String read(String relative) {
+        try {
+            return Files.readString(ROOT.resolve(relative));
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + relative, e);
+        }
+    }
+
+    static List<JsonNode> documents(String yaml) {
+        try (var parser = YAML.createParser(yaml)) {
+            List<JsonNode> docs = new ArrayList<>();
+            for (Iterator<JsonNode> it = YAML.readValues(parser, JsonNode.class); it.hasNext(); ) {
+                JsonNode doc = it.next();
+                if (doc != null && !doc.isNull() && !doc.isMissingNode()) {
+                    docs.add(doc);
+                }
+            }
+            return docs;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not YAML: " + e.getMessage(), e);
+        }
+    }
+
+    /** Every YAML file under k8s/, relative to the repository. */
+    static List<String> kubernetesFiles() {
+        try (Stream<Path> files = Files.walk(ROOT.resolve("k8s"))) {
+            return files.filter(p -> p.toString().endsWith(".yaml"))
+                    .map(p -> ROOT.relativize(p).toString())
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static boolean isKustomization(String file) {
+        return file.endsWith("kustomization.yaml");
+    }
+
+    /** Patch files: listed under some kustomization's patches. */
+    static Set<String> patchFiles() {
+        Set<String> patches = new java.util.TreeSet<>();
+        for (String file : kubernetesFiles()) {
+            if (isKustomization(file)) {
+                JsonNode k = documents(read(file)).get(0);
+                k.path("patches")
+                        .forEach(p -> patches.add(resolve(file, p.path("path").asText())));
+            }
+        }
+        return patches;
+    }
+
+    static String resolve(String kustomization, String relative) {
+        return ROOT.relativize(ROOT.resolve(kustomization)
+                        .getParent()
+                        .resolve(relative)
+                        .normalize())
+                .toString();
+    }
+
+    static String projectVersion() {
+        try {
+            var doc = DocumentBuilderFactory.newInstance()
+                    .newDocumentBuilder()
+                    .parse(ROOT.resolve("pom.xml").toFile());
+            var children = doc.getDocumentElement().getChildNodes();
+            for (int i = 0; i < children.getLength(); i++) {
+                if (children.item(i).getNodeName().equals("version")) {
+                    return children.item(i).getTextContent().strip();
+                }
+            }
+            throw new AssertionError("pom.xml has no version");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static String kafkaVersion() {
+        var matcher = java.util.regex.Pattern.compile("<kafka.version>([^<]+)</kafka.version>")
+                .matcher(read("pom.xml"));
+        if (!matcher.find()) {
+            throw new AssertionError("pom.xml has no kafka.version");
+        }
+        return matcher.group(1);
+    }
+
+    static String expectedImage() {
+        return IMAGE_NAME + ":" + projectVersion();
+    }
+
+    // ---------------------------------------------------------------- Kubernetes: known fields only
+
+    /**
+     * Each document deserialized with fabric8's Kubernetes model (Strimzi's for Strimzi kinds). The models
+     * keep unknown fields in {@code additionalProperties} rather than failing, so every object of the result
+     * is walked and any field kept there is a problem. Patches may carry kustomize's {@code $patch}.
+     */
+    static List<String> kubernetesProblems(String file, String yaml, boolean patch) {
+        List<String> problems = new ArrayList<>();
+        List<JsonNode> docs;
+        try {
+            docs = documents(yaml);
+        } catch (IllegalArgumentException e) {
+            return List.of(file + ": " + e.getMessage());
+        }
+        for (JsonNode doc : docs) {
+            String kind = doc.path("kind").asText();
+            String where =
+                    file + " (" + kind + " " + doc.path("metadata").path("name").asText() + ")";
+            if (kind.equals("Kustomization") || kind.equals("Component")) {
+                doc.fieldNames().forEachRemaining(field -> {
+                    if (!KUSTOMIZE_FIELDS.contains(field)) {
+                        problems.add(where + ": unknown kustomize field " + field);
+                    }
+                });
+                continue;
+            }
+            JsonNode body = doc.deepCopy();
+            if (patch && body instanceof ObjectNode object) {
+                object.remove("$patch");
+            }
+            Class<? extends HasMetadata> type = KINDS.get(doc.path("apiVersion").asText() + " " + kind);
+            if (type == null) {
+                problems.add(where + ": " + doc.path("apiVersion").asText() + " " + kind + " is not a known kind "
+                        + KINDS.keySet());
+                continue;
+            }
+            Object model;
+            try {
+                model = MODEL.treeToValue(body, type);
+            } catch (IOException | RuntimeException e) {
+                problems.add(where + ": does not deserialize: " + e.getMessage());
+                continue;
+            }
+            unknownFields(model, "", problems, where, java.util.Collections.newSetFromMap(new IdentityHashMap<>()));
+        }
+        return problems;
+    }
+
+    private static void unknownFields(Object node, String path, List<String> problems, String where, Set<Object> seen) {
+        if (node == null || !seen.add(node)) {
+            return;
+        }
+        if (node instanceof Collection<?> items) {
+            int i = 0;
+            for (Object item : items) {
+                unknownFields(item, path + "[" + i++ + "]", problems, where, seen);
+            }
+            return;
+        }
+        if (node instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> unknownFields(v, path + "." + k, problems, where, seen));
+            return;
+        }
+        String pkg = node.getClass().getPackageName();
+        if (!pkg.startsWith("io.fabric8.kubernetes.api.model") && !pkg.startsWith("io.strimzi.api")) {
+            return;
+        }
+        for (Method getter : node.getClass().getMethods()) {
+            if (getter.getParameterCount() != 0
+                    || Modifier.isStatic(getter.getModifiers())
+                    || getter.getDeclaringClass() == Object.class
+                    || !(getter.getName().startsWith("get") || getter.getName().startsWith("is"))) {
+                continue;
+            }
+            Object value;
+            try {
+                value = getter.invoke(node);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                continue;
+            }
+            if (getter.getName().equals("getAdditionalProperties")) {
+                if (value instanceof Map<?, ?> extra && !extra.isEmpty()) {
+                    extra.keySet().forEach(field -> problems.add(where + ": unknown field " + path + "." + field));
+                }
+            } else {
+                String name = getter.getName().replaceFirst("^(get|is)", "");
+                unknownFields(
+                        value,
+                        path + "." + Character.toLowerCase(name.charAt(0)) + name.substring(1),
+                        problems,
+                        where,
+                        seen);
+            }
+        }
+    }
+
+    /** Every path a kustomization lists exists, and every manifest is listed by some kustomization. */
+    static List<String> kustomizeProblems() {
+        List<String> problems = new ArrayList<>();
+        Set<String> listed = new java.util.TreeSet<>();
+        for (String file : kubernetesFiles()) {
+            if (!isKustomization(file)) {
+                continue;
+            }
+            JsonNode k = documents(read(file)).get(0);
+            List<String> paths = new ArrayList<>();
+            k.path("resources").forEach(r -> paths.add(r.asText()));
+            k.path("components").forEach(r -> paths.add(r.asText()));
+            k.path("patches").forEach(p -> paths.add(p.path("path").asText()));
+            for (String relative : paths) {
+                String target = resolve(file, relative);
+                Path resolved = ROOT.resolve(target);
+                if (Files.isDirectory(resolved)) {
+                    if (!Files.exists(resolved.resolve("kustomization.yaml"))) {
+                        problems.add(file + ": " + relative + " has no kustomization.yaml");
+                    }
+                } else if (!Files.exists(resolved)) {
+                    problems.add(file + ": " + relative + " does not exist");
+                } else {
+                    listed.add(target);
+                }
+            }
+        }
+        for (String file : kubernetesFiles()) {
+            if (!isKustomization(file) && !listed.contains(file)) {
+                problems.add(file + ": no kustomization lists it");
+            }
+        }
+        return problems;
+    }
+
+    // ---------------------------------------------------------------- what a chainmerge container runs
+
+    /** A chainmerge container as a manifest describes it: its command line, environment, files and port. */
+    record Daemon(
+            String where,
+            List<String> args,
+            Map<String, String> environment,
+            Map<String, Object> configFile,
+            Integer port,
+            List<String> probePaths) {
+
+        String component() {
+            return args.isEmpty() ? "" : args.get(0);
+        }
+
+        ConfigDef def() {
+            return switch (component()) {
+                case "worker" -> WorkerConfig.DEF;
+                case "coordinator" -> CoordinatorConfig.DEF;
+                default -> null;
+            };
+        }
+    }
+
+    /**
+     * Resolves the daemon's settings exactly as {@code chainmerge worker|coordinator} does (file, then
+     * environment, with the launcher's variables set aside): an unknown key, an unknown CHAINMERGE_
+     * variable, a missing required key or a bad value is a problem; so is a port that is not the one the
+     * daemon will listen on.
+     */
+    static List<String> settingsProblems(Daemon daemon) {
+        List<String> problems = new ArrayList<>();
+        ConfigDef def = daemon.def();
+        if (def == null) {
+            return problems;
+        }
+        Map<String, String> env = new LinkedHashMap<>(daemon.environment());
+        env.keySet().removeAll(DaemonOptions.LAUNCHER_VARIABLES);
+        try {
+            Config config = Config.resolve(def, daemon.configFile(), env, Map.of());
+            int port = def == WorkerConfig.DEF
+                    ? WorkerConfig.from(config).httpPort()
+                    : CoordinatorConfig.from(config).httpPort();
+            if (daemon.port() != null && daemon.port() != port) {
+                problems.add(daemon.where() + ": names port " + daemon.port() + " but the " + daemon.component()
+                        + " listens on " + port);
+            }
+        } catch (RuntimeException e) {
+            problems.add(daemon.where() + ": " + e.getMessage());
+        }
+        return problems;
+    }
+
+    /** The command line parses with the real CLI. */
+    static List<String> commandProblems(String where, List<String> args) {
+        try {
+            new CommandLine(new ChainmergeCommand()).parseArgs(args.toArray(String[]::new));
+            return List.of();
+        } catch (CommandLine.ParameterException e) {
+            return List.of(where + ": chainmerge " + String.join(" ", args) + ": " + e.getMessage());
+        }
+    }
+
+    static Map<String, Object> configFile(String yaml) {
+        try {
+            Path temp = Files.createTempFile("chainmerge-settings", ".yaml");
+            try {
+                Files.writeString(temp, yaml);
+                return Config.readFile(temp);
+            } finally {
+                Files.delete(temp);
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static String text(JsonNode node) {
+        return node.isMissingNode() || node.isNull() ? null : node.asText();
+    }
+
+    static ObjectMapper yaml() {
+        return YAML;
+    }
+
+    // ---------------------------------------------------------------- docker-compose.yml
+
+    /** ${NAME:-default} as Compose substitutes it when NAME is unset. */
+    static String substitute(String value) {
+        return value.replaceAll("\\$\\{[A-Za-z0-9_]+:-([^}]*)}", "$1");
+    }
+
+    static List<String> list(JsonNode node) {
+        List<String> items = new ArrayList<>();
+        node.forEach(item -> items.add(item.asText()));
+        return items;
+    }
+
+    /** The chainmerge services of a compose file, as daemons; config files read from the bind mounts. */
+    static List<Daemon> composeDaemons(JsonNode compose) {
+        List<Daemon> daemons = new ArrayList<>();
+        compose.path("services").fields().forEachRemaining(entry -> {
+            JsonNode service = entry.getValue();
+            if (!service.path("image").asText().startsWith(IMAGE_NAME + ":")) {
+                return;
+            }
+            String where = "docker-compose.yml services." + entry.getKey();
+            List<String> args = list(service.path("command"));
+            Map<String, String> env = new LinkedHashMap<>();
+            service.path("environment")
+                    .fields()
+                    .forEachRemaining(
+                            e -> env.put(e.getKey(), substitute(e.getValue().asText())));
+            Map<String, Object> file = Map.of();
+            int config = args.indexOf("--config");
+            if (config >= 0) {
+                String inContainer = args.get(config + 1);
+                String source = null;
+                for (String volume : list(service.path("volumes"))) {
+                    String[] parts = volume.split(":");
+                    if (parts.length >= 2 && parts[1].equals(inContainer)) {
+                        source = parts[0];
+                    }
+                }
+                file = source == null ? null : configFile(read(source));
+            }
+            Integer port = null;
+            List<String> paths = new ArrayList<>();
+            for (String word : list(service.path("healthcheck").path("test"))) {
+                if (word.startsWith("http://")) {
+                    java.net.URI uri = java.net.URI.create(word);
+                    port = uri.getPort();
+                    paths.add(uri.getPath());
+                }
+            }
+            daemons.add(new Daemon(where, args, env, file, port, paths));
+        });
+        return daemons;
+    }
+
+    // ---------------------------------------------------------------- k8s/
+
+    static JsonNode manifest(String file, String kind, String name) {
+        for (JsonNode doc : documents(read(file))) {
+            if (doc.path("kind").asText().equals(kind)
+                    && doc.path("metadata").path("name").asText().equals(name)) {
+                return doc;
+            }
+        }
+        throw new AssertionError(file + " has no " + kind + " " + name);
+    }
+
+    /** Every ConfigMap and Secret of the tree by name: its data keys and values (Secrets: stringData). */
+    static Map<String, Map<String, String>> dataByName(String kind) {
+        Map<String, Map<String, String>> found = new LinkedHashMap<>();
+        Set<String> patches = patchFiles();
+        for (String file : kubernetesFiles()) {
+            if (isKustomization(file) || patches.contains(file)) {
+                continue;
+            }
+            for (JsonNode doc : documents(read(file))) {
+                if (doc.path("kind").asText().equals(kind)) {
+                    Map<String, String> data = new LinkedHashMap<>();
+                    doc.path("data")
+                            .fields()
+                            .forEachRemaining(
+                                    e -> data.put(e.getKey(), e.getValue().asText()));
+                    doc.path("stringData")
+                            .fields()
+                            .forEachRemaining(
+                                    e -> data.put(e.getKey(), e.getValue().asText()));
+                    found.put(doc.path("metadata").path("name").asText(), data);
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * A pod template's chainmerge container as a daemon: environment from env (secrets and field refs as
+     * placeholders, after checking the Secret and key exist) and envFrom, the config file from the
+     * ConfigMap mounted where --config points, the container port and the probes' paths.
+     */
+    static Daemon kubernetesDaemon(String where, JsonNode podSpec, List<String> problems) {
+        JsonNode container = podSpec.path("containers").get(0);
+        Map<String, Map<String, String>> configMaps = dataByName("ConfigMap");
+        Map<String, Map<String, String>> secrets = dataByName("Secret");
+        Map<String, String> env = new LinkedHashMap<>();
+        container.path("envFrom").forEach(from -> {
+            String name = from.path("configMapRef").path("name").asText();
+            if (!configMaps.containsKey(name)) {
+                problems.add(where + ": envFrom names ConfigMap " + name + ", which k8s/ does not hold");
+            } else {
+                env.putAll(configMaps.get(name));
+            }
+        });
+        container.path("env").forEach(var -> {
+            String name = var.path("name").asText();
+            JsonNode secretRef = var.path("valueFrom").path("secretKeyRef");
+            if (!secretRef.isMissingNode()) {
+                String secret = secretRef.path("name").asText();
+                String key = secretRef.path("key").asText();
+                if (!secrets.containsKey(secret) || !secrets.get(secret).containsKey(key)) {
+                    problems.add(where + ": " + name + " reads key " + key + " of Secret " + secret
+                            + ", which k8s/ does not hold");
+                }
+                env.put(name, "from-a-secret");
+            } else if (!var.path("valueFrom").isMissingNode()) {
+                env.put(name, "node-1");
+            } else {
+                env.put(name, var.path("value").asText());
+            }
+        });
+        List<String> args = list(container.path("args"));
+        Map<String, Object> file = Map.of();
+        int config = args.indexOf("--config");
+        if (config >= 0) {
+            Path inContainer = Path.of(args.get(config + 1));
+            file = null;
+            for (JsonNode mount : container.path("volumeMounts")) {
+                if (Path.of(mount.path("mountPath").asText()).equals(inContainer.getParent())) {
+                    for (JsonNode volume : podSpec.path("volumes")) {
+                        if (volume.path("name")
+                                .asText()
+                                .equals(mount.path("name").asText())) {
+                            String map = volume.path("configMap").path("name").asText();
+                            String data = configMaps
+                                    .getOrDefault(map, Map.of())
+                                    .get(inContainer.getFileName().toString());
+                            if (data != null) {
+                                file = configFile(data);
+                            }
+                        }
+                    }
+                }
+            }
+            if (file == null) {
+                problems.add(where + ": --config " + inContainer + " is no file of a mounted ConfigMap");
+                file = Map.of();
+            }
+        }
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        container
+                .path("ports")
+                .forEach(p -> ports.put(
+                        p.path("name").asText(), p.path("containerPort").asInt()));
+        List<String> paths = new ArrayList<>();
+        for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
+            JsonNode get = container.path(probe).path("httpGet");
+            if (!get.isMissingNode()) {
+                paths.add(get.path("path").asText());
+                JsonNode port = get.path("port");
+                if (port.isTextual() && !ports.containsKey(port.asText())) {
+                    problems.add(where + ": " + probe + " names port " + port.asText() + ", which the container lacks");
+                } else if (port.isInt() && !ports.containsValue(port.asInt())) {
+                    problems.add(where + ": " + probe + " names port " + port.asInt() + ", which the container lacks");
+                }
+            }
+        }
+        Integer port = ports.isEmpty() ? null : ports.values().iterator().next();
+        return new Daemon(where, args, env, file, port, paths);
+    }
+
+    /** The pool patch applied the way kustomize's strategic merge does for the parts chainmerge reads. */
+    static JsonNode withPoolPatch(JsonNode daemonSet, JsonNode patch) {
+        ObjectNode merged = daemonSet.deepCopy();
+        ObjectNode spec = (ObjectNode) merged.path("spec").path("template").path("spec");
+        JsonNode patchSpec = patch.path("spec").path("template").path("spec");
+        patchSpec.path("nodeSelector").fields().forEachRemaining(e -> ((ObjectNode) spec.path("nodeSelector"))
+                .set(e.getKey(), e.getValue()));
+        mergeByName((com.fasterxml.jackson.databind.node.ArrayNode) spec.path("volumes"), patchSpec.path("volumes"));
+        ObjectNode container = (ObjectNode) spec.path("containers").get(0);
+        JsonNode patchContainer = patchSpec.path("containers").path(0);
+        mergeByName((com.fasterxml.jackson.databind.node.ArrayNode) container.path("env"), patchContainer.path("env"));
+        mergeByName(
+                (com.fasterxml.jackson.databind.node.ArrayNode) container.path("volumeMounts"),
+                patchContainer.path("volumeMounts"));
+        return merged;
+    }
+
+    private static void mergeByName(com.fasterxml.jackson.databind.node.ArrayNode target, JsonNode additions) {
+        for (JsonNode add : additions) {
+            boolean replaced = false;
+            for (int i = 0; i < target.size(); i++) {
+                if (target.get(i).path("name").equals(add.path("name"))) {
+                    target.set(i, add);
+                    replaced = true;
+                }
+            }
+            if (!replaced) {
+                target.add(add);
+            }
+        }
+    }
+
+    /**
+     * A worker pod's pool: the node label its DaemonSet selects equals its CHAINMERGE_POOL, and each of its
+     * CHAINMERGE_VOLUMES is a mounted hostPath.
+     */
+    static List<String> poolProblems(String where, JsonNode daemonSet) {
+        List<String> problems = new ArrayList<>();
+        JsonNode spec = daemonSet.path("spec").path("template").path("spec");
+        JsonNode container = spec.path("containers").get(0);
+        Map<String, String> env = new LinkedHashMap<>();
+        container
+                .path("env")
+                .forEach(v -> env.put(v.path("name").asText(), v.path("value").asText()));
+        String label = spec.path("nodeSelector").path("chainmerge.io/pool").asText(null);
+        if (label == null || !label.equals(env.get("CHAINMERGE_POOL"))) {
+            problems.add(where + ": selects nodes of pool " + label + " but sets CHAINMERGE_POOL="
+                    + env.get("CHAINMERGE_POOL"));
+        }
+        if (!"true"
+                .equals(spec.path("nodeSelector")
+                        .path("chainmerge.io/storage-host")
+                        .asText(null))) {
+            problems.add(where + ": does not select chainmerge.io/storage-host=true");
+        }
+        for (String volume : env.getOrDefault("CHAINMERGE_VOLUMES", "").split(",")) {
+            String mountName = null;
+            for (JsonNode mount : container.path("volumeMounts")) {
+                if (mount.path("mountPath").asText().equals(volume.strip())) {
+                    mountName = mount.path("name").asText();
+                }
+            }
+            boolean hostPath = false;
+            for (JsonNode v : spec.path("volumes")) {
+                hostPath |= v.path("name").asText().equals(mountName) && v.has("hostPath");
+            }
+            if (!hostPath) {
+                problems.add(where + ": volume root " + volume + " is not a mounted hostPath");
+            }
+        }
+        return problems;
+    }
+
+    // ---------------------------------------------------------------- Dockerfile
+
+    /** Instructions of a Dockerfile: keyword and rest, continuation lines joined, comments dropped. */
+    static List<String[]> dockerInstructions(String dockerfile) {
+        List<String[]> instructions = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (String line : dockerfile.split("\n")) {
+            String stripped = line.strip();
+            if (stripped.startsWith("#") || (stripped.isEmpty() && current.length() == 0)) {
+                continue;
+            }
+            if (stripped.endsWith("\\")) {
+                current.append(stripped, 0, stripped.length() - 1).append(' ');
+                continue;
+            }
+            current.append(stripped);
+            String text = current.toString().strip();
+            current.setLength(0);
+            if (!text.isEmpty()) {
+                int space = text.indexOf(' ');
+                instructions.add(new String[] {
+                    text.substring(0, space).toUpperCase(java.util.Locale.ROOT),
+                    text.substring(space + 1).strip()
+                });
+            }
+        }
+        return instructions;
+    }
+
+    /**
+     * The Dockerfile copies what the build makes (and nothing it does not), the entry point runs the jar
+     * it copied, it exposes exactly the daemons' default ports, runs as the uid the manifests expect, and
+     * {@code .dockerignore} lets every copied path into the context.
+     */
+    static List<String> dockerfileProblems(String dockerfile, String dockerignore, int uid) {
+        List<String> problems = new ArrayList<>();
+        Map<String, String> copied = new LinkedHashMap<>();
+        Set<Integer> exposed = new java.util.TreeSet<>();
+        String user = null;
+        String entrypoint = null;
+        String base = null;
+        String labels = "";
+        for (String[] instruction : dockerInstructions(dockerfile)) {
+            switch (instruction[0]) {
+                case "FROM" -> base = instruction[1];
+                case "COPY" -> {
+                    String[] words = instruction[1].split("\\s+");
+                    copied.put(words[words.length - 2], words[words.length - 1]);
+                }
+                case "EXPOSE" -> {
+                    for (String port : instruction[1].split("\\s+")) {
+                        exposed.add(Integer.parseInt(port.replace("/tcp", "")));
+                    }
+                }
+                case "USER" -> user = instruction[1];
+                case "LABEL" -> labels += " " + instruction[1];
+                case "ENTRYPOINT" -> entrypoint = instruction[1];
+                default -> {}
+            }
+        }
+        if (base == null || !base.matches("eclipse-temurin:17[0-9._]*-jre-[a-z]+")) {
+            problems.add("Dockerfile: FROM " + base
+                    + " is not a Java 17 JRE pinned by version (eclipse-temurin:17.x.y_z-jre-DIST)");
+        }
+        copied.forEach((source, target) -> {
+            Path built = ROOT.resolve(source);
+            if (!Files.exists(built) || (Files.isDirectory(built) && !hasFiles(built))) {
+                problems.add("Dockerfile: COPY " + source + ": the build makes no such "
+                        + (source.endsWith("/") ? "folder" : "file"));
+            }
+            if (dockerignore != null
+                    && !dockerignore.lines().anyMatch(l -> l.strip().equals("!" + source))) {
+                problems.add(".dockerignore: keeps " + source + " out of the build context");
+            }
+        });
+        if (!copied.containsKey("cli/target/chainmerge.jar") || !copied.containsKey("cli/target/lib/")) {
+            problems.add(
+                    "Dockerfile: must copy cli/target/chainmerge.jar and cli/target/lib/ (the launcher and its class path)");
+        } else {
+            String jar = copied.get("cli/target/chainmerge.jar");
+            String lib = copied.get("cli/target/lib/");
+            if (!Path.of(lib).normalize().equals(Path.of(jar).getParent().resolve("lib"))) {
+                problems.add("Dockerfile: the jar's manifest finds its libraries in lib/ beside it, not in " + lib);
+            }
+            if (entrypoint == null || !entrypoint.contains("\"" + jar + "\"")) {
+                problems.add("Dockerfile: ENTRYPOINT " + entrypoint + " does not run " + jar);
+            }
+        }
+        Set<Integer> ports = Set.of(
+                (Integer) WorkerConfig.HTTP_PORT.defaultValue(), (Integer) CoordinatorConfig.HTTP_PORT.defaultValue());
+        if (!exposed.equals(new java.util.TreeSet<>(ports))) {
+            problems.add(
+                    "Dockerfile: EXPOSE " + exposed + " but the daemons listen on " + new java.util.TreeSet<>(ports));
+        }
+        String version = "org.opencontainers.image.version=\"" + projectVersion() + "\"";
+        if (!labels.contains(version)) {
+            problems.add("Dockerfile: LABEL " + labels.strip() + " lacks " + version);
+        }
+        if (user == null || !user.equals(uid + ":" + uid)) {
+            problems.add("Dockerfile: USER " + user + " but the manifests run as " + uid + ":" + uid);
+        }
+        return problems;
+    }
+
+    /** Every {@code docker build -t IMAGE} a file shows names the image the manifests run. */
+    static List<String> buildCommandProblems(String file, String text) {
+        List<String> problems = new ArrayList<>();
+        var matcher = java.util.regex.Pattern.compile("docker build -t (\\S+)").matcher(text);
+        boolean found = false;
+        while (matcher.find()) {
+            found = true;
+            if (!matcher.group(1).equals(expectedImage())) {
+                problems.add(file + ": docker build -t " + matcher.group(1) + " is not " + expectedImage());
+            }
+        }
+        if (!found) {
+            problems.add(file + ": shows no docker build -t " + expectedImage());
+        }
+        return problems;
+    }
+
+    private static boolean hasFiles(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.findAny().isPresent();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

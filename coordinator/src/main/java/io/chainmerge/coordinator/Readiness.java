@@ -1,0 +1,54 @@
+package io.chainmerge.coordinator;
+
+import io.chainmerge.common.topic.Topics;
+import io.chainmerge.common.topic.Topics.TopicSpec;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+
+/**
+ * Whether the coordinator can do its work: the broker answers and every topic it reads and writes
+ * exists (a topic deleted under a running coordinator would silently stop campaigns). Blocking: call
+ * it off the event loop.
+ */
+final class Readiness {
+    private static final int TIMEOUT_MS = 2000;
+
+    private final Admin admin;
+    private final Topics topics;
+
+    Readiness(Admin admin, Topics topics) {
+        this.admin = admin;
+        this.topics = topics;
+    }
+
+    /** @param problem why it is not ready, or null when it is */
+    record Status(boolean ready, boolean kafka, List<String> missingTopics, String problem) {}
+
+    Status check() {
+        Set<String> existing;
+        try {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS))
+                    .clusterId()
+                    .get(TIMEOUT_MS + 1000, TimeUnit.MILLISECONDS);
+            existing = admin.listTopics(new ListTopicsOptions().timeoutMs(TIMEOUT_MS))
+                    .names()
+                    .get(TIMEOUT_MS + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Status(false, false, List.of(), "interrupted while asking the broker");
+        } catch (Exception e) {
+            return new Status(false, false, List.of(), "the broker does not answer: " + e);
+        }
+        List<String> missing = topics.shared().stream()
+                .map(TopicSpec::name)
+                .filter(name -> !existing.contains(name))
+                .toList();
+        return missing.isEmpty()
+                ? new Status(true, true, missing, null)
+                : new Status(false, true, missing, "topics missing: " + String.join(", ", missing));
+    }
+}

@@ -1,0 +1,83 @@
+package io.chainmerge.disk.io;
+
+import io.chainmerge.disk.Access;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/**
+ * A disk file's raw bytes under this process's lock on it, for copying the file as it is (a
+ * transplant). It goes through the one table of open files, so it shares the channel and the lock a
+ * chain open in this process already holds; closing it never drops a lock another operation relies on.
+ */
+public final class LockedFile implements Closeable {
+    private final Path path;
+    private final FileChannel channel;
+    private boolean closed;
+
+    private LockedFile(Path path, FileChannel channel) {
+        this.path = path;
+        this.channel = channel;
+    }
+
+    /**
+     * Opens {@code file} with a shared ({@link Access#READ}) or exclusive ({@link Access#WRITE}) lock;
+     * refused with the {@code in-use} guard when another process, or another operation of this one,
+     * holds a lock that conflicts.
+     */
+    public static LockedFile open(Path file, Access access) throws IOException {
+        if (access == Access.PEEK) {
+            throw new IllegalArgumentException("a locked file is opened for reading or writing");
+        }
+        Path real = file.toRealPath();
+        return new LockedFile(real, OpenFileTable.acquire(real, access));
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public long size() throws IOException {
+        return channel.size();
+    }
+
+    /** Reads from {@code position}; -1 at the end of the file. */
+    public int read(java.nio.ByteBuffer destination, long position) throws IOException {
+        return channel.read(destination, position);
+    }
+
+    /**
+     * The SHA-256 of the file's bytes (lower-case hex), read through this lock's channel: opening the file
+     * again and closing it would drop every lock this process holds on it.
+     */
+    public String sha256() throws IOException {
+        java.security.MessageDigest digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this Java has no SHA-256", e);
+        }
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(1 << 20);
+        long position = 0;
+        while (true) {
+            buffer.clear();
+            int read = channel.read(buffer, position);
+            if (read < 0) {
+                break;
+            }
+            position += read;
+            buffer.flip();
+            digest.update(buffer);
+        }
+        return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (!closed) {
+            closed = true;
+            OpenFileTable.release(path);
+        }
+    }
+}

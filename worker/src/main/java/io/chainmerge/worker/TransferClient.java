@@ -1,0 +1,266 @@
+package io.chainmerge.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.message.TransplantSource;
+import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.GuardRefusal.Guard;
+import io.chainmerge.disk.io.CrashPoints;
+import io.chainmerge.disk.merge.Throttle;
+import io.chainmerge.disk.transplant.TransferException;
+import io.chainmerge.disk.transplant.TransplantFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The receiving side of a transplant between workers: asks the source worker's {@link TransferServer}
+ * for the manifest, pulls each file (resuming a partial one by byte range, retrying a broken stream a
+ * few times) and asks for each source's removal once its copy is linked. Blocking, on a volume's
+ * executor, with {@code java.net.http}.
+ */
+final class TransferClient {
+    /** Broken streams resumed, per file and attempt, before the copy fails. */
+    private static final int RECONNECTS = 5;
+
+    private final HttpClient http;
+    private final TransferToken token;
+    private final JsonCodec json;
+
+    TransferClient(TransferToken token, JsonCodec json) {
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+        this.token = token;
+        this.json = json;
+    }
+
+    /** Opens the source side: the source worker runs its guards and says what each file is. */
+    RemoteSource open(TransplantSource source, List<String> disks, Path targetFolder, boolean move, long rate)
+            throws IOException {
+        if (token.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "a transplant from another worker needs transfer.token, the secret the workers share");
+        }
+        StringBuilder query = new StringBuilder("mode=" + (move ? "move" : "copy"));
+        for (String disk : disks) {
+            query.append("&path=").append(encode(disk));
+        }
+        HttpResponse<String> response =
+                send(request(source, "manifest?" + query).GET().build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode body = check(response.statusCode(), response.body(), Path.of(disks.get(0)));
+        JsonNode listed = body.get("files");
+        if (listed == null || listed.size() != disks.size()) {
+            throw new TransferException(
+                    Path.of(disks.get(0)),
+                    "the source worker's manifest does not list the " + disks.size() + " files asked for");
+        }
+        List<TransplantFile> files = new ArrayList<>();
+        Map<Path, String> digests = new LinkedHashMap<>();
+        for (int i = 0; i < disks.size(); i++) {
+            JsonNode file = listed.get(i);
+            Path remote = Path.of(file.get("path").asText());
+            // The copy's name comes from the job (checked there), never from what the source answers.
+            Path name = Path.of(disks.get(i)).getFileName();
+            files.add(new TransplantFile(
+                    remote, targetFolder.resolve(name), file.get("bytes").asLong(), null));
+            digests.put(remote, file.get("sha256").asText());
+        }
+        return new RemoteSource(source, files, digests, rate);
+    }
+
+    /** Asks the source worker to remove a file whose checked copy is linked here; gone already is done. */
+    void remove(TransplantSource source, TransplantFile file) throws IOException {
+        String query = "file?path=" + encode(file.source().toString()) + "&sha256=" + file.sha256();
+        HttpResponse<String> response =
+                send(request(source, query).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 204 || response.statusCode() == 404) {
+            return; // 404: an earlier run removed it before a crash kept that from being recorded
+        }
+        check(response.statusCode(), response.body(), file.source());
+    }
+
+    final class RemoteSource implements io.chainmerge.disk.transplant.TransplantSource {
+        private final TransplantSource source;
+        private final List<TransplantFile> files;
+        private final Map<Path, String> digests;
+        private final long rate;
+
+        private RemoteSource(
+                TransplantSource source, List<TransplantFile> files, Map<Path, String> digests, long rate) {
+            this.source = source;
+            this.files = List.copyOf(files);
+            this.digests = digests;
+            this.rate = rate;
+        }
+
+        @Override
+        public List<TransplantFile> files() {
+            return files;
+        }
+
+        @Override
+        public Path parentOfOldest() {
+            return null; // the source refuses a run that does not go down to the root
+        }
+
+        @Override
+        public Map<Path, Path> childrenLeftBehind() {
+            return Map.of(); // the source refuses a move that would leave a child behind
+        }
+
+        @Override
+        public String copy(TransplantFile file, Path partial, Throttle throttle, CopyProgress progress)
+                throws IOException {
+            IOException last = null;
+            for (int attempt = 0; attempt < RECONNECTS; attempt++) {
+                long from = Files.exists(partial) ? Files.size(partial) : 0;
+                if (from == file.bytes()) {
+                    return digests.get(file.source());
+                }
+                try {
+                    pull(file, partial, from, throttle, progress);
+                    return digests.get(file.source());
+                } catch (IOException e) {
+                    if (e instanceof TransferException
+                            || e instanceof GuardRefusal
+                            || e instanceof NoSuchFileException) {
+                        throw e;
+                    }
+                    last = e; // a broken stream: resume from what arrived
+                }
+            }
+            throw new TransferException(
+                    file.source(),
+                    "%s: the stream from %s broke %d times; the partial copy stays for the next run to resume"
+                            .formatted(file.source(), source.url(), RECONNECTS),
+                    last);
+        }
+
+        private void pull(TransplantFile file, Path partial, long from, Throttle throttle, CopyProgress progress)
+                throws IOException {
+            String query = "file?path=" + encode(file.source().toString()) + (rate > 0 ? "&rate=" + rate : "");
+            HttpRequest.Builder builder = request(source, query).GET();
+            if (from > 0) {
+                builder.header("Range", "bytes=" + from + "-");
+            }
+            HttpResponse<InputStream> response = send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = response.body()) {
+                int status = response.statusCode();
+                if (status != 200 && status != 206) {
+                    check(status, new String(in.readAllBytes(), StandardCharsets.UTF_8), file.source());
+                }
+                // 200: the source sent the whole file; 206: the rest, after what the partial copy holds.
+                long position = status == 206 ? from : 0;
+                try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                    out.truncate(position);
+                    byte[] chunk = new byte[256 * 1024];
+                    int read;
+                    while ((read = in.read(chunk)) >= 0) {
+                        throttle.acquire(read);
+                        ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, read);
+                        while (buffer.hasRemaining()) {
+                            position += out.write(buffer, position);
+                        }
+                        progress.copied(read);
+                        CrashPoints.reach("transfer.receiving");
+                    }
+                    out.force(true);
+                }
+                if (position != file.bytes()) {
+                    throw new IOException("the stream ended after %d of %d bytes".formatted(position, file.bytes()));
+                }
+            }
+        }
+
+        @Override
+        public void remove(TransplantFile file) throws IOException {
+            TransferClient.this.remove(source, file);
+        }
+
+        @Override
+        public void close() {
+            // nothing is held here: the source worker holds its files only while it serves them
+        }
+    }
+
+    private HttpRequest.Builder request(TransplantSource source, String pathAndQuery) {
+        return HttpRequest.newBuilder(URI.create(source.url() + TransferServer.BASE + "/" + pathAndQuery))
+                .header("Authorization", "Bearer " + token.value())
+                .timeout(Duration.ofMinutes(30));
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) throws IOException {
+        try {
+            return http.send(request, handler);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException(
+                    "interrupted talking to " + request.uri().getHost());
+        }
+    }
+
+    /**
+     * The body of a successful answer; otherwise the source's typed error, as the same exception the
+     * source raised, so the result says what the source's guard said.
+     */
+    private JsonNode check(int status, String body, Path file) throws IOException {
+        JsonNode node;
+        try {
+            node = json.mapper().readTree(body);
+        } catch (IOException e) {
+            node = null;
+        }
+        if (status == 200) {
+            if (node == null) {
+                throw new TransferException(file, "the source worker's answer is not JSON: " + body);
+            }
+            return node;
+        }
+        String reason =
+                node != null && node.hasNonNull("reason") ? node.get("reason").asText() : "";
+        String message =
+                node != null && node.hasNonNull("message") ? node.get("message").asText() : body;
+        message = "the source worker says: " + message;
+        if (status == 409) {
+            Guard guard = Arrays.stream(Guard.values())
+                    .filter(g -> g.reason().equals(reason))
+                    .findFirst()
+                    .orElse(null);
+            if (guard != null) {
+                Map<String, Object> figures =
+                        node.has("figures") ? json.mapper().convertValue(node.get("figures"), Map.class) : Map.of();
+                throw new GuardRefusal(guard, file, message, figures);
+            }
+        }
+        if (status == 404) {
+            throw new NoSuchFileException(file.toString(), null, message);
+        }
+        if (status == 400) {
+            throw new IllegalArgumentException(message);
+        }
+        throw new TransferException(file, "HTTP " + status + ": " + message);
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+}

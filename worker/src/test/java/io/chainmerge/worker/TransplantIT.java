@@ -1,0 +1,412 @@
+package io.chainmerge.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.TopicProbe;
+import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.message.Job;
+import io.chainmerge.common.message.JobResult;
+import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.MessageCodec;
+import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.message.ReserveSpec;
+import io.chainmerge.common.message.Schema;
+import io.chainmerge.common.message.TransplantJob;
+import io.chainmerge.common.message.TransplantMode;
+import io.chainmerge.common.message.TransplantOutcome.TransplantedFile;
+import io.chainmerge.common.message.TransplantSource;
+import io.chainmerge.common.topic.Topics;
+import io.chainmerge.disk.DiskSpec;
+import io.chainmerge.disk.Volume;
+import io.chainmerge.disk.testing.ChainFixture;
+import io.chainmerge.disk.testing.Fingerprint;
+import io.chainmerge.disk.testing.Oracles;
+import io.chainmerge.disk.transplant.Transplant;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two workers, each with a small real file system (tmpfs) as its volume, and a real broker: a merge
+ * that cannot fit on its volume is refused, the chain is transplanted to the other worker's volume
+ * through a job on that worker's pool, merged there, and reads what it read before (libvhdi as the
+ * oracle); a byte flipped in transit is detected and fetched again; a wrong token or a path outside
+ * the sender's roots changes nothing.
+ */
+class TransplantIT {
+    private static final long MIB = 1 << 20;
+    private static final AtomicInteger RUNS = new AtomicInteger();
+    private static final Topics TOPICS = new Topics("chainmerge");
+    private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
+    private static final String TOKEN = "shared-between-the-workers";
+
+    @TempDir
+    static Path brokerDir;
+
+    static EmbeddedKafka kafka;
+    static TopicProbe probe;
+
+    @TempDir
+    Path dir;
+
+    private final List<Path> mounts = new ArrayList<>();
+    private Path volA;
+    private Path volB;
+    private Worker workerA;
+    private Worker workerB;
+    private String poolA;
+    private String poolB;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
+        probe = new TopicProbe(kafka.bootstrapServers());
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        probe.close();
+        kafka.close();
+    }
+
+    @BeforeEach
+    void startWorkers() throws Exception {
+        volA = tmpfs("a", "40m");
+        volB = tmpfs("b", "64m");
+        int run = RUNS.incrementAndGet();
+        poolA = "transplant-it-a-" + run;
+        poolB = "transplant-it-b-" + run;
+        workerA = Worker.start(config(poolA, volA, TOKEN));
+        workerB = Worker.start(config(poolB, volB, TOKEN));
+    }
+
+    @AfterEach
+    void stopWorkers() {
+        if (workerA != null) {
+            workerA.close();
+        }
+        if (workerB != null) {
+            workerB.close();
+        }
+        for (Path mount : mounts) {
+            Oracles.run(List.of("umount", mount.toString()), false);
+        }
+    }
+
+    private Path tmpfs(String name, String size) throws IOException {
+        Path mount = Files.createDirectory(dir.resolve(name));
+        Oracles.Result result =
+                Oracles.run(List.of("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mount.toString()), false);
+        Assumptions.assumeTrue(
+                result.exitCode() == 0,
+                () -> "cannot mount a tmpfs here (needs root): "
+                        + result.output().strip());
+        mounts.add(mount);
+        return mount.toRealPath();
+    }
+
+    private static WorkerConfig config(String pool, Path volume, String token) {
+        return WorkerConfig.of(Map.of(
+                "pool",
+                pool,
+                "worker.id",
+                pool + "-w",
+                "volumes",
+                List.of(volume.toString()),
+                "http.host",
+                "127.0.0.1",
+                "http.port",
+                0,
+                "topics.partitions",
+                2,
+                "transfer.token",
+                token,
+                "kafka.bootstrap.servers",
+                kafka.bootstrapServers()));
+    }
+
+    /** base.vhdx with 2 MiB of data, base_1.avhdx with 12 MiB more: merging it grows the base by 12 MiB. */
+    private ChainFixture chainOnA() throws IOException {
+        return ChainFixture.withRoot(
+                        Files.createDirectories(volA.resolve("vm")),
+                        "base.vhdx",
+                        DiskSpec.dynamic(32 * MIB).withBlockSize((int) MIB),
+                        7)
+                .writeAt(0, (int) (2 * MIB))
+                .child("base_1.avhdx")
+                .writeAt(8 * MIB, (int) (12 * MIB));
+    }
+
+    @Test
+    void aMergeThatDoesNotFitIsTransplantedToTheOtherWorkerMergedThereAndReadsTheSame() throws Exception {
+        Oracles.requireLibvhdi();
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        String before = rawDigest("before", child, root);
+        fill(volA.resolve("filler.bin"), Volume.usableBytes(volA) - 6 * MIB);
+        Map<Path, String> filesOnA = Fingerprint.ofTree(volA.resolve("vm"));
+        long sizes = size(root) + size(child);
+
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            MergeJob merge = merge("merge-on-a", poolA, root, child);
+            publish(poolA, merge);
+            JobResult refused = awaitResult(results, merge.jobId());
+            assertThat(refused.outcome()).isEqualTo(Outcome.REFUSED);
+            assertThat(refused.problem().reason()).isEqualTo("insufficient-space");
+            assertThat(Fingerprint.ofTree(volA.resolve("vm"))).isEqualTo(filesOnA);
+            long growth = ((Number) refused.problem().figures().get("requiredBytes")).longValue();
+
+            TransplantJob transplant = transplant("move-to-b", List.of(child, root), urlOf(workerA), growth);
+            publish(poolB, transplant);
+            JobResult moved = awaitResult(results, transplant.jobId());
+            assertThat(moved.outcome()).as(String.valueOf(moved.problem())).isEqualTo(Outcome.SUCCEEDED);
+            assertThat(moved.kind().wireName()).isEqualTo("transplant");
+            assertThat(moved.worker()).isEqualTo(poolB + "-w");
+            Path newChild = volB.resolve("vm/base_1.avhdx");
+            Path newRoot = volB.resolve("vm/base.vhdx");
+            assertThat(moved.resultingChain()).containsExactly(newChild.toString(), newRoot.toString());
+            assertThat(moved.transplant().files())
+                    .extracting(TransplantedFile::from, TransplantedFile::to)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple(child.toString(), newChild.toString()),
+                            org.assertj.core.groups.Tuple.tuple(root.toString(), newRoot.toString()));
+            assertThat(moved.transplant().files().get(1).sha256()).isEqualTo(Transplant.sha256(newRoot, false));
+            assertThat(moved.transplant().bytesMoved()).isEqualTo(sizes);
+            assertThat(moved.transplant().removed()).containsExactly(child.toString(), root.toString());
+            assertThat(moved.transplant().sourceWorker()).isEqualTo(poolA + "-w");
+            assertThat(child).doesNotExist();
+            assertThat(root).doesNotExist();
+            assertThat(rawDigest("moved", newChild, newRoot)).isEqualTo(before);
+
+            MergeJob mergeOnB = merge("merge-on-b", poolB, newRoot, newChild);
+            publish(poolB, mergeOnB);
+            JobResult merged = awaitResult(results, mergeOnB.jobId());
+            assertThat(merged.outcome()).as(String.valueOf(merged.problem())).isEqualTo(Outcome.SUCCEEDED);
+            assertThat(merged.resultingChain()).containsExactly(newRoot.toString());
+            assertThat(rawDigest("merged", newRoot)).isEqualTo(before);
+        }
+    }
+
+    @Test
+    void aByteFlippedInTransitIsDetectedAndTheFileFetchedAgain() throws Exception {
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        long sizes = size(root) + size(child);
+        String before = io.chainmerge.worker.SampleDisks.digest(child);
+        HttpServer proxy = flippingProxy(urlOf(workerA));
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            String via = "http://127.0.0.1:" + proxy.getAddress().getPort();
+            TransplantJob transplant = transplant("flipped", List.of(child, root), via, 0);
+            publish(poolB, transplant);
+            JobResult moved = awaitResult(results, transplant.jobId());
+            assertThat(moved.outcome()).as(String.valueOf(moved.problem())).isEqualTo(Outcome.SUCCEEDED);
+            assertThat(flipped).hasValue(1);
+            // The damaged file came twice: once flipped and thrown away, once intact.
+            assertThat(moved.transplant().bytesMoved()).isGreaterThan(sizes);
+            assertThat(io.chainmerge.worker.SampleDisks.digest(volB.resolve("vm/base_1.avhdx")))
+                    .isEqualTo(before);
+        } finally {
+            proxy.stop(0);
+        }
+    }
+
+    @Test
+    void aWrongTokenOrAPathOutsideTheSendersRootsChangesNothing() throws Exception {
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        Path outside = Files.writeString(dir.resolve("secret.vhdx"), "not yours");
+        Map<Path, String> filesOnA = Fingerprint.ofTree(volA);
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            TransplantJob escape = transplant("outside", List.of(outside), urlOf(workerA), 0);
+            publish(poolB, escape);
+            JobResult rejected = awaitResult(results, escape.jobId());
+            assertThat(rejected.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(rejected.problem().reason()).isEqualTo("invalid-request");
+            assertThat(rejected.problem().message()).contains("outside this worker's volume roots");
+
+            // The sender now expects another secret than the receiver presents.
+            workerA.close();
+            workerA = Worker.start(config(poolA, volA, "another-secret"));
+            TransplantJob wrongToken = transplant("wrong-token", List.of(child, root), urlOf(workerA), 0);
+            publish(poolB, wrongToken);
+            JobResult refused = awaitResult(results, wrongToken.jobId());
+            assertThat(refused.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(refused.problem().reason()).isEqualTo("transfer-failed");
+            assertThat(refused.problem().message()).contains("token");
+        }
+        assertThat(Fingerprint.ofTree(volA)).isEqualTo(filesOnA);
+        assertThat(
+                        Files.exists(volB.resolve("vm"))
+                                ? Files.list(volB.resolve("vm")).toList()
+                                : List.of())
+                .isEmpty();
+    }
+
+    private final AtomicInteger flipped = new AtomicInteger();
+
+    /** Passes requests to {@code target}; the first file it carries arrives with one byte flipped. */
+    private HttpServer flippingProxy(String target) throws IOException {
+        HttpClient client = HttpClient.newHttpClient();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            try {
+                HttpRequest.Builder forward = HttpRequest.newBuilder(URI.create(target + exchange.getRequestURI()))
+                        .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.noBody());
+                for (String header : List.of("Authorization", "Range")) {
+                    String value = exchange.getRequestHeaders().getFirst(header);
+                    if (value != null) {
+                        forward.header(header, value);
+                    }
+                }
+                HttpResponse<byte[]> answer = client.send(forward.build(), HttpResponse.BodyHandlers.ofByteArray());
+                byte[] body = answer.body();
+                if (exchange.getRequestURI().getPath().endsWith("/file")
+                        && exchange.getRequestMethod().equals("GET")
+                        && body.length > 0
+                        && flipped.compareAndSet(0, 1)) {
+                    body[body.length / 2] ^= 0x10;
+                }
+                answer.headers().firstValue("content-type").ifPresent(v -> exchange.getResponseHeaders()
+                        .add("content-type", v));
+                answer.headers().firstValue("content-range").ifPresent(v -> exchange.getResponseHeaders()
+                        .add("content-range", v));
+                exchange.sendResponseHeaders(answer.statusCode(), body.length == 0 ? -1 : body.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                exchange.close();
+            }
+        });
+        server.start();
+        return server;
+    }
+
+    private static String urlOf(Worker worker) {
+        return "http://127.0.0.1:" + worker.httpPort();
+    }
+
+    private TransplantJob transplant(String id, List<Path> disks, String url, long room) {
+        TransplantJob job = new TransplantJob(
+                Schema.VERSION,
+                id + "-" + RUNS.get(),
+                "ad-hoc",
+                poolB,
+                Instant.now(),
+                disks.get(disks.size() - 1).toString(),
+                disks.stream().map(Path::toString).toList(),
+                volB.resolve("vm").toString(),
+                new TransplantSource(poolA, poolA + "-w", url),
+                TransplantMode.MOVE,
+                room,
+                0,
+                new ReserveSpec(MIB, 1));
+        return job;
+    }
+
+    private MergeJob merge(String id, String pool, Path root, Path child) {
+        return new MergeJob(
+                Schema.VERSION,
+                id + "-" + RUNS.get(),
+                "ad-hoc",
+                pool,
+                Instant.now(),
+                root.toString(),
+                child.toString(),
+                null,
+                null,
+                null,
+                false,
+                0,
+                new ReserveSpec(MIB, 1));
+    }
+
+    private static void publish(String pool, Job job) {
+        probe.send(TOPICS.jobs(pool), job.key(), CODEC.write(job));
+    }
+
+    private static JobResult awaitResult(TopicProbe.Reader results, String jobId) {
+        List<JobResult> seen = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+            read(results).stream().filter(r -> r.jobId().equals(jobId)).forEach(seen::add);
+            assertThat(seen).isNotEmpty();
+        });
+        return seen.get(0);
+    }
+
+    private static List<JobResult> read(TopicProbe.Reader reader) {
+        return reader.poll().stream()
+                .map(ConsumerRecord::value)
+                .map(v -> {
+                    try {
+                        return CODEC.read(v, JobResult.class);
+                    } catch (Exception e) {
+                        return null;
+                    }
+                })
+                .filter(Objects::nonNull)
+                .toList();
+    }
+
+    /** SHA-256 of the chain's content as libvhdi reads it, top first. */
+    private String rawDigest(String name, Path... chainTopFirst) throws IOException {
+        Path raw = Oracles.vhdiToRaw(dir.resolve(name + ".raw"), chainTopFirst);
+        try {
+            return Transplant.sha256(raw, false);
+        } finally {
+            Files.delete(raw);
+        }
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void fill(Path file, long bytes) throws IOException {
+        ByteBuffer ones = ByteBuffer.allocate((int) MIB);
+        while (ones.hasRemaining()) {
+            ones.put((byte) 1);
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (long written = 0; written < bytes; ) {
+                ones.clear().limit((int) Math.min(MIB, bytes - written));
+                written += channel.write(ones);
+            }
+        }
+    }
+}
