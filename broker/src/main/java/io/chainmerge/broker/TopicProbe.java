@@ -38,6 +38,15 @@ public final class TopicProbe implements AutoCloseable {
         }
     }
 
+    /** Publishes a record as it is, headers included. */
+    public void send(ProducerRecord<String, byte[]> record) {
+        try {
+            producer.send(record).get();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot publish to " + record.topic(), e);
+        }
+    }
+
     /** A reader of {@code topic} from its beginning; call {@link Reader#poll()} to take what arrived. */
     public Reader reader(String topic) {
         return new Reader(topic);

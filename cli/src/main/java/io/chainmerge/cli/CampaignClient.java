@@ -36,6 +36,14 @@ final class CampaignClient {
         return body.get("campaignId");
     }
 
+    /** Posts a structured CloudEvent to {@code POST /v1/backup-events}; returns its request id. */
+    String publishBackupEvent(byte[] structuredEvent) throws IOException, InterruptedException {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(base.resolve("v1/backup-events"))
+                .header("content-type", "application/cloudevents+json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(structuredEvent)));
+        return json.mapper().readTree(response.body()).path("requestId").asText();
+    }
+
     List<CampaignReport> list() throws IOException, InterruptedException {
         return json.mapper()
                 .readValue(
@@ -91,7 +99,9 @@ final class CampaignClient {
         if (response.statusCode() >= 400) {
             String error = response.body();
             try {
-                error = json.mapper().readTree(response.body()).path("error").asText(error);
+                var body = json.mapper().readTree(response.body());
+                error = body.path("error").asText(error)
+                        + (body.has("message") ? ": " + body.path("message").asText() : "");
             } catch (IOException e) {
                 // not JSON: show it as it is
             }

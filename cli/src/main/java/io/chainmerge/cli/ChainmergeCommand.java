@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
             WorkerCommand.class,
             CoordinatorCommand.class,
             CampaignCommand.class,
+            BackupCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -1,5 +1,6 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.campaign.BackupRequest;
 import io.chainmerge.common.campaign.CampaignEvent;
 import io.chainmerge.common.campaign.CampaignJob;
 import io.chainmerge.common.campaign.CampaignRecovery;
@@ -46,6 +47,10 @@ final class Campaign {
     final Map<String, CampaignRecovery> recoveries = new LinkedHashMap<>();
 
     final Map<String, JobProgress> progress = new HashMap<>();
+    /** A standing campaign's backup requests, in the order they were received. */
+    final Map<String, BackupRequest> requests = new LinkedHashMap<>();
+    /** The backup request each of a standing campaign's merge jobs serves. */
+    final Map<String, String> requestOfJob = new HashMap<>();
     /** Jobs sent to their pool whose PUBLISHED event is not written yet. */
     final Set<String> publishing = new HashSet<>();
 
@@ -71,6 +76,9 @@ final class Campaign {
             skips.put(skip.key(), skip);
         } else if (event instanceof CampaignRecovery recovery) {
             recoveries.put(recovery.jobId(), recovery);
+        } else if (event instanceof BackupRequest request) {
+            requests.put(request.requestId(), request);
+            request.jobIds().forEach(job -> requestOfJob.put(job, request.requestId()));
         }
     }
 

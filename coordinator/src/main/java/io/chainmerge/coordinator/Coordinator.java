@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running coordinator: creates the topics, rebuilds every campaign from {@code chainmerge.campaigns},
- * then follows results and progress, drives the campaigns on a tick, and serves the HTTP API.
+ * then follows results, progress and backup events, drives the campaigns on a tick, and serves the HTTP API.
  */
 public final class Coordinator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
@@ -31,8 +31,10 @@ public final class Coordinator implements AutoCloseable {
     private final Campaigns campaigns;
     private final ResultsConsumer results;
     private final InventoryView inventory;
+    private final BackupIntake backupIntake;
     private final Thread resultsThread;
     private final Thread inventoryThread;
+    private final Thread backupThread;
     private final HttpServer http;
     private final long tickTimer;
     private final TopicCreator topics;
@@ -53,7 +55,15 @@ public final class Coordinator implements AutoCloseable {
         CampaignStore store = new CampaignStore(producer, config.topics().campaigns(), codec, campaignThread);
         this.topics = new TopicCreator(kafka, config);
         JobPublisher publisher = new JobPublisher(producer, config.topics(), codec, campaignThread);
-        this.campaigns = new Campaigns(campaignThread, store, publisher, topics, metrics, Clock.systemUTC());
+        this.inventory = new InventoryView(
+                new KafkaConsumer<>(kafka.consumer("chainmerge-" + config.coordinatorId() + "-inventory", null)),
+                config.topics().inventory(),
+                codec);
+        Clock clock = Clock.systemUTC();
+        BackupNotifier notifier = new BackupNotifier(
+                producer, config.topics().notifications(), json, config.coordinatorId(), clock, campaignThread);
+        this.campaigns = new Campaigns(
+                campaignThread, store, publisher, topics, metrics, clock, inventory, notifier, config.backup());
         campaigns
                 .replay(CampaignStore.replay(
                         kafka.consumer("chainmerge-" + config.coordinatorId() + "-replay", null),
@@ -67,18 +77,32 @@ public final class Coordinator implements AutoCloseable {
                 config.topics(),
                 codec,
                 campaigns);
-        this.inventory = new InventoryView(
-                new KafkaConsumer<>(kafka.consumer("chainmerge-" + config.coordinatorId() + "-inventory", null)),
-                config.topics().inventory(),
-                codec);
+        BackupEvents backupEvents = new BackupEvents(json, inventory::poolOf);
+        // A group of its own: the results consumer's group subscribes to other topics.
+        this.backupIntake = new BackupIntake(
+                new KafkaConsumer<>(kafka.consumer(
+                        "chainmerge-" + config.coordinatorId() + "-backup", config.groupId() + "-backup")),
+                config.topics().backupEvents(),
+                backupEvents,
+                notifier,
+                campaigns);
         this.resultsThread = new Thread(results, "chainmerge-results");
         this.inventoryThread = new Thread(inventory, "chainmerge-inventory");
+        this.backupThread = new Thread(backupIntake, "chainmerge-backup-intake");
         resultsThread.start();
         inventoryThread.start();
+        backupThread.start();
 
         this.vertx = Vertx.vertx();
         this.http = new CoordinatorHttp(
-                        vertx, json, campaigns, inventory, metrics, new Readiness(admin, config.topics()))
+                        vertx,
+                        json,
+                        campaigns,
+                        inventory,
+                        metrics,
+                        new Readiness(admin, config.topics()),
+                        backupEvents,
+                        notifier)
                 .listen(config.httpHost(), config.httpPort())
                 .toCompletionStage()
                 .toCompletableFuture()
@@ -114,8 +138,10 @@ public final class Coordinator implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("closing Vert.x: {}", e.toString());
         }
+        backupIntake.stop();
         results.stop();
         inventory.stop();
+        join(backupThread);
         join(resultsThread);
         join(inventoryThread);
         campaignThread.shutdown();

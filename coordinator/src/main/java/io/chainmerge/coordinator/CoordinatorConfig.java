@@ -1,7 +1,9 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.campaign.CampaignSpec.Limits;
 import io.chainmerge.common.config.Config;
 import io.chainmerge.common.config.ConfigDef;
+import io.chainmerge.common.config.ConfigException;
 import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
 import io.chainmerge.common.kafka.KafkaClients;
@@ -18,6 +20,7 @@ public record CoordinatorConfig(
         int topicPartitions,
         short topicReplication,
         Duration tick,
+        BackupSettings backup,
         Topics topics,
         KafkaClients kafka) {
 
@@ -48,10 +51,48 @@ public record CoordinatorConfig(
             Duration.ofMillis(500),
             "how often campaigns publish what their limits allow and check for their end");
 
+    public static final ConfigKey BACKUP_PER_VOLUME = ConfigKey.optional(
+            "backup.limits.per-volume",
+            ConfigType.INT,
+            1,
+            "merges for one backup system's requests running at once on one volume");
+    public static final ConfigKey BACKUP_PER_POOL = ConfigKey.optional(
+            "backup.limits.per-pool",
+            ConfigType.INT,
+            0,
+            "merges for one backup system's requests running at once in one pool; 0 for no limit");
+    public static final ConfigKey BACKUP_OVERALL = ConfigKey.optional(
+            "backup.limits.overall",
+            ConfigType.INT,
+            0,
+            "merges for one backup system's requests running at once; 0 for no limit");
+    public static final ConfigKey BACKUP_RATE = ConfigKey.optional(
+            "backup.rate",
+            ConfigType.STRING,
+            "",
+            "the most bytes per second of each merge for a backup request, e.g. 200MiB/s; empty for the workers' setting");
+    public static final ConfigKey BACKUP_RESERVE = ConfigKey.optional(
+            "backup.reserve",
+            ConfigType.STRING,
+            "",
+            "space each merge for a backup request leaves free, e.g. 2GiB or 5%; empty for the workers' setting");
+
     public static final ConfigDef DEF = new ConfigDef(
             "coordinator",
             "kafka.",
-            List.of(ID, HTTP_HOST, HTTP_PORT, TOPIC_PREFIX, TOPIC_PARTITIONS, TOPIC_REPLICATION, TICK));
+            List.of(
+                    ID,
+                    HTTP_HOST,
+                    HTTP_PORT,
+                    TOPIC_PREFIX,
+                    TOPIC_PARTITIONS,
+                    TOPIC_REPLICATION,
+                    TICK,
+                    BACKUP_PER_VOLUME,
+                    BACKUP_PER_POOL,
+                    BACKUP_OVERALL,
+                    BACKUP_RATE,
+                    BACKUP_RESERVE));
 
     public static CoordinatorConfig from(Config config) {
         return new CoordinatorConfig(
@@ -61,8 +102,27 @@ public record CoordinatorConfig(
                 config.integer(TOPIC_PARTITIONS),
                 (short) config.integer(TOPIC_REPLICATION),
                 config.duration(TICK),
+                backup(config),
                 new Topics(config.string(TOPIC_PREFIX)),
                 new KafkaClients(config.passthrough()));
+    }
+
+    private static BackupSettings backup(Config config) {
+        String rate = config.string(BACKUP_RATE);
+        String reserve = config.string(BACKUP_RESERVE);
+        try {
+            BackupSettings settings = new BackupSettings(
+                    new Limits(
+                            config.integer(BACKUP_PER_VOLUME),
+                            config.integer(BACKUP_PER_POOL),
+                            config.integer(BACKUP_OVERALL)),
+                    rate.isBlank() ? null : rate,
+                    reserve.isBlank() ? null : reserve);
+            settings.spec("check", List.of("check")); // the spec's own checks of rate and reserve
+            return settings;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("backup.*", "is wrong: " + e.getMessage());
+        }
     }
 
     public static CoordinatorConfig of(Map<String, ?> settings) {

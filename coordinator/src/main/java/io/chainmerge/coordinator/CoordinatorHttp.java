@@ -6,6 +6,8 @@ import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.VolumeInventory;
+import io.cloudevents.http.HttpMessageFactory;
+import io.cloudevents.rw.CloudEventRWException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -15,6 +17,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +36,8 @@ import java.util.concurrent.CompletableFuture;
  * POST /campaigns/{id}/approve    run its proposed space recoveries (?recovery=ID for one)
  * POST /plan                      the plan of a spec against the latest inventory; nothing is published
  * GET  /inventory                 every volume's latest space check
+ * POST /v1/backup-events          a backup system's CloudEvent (structured, or binary with ce-* headers)
+ *                                 202 {"requestId": …}; 400 with the reason (and an invalid notification)
  * GET  /health                   the process runs
  * GET  /ready                    the broker answers and every topic exists: 200, else 503
  * GET  /metrics                  Prometheus
@@ -44,6 +49,8 @@ final class CoordinatorHttp {
     private final Campaigns campaigns;
     private final InventoryView inventory;
     private final CoordinatorMetrics metrics;
+    private final BackupEvents backupEvents;
+    private final BackupNotifier notifier;
     private final Readiness readiness;
 
     CoordinatorHttp(
@@ -52,8 +59,12 @@ final class CoordinatorHttp {
             Campaigns campaigns,
             InventoryView inventory,
             CoordinatorMetrics metrics,
-            Readiness readiness) {
+            Readiness readiness,
+            BackupEvents backupEvents,
+            BackupNotifier notifier) {
         this.vertx = vertx;
+        this.backupEvents = backupEvents;
+        this.notifier = notifier;
         this.json = json;
         this.campaigns = campaigns;
         this.inventory = inventory;
@@ -75,6 +86,7 @@ final class CoordinatorHttp {
                         ctx,
                         campaigns.approve(ctx.pathParam("id"), ctx.queryParams().get("recovery"))));
         router.post("/plan").handler(this::plan);
+        router.post("/v1/backup-events").handler(this::backupEvent);
         router.get("/inventory").handler(ctx -> send(ctx, 200, inventory.snapshot()));
         router.get("/health").handler(ctx -> send(ctx, 200, Map.of("status", "up")));
         router.get("/ready").handler(ctx -> vertx.executeBlocking(readiness::check)
@@ -153,6 +165,43 @@ final class CoordinatorHttp {
                 send(ctx, 201, Map.of("campaignId", id));
             }
         });
+    }
+
+    /** The HTTP binding of the same intake as {@code chainmerge.backup-events}; answered once the request is durable. */
+    private void backupEvent(RoutingContext ctx) {
+        byte[] body =
+                ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        BackupEvent event;
+        try {
+            event = backupEvents.read(HttpMessageFactory.createReader(
+                    headers -> ctx.request().headers().forEach(h -> headers.accept(h.getKey(), h.getValue())), body));
+        } catch (InvalidBackupEvent invalid) {
+            rejectBackupEvent(ctx, invalid);
+            return;
+        } catch (CloudEventRWException | IllegalArgumentException e) {
+            rejectBackupEvent(
+                    ctx,
+                    new InvalidBackupEvent(
+                            "not-a-cloudevent", "not a CloudEvent: " + e.getMessage(), null, null, null, null));
+            return;
+        }
+        campaigns.accept(event).whenComplete((requestId, error) -> {
+            if (error != null) {
+                send(ctx, 503, Map.of("error", "the request could not be recorded, send it again: " + error));
+            } else {
+                send(ctx, 202, Map.of("requestId", requestId));
+            }
+        });
+    }
+
+    private void rejectBackupEvent(RoutingContext ctx, InvalidBackupEvent invalid) {
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("error", invalid.reason());
+        answer.put("message", invalid.getMessage());
+        if (invalid.requestId() != null) {
+            answer.put("requestId", invalid.requestId());
+        }
+        notifier.invalid(invalid, "POST /v1/backup-events").whenComplete((ok, error) -> send(ctx, 400, answer));
     }
 
     private <T> void reply(RoutingContext ctx, CompletableFuture<T> value) {

@@ -1,12 +1,15 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.message.InventoryDisk;
 import io.chainmerge.common.message.MalformedMessageException;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.VolumeInventory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -29,6 +32,9 @@ final class InventoryView implements Runnable {
     private final String topic;
     private final MessageCodec codec;
     private final Map<String, VolumeInventory> latest = new ConcurrentHashMap<>();
+    /** Every disk of {@link #latest}, by pool and path: a backup request asks for one at a time, thousands a night. */
+    private final Map<String, Located> disks = new ConcurrentHashMap<>();
+
     private volatile boolean running = true;
 
     InventoryView(Consumer<String, byte[]> consumer, String topic, MessageCodec codec) {
@@ -50,11 +56,13 @@ final class InventoryView implements Runnable {
                 try {
                     for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                         if (record.value() == null) {
-                            latest.remove(record.key());
+                            forget(latest.remove(record.key()));
                             continue;
                         }
                         try {
-                            latest.put(record.key(), codec.read(record.value(), VolumeInventory.class));
+                            VolumeInventory volume = codec.read(record.value(), VolumeInventory.class);
+                            forget(latest.put(record.key(), volume));
+                            index(volume).forEach(disks::put);
                         } catch (MalformedMessageException e) {
                             LOG.warn("ignoring an unreadable inventory record {}: {}", record.key(), e.getMessage());
                         }
@@ -73,6 +81,46 @@ final class InventoryView implements Runnable {
     /** Every volume's latest inventory, ordered by host and volume. */
     List<VolumeInventory> snapshot() {
         return List.copyOf(new TreeMap<>(latest).values());
+    }
+
+    /** A disk as an inventory places it: the worker and volume root that hold it, and its place in its chain. */
+    record Located(String pool, String host, String volume, InventoryDisk disk) {}
+
+    /** Where the latest inventories place {@code path} in {@code pool}, if any has seen it. */
+    Optional<Located> find(String pool, String path) {
+        return Optional.ofNullable(disks.get(pool + "|" + path));
+    }
+
+    /** Every disk of some inventories, keyed by pool and path, as {@link #find} looks them up. */
+    static Map<String, Located> index(Collection<VolumeInventory> inventories) {
+        Map<String, Located> index = new java.util.HashMap<>();
+        inventories.forEach(volume -> index.putAll(index(volume)));
+        return index;
+    }
+
+    private static Map<String, Located> index(VolumeInventory volume) {
+        Map<String, Located> index = new java.util.HashMap<>();
+        for (InventoryDisk disk : volume.disks()) {
+            index.put(
+                    volume.pool() + "|" + disk.path(),
+                    new Located(volume.pool(), volume.host(), volume.volume(), disk));
+        }
+        return index;
+    }
+
+    private void forget(VolumeInventory replaced) {
+        if (replaced != null) {
+            index(replaced).keySet().forEach(disks::remove);
+        }
+    }
+
+    /** The pool a worker serves, from its latest inventory. */
+    Optional<String> poolOf(String host) {
+        // a handful of volumes per host: a scan of the latest inventories is cheap
+        return latest.values().stream()
+                .filter(v -> v.host().equals(host))
+                .map(VolumeInventory::pool)
+                .findFirst();
     }
 
     void stop() {

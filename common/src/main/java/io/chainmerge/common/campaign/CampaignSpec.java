@@ -79,7 +79,10 @@ public record CampaignSpec(
         }
         onInsufficientSpace = onInsufficientSpace == null ? SpacePolicy.REFUSE : onInsufficientSpace;
         moveBack = moveBack != null && moveBack;
-        if (onInsufficientSpace == SpacePolicy.REFUSE && (transplantTo != null || moveBack)) {
+        // The default targets (ANY) are what a spec without transplantTo is written back as: reading it again
+        // must not take them for a setting, or a restarted coordinator could not replay its own campaigns.
+        boolean targets = transplantTo != null && !transplantTo.equals(TransplantTargets.ANY);
+        if (onInsufficientSpace == SpacePolicy.REFUSE && (targets || moveBack)) {
             throw new IllegalArgumentException(
                     "transplantTo and moveBack apply only when onInsufficientSpace is transplant or ask");
         }

@@ -8,6 +8,11 @@ public enum CampaignState {
     SCANNING("scanning"),
     /** Jobs are planned and being published within the limits. */
     RUNNING("running"),
+    /**
+     * A backup system's campaign: it takes a job per backup request as requests arrive and never finishes
+     * by itself (cancel stops it).
+     */
+    STANDING("standing"),
     /** Every job has a result (or the campaign had nothing to do). */
     FINISHED("finished"),
     /** Stopped by an operator: nothing more is published; running jobs finish. */

@@ -68,6 +68,16 @@ public record Topics(String prefix) {
         return prefix + ".dead-letter";
     }
 
+    /** CloudEvents from backup systems (docs/backup-integration.md), keyed by the sender, e.g. by VM. */
+    public String backupEvents() {
+        return prefix + ".backup-events";
+    }
+
+    /** One CloudEvent per backup request's outcome (and per invalid event), keyed by request id. */
+    public String notifications() {
+        return prefix + ".notifications";
+    }
+
     public TopicSpec jobsSpec(String pool) {
         return new TopicSpec(jobs(pool), false, Duration.ofDays(7));
     }
@@ -79,6 +89,8 @@ public record Topics(String prefix) {
                 new TopicSpec(progress(), false, Duration.ofHours(6)),
                 new TopicSpec(inventory(), true, null),
                 new TopicSpec(campaigns(), true, null),
-                new TopicSpec(deadLetter(), false, Duration.ofDays(30)));
+                new TopicSpec(deadLetter(), false, Duration.ofDays(30)),
+                new TopicSpec(backupEvents(), false, Duration.ofDays(7)),
+                new TopicSpec(notifications(), false, Duration.ofDays(7)));
     }
 }

@@ -72,6 +72,13 @@ class CampaignSpecTest {
     }
 
     @Test
+    void aSpecReadsBackAsItIsWrittenSoACampaignCanBeReplayed() throws Exception {
+        CampaignSpec spec = read("pools: [pool-a]");
+        assertThat(json.mapper().readValue(json.write(spec), CampaignSpec.class))
+                .isEqualTo(spec);
+    }
+
+    @Test
     void theDefaultTargetsAreTheCampaignsOwnPools() {
         CampaignSpec spec = new CampaignSpec(
                 "t",
