@@ -27,11 +27,8 @@ import picocli.CommandLine.Spec;
         },
         subcommands = {BackupCommand.Publish.class})
 final class BackupCommand implements Runnable {
-    @Option(
-            names = "--coordinator",
-            paramLabel = "URL",
-            description = "the coordinator's API (default: $CHAINMERGE_COORDINATOR or http://localhost:8080)")
-    String coordinator;
+    @Mixin
+    CoordinatorAddress coordinator;
 
     @Spec
     CommandSpec spec;
@@ -116,11 +113,7 @@ final class BackupCommand implements Runnable {
                             "application/json",
                             ChainmergeCommand.JSON.write(data).getBytes(StandardCharsets.UTF_8))
                     .build();
-            String url = parent.coordinator != null
-                    ? parent.coordinator
-                    : System.getenv().getOrDefault("CHAINMERGE_COORDINATOR", "http://localhost:8080");
-            String requestId = new CampaignClient(url, ChainmergeCommand.JSON)
-                    .publishBackupEvent(new JsonFormat().serialize(event));
+            String requestId = parent.coordinator.client().publishBackupEvent(new JsonFormat().serialize(event));
             if (output.json()) {
                 output.printJson(Map.of("requestId", requestId, "id", event.getId(), "source", source));
             } else {

@@ -33,11 +33,8 @@ import picocli.CommandLine.Spec;
             CampaignCommand.Approve.class
         })
 final class CampaignCommand implements Runnable {
-    @Option(
-            names = "--coordinator",
-            paramLabel = "URL",
-            description = "the coordinator's API (default: $CHAINMERGE_COORDINATOR or http://localhost:8080)")
-    String coordinator;
+    @Mixin
+    CoordinatorAddress coordinator;
 
     @Spec
     CommandSpec spec;
@@ -49,10 +46,7 @@ final class CampaignCommand implements Runnable {
     }
 
     CampaignClient client() {
-        String url = coordinator != null
-                ? coordinator
-                : System.getenv().getOrDefault("CHAINMERGE_COORDINATOR", "http://localhost:8080");
-        return new CampaignClient(url, ChainmergeCommand.JSON);
+        return coordinator.client();
     }
 
     abstract static class Sub implements Callable<Integer> {

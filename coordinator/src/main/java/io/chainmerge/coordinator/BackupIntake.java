@@ -2,39 +2,28 @@ package io.chainmerge.coordinator;
 
 import io.cloudevents.kafka.KafkaMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The poll loop over {@code chainmerge.backup-events}. A batch's offsets are committed only once every
- * event in it is durably a request in its standing campaign, or has its {@code invalid} notification
- * acknowledged; otherwise the loop seeks back and reads the batch again (a request is recognised by its
+ * Takes {@code chainmerge.backup-events} in, through a {@link DurableBatchLoop}: a batch's offsets are
+ * committed only once every event in it is durably a request in its standing campaign, or has its
+ * {@code invalid} notification acknowledged; otherwise the batch is read again (a request is recognised by its
+ *
  * id, so reading it twice records nothing new). Events of one partition are taken in order, so a
  * backup system that keys its events by VM has that VM's requests recorded in the order it sent them.
  */
-final class BackupIntake implements Runnable {
+final class BackupIntake {
     private static final Logger LOG = LoggerFactory.getLogger(BackupIntake.class);
 
-    private final Consumer<String, byte[]> consumer;
-    private final String topic;
     private final BackupEvents events;
     private final BackupNotifier notifier;
     private final Campaigns campaigns;
-    private volatile boolean running = true;
+    private final DurableBatchLoop loop;
 
     BackupIntake(
             Consumer<String, byte[]> consumer,
@@ -42,53 +31,15 @@ final class BackupIntake implements Runnable {
             BackupEvents events,
             BackupNotifier notifier,
             Campaigns campaigns) {
-        this.consumer = consumer;
-        this.topic = topic;
         this.events = events;
         this.notifier = notifier;
         this.campaigns = campaigns;
+        this.loop = new DurableBatchLoop("backup events", consumer, List.of(topic), this::take);
     }
 
-    @Override
-    public void run() {
-        try {
-            consumer.subscribe(List.of(topic));
-            while (running) {
-                ConsumerRecords<String, byte[]> records;
-                try {
-                    records = consumer.poll(Duration.ofMillis(200));
-                } catch (WakeupException e) {
-                    continue;
-                }
-                if (records.isEmpty()) {
-                    continue;
-                }
-                List<CompletableFuture<?>> done = new ArrayList<>();
-                Map<TopicPartition, Long> first = new HashMap<>();
-                Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
-                for (ConsumerRecord<String, byte[]> record : records) {
-                    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-                    first.putIfAbsent(partition, record.offset());
-                    next.put(partition, new OffsetAndMetadata(record.offset() + 1));
-                    done.add(take(record));
-                }
-                try {
-                    CompletableFuture.allOf(done.toArray(CompletableFuture[]::new))
-                            .get(60, TimeUnit.SECONDS);
-                    consumer.commitSync(next, Duration.ofSeconds(10));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                } catch (Exception e) {
-                    LOG.warn("backup events not recorded or not committed, reading them again: {}", e.toString());
-                    first.forEach(consumer::seek);
-                }
-            }
-        } catch (KafkaException e) {
-            LOG.error("the backup intake stopped", e);
-        } finally {
-            consumer.close(Duration.ofSeconds(10));
-        }
+    /** The poll loop, for the thread that runs it. */
+    Runnable loop() {
+        return loop;
     }
 
     private CompletableFuture<?> take(ConsumerRecord<String, byte[]> record) {
@@ -108,7 +59,6 @@ final class BackupIntake implements Runnable {
     }
 
     void stop() {
-        running = false;
-        consumer.wakeup();
+        loop.stop();
     }
 }

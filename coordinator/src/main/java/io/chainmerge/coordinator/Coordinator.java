@@ -86,9 +86,9 @@ public final class Coordinator implements AutoCloseable {
                 backupEvents,
                 notifier,
                 campaigns);
-        this.resultsThread = new Thread(results, "chainmerge-results");
+        this.resultsThread = new Thread(results.loop(), "chainmerge-results");
         this.inventoryThread = new Thread(inventory, "chainmerge-inventory");
-        this.backupThread = new Thread(backupIntake, "chainmerge-backup-intake");
+        this.backupThread = new Thread(backupIntake.loop(), "chainmerge-backup-intake");
         resultsThread.start();
         inventoryThread.start();
         backupThread.start();
