@@ -1,6 +1,7 @@
 package io.chainmerge.cli;
 
 import io.chainmerge.disk.ByteSize;
+import io.chainmerge.disk.io.Sha256;
 import io.chainmerge.disk.merge.Reserve;
 import io.chainmerge.disk.transplant.FileJournal;
 import io.chainmerge.disk.transplant.LocalSource;
@@ -107,7 +108,7 @@ final class TransplantCommand implements Callable<Integer> {
     private static String idOf(List<Path> sources, Path target) {
         String joined = String.join("\n", sources.stream().map(Path::toString).toList()) + "\n" + target;
         return HexFormat.of()
-                .formatHex(Transplant.newDigest().digest(joined.getBytes(StandardCharsets.UTF_8)))
+                .formatHex(Sha256.newDigest().digest(joined.getBytes(StandardCharsets.UTF_8)))
                 .substring(0, 16);
     }
 }

@@ -52,25 +52,7 @@ public final class LockedFile implements Closeable {
      * again and closing it would drop every lock this process holds on it.
      */
     public String sha256() throws IOException {
-        java.security.MessageDigest digest;
-        try {
-            digest = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this Java has no SHA-256", e);
-        }
-        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(1 << 20);
-        long position = 0;
-        while (true) {
-            buffer.clear();
-            int read = channel.read(buffer, position);
-            if (read < 0) {
-                break;
-            }
-            position += read;
-            buffer.flip();
-            digest.update(buffer);
-        }
-        return java.util.HexFormat.of().formatHex(digest.digest());
+        return Sha256.of(channel);
     }
 
     @Override

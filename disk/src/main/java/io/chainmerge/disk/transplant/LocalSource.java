@@ -8,6 +8,7 @@ import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.Directories;
 import io.chainmerge.disk.io.LockedFile;
+import io.chainmerge.disk.io.Sha256;
 import io.chainmerge.disk.merge.Throttle;
 import io.chainmerge.disk.scan.ScanReport;
 import io.chainmerge.disk.scan.ScannedDisk;
@@ -192,7 +193,7 @@ public final class LocalSource implements TransplantSource {
     @Override
     public String copy(TransplantFile file, Path partial, Throttle throttle, CopyProgress progress) throws IOException {
         LockedFile source = locked.get(file.source());
-        MessageDigest digest = Transplant.newDigest();
+        MessageDigest digest = Sha256.newDigest();
         ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
         try (FileChannel out = FileChannel.open(
                 partial, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {

@@ -6,19 +6,16 @@ import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.Directories;
+import io.chainmerge.disk.io.Sha256;
 import io.chainmerge.disk.merge.Throttle;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +38,6 @@ import java.util.Map;
  * </ol>
  */
 public final class Transplant {
-    private static final int BUFFER = 1 << 20;
 
     private Transplant() {}
 
@@ -240,33 +236,12 @@ public final class Transplant {
 
     /** The SHA-256 of a file's bytes, lower-case hex; {@code flushFirst} makes the bytes durable before they are read back. */
     public static String sha256(Path file, boolean flushFirst) throws IOException {
-        MessageDigest digest = newDigest();
         try (FileChannel channel = FileChannel.open(
                 file, flushFirst ? StandardOpenOption.WRITE : StandardOpenOption.READ, StandardOpenOption.READ)) {
             if (flushFirst) {
                 channel.force(true);
             }
-            ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
-            long position = 0;
-            while (true) {
-                buffer.clear();
-                int read = channel.read(buffer, position);
-                if (read < 0) {
-                    break;
-                }
-                position += read;
-                buffer.flip();
-                digest.update(buffer);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
-    public static MessageDigest newDigest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this Java has no SHA-256", e);
+            return Sha256.of(channel);
         }
     }
 }
