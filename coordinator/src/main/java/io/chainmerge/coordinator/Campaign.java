@@ -42,6 +42,12 @@ final class Campaign {
     boolean paused;
     Instant stateAt;
     final Map<String, CampaignJob> jobs = new LinkedHashMap<>();
+    /**
+     * The jobs without a result yet, in the same order: what scheduling looks at on every step, so a
+     * step costs what is still to do, not the whole campaign.
+     */
+    final Map<String, CampaignJob> unfinished = new LinkedHashMap<>();
+
     final Map<String, CampaignSkip> skips = new LinkedHashMap<>();
     /** Space recoveries by the merge they stand in for. */
     final Map<String, CampaignRecovery> recoveries = new LinkedHashMap<>();
@@ -71,6 +77,9 @@ final class Campaign {
             jobs.put(job.jobId(), job);
             if (job.status() == JobStatus.FINISHED) {
                 progress.remove(job.jobId());
+                unfinished.remove(job.jobId());
+            } else {
+                unfinished.put(job.jobId(), job);
             }
         } else if (event instanceof CampaignSkip skip) {
             skips.put(skip.key(), skip);
@@ -96,9 +105,7 @@ final class Campaign {
      */
     boolean allFinished() {
         return publishing.isEmpty()
-                && jobs.values().stream()
-                        .filter(j -> j.job().kind() != JobKind.SPACE_CHECK)
-                        .allMatch(j -> j.status() == JobStatus.FINISHED)
+                && unfinished.values().stream().allMatch(j -> j.job().kind() == JobKind.SPACE_CHECK)
                 && recoveries.values().stream().allMatch(r -> r.status().isOver());
     }
 

@@ -542,16 +542,16 @@ final class Campaigns {
     /** Publishes planned jobs, oldest first, as far as the campaign's limits allow. */
     private void publishPlanned(Campaign campaign) {
         Limits limits = campaign.spec.limits();
-        Map<String, Integer> perVolume = new HashMap<>();
+        Map<VolumeKey, Integer> perVolume = new HashMap<>();
         Map<String, Integer> perPool = new HashMap<>();
-        Set<String> busyChains = new HashSet<>();
+        Set<ChainKey> busyChains = new HashSet<>();
         Set<String> scanning = new HashSet<>();
         boolean standing = campaign.state == CampaignState.STANDING;
         Instant now = clock.instant();
         int overall = 0;
         List<CampaignJob> waiting = new ArrayList<>();
-        for (CampaignJob job : campaign.jobs.values()) {
-            boolean out = campaign.publishing.contains(job.jobId()) || job.status() == JobStatus.PUBLISHED;
+        for (CampaignJob job : campaign.unfinished.values()) {
+            boolean out = job.status() == JobStatus.PUBLISHED || campaign.publishing.contains(job.jobId());
             if (!heavy(job)) {
                 if (job.status() == JobStatus.PLANNED && !out) {
                     waiting.add(job);
@@ -561,9 +561,9 @@ final class Campaigns {
                 continue;
             }
             if (out) {
-                perVolume.merge(volumeKey(job), 1, Integer::sum);
+                perVolume.merge(VolumeKey.of(job), 1, Integer::sum);
                 perPool.merge(job.job().pool(), 1, Integer::sum);
-                busyChains.add(job.job().pool() + "|" + job.job().key());
+                busyChains.add(ChainKey.of(job));
                 overall++;
             } else if (job.status() == JobStatus.PLANNED) {
                 waiting.add(job);
@@ -592,15 +592,16 @@ final class Campaigns {
                 continue;
             }
             if (heavy(job)) {
-                String chain = job.job().pool() + "|" + job.job().key();
-                if (perVolume.getOrDefault(volumeKey(job), 0) >= limits.perVolume()
+                ChainKey chain = ChainKey.of(job);
+                VolumeKey volume = VolumeKey.of(job);
+                if (perVolume.getOrDefault(volume, 0) >= limits.perVolume()
                         || (limits.perPool() > 0
                                 && perPool.getOrDefault(job.job().pool(), 0) >= limits.perPool())
                         || (limits.overall() > 0 && overall >= limits.overall())
                         || busyChains.contains(chain)) {
                     continue;
                 }
-                perVolume.merge(volumeKey(job), 1, Integer::sum);
+                perVolume.merge(volume, 1, Integer::sum);
                 perPool.merge(job.job().pool(), 1, Integer::sum);
                 busyChains.add(chain);
                 overall++;
@@ -1140,8 +1141,18 @@ final class Campaigns {
         return job.job().kind() == JobKind.MERGE || job.job().kind() == JobKind.TRANSPLANT;
     }
 
-    private static String volumeKey(CampaignJob job) {
-        return job.job().pool() + "|" + job.volume();
+    /** A volume of a pool; a record over the job's own strings, so its hash costs nothing per step. */
+    private record VolumeKey(String pool, String volume) {
+        static VolumeKey of(CampaignJob job) {
+            return new VolumeKey(job.job().pool(), job.volume());
+        }
+    }
+
+    /** A chain of a pool (its jobs run one at a time). */
+    private record ChainKey(String pool, String chain) {
+        static ChainKey of(CampaignJob job) {
+            return new ChainKey(job.job().pool(), job.job().key());
+        }
     }
 
     private void publish(Campaign campaign, CampaignJob job) {
