@@ -232,20 +232,11 @@ final class SpaceRecovery {
             TransplantJob move = transplant(
                     "move", target.volume().pool(), List.of(destination.path()), folder, null, growth, merge.chain());
             boolean movesRoot = destination.path().equals(merge.chain());
-            MergeJob there = new MergeJob(
-                    Schema.VERSION,
-                    stepId("merge"),
-                    campaignId,
+            MergeJob there = mergeStep(
                     target.volume().pool(),
-                    now,
                     movesRoot ? moved : merge.chain(),
                     merge.child(),
-                    merge.destination() == null ? null : moved,
-                    null,
-                    null,
-                    merge.dryRun(),
-                    merge.rateBytesPerSecond(),
-                    merge.reserve());
+                    merge.destination() == null ? null : moved);
             List<Step> steps = new ArrayList<>();
             steps.add(new Step(
                     "move",
@@ -302,20 +293,11 @@ final class SpaceRecovery {
             TransplantSource from = new TransplantSource(source.pool(), source.host(), source.workerUrl());
             TransplantJob move = transplant("move", target.volume().pool(), disks, folder, from, growth, merge.chain());
             String movedRoot = folder + "/" + name(root.path());
-            MergeJob there = new MergeJob(
-                    Schema.VERSION,
-                    stepId("merge"),
-                    campaignId,
+            MergeJob there = mergeStep(
                     target.volume().pool(),
-                    now,
                     movedRoot,
                     folder + "/" + name(merge.child()),
-                    merge.destination() == null ? null : folder + "/" + name(merge.destination()),
-                    null,
-                    null,
-                    merge.dryRun(),
-                    merge.rateBytesPerSecond(),
-                    merge.reserve());
+                    merge.destination() == null ? null : folder + "/" + name(merge.destination()));
             List<Step> steps = new ArrayList<>();
             steps.add(new Step(
                     "move",
@@ -458,20 +440,7 @@ final class SpaceRecovery {
                         .formatted(source.volume(), DataSize.format(freed), DataSize.format(shortfall)));
                 return Optional.empty();
             }
-            MergeJob again = new MergeJob(
-                    Schema.VERSION,
-                    stepId("merge"),
-                    campaignId,
-                    merge.pool(),
-                    now,
-                    merge.chain(),
-                    merge.child(),
-                    merge.destination(),
-                    null,
-                    null,
-                    merge.dryRun(),
-                    merge.rateBytesPerSecond(),
-                    merge.reserve());
+            MergeJob again = mergeStep(merge.pool(), merge.chain(), merge.child(), merge.destination());
             steps.add(new Step(
                     "merge",
                     "merge %s where it is".formatted(name(merge.child())),
@@ -505,6 +474,24 @@ final class SpaceRecovery {
                 line.add(0, at);
             }
             return Optional.of(line);
+        }
+
+        /** The merge a recovery runs, with the refused merge's settings, at the place it names. */
+        private MergeJob mergeStep(String pool, String chain, String child, String destination) {
+            return new MergeJob(
+                    Schema.VERSION,
+                    stepId("merge"),
+                    campaignId,
+                    pool,
+                    now,
+                    chain,
+                    child,
+                    destination,
+                    null,
+                    null,
+                    merge.dryRun(),
+                    merge.rateBytesPerSecond(),
+                    merge.reserve());
         }
 
         private TransplantJob transplant(
