@@ -206,39 +206,29 @@ final class CampaignCommand implements Runnable {
         }
     }
 
+    /** A change of a campaign's state, named by the subcommand: cancel, pause, resume. */
+    abstract static class StateChange extends Sub {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Spec
+        CommandSpec command;
+
+        @Override
+        public Integer call() throws Exception {
+            return show(parent.client().act(id, command.name()));
+        }
+    }
+
     @Command(
             name = "cancel",
             mixinStandardHelpOptions = true,
             description = "Stops publishing a campaign's jobs; running ones finish.")
-    static final class Cancel extends Sub {
-        @Parameters(paramLabel = "ID")
-        String id;
-
-        @Override
-        public Integer call() throws Exception {
-            return show(parent.client().act(id, "cancel"));
-        }
-    }
+    static final class Cancel extends StateChange {}
 
     @Command(name = "pause", mixinStandardHelpOptions = true, description = "Holds a campaign's publishing.")
-    static final class Pause extends Sub {
-        @Parameters(paramLabel = "ID")
-        String id;
-
-        @Override
-        public Integer call() throws Exception {
-            return show(parent.client().act(id, "pause"));
-        }
-    }
+    static final class Pause extends StateChange {}
 
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resumes a paused campaign.")
-    static final class Resume extends Sub {
-        @Parameters(paramLabel = "ID")
-        String id;
-
-        @Override
-        public Integer call() throws Exception {
-            return show(parent.client().act(id, "resume"));
-        }
-    }
+    static final class Resume extends StateChange {}
 }

@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -277,5 +278,34 @@ class CliTest {
         Run text = chainmerge("scan", dir);
         assertThat(text.exit()).isZero();
         assertThat(text.out()).contains("ORPHANED: parent missing").contains("3 disks, 1 chains, 2 orphans");
+    }
+
+    @Test
+    void cancelPauseAndResumeAskTheCoordinatorForTheirOwnChange() throws Exception {
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer server =
+                com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            asked.add(
+                    exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath());
+            byte[] body = "{\"error\":\"no campaign c-1\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(404, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            String coordinator = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
+            for (String change : List.of("cancel", "pause", "resume")) {
+                Run run = chainmerge("campaign", "--coordinator", coordinator, change, "c-1");
+                assertThat(run.exit()).as(run.err()).isNotZero();
+                assertThat(run.err()).contains("no campaign c-1");
+            }
+        } finally {
+            server.stop(0);
+        }
+        assertThat(asked)
+                .containsExactly(
+                        "POST /campaigns/c-1/cancel", "POST /campaigns/c-1/pause", "POST /campaigns/c-1/resume");
     }
 }
