@@ -17,8 +17,10 @@ public final class DiskChannel implements Closeable {
     private final Access access;
     private final FileChannel channel;
     private boolean closed;
+    private IOException flushFailure;
 
-    private DiskChannel(Path path, Access access, FileChannel channel) {
+    /** Over a channel opened elsewhere; {@link #open} is the way for disk files. */
+    DiskChannel(Path path, Access access, FileChannel channel) {
         this.path = path;
         this.access = access;
         this.channel = channel;
@@ -90,10 +92,25 @@ public final class DiskChannel implements Closeable {
         }
     }
 
-    /** Flushes written data (and the file size) to the storage: nothing that depends on it may come first. */
-    public void force() throws IOException {
+    /**
+     * Flushes written data (and the file size) to the storage: nothing that depends on it may come first.
+     *
+     * <p>Safe to call from another thread while this one writes. Once a flush has failed, every later
+     * one fails too: the kernel reports a writeback error to only one of the flushes of an open file,
+     * and a flush on one thread must not swallow the error that another thread's commit depends on.
+     */
+    public synchronized void force() throws IOException {
         requireWritable();
-        channel.force(false);
+        if (flushFailure != null) {
+            throw new IOException(
+                    path + ": an earlier flush failed; what it covered may not be on the storage", flushFailure);
+        }
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            flushFailure = e;
+            throw e;
+        }
     }
 
     public FileChannel fileChannel() {
