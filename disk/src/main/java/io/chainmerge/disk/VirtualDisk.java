@@ -130,6 +130,13 @@ public interface VirtualDisk extends Closeable {
     /** Makes every write so far durable: data flushed first, then the metadata that points at it. */
     void commit() throws IOException;
 
+    /**
+     * Flushes the data written so far without publishing any metadata, so the next {@link #commit()}
+     * finds less to wait for. The one call that may come from another thread while this disk is
+     * written; a failure here also fails every later commit.
+     */
+    void flushWrittenData() throws IOException;
+
     /** An estimator of the growth of this file under writes, from its current state. */
     SpaceEstimator spaceEstimator() throws IOException;
 

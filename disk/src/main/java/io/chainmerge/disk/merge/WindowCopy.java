@@ -12,8 +12,9 @@ import java.util.List;
 
 /**
  * Walks the virtual disk in large windows, asking {@link ChainOverlay} which level defines each
- * piece, for estimating and for copying. Memory is one window, whatever the size of the disk; the
- * target is committed after every window, so a crash loses at most one window's work.
+ * piece, for estimating and for copying. Memory is one chunk, whatever the size of the disk; the
+ * target is committed after every window, so a crash loses at most one window's work, and a {@link
+ * WriteBehind} thread flushes what is written while the copy goes on.
  */
 final class WindowCopy {
     /** Large enough for sequential throughput, small enough that one window's metadata fits one log entry. */
@@ -73,35 +74,39 @@ final class WindowCopy {
         ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
         long data = 0;
         long zeros = 0;
-        for (long offset = 0; offset < virtualSize; offset += window) {
-            stopIfCancelled(progress, target, offset, virtualSize);
-            for (ChainOverlay.Piece piece :
-                    ChainOverlay.resolve(levels, offset, Math.min(window, virtualSize - offset))) {
-                Extent extent = piece.extent();
-                if (extent.isZero()) {
-                    if (!sparseTarget) {
-                        target.writeZeros(extent.offset(), extent.length());
+        try (WriteBehind writeBehind = new WriteBehind(target)) {
+            for (long offset = 0; offset < virtualSize; offset += window) {
+                stopIfCancelled(progress, target, offset, virtualSize);
+                for (ChainOverlay.Piece piece :
+                        ChainOverlay.resolve(levels, offset, Math.min(window, virtualSize - offset))) {
+                    Extent extent = piece.extent();
+                    if (extent.isZero()) {
+                        if (!sparseTarget) {
+                            target.writeZeros(extent.offset(), extent.length());
+                            writeBehind.request();
+                        }
+                        zeros += extent.length();
+                        continue;
                     }
-                    zeros += extent.length();
-                    continue;
-                }
-                for (long done = 0; done < extent.length(); done += CHUNK) {
-                    int length = (int) Math.min(CHUNK, extent.length() - done);
-                    throttle.acquire(length);
-                    buffer.clear().limit(length);
-                    levels.get(piece.level()).readStored(extent.fileOffset() + done, buffer);
-                    buffer.flip();
-                    if (!sparseTarget || !Zeros.isAllZero(buffer)) {
-                        target.write(extent.offset() + done, buffer);
+                    for (long done = 0; done < extent.length(); done += CHUNK) {
+                        int length = (int) Math.min(CHUNK, extent.length() - done);
+                        throttle.acquire(length);
+                        buffer.clear().limit(length);
+                        levels.get(piece.level()).readStored(extent.fileOffset() + done, buffer);
+                        buffer.flip();
+                        if (!sparseTarget || !Zeros.isAllZero(buffer)) {
+                            target.write(extent.offset() + done, buffer);
+                            writeBehind.request();
+                        }
+                        data += length;
+                        progress.update(data, totalBytes);
+                        stopIfCancelled(progress, target, extent.offset() + done + length, virtualSize);
                     }
-                    data += length;
-                    progress.update(data, totalBytes);
-                    stopIfCancelled(progress, target, extent.offset() + done + length, virtualSize);
                 }
+                target.commit();
+                CrashPoints.reach("merge.window-committed");
+                progress.update(data, totalBytes);
             }
-            target.commit();
-            CrashPoints.reach("merge.window-committed");
-            progress.update(data, totalBytes);
         }
         return new Copied(data, zeros);
     }

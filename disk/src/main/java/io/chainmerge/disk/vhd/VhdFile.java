@@ -1151,7 +1151,13 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
+    @Override
+    public void flushWrittenData() throws IOException {
+        channel.force();
+    }
+
     private void publish() throws IOException {
+
         if (reservedEnd >= 0) {
             for (long block : unpublished) {
                 writeBitmap(block);

@@ -736,6 +736,11 @@ public final class VhdxFile implements VirtualDisk {
         }
     }
 
+    @Override
+    public void flushWrittenData() throws IOException {
+        channel.force();
+    }
+
     /** Data first, flushed; then the metadata pages that point at it, through the log. */
     private void publish() throws IOException {
         if (dataUnflushed) {

@@ -46,10 +46,14 @@ class MergeTest {
         chain.model().assertRawEquals(Oracles.qemuToRaw(chain.root(), "vhdx", dir.resolve("merged.raw")));
         assertThat(report.destinationGrowthBytes())
                 .isEqualTo(report.plan().space().requiredBytes());
+        assertThat(Thread.getAllStackTraces().keySet())
+                .as("the write-behind flusher ends with its copy")
+                .noneMatch(thread -> thread.getName().startsWith("chainmerge-write-behind"));
     }
 
     @Test
     void mergesSeveralLevelsIntoTheRootInOnePassNewestWinning() throws IOException {
+
         ChainFixture chain =
                 ChainFixture.withQemuRoot(dir, "base.vhdx", 64 * MIB, "1M", 12).write(10);
         for (int level = 1; level <= 3; level++) {
