@@ -3,22 +3,25 @@
 #   - a sequential copy of the same payload bytes (dd, flushed): the physical limit;
 #   - qemu-img commit of a qcow2 chain holding the same data: the nearest tool on Linux.
 # A child holding SIZE of payload (default 2 GiB) over an empty dynamic parent is merged.
+# Every run times the three in a rotated order, each after the page cache has drained and the disk
+# has rested (BENCH_SETTLE_SECONDS, default 3; 15 after making the fixtures, whose writes a virtual
+# disk goes on absorbing for a while), and the summary gives medians over the runs.
 #
-# usage: bench/merge-throughput.sh [--size 2G] [--dir DIR] [--format vhdx] [--runs 1]
+# usage: bench/merge-throughput.sh [--size 2G] [--dir DIR] [--format vhdx] [--runs 6]
 # Needs: java, maven (to build), qemu-utils, openssl, /usr/bin/python3.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 size=2G
 dir=""
 format=vhdx
-runs=1
+runs=6
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
     --format) format="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -56,44 +59,85 @@ for ((i = 0; i < chunks; i++)); do
 done
 
 cat "$work"/chunk.* > "$work/payload.bin"
-sync
 
-summary=()
-for ((run = 1; run <= runs; run++)); do
-  # 1. Sequential copy of the same bytes on the same volume, flushed.
-  rm -f "$work/copy.bin"; sync
-  t0=$(now); dd if="$work/payload.bin" of="$work/copy.bin" bs=8M conv=fsync status=none; t1=$(now)
-  copy_s=$(echo "$t1 - $t0" | bc -l)
+# Waits until the page cache holds no dirty data for the volume and the disk has been quiet for a
+# moment, so that no measurement pays for the writeback of the step before it.
+settle() {
+  sync
+  for _ in $(seq 1 60); do
+    dirty=$(awk '/^(Dirty|Writeback):/ {s += $2} END {print s}' /proc/meminfo)
+    [ "$dirty" -lt 4096 ] && break
+    sleep 0.5
+  done
+  sleep "${BENCH_SETTLE_SECONDS:-3}"
+}
 
-  # 2. chainmerge: the payload in a child over an empty dynamic parent, merged.
-  rm -f "$work"/base.* "$work"/child.*
+# Fixtures for one round: the chainmerge chain and the qcow2 chain, both holding the payload.
+prepare() {
+  rm -f "$work"/base.* "$work"/child.* "$work"/*.qcow2 "$work/copy.bin"
   cm create "$work/base.$root_ext" --size "$virtual" >/dev/null
   cm create "$work/child.$child_ext" --parent "$work/base.$root_ext" >/dev/null
   for ((i = 0; i < chunks; i++)); do
     cm write "$work/child.$child_ext" --offset $((i * chunk)) --input "$work/chunk.$i" >/dev/null
   done
-  sync
-  t0=$(now); cm merge "$work/child.$child_ext" --json > "$work/merge.json"; t1=$(now)
-  merge_wall_s=$(echo "$t1 - $t0" | bc -l)
-  merge_s=$(/usr/bin/python3 -c "import json,sys,re; d=json.load(open(sys.argv[1]))['duration']; m=re.match(r'PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?', d); h,mi,s=m.groups(); print(int(h or 0)*3600+int(mi or 0)*60+float(s or 0))" "$work/merge.json")
-  merged=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['bytesMerged'])" "$work/merge.json")
-  [ "$merged" -eq "$bytes" ] || { echo "bench: merged $merged bytes, expected $bytes" >&2; exit 1; }
-
-  # 3. qemu-img commit of a qcow2 chain holding the same data.
-  rm -f "$work"/*.qcow2
   qemu-img create -q -f qcow2 "$work/base.qcow2" "$virtual"
   qemu-img create -q -f qcow2 -b "$work/base.qcow2" -F qcow2 "$work/child.qcow2"
-  writes=()
+  local writes=()
   for ((i = 0; i < chunks; i++)); do writes+=(-c "write -q -s $work/chunk.$i $((i * chunk)) $chunk"); done
   qemu-io -f qcow2 "${writes[@]}" "$work/child.qcow2"
-  sync
-  t0=$(now); qemu-img commit -q -f qcow2 "$work/child.qcow2"; sync; t1=$(now)
-  qemu_s=$(echo "$t1 - $t0" | bc -l)
+}
 
-  copy_rate=$(rate "$bytes" "$copy_s"); merge_rate=$(rate "$bytes" "$merge_s"); qemu_rate=$(rate "$bytes" "$qemu_s")
-  wall_rate=$(rate "$bytes" "$merge_wall_s")
-  printf 'run %d: copy %s MiB/s | chainmerge %s MiB/s (%s MiB/s with JVM start) | qemu-img commit %s MiB/s\n' \
-    "$run" "$copy_rate" "$merge_rate" "$wall_rate" "$qemu_rate"
-  summary+=("$(/usr/bin/python3 -c "import sys; c,m,q=map(float,sys.argv[1:]); print('merge/copy %.2f  merge/qemu-img-commit %.2f' % (m/c, m/q))" "$copy_rate" "$merge_rate" "$qemu_rate")")
+# Each step prints its rate in MiB/s.
+time_copy() {
+  local t0 t1
+  t0=$(now); dd if="$work/payload.bin" of="$work/copy.bin" bs=8M conv=fsync status=none; t1=$(now)
+  rm -f "$work/copy.bin"
+  rate "$bytes" "$(echo "$t1 - $t0" | bc -l)"
+}
+time_merge() {
+  # The engine's own duration: the JVM's start is not the merge's.
+  cm merge "$work/child.$child_ext" --json > "$work/merge.json" || { cat "$work/merge.json" >&2; exit 1; }
+  /usr/bin/python3 - "$work/merge.json" "$bytes" <<'PY'
+import json, re, sys
+report = json.load(open(sys.argv[1]))
+if report["bytesMerged"] != int(sys.argv[2]):
+    sys.exit("bench: merged %d bytes, expected %s" % (report["bytesMerged"], sys.argv[2]))
+h, m, s = re.match(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?", report["duration"]).groups()
+seconds = int(h or 0) * 3600 + int(m or 0) * 60 + float(s or 0)
+print("%.0f" % (int(sys.argv[2]) / seconds / 2**20))
+PY
+}
+time_qemu() {
+  local t0 t1
+  # qemu-img flushes only when it closes the image; the sync makes it as durable as the others.
+  t0=$(now); qemu-img commit -q -f qcow2 "$work/child.qcow2"; sync; t1=$(now)
+  rate "$bytes" "$(echo "$t1 - $t0" | bc -l)"
+}
+
+# Rounds rotate the order of the three steps, so none always runs first on a rested disk.
+steps=(copy merge qemu)
+results="$work/results.tsv"
+: > "$results"
+for ((run = 1; run <= runs; run++)); do
+  prepare
+  BENCH_SETTLE_SECONDS=$(( ${BENCH_SETTLE_SECONDS:-3} + 12 )) settle
+  declare -A round=()
+  for ((k = 0; k < 3; k++)); do
+    step=${steps[$(((run - 1 + k) % 3))]}
+    settle
+    round[$step]=$("time_$step")
+  done
+  printf 'run %d: copy %s MiB/s | chainmerge %s MiB/s | qemu-img commit %s MiB/s\n' \
+    "$run" "${round[copy]}" "${round[merge]}" "${round[qemu]}"
+  printf '%s\t%s\t%s\n' "${round[copy]}" "${round[merge]}" "${round[qemu]}" >> "$results"
+  unset round
 done
-for line in "${summary[@]}"; do echo "ratio: $line"; done
+/usr/bin/python3 - "$results" <<'PY'
+import statistics, sys
+rows = [tuple(map(float, line.split())) for line in open(sys.argv[1]) if line.strip()]
+copy, merge, qemu = (statistics.median(column) for column in zip(*rows))
+print("median of %d runs: copy %.0f MiB/s | chainmerge %.0f MiB/s | qemu-img commit %.0f MiB/s" % (len(rows), copy, merge, qemu))
+print("ratio of medians: merge/copy %.2f  merge/qemu-img-commit %.2f" % (merge / copy, merge / qemu))
+print("median of per-run ratios: merge/copy %.2f  merge/qemu-img-commit %.2f" % (
+    statistics.median(m / c for c, m, q in rows), statistics.median(m / q for c, m, q in rows)))
+PY
