@@ -31,6 +31,12 @@ import java.util.UUID;
  * sources are never written.
  */
 public final class Merge {
+    /**
+     * A system property that sets the copy window in bytes (a power of two; 256 MiB unset), so crash
+     * tests reach several window commits on small disks. Not a tuning knob.
+     */
+    public static final String WINDOW_PROPERTY = "chainmerge.copyWindow";
+
     private Merge() {}
 
     /** Decides what {@code request} would do and which guards refuse it; changes nothing. */

@@ -1,6 +1,7 @@
 package io.chainmerge.disk.testing;
 
 import io.chainmerge.disk.io.CrashPoints;
+import io.chainmerge.disk.merge.Merge;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -47,6 +48,9 @@ public final class ChildJvm {
         if (crashAt != null) {
             command.add("-D" + CrashPoints.PROPERTY + "=" + crashAt);
         }
+        // The crash tests' disks are a few windows of 64 MiB: their crash points count window commits.
+        command.add("-D" + Merge.WINDOW_PROPERTY + "=" + (64 << 20));
+
         command.add(main.getName());
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
