@@ -3,9 +3,9 @@
 #   - a sequential copy of the same payload bytes (dd, flushed): the physical limit;
 #   - qemu-img commit of a qcow2 chain holding the same data: the nearest tool on Linux.
 # A child holding SIZE of payload (default 2 GiB) over an empty dynamic parent is merged.
-# Every run times the three in a rotated order, each after the page cache has drained and the disk
-# has rested (BENCH_SETTLE_SECONDS, default 3; 15 after making the fixtures, whose writes a virtual
-# disk goes on absorbing for a while), and the summary gives medians over the runs.
+# Every run makes fresh fixtures, does one untimed copy, then times the three in a rotated order, each
+# after the page cache has drained and the disk has rested (BENCH_SETTLE_SECONDS, default 3); the
+# summary gives medians over the runs.
 #
 # usage: bench/merge-throughput.sh [--size 2G] [--dir DIR] [--format vhdx] [--runs 6]
 # Needs: java, maven (to build), qemu-utils, openssl, /usr/bin/python3.
@@ -120,7 +120,10 @@ results="$work/results.tsv"
 : > "$results"
 for ((run = 1; run <= runs; run++)); do
   prepare
-  BENCH_SETTLE_SECONDS=$(( ${BENCH_SETTLE_SECONDS:-3} + 12 )) settle
+  # Whichever step came first after the fixtures ran at half speed or less, on this VM whatever the
+  # rest: an untimed copy takes that place.
+  settle
+  time_copy > /dev/null
   declare -A round=()
   for ((k = 0; k < 3; k++)); do
     step=${steps[$(((run - 1 + k) % 3))]}
