@@ -4,7 +4,7 @@
 # with the heap capped so the figure is the engine's and not the collector's appetite.
 #
 # usage: bench/merge-memory.sh [--dir DIR] [--heap 24m]
-# The one 64 MiB copy window lives outside the heap, in direct memory (capped at 96 MiB here).
+# The one 8 MiB copy buffer lives outside the heap, in direct memory (capped at 96 MiB here).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir=""
