@@ -204,7 +204,60 @@ class SpaceRecoveryIT {
     }
 
     @Test
+    void withMoveBackTheMergedResultReturnsToTheFolderItCameFrom() throws Exception {
+        Oracles.requireLibvhdi();
+        Oracles.requireQemu();
+        Path child = fullVolumeChain();
+        Path root = small.resolve("vm/vm.vhdx");
+        Path before = Oracles.vhdiToRaw(work.resolve("before.raw"), child, root);
+        String digestBefore = DemoFleet.digest(child);
+
+        try (Worker a = worker("back-a", "back-host-a", small);
+                Worker b = worker("back-b", "back-host-b", roomy);
+                Coordinator coordinator = coordinator();
+                FreeSpace free = new FreeSpace(small, roomy)) {
+            CampaignClient client =
+                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+            CampaignReport report = finish(
+                    client,
+                    client.submit(
+                            """
+                            name: recovery-and-back
+                            pools: [back-a]
+                            select: {glob: "*.avhdx"}
+                            onInsufficientSpace: transplant
+                            transplantTo: {pools: [back-b], volumes: [%s]}
+                            moveBack: true
+                            """
+                                    .formatted(roomy)));
+
+            assertThat(report.totals().failed()).isZero();
+            assertThat(report.totals().merged()).isEqualTo(1);
+            CampaignRecovery done = report.recoveries().get(0);
+            assertThat(done.status()).as(String.valueOf(done.message())).isEqualTo(RecoveryStatus.SUCCEEDED);
+            assertThat(done.steps())
+                    .extracting(CampaignRecovery.Step::action)
+                    .containsExactly("move", "merge", "move-back");
+            JobView back = job(report, done.steps().get(2).job().jobId());
+            assertThat(back.outcome()).isEqualTo(Outcome.SUCCEEDED);
+            assertThat(back.host()).isEqualTo("back-host-a");
+            assertThat(report.jobs()).noneMatch(j -> j.outcome() == Outcome.FAILED);
+            assertThat(free.lowest(small)).as("free space on A").isPositive();
+            assertThat(free.lowest(roomy)).as("free space on B").isPositive();
+        }
+        assertThat(child).doesNotExist();
+        assertThat(roomy.resolve("vm/vm.vhdx"))
+                .as("nothing is left on the volume that lent its room")
+                .doesNotExist();
+        assertThat(roomy.resolve("vm/vm_1.avhdx")).doesNotExist();
+        Path after = Oracles.qemuToRaw(root, "vhdx", work.resolve("after.raw"));
+        assertThat(Fingerprint.of(after)).isEqualTo(Fingerprint.of(before));
+        assertThat(DemoFleet.digest(root)).isEqualTo(digestBefore);
+    }
+
+    @Test
     void anAskedRecoveryWaitsForApprovalAndACoordinatorRestartedMidRecoveryRepeatsNoFinishedStep() throws Exception {
+
         Path child = fullVolumeChain();
         String digestBefore = DemoFleet.digest(child);
         String id;
