@@ -318,8 +318,7 @@ final class BackupRequests {
                     request.pool(),
                     now,
                     List.of());
-            scan = new CampaignJob(
-                    Schema.VERSION, campaign.id, job.jobId(), now, JobStatus.PLANNED, job, null, null, null);
+            scan = CampaignJob.planned(campaign.id, job, null, null, now);
             durable.add(campaigns.record(campaign, scan));
         }
         durable.add(campaigns.record(
@@ -346,18 +345,8 @@ final class BackupRequests {
                 false,
                 campaign.spec.rateBytesPerSecond(),
                 campaign.spec.reserveSpec());
-        CompletableFuture<Void> jobDurable = campaigns.record(
-                campaign,
-                new CampaignJob(
-                        Schema.VERSION,
-                        campaign.id,
-                        job.jobId(),
-                        now,
-                        JobStatus.PLANNED,
-                        job,
-                        disk.host(),
-                        disk.volume(),
-                        null));
+        CompletableFuture<Void> jobDurable =
+                campaigns.record(campaign, CampaignJob.planned(campaign.id, job, disk.host(), disk.volume(), now));
         CompletableFuture<Void> requestDurable = campaigns.record(
                 campaign,
                 request.with(
@@ -417,17 +406,7 @@ final class BackupRequests {
                     merge.reserve());
             jobIds.add(job.jobId());
             durable.add(campaigns.record(
-                    campaign,
-                    new CampaignJob(
-                            Schema.VERSION,
-                            campaign.id,
-                            job.jobId(),
-                            now,
-                            JobStatus.PLANNED,
-                            job,
-                            planned.host(),
-                            planned.volume(),
-                            null)));
+                    campaign, CampaignJob.planned(campaign.id, job, planned.host(), planned.volume(), now)));
         }
         List<CampaignSkip> skipped = plan.skips().stream()
                 .filter(skip -> Path.of(skip.disk()).startsWith(folder))

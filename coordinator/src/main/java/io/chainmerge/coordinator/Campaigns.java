@@ -130,10 +130,7 @@ final class Campaigns {
                             Schema.VERSION, id, null, now, CampaignState.SCANNING, false, "submitted"));
             for (String pool : spec.scannedPools()) {
                 SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, id + "-scan-" + pool, id, pool, now, List.of());
-                record(
-                        campaign,
-                        new CampaignJob(
-                                Schema.VERSION, id, scan.jobId(), now, JobStatus.PLANNED, scan, null, null, null));
+                record(campaign, CampaignJob.planned(id, scan, null, null, now));
             }
             LOG.info("campaign {} ({}) submitted for pools {}", id, spec.name(), spec.pools());
             publishPlanned(campaign);
@@ -407,18 +404,7 @@ final class Campaigns {
                 record(campaign, recovery.with(RecoveryStatus.FAILED, failure, now));
                 LOG.warn("campaign {}: recovery {} failed: {}", campaign.id, recovery.recoveryId(), failure);
             } else if (next != null) {
-                record(
-                        campaign,
-                        new CampaignJob(
-                                Schema.VERSION,
-                                campaign.id,
-                                next.job().jobId(),
-                                now,
-                                JobStatus.PLANNED,
-                                next.job(),
-                                next.host(),
-                                next.volume(),
-                                null));
+                record(campaign, CampaignJob.planned(campaign.id, next.job(), next.host(), next.volume(), now));
             } else if (!waiting) {
                 record(campaign, recovery.with(RecoveryStatus.SUCCEEDED, null, now));
                 LOG.info("campaign {}: recovery {} succeeded", campaign.id, recovery.recoveryId());
@@ -479,16 +465,7 @@ final class Campaigns {
             if (!campaign.jobs.containsKey(planned.job().jobId())) {
                 record(
                         campaign,
-                        new CampaignJob(
-                                Schema.VERSION,
-                                campaign.id,
-                                planned.job().jobId(),
-                                now,
-                                JobStatus.PLANNED,
-                                planned.job(),
-                                planned.host(),
-                                planned.volume(),
-                                null));
+                        CampaignJob.planned(campaign.id, planned.job(), planned.host(), planned.volume(), now));
             }
         }
         record(

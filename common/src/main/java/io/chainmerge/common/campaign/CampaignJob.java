@@ -35,8 +35,15 @@ public record CampaignJob(
         }
     }
 
+    /** A job newly planned for {@code campaignId}, on {@code host} and {@code volume} (null for space checks). */
+    public static CampaignJob planned(String campaignId, Job job, String host, String volume, Instant now) {
+        return new CampaignJob(
+                Schema.VERSION, campaignId, job.jobId(), now, JobStatus.PLANNED, job, host, volume, null);
+    }
+
     @Override
     public String key() {
+
         return campaignId + "/job/" + jobId;
     }
 
