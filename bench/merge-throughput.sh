@@ -60,7 +60,7 @@ done
 
 cat "$work"/chunk.* > "$work/payload.bin"
 
-# Waits until the page cache holds no dirty data for the volume and the disk has been quiet for a
+# Waits until the machine's page cache holds (almost) no dirty data and the disk has been quiet for a
 # moment, so that no measurement pays for the writeback of the step before it.
 settle() {
   sync
