@@ -13,23 +13,37 @@ import java.nio.file.Path;
  * positional writes that write everything. No per-sector system calls: callers pass large buffers.
  */
 public final class DiskChannel implements Closeable {
+    /** The alignment O_DIRECT asks for on any device here (4 KiB covers 512-byte and 4K sectors). */
+    public static final int DIRECT_ALIGN = 4096;
+
+    private static final int DIRECT_MIN = 1 << 20;
+
     private final Path path;
     private final Access access;
     private final FileChannel channel;
+    /** Takes large aligned data writes past the page cache, when the file system allows; else null. */
+    private final FileChannel direct;
+
     private boolean closed;
     private IOException flushFailure;
 
     /** Over a channel opened elsewhere; {@link #open} is the way for disk files. */
     DiskChannel(Path path, Access access, FileChannel channel) {
+        this(path, access, channel, null);
+    }
+
+    private DiskChannel(Path path, Access access, FileChannel channel, FileChannel direct) {
         this.path = path;
         this.access = access;
         this.channel = channel;
+        this.direct = direct;
     }
 
     /** Opens and locks the file: shared for {@link Access#READ}, exclusive for {@link Access#WRITE}. */
     public static DiskChannel open(Path file, Access access) throws IOException {
         Path real = file.toRealPath();
-        return new DiskChannel(real, access, OpenFileTable.acquire(real, access));
+        FileChannel channel = OpenFileTable.acquire(real, access);
+        return new DiskChannel(real, access, channel, OpenFileTable.direct(real));
     }
 
     /** Whether this process has the file open through a DiskChannel. */
@@ -86,10 +100,30 @@ public final class DiskChannel implements Closeable {
 
     public void writeFully(ByteBuffer source, long position) throws IOException {
         requireWritable();
+        FileChannel target = goesDirect(source, position) ? direct : channel;
         long at = position;
         while (source.hasRemaining()) {
-            at += channel.write(source, at);
+            at += target.write(source, at);
         }
+    }
+
+    /** Whether large aligned writes go past the page cache (the file system takes O_DIRECT). */
+    boolean writesDirect() {
+        return direct != null;
+    }
+
+    /**
+     * Whether a write goes past the page cache: large, and aligned in memory, in the file and in length
+     * to what O_DIRECT needs. Such writes still need {@link #force()} to be durable.
+     */
+    private boolean goesDirect(ByteBuffer source, long position) {
+        int length = source.remaining();
+        return direct != null
+                && source.isDirect()
+                && length >= DIRECT_MIN
+                && length % DIRECT_ALIGN == 0
+                && position % DIRECT_ALIGN == 0
+                && source.alignmentOffset(source.position(), DIRECT_ALIGN) == 0;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.chainmerge.disk.io;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
@@ -29,12 +30,16 @@ final class OpenFileTable {
         final FileChannel channel;
         final FileLock lock; // null for a peek
         final Access access;
+        /** A second descriptor for large aligned data writes past the page cache; null where none. */
+        final FileChannel direct;
+
         int references = 1;
 
-        Entry(FileChannel channel, FileLock lock, Access access) {
+        Entry(FileChannel channel, FileLock lock, Access access, FileChannel direct) {
             this.channel = channel;
             this.lock = lock;
             this.access = access;
+            this.direct = direct;
         }
     }
 
@@ -82,8 +87,26 @@ final class OpenFileTable {
                         realPath + ": in use: another process holds a lock on it (a running merge, or a VM)");
             }
         }
-        OPEN.put(realPath, new Entry(channel, lock, access));
+        OPEN.put(realPath, new Entry(channel, lock, access, access == Access.WRITE ? openDirect(realPath) : null));
         return channel;
+    }
+
+    /**
+     * The file's O_DIRECT descriptor, if it is open for writing and its file system takes O_DIRECT
+     * (tmpfs does not). It lives and dies with the file's entry: closing it on its own would drop the
+     * process's lock.
+     */
+    static synchronized FileChannel direct(Path realPath) {
+        Entry entry = OPEN.get(realPath);
+        return entry == null ? null : entry.direct;
+    }
+
+    private static FileChannel openDirect(Path realPath) {
+        try {
+            return FileChannel.open(realPath, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null; // buffered writes, as everywhere else
+        }
     }
 
     static synchronized void release(Path realPath) throws IOException {
@@ -97,6 +120,9 @@ final class OpenFileTable {
                 entry.lock.release();
             }
         } finally {
+            if (entry.direct != null) {
+                entry.direct.close();
+            }
             entry.channel.close();
             OpenFileTable.class.notifyAll();
         }

@@ -4,6 +4,7 @@ import io.chainmerge.disk.Extent;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.ChainOverlay;
 import io.chainmerge.disk.io.CrashPoints;
+import io.chainmerge.disk.io.DiskChannel;
 import io.chainmerge.disk.io.Zeros;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -79,7 +80,9 @@ final class WindowCopy {
             long totalBytes)
             throws IOException {
         int window = windowFor(concat(levels, target));
-        ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
+        // Aligned, so whole-block writes can go past the page cache (DiskChannel).
+        ByteBuffer buffer =
+                ByteBuffer.allocateDirect(CHUNK + DiskChannel.DIRECT_ALIGN).alignedSlice(DiskChannel.DIRECT_ALIGN);
         long data = 0;
         long zeros = 0;
         try (WriteBehind writeBehind = new WriteBehind(target)) {

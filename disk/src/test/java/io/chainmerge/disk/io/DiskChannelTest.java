@@ -11,11 +11,14 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,6 +87,34 @@ class DiskChannelTest {
             assertThatThrownBy(channel::force).isInstanceOf(IllegalStateException.class);
             assertThat(file.flushes.get()).isZero();
         }
+    }
+
+    @Test
+    void largeAlignedWritesGoPastThePageCacheAndReadBackThroughIt() throws Exception {
+        Path file = folder.resolve("data.vhdx");
+        Files.write(file, new byte[4096]);
+        byte[] expected = new byte[(2 << 20) + 4096 + 512];
+        new Random(21).nextBytes(expected);
+        try (DiskChannel channel = DiskChannel.open(file, Access.WRITE)) {
+            Assumptions.assumeTrue(channel.writesDirect(), "the file system of " + folder + " takes no O_DIRECT");
+            ByteBuffer aligned = ByteBuffer.allocateDirect(expected.length + 2 * DiskChannel.DIRECT_ALIGN)
+                    .alignedSlice(DiskChannel.DIRECT_ALIGN);
+            aligned.put(expected).flip();
+            // Direct: 2 MiB at an aligned offset. Buffered: what is not a whole number of 4 KiB pages.
+            channel.writeFully(aligned.slice(0, 2 << 20), 1 << 20);
+            channel.writeFully(aligned.slice(2 << 20, 4096 + 512), (1 << 20) + (2 << 20));
+            channel.force();
+
+            ByteBuffer back = ByteBuffer.allocate(expected.length);
+            channel.readFully(back, 1 << 20, "test data");
+            assertThat(back.array()).isEqualTo(expected);
+        }
+        try (DiskChannel again = DiskChannel.open(file, Access.WRITE)) {
+            assertThat(again.writesDirect())
+                    .as("the O_DIRECT descriptor closes with the file")
+                    .isTrue();
+        }
+        assertThat(Files.size(file)).isEqualTo((1 << 20) + expected.length);
     }
 
     private static void forceQuietly(DiskChannel channel) {
