@@ -109,14 +109,30 @@ class SpaceRecoveryIT {
         return child;
     }
 
-    @Test
-    void aMergeThatCannotFitIsRefusedTransplantedToAnotherWorkerAndMergedThereWithTheSameData() throws Exception {
+    /** The full volume's chain, what it read through libvhdi before anything moved, and its digest. */
+    private record ChainBefore(Path child, Path root, Path raw, String digest) {}
+
+    private ChainBefore fullVolumeChainAsRead() throws IOException {
         Oracles.requireLibvhdi();
         Oracles.requireQemu();
         Path child = fullVolumeChain();
         Path root = small.resolve("vm/vm.vhdx");
-        Path before = Oracles.vhdiToRaw(work.resolve("before.raw"), child, root);
-        String digestBefore = DemoFleet.digest(child);
+        return new ChainBefore(
+                child, root, Oracles.vhdiToRaw(work.resolve("before.raw"), child, root), DemoFleet.digest(child));
+    }
+
+    /** {@code merged} reads, through qemu-img, what the chain read through libvhdi before. */
+    private void assertReadsAsBefore(ChainBefore before, Path merged) throws IOException {
+        Path after = Oracles.qemuToRaw(merged, "vhdx", work.resolve("after.raw"));
+        assertThat(Fingerprint.of(after)).isEqualTo(Fingerprint.of(before.raw()));
+        assertThat(DemoFleet.digest(merged)).isEqualTo(before.digest());
+    }
+
+    @Test
+    void aMergeThatCannotFitIsRefusedTransplantedToAnotherWorkerAndMergedThereWithTheSameData() throws Exception {
+        ChainBefore before = fullVolumeChainAsRead();
+        Path child = before.child();
+        Path root = before.root();
 
         try (Worker a = worker("pool-a", "host-a", small);
                 Worker b = worker("pool-b", "host-b", roomy);
@@ -147,7 +163,7 @@ class SpaceRecoveryIT {
                 assertThat(r.trigger()).isEqualTo("refused");
             });
             assertThat(dry.jobs()).noneMatch(j -> j.kind().equals("transplant"));
-            assertThat(DemoFleet.digest(child)).isEqualTo(digestBefore);
+            assertThat(DemoFleet.digest(child)).isEqualTo(before.digest());
 
             // The plan, from the inventory the dry run's space checks left: the chain would go to host-b.
             CliTest.Run plan = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile, "--json");
@@ -198,19 +214,14 @@ class SpaceRecoveryIT {
         assertThat(root).doesNotExist();
         Path merged = roomy.resolve("vm/vm.vhdx");
         assertThat(roomy.resolve("vm/vm_1.avhdx")).doesNotExist();
-        Path after = Oracles.qemuToRaw(merged, "vhdx", work.resolve("after.raw"));
-        assertThat(Fingerprint.of(after)).isEqualTo(Fingerprint.of(before));
-        assertThat(DemoFleet.digest(merged)).isEqualTo(digestBefore);
+        assertReadsAsBefore(before, merged);
     }
 
     @Test
     void withMoveBackTheMergedResultReturnsToTheFolderItCameFrom() throws Exception {
-        Oracles.requireLibvhdi();
-        Oracles.requireQemu();
-        Path child = fullVolumeChain();
-        Path root = small.resolve("vm/vm.vhdx");
-        Path before = Oracles.vhdiToRaw(work.resolve("before.raw"), child, root);
-        String digestBefore = DemoFleet.digest(child);
+        ChainBefore before = fullVolumeChainAsRead();
+        Path child = before.child();
+        Path root = before.root();
 
         try (Worker a = worker("back-a", "back-host-a", small);
                 Worker b = worker("back-b", "back-host-b", roomy);
@@ -250,9 +261,7 @@ class SpaceRecoveryIT {
                 .as("nothing is left on the volume that lent its room")
                 .doesNotExist();
         assertThat(roomy.resolve("vm/vm_1.avhdx")).doesNotExist();
-        Path after = Oracles.qemuToRaw(root, "vhdx", work.resolve("after.raw"));
-        assertThat(Fingerprint.of(after)).isEqualTo(Fingerprint.of(before));
-        assertThat(DemoFleet.digest(root)).isEqualTo(digestBefore);
+        assertReadsAsBefore(before, root);
     }
 
     @Test

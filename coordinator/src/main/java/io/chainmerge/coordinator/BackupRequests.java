@@ -107,14 +107,7 @@ final class BackupRequests {
         if (campaign == null) {
             campaign = new Campaign(campaignId);
             byId.put(campaignId, campaign);
-            durable.add(campaigns.record(
-                    campaign,
-                    new CampaignSubmitted(
-                            Schema.VERSION,
-                            campaignId,
-                            null,
-                            now,
-                            backup.spec(event.source(), List.of(event.pool())))));
+            durable.add(recordSpec(campaign, event.source(), List.of(event.pool()), now));
             durable.add(campaigns.record(
                     campaign,
                     new CampaignStateChanged(
@@ -129,14 +122,7 @@ final class BackupRequests {
         } else if (!campaign.spec.pools().contains(event.pool())) {
             List<String> pools = new ArrayList<>(campaign.spec.pools());
             pools.add(event.pool());
-            durable.add(campaigns.record(
-                    campaign,
-                    new CampaignSubmitted(
-                            Schema.VERSION,
-                            campaignId,
-                            null,
-                            campaign.submittedAt,
-                            backup.spec(event.source(), pools))));
+            durable.add(recordSpec(campaign, event.source(), pools, campaign.submittedAt));
         }
         BackupRequest request = new BackupRequest(
                 Schema.VERSION,
@@ -169,6 +155,12 @@ final class BackupRequests {
     }
 
     /** Completes once a known request's records are durable, appending again what failed to append. */
+    /** A standing campaign's spec: the backup settings over {@code pools}, recorded as submitted at {@code at}. */
+    private CompletableFuture<Void> recordSpec(Campaign campaign, String source, List<String> pools, Instant at) {
+        return campaigns.record(
+                campaign, new CampaignSubmitted(Schema.VERSION, campaign.id, null, at, backup.spec(source, pools)));
+    }
+
     private CompletableFuture<Void> recorded(Campaign campaign, String requestId) {
         List<CompletableFuture<Void>> durable = new ArrayList<>();
         CompletableFuture<Void> recording = requestsRecording.get(requestId);
