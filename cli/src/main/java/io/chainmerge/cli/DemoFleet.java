@@ -5,6 +5,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.ChainReader;
+import io.chainmerge.disk.io.LockedFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -165,7 +166,9 @@ final class DemoFleet {
     }
 
     private static String fileDigest(Path file) throws IOException {
-        return HexFormat.of().formatHex(sha256().digest(Files.readAllBytes(file)));
+        try (LockedFile locked = LockedFile.open(file, Access.READ)) {
+            return locked.sha256();
+        }
     }
 
     private static MessageDigest sha256() {

@@ -1,11 +1,10 @@
 package io.chainmerge.disk;
 
+import io.chainmerge.disk.io.DiskChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -52,9 +51,11 @@ public enum DiskFormat {
      * footer copy at offset 0 or footer at the end), then its extension.
      */
     public static DiskFormat detect(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        // Through the process's one table of open files: a descriptor of its own, closed here, would drop
+        // every lock this process holds on the file (a merge's, while a scan looks at its folder).
+        try (DiskChannel channel = DiskChannel.open(file, Access.PEEK)) {
             ByteBuffer head = ByteBuffer.allocate(8);
-            channel.read(head, 0);
+            channel.readAvailable(head, 0);
             if (startsWith(head, VHDX_SIGNATURE)) {
                 return VHDX;
             }
@@ -64,7 +65,7 @@ public enum DiskFormat {
             long size = channel.size();
             if (size >= VHD_FOOTER_SIZE) {
                 ByteBuffer tail = ByteBuffer.allocate(8);
-                channel.read(tail, size - VHD_FOOTER_SIZE);
+                channel.readAvailable(tail, size - VHD_FOOTER_SIZE);
                 if (startsWith(tail, VHD_COOKIE)) {
                     return VHD;
                 }

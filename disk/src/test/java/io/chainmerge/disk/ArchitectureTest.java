@@ -4,10 +4,12 @@ import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPac
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
+import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
+import io.chainmerge.disk.testing.FileOpenings;
 
 /**
  * The disk engine is plain Java that any JVM host can embed (DESIGN.md: "no Kafka or Vert.x"), and
@@ -71,4 +73,24 @@ class ArchitectureTest {
             .dependOnClassesThat()
             .resideInAnyPackage("io.chainmerge.disk.vhdx..", "io.chainmerge.disk.vhd..")
             .because("the merge engine is format-neutral: it works on the VirtualDisk abstraction");
+
+    /**
+     * The other files the engine opens are not disks: the merge and transplant journals, folders (to
+     * flush them), the kernel's lock and mount lists, the host's name.
+     */
+    @ArchTest
+    static final ArchRule onlyTheTableOfOpenFilesOpensADiskFile = noClasses()
+            .that()
+            .resideInAPackage("io.chainmerge.disk..")
+            .and(DescribedPredicate.not(FileOpenings.oneOf(
+                    "io.chainmerge.disk.io.OpenFileTable",
+                    "io.chainmerge.disk.merge.MergeJournal",
+                    "io.chainmerge.disk.transplant.FileJournal",
+                    "io.chainmerge.disk.io.Directories",
+                    "io.chainmerge.disk.io.LockHolders",
+                    "io.chainmerge.disk.Volume",
+                    "io.chainmerge.disk.ParentPaths")))
+            .should()
+            .accessTargetWhere(FileOpenings.opensAFile())
+            .because("a second descriptor of a locked disk file, closed, drops every lock the process holds on it");
 }

@@ -22,6 +22,7 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.chain.RepointReport;
+import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergePlan;
 import io.chainmerge.disk.merge.MergeProgress;
@@ -216,6 +217,13 @@ final class JobRunner {
                     // The engine looks for other children in the folders of the chain's disks; the
                     // coordinator's plan has already checked the whole volume's inventory for them.
                     List.of());
+            // One scope from the plan to the last source removed: the files never go unlocked in between.
+            try (LockScope scope = LockScope.begin("merge job " + job.jobId() + " of " + child)) {
+                return merge(job, child, request);
+            }
+        }
+
+        private JobResult merge(MergeJob job, Path child, MergeRequest request) throws IOException {
             MergePlan plan;
             try {
                 plan = Merge.plan(request);

@@ -3,9 +3,11 @@ package io.chainmerge.worker;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.TransplantSource;
+import io.chainmerge.disk.Access;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
 import io.chainmerge.disk.io.CrashPoints;
+import io.chainmerge.disk.io.LockedFile;
 import io.chainmerge.disk.merge.Throttle;
 import io.chainmerge.disk.transplant.TransferException;
 import io.chainmerge.disk.transplant.TransplantFile;
@@ -17,12 +19,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -170,20 +170,22 @@ final class TransferClient {
                 }
                 // 200: the source sent the whole file; 206: the rest, after what the partial copy holds.
                 long position = status == 206 ? from : 0;
-                try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                if (!Files.exists(partial)) {
+                    Files.createFile(partial);
+                }
+                // Through the engine's table of open files: the copy is locked from its first byte on.
+                try (LockedFile out = LockedFile.open(partial, Access.WRITE)) {
                     out.truncate(position);
                     byte[] chunk = new byte[256 * 1024];
                     int read;
                     while ((read = in.read(chunk)) >= 0) {
                         throttle.acquire(read);
-                        ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, read);
-                        while (buffer.hasRemaining()) {
-                            position += out.write(buffer, position);
-                        }
+                        out.write(ByteBuffer.wrap(chunk, 0, read), position);
+                        position += read;
                         progress.copied(read);
                         CrashPoints.reach("transfer.receiving");
                     }
-                    out.force(true);
+                    out.force();
                 }
                 if (position != file.bytes()) {
                     throw new IOException("the stream ended after %d of %d bytes".formatted(position, file.bytes()));

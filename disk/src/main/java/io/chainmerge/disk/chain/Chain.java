@@ -62,6 +62,16 @@ public final class Chain implements Closeable {
         }
     }
 
+    /**
+     * The files of {@code top}'s chain, top first, found without locking any (a {@link Access#PEEK}):
+     * what an operation holds before it opens them for its work.
+     */
+    public static List<Path> paths(Path top) throws IOException {
+        try (Chain chain = open(top, Access.PEEK)) {
+            return chain.levels().stream().map(VirtualDisk::path).toList();
+        }
+    }
+
     private static VirtualDisk openParent(VirtualDisk child, ParentLink link, Access access, Set<Path> seen)
             throws IOException {
         Map<Path, String> mismatches = new LinkedHashMap<>();

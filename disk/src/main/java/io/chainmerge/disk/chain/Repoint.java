@@ -7,6 +7,7 @@ import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPaths;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.io.LockScope;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -28,7 +29,16 @@ public final class Repoint {
         if (parentPath.equals(childPath)) {
             throw new InvalidChainException(childPath, childPath + " cannot be its own parent");
         }
-        refuseLoop(childPath, parentPath);
+        try (LockScope scope = LockScope.begin("set-parent of " + childPath)) {
+            // Both held before either is read: the parent's identity is checked and recorded under its lock.
+            scope.hold(childPath, Access.WRITE);
+            scope.hold(parentPath, Access.READ);
+            refuseLoop(childPath, parentPath);
+            return setParentHeld(childPath, parentPath);
+        }
+    }
+
+    private static RepointReport setParentHeld(Path childPath, Path parentPath) throws IOException {
         try (VirtualDisk disk = VirtualDisk.open(childPath, Access.WRITE);
                 VirtualDisk parent = VirtualDisk.open(parentPath, Access.READ)) {
             ParentLink link = disk.parentLink()

@@ -3,6 +3,7 @@ package io.chainmerge.disk.io;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Named points between the steps of every destructive operation, where a test can make the process die
@@ -17,9 +18,23 @@ public final class CrashPoints {
 
     private static final Map<String, AtomicInteger> REACHED = new ConcurrentHashMap<>();
 
+    private static volatile Consumer<String> observer;
+
     private CrashPoints() {}
 
+    /**
+     * Lets a test look at the process at every point reached, on the thread that reaches it (what a
+     * lock timeline checks: which files the kernel has locked at each destructive step); null stops it.
+     */
+    public static void observe(Consumer<String> pointObserver) {
+        observer = pointObserver;
+    }
+
     public static void reach(String name) {
+        Consumer<String> watching = observer;
+        if (watching != null) {
+            watching.accept(name);
+        }
         String target = System.getProperty(PROPERTY);
         if (target == null) {
             return;

@@ -23,27 +23,33 @@ public final class DiskChannel implements Closeable {
     private final FileChannel channel;
     /** Takes large aligned data writes past the page cache, when the file system allows; else null. */
     private final FileChannel direct;
+    /** This open's share of the process's one entry for the file; null for a channel opened elsewhere. */
+    private final OpenFileTable.Lease lease;
 
     private boolean closed;
     private IOException flushFailure;
 
     /** Over a channel opened elsewhere; {@link #open} is the way for disk files. */
     DiskChannel(Path path, Access access, FileChannel channel) {
-        this(path, access, channel, null);
+        this(path, access, channel, null, null);
     }
 
-    private DiskChannel(Path path, Access access, FileChannel channel, FileChannel direct) {
+    private DiskChannel(Path path, Access access, FileChannel channel, FileChannel direct, OpenFileTable.Lease lease) {
         this.path = path;
         this.access = access;
         this.channel = channel;
         this.direct = direct;
+        this.lease = lease;
     }
 
-    /** Opens and locks the file: shared for {@link Access#READ}, exclusive for {@link Access#WRITE}. */
+    /**
+     * Opens and locks the file: shared for {@link Access#READ}, exclusive for {@link Access#WRITE}, not at
+     * all for {@link Access#PEEK}; inside a {@link LockScope} as the scope locks.
+     */
     public static DiskChannel open(Path file, Access access) throws IOException {
         Path real = file.toRealPath();
-        FileChannel channel = OpenFileTable.acquire(real, access);
-        return new DiskChannel(real, access, channel, OpenFileTable.direct(real));
+        OpenFileTable.Lease lease = OpenFileTable.acquire(real, access);
+        return new DiskChannel(real, access, lease.channel(), access == Access.WRITE ? lease.direct() : null, lease);
     }
 
     /** Whether this process has the file open through a DiskChannel. */
@@ -161,7 +167,9 @@ public final class DiskChannel implements Closeable {
     public void close() throws IOException {
         if (!closed) {
             closed = true;
-            OpenFileTable.release(path);
+            if (lease != null) {
+                OpenFileTable.release(lease);
+            }
         }
     }
 }

@@ -8,17 +8,19 @@ import java.nio.file.Path;
 
 /**
  * A disk file's raw bytes under this process's lock on it, for copying the file as it is (a
- * transplant). It goes through the one table of open files, so it shares the channel and the lock a
+ * transplant, and the copy it writes). It goes through the one table of open files, so it shares the channel and the lock a
  * chain open in this process already holds; closing it never drops a lock another operation relies on.
  */
 public final class LockedFile implements Closeable {
     private final Path path;
+    private final OpenFileTable.Lease lease;
     private final FileChannel channel;
     private boolean closed;
 
-    private LockedFile(Path path, FileChannel channel) {
+    private LockedFile(Path path, OpenFileTable.Lease lease) {
         this.path = path;
-        this.channel = channel;
+        this.lease = lease;
+        this.channel = lease.channel();
     }
 
     /**
@@ -47,6 +49,23 @@ public final class LockedFile implements Closeable {
         return channel.read(destination, position);
     }
 
+    /** Writes all of {@code source} at {@code position}; the file is open for writing. */
+    public void write(java.nio.ByteBuffer source, long position) throws IOException {
+        long at = position;
+        while (source.hasRemaining()) {
+            at += channel.write(source, at);
+        }
+    }
+
+    public void truncate(long size) throws IOException {
+        channel.truncate(size);
+    }
+
+    /** Makes every byte written durable, through this lock's channel. */
+    public void force() throws IOException {
+        channel.force(true);
+    }
+
     /**
      * The SHA-256 of the file's bytes (lower-case hex), read through this lock's channel: opening the file
      * again and closing it would drop every lock this process holds on it.
@@ -59,7 +78,7 @@ public final class LockedFile implements Closeable {
     public void close() throws IOException {
         if (!closed) {
             closed = true;
-            OpenFileTable.release(path);
+            OpenFileTable.release(lease);
         }
     }
 }

@@ -9,22 +9,38 @@ import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The disk files this process has open, one channel and one lock per file.
+ * The disk files this process has open, one channel and one lock per file, shared by every reader and
+ * writer of the file in the process. Nothing else in chainmerge opens a disk file (ArchitectureTest).
  *
  * <p>It is process-wide on purpose: POSIX record locks belong to the process, and closing <em>any</em>
  * descriptor of a file drops every lock the process holds on it. A scan that opened and closed a file a
  * merge in another thread had locked would silently unlock it; sharing the one channel prevents that,
  * and an open that takes a lock waits for a lock-free peek at the file to end first.
+ *
+ * <p>Files are known by their file key (device and inode), not their name: a file renamed, linked or
+ * reached by another path is still the one entry, and a deleted file a scope still holds never stands
+ * for a new file of the same name.
+ *
+ * <p>Each open is one {@link Lease} of an entry, by a holder: the {@link LockScope} open on the thread,
+ * or the open alone. Holders of one entry must agree: any number of readers, or one operation that
+ * writes. A scope also keeps one reference of its own to every entry it locks, until it closes.
  */
 final class OpenFileTable {
 
-    private static final Map<Path, Entry> OPEN = new HashMap<>();
+    private static final Map<Object, Entry> OPEN = new HashMap<>();
+
+    /** One open of a file: the shared channels and who opened it. Released once. */
+    record Lease(Object key, FileChannel channel, FileChannel direct, Object holder) {}
 
     private static final class Entry {
         final FileChannel channel;
@@ -32,8 +48,8 @@ final class OpenFileTable {
         final Access access;
         /** A second descriptor for large aligned data writes past the page cache; null where none. */
         final FileChannel direct;
-
-        int references = 1;
+        /** Each holder with its number of open leases (a scope's own reference included). */
+        final Map<Object, Integer> holders = new LinkedHashMap<>();
 
         Entry(FileChannel channel, FileLock lock, Access access, FileChannel direct) {
             this.channel = channel;
@@ -45,29 +61,64 @@ final class OpenFileTable {
 
     private OpenFileTable() {}
 
-    static synchronized FileChannel acquire(Path realPath, Access access) throws IOException {
-        Entry existing = OPEN.get(realPath);
-        while (existing != null && existing.lock == null && access != Access.PEEK) {
+    static synchronized Lease acquire(Path realPath, Access access) throws IOException {
+        LockScope scope = access == Access.PEEK ? null : LockScope.current();
+        Object holder = scope == null ? new Object() : scope;
+        Object key = keyOf(realPath);
+        Entry entry = OPEN.get(key);
+        while (entry != null && entry.lock == null && access != Access.PEEK) {
             try {
                 OpenFileTable.class.wait(); // a scan is reading the file's headers: it is brief
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted waiting for a scan of " + realPath);
             }
-            existing = OPEN.get(realPath);
+            key = keyOf(realPath);
+            entry = OPEN.get(key);
         }
-        if (existing != null) {
-            if (access == Access.WRITE) {
-                throw new GuardRefusal(
-                        Guard.IN_USE,
-                        realPath,
-                        realPath + ": in use: already open "
-                                + (existing.access == Access.WRITE ? "for writing" : "for reading")
-                                + " by another operation of this process");
+        if (entry != null) {
+            if (access != Access.PEEK) {
+                admit(entry, realPath, access, holder);
             }
-            existing.references++;
-            return existing.channel;
+        } else {
+            entry = open(realPath, access);
+            OPEN.put(key, entry);
         }
+        entry.holders.merge(holder, 1, Integer::sum);
+        if (scope != null && scope.keep(key)) {
+            entry.holders.merge(scope, 1, Integer::sum);
+        }
+        return new Lease(key, entry.channel, entry.direct, holder);
+    }
+
+    /** Lets {@code holder} share a locked entry: the same operation, or readers among readers. */
+    private static void admit(Entry entry, Path realPath, Access access, Object holder) throws GuardRefusal {
+        if (entry.holders.containsKey(holder)) {
+            if (access == Access.WRITE && entry.access != Access.WRITE) {
+                // Trading the shared lock for an exclusive one would let go of the file in between.
+                throw new IllegalStateException(
+                        "the %s locked %s for reading, so it cannot write it: hold it for writing first"
+                                .formatted(holder, realPath));
+            }
+            return;
+        }
+        if (access == Access.READ && entry.access == Access.READ) {
+            return;
+        }
+        List<String> operations = entry.holders.keySet().stream()
+                .filter(LockScope.class::isInstance)
+                .map(Object::toString)
+                .toList();
+        String by = operations.isEmpty() ? "another operation of this process" : "this process's " + operations.get(0);
+        throw new GuardRefusal(
+                Guard.IN_USE,
+                realPath,
+                "%s: in use: open for %s by %s"
+                        .formatted(realPath, entry.access == Access.WRITE ? "writing" : "reading", by),
+                Map.of("holder", by, "holderPid", ProcessHandle.current().pid()));
+    }
+
+    private static Entry open(Path realPath, Access access) throws IOException {
         FileChannel channel = access == Access.WRITE
                 ? FileChannel.open(realPath, StandardOpenOption.READ, StandardOpenOption.WRITE)
                 : FileChannel.open(realPath, StandardOpenOption.READ);
@@ -81,24 +132,19 @@ final class OpenFileTable {
             }
             if (lock == null) {
                 channel.close();
-                throw new GuardRefusal(
-                        Guard.IN_USE,
-                        realPath,
-                        realPath + ": in use: another process holds a lock on it (a running merge, or a VM)");
+                throw LockHolders.refusal(realPath);
             }
         }
-        OPEN.put(realPath, new Entry(channel, lock, access, access == Access.WRITE ? openDirect(realPath) : null));
-        return channel;
+        return new Entry(channel, lock, access, access == Access.WRITE ? openDirect(realPath) : null);
     }
 
     /**
-     * The file's O_DIRECT descriptor, if it is open for writing and its file system takes O_DIRECT
-     * (tmpfs does not). It lives and dies with the file's entry: closing it on its own would drop the
-     * process's lock.
+     * The file's identity: device and inode where the file system has them (every Linux one does), else
+     * its real path.
      */
-    static synchronized FileChannel direct(Path realPath) {
-        Entry entry = OPEN.get(realPath);
-        return entry == null ? null : entry.direct;
+    private static Object keyOf(Path realPath) throws IOException {
+        Object key = Files.readAttributes(realPath, BasicFileAttributes.class).fileKey();
+        return key != null ? key : realPath;
     }
 
     private static FileChannel openDirect(Path realPath) {
@@ -109,12 +155,25 @@ final class OpenFileTable {
         }
     }
 
-    static synchronized void release(Path realPath) throws IOException {
-        Entry entry = OPEN.get(realPath);
-        if (entry == null || --entry.references > 0) {
+    static synchronized void release(Lease lease) throws IOException {
+        releaseOne(lease.key(), lease.holder());
+    }
+
+    /** Releases the reference a scope kept of the entry {@code key}, as the scope closes. */
+    static synchronized void releaseKept(Object key, LockScope scope) throws IOException {
+        releaseOne(key, scope);
+    }
+
+    private static void releaseOne(Object key, Object holder) throws IOException {
+        Entry entry = OPEN.get(key);
+        if (entry == null) {
             return;
         }
-        OPEN.remove(realPath);
+        Integer left = entry.holders.computeIfPresent(holder, (h, n) -> n > 1 ? n - 1 : null);
+        if (left != null || !entry.holders.isEmpty()) {
+            return;
+        }
+        OPEN.remove(key);
         try {
             if (entry.lock != null && entry.channel.isOpen()) {
                 entry.lock.release();
@@ -128,7 +187,12 @@ final class OpenFileTable {
         }
     }
 
-    static synchronized boolean isOpen(Path realPath) {
-        return OPEN.containsKey(realPath);
+    static synchronized boolean isOpen(Path realPath) throws IOException {
+        return OPEN.containsKey(keyOf(realPath));
+    }
+
+    /** How many files this process has open through the table; for tests that nothing is left open. */
+    static synchronized int openFiles() {
+        return OPEN.size();
     }
 }

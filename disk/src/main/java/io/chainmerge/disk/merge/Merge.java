@@ -5,6 +5,7 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.Directories;
+import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.merge.MergeJournal.State;
 import io.chainmerge.disk.merge.MergePlanner.Prepared;
 import java.io.IOException;
@@ -41,36 +42,44 @@ public final class Merge {
 
     /** Decides what {@code request} would do and which guards refuse it; changes nothing. */
     public static MergePlan plan(MergeRequest request) throws IOException {
-        Prepared prepared = MergePlanner.prepare(request, Access.READ);
-        if (prepared.chain() != null) {
-            prepared.chain().close();
+        try (LockScope scope = LockScope.begin("merge plan of " + request.child())) {
+            Prepared prepared = MergePlanner.prepare(request, Access.READ, scope);
+            if (prepared.chain() != null) {
+                prepared.chain().close();
+            }
+            return prepared.plan();
         }
-        return prepared.plan();
     }
 
-    /** Runs {@code request}: refuses with the first {@link io.chainmerge.disk.GuardRefusal}, or merges. */
+    /**
+     * Runs {@code request}: refuses with the first {@link io.chainmerge.disk.GuardRefusal}, or merges. Every
+     * file of the merge stays locked from the plan to the last source deleted; begin a {@link LockScope}
+     * around a {@link #plan} and this run to hold them across both.
+     */
     public static MergeReport run(MergeRequest request, MergeProgress progress) throws IOException {
         long started = System.nanoTime();
-        Prepared prepared = MergePlanner.prepare(request, request.dryRun() ? Access.READ : Access.WRITE);
-        Chain chain = prepared.chain();
-        try {
-            MergePlan plan = prepared.plan();
-            if (!plan.mayRun()) {
-                throw plan.refusals().get(0);
-            }
-            if (request.dryRun()) {
-                return new MergeReport(plan, true, false, 0, 0, Duration.ZERO, 0, null, List.of(), List.of());
-            }
-            if (plan.intoNew()) {
-                return flatten(request, prepared, progress, started);
-            }
-            if (chain == null) {
-                return finish(prepared.journal(), plan, started);
-            }
-            return mergeInPlace(request, prepared, progress, started);
-        } finally {
-            if (chain != null) {
-                chain.close();
+        try (LockScope scope = LockScope.begin("merge of " + request.child())) {
+            Prepared prepared = MergePlanner.prepare(request, request.dryRun() ? Access.READ : Access.WRITE, scope);
+            Chain chain = prepared.chain();
+            try {
+                MergePlan plan = prepared.plan();
+                if (!plan.mayRun()) {
+                    throw plan.refusals().get(0);
+                }
+                if (request.dryRun()) {
+                    return new MergeReport(plan, true, false, 0, 0, Duration.ZERO, 0, null, List.of(), List.of());
+                }
+                if (plan.intoNew()) {
+                    return flatten(request, prepared, progress, started);
+                }
+                if (chain == null) {
+                    return finish(prepared.journal(), plan, started);
+                }
+                return mergeInPlace(request, prepared, progress, started);
+            } finally {
+                if (chain != null) {
+                    chain.close();
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.io.Guids;
+import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.scan.ScanReport;
 import io.chainmerge.disk.scan.ScannedDisk;
 import io.chainmerge.disk.scan.VolumeScan;
@@ -48,25 +49,60 @@ final class MergePlanner {
 
     private MergePlanner() {}
 
-    static Prepared prepare(MergeRequest request, Access access) throws IOException {
-        Optional<MergeJournal> journal =
-                request.intoNew() == null ? MergeJournal.read(request.child()) : Optional.empty();
+    /**
+     * Plans {@code request} inside {@code scope}, which from here on holds every file of the chain: the
+     * newest disk first, before its journal is read, so no other merge of the chain can be reading or
+     * writing the journal meanwhile; then, for a merge that writes, every level exclusively, before the
+     * first byte is read for the plan.
+     */
+    static Prepared prepare(MergeRequest request, Access access, LockScope scope) throws IOException {
+        Path child = request.child();
+        if (Files.exists(child)) {
+            scope.hold(child, access);
+        }
+        Optional<MergeJournal> journal = request.intoNew() == null ? MergeJournal.read(child) : Optional.empty();
         if (journal.isPresent() && journal.get().state().compareTo(MergeJournal.State.FLUSHED) >= 0) {
+            holdJournaled(journal.get(), access, scope);
+            // Read again under the locks: a merge that held them a moment ago may have finished it.
+            journal = MergeJournal.read(child);
+            if (journal.isEmpty()) {
+                throw new NoSuchFileException(child.toString());
+            }
             return fromJournal(request, journal.get());
         }
-        if (!Files.exists(request.child())) {
-            throw new NoSuchFileException(request.child().toString());
+        if (!Files.exists(child)) {
+            throw new NoSuchFileException(child.toString());
         }
-        checkWhole(request.child());
-        Chain chain = Chain.open(request.child(), access);
+        if (access == Access.WRITE) {
+            for (Path level : Chain.paths(child)) {
+                scope.hold(level, Access.WRITE);
+            }
+        }
+        checkWhole(child);
+        Chain chain = Chain.open(child, access);
         try {
             if (request.intoNew() != null) {
                 return flatten(request, chain);
             }
-            return inPlace(request, chain, journal.orElse(null));
+            return inPlace(request, chain, journal.orElse(null), access, scope);
         } catch (IOException | RuntimeException e) {
             chain.close();
             throw e;
+        }
+    }
+
+    /** What a merge past {@link MergeJournal.State#FLUSHED} still changes: its destination, and what is left of its sources and the children it re-points. */
+    private static void holdJournaled(MergeJournal journal, Access access, LockScope scope) throws IOException {
+        scope.hold(journal.destination(), access);
+        for (Path file : journal.children()) {
+            if (Files.exists(file)) {
+                scope.hold(file, access);
+            }
+        }
+        for (Path file : journal.sources()) {
+            if (Files.exists(file)) {
+                scope.hold(file, access);
+            }
         }
     }
 
@@ -83,7 +119,9 @@ final class MergePlanner {
         }
     }
 
-    private static Prepared inPlace(MergeRequest request, Chain chain, MergeJournal journal) throws IOException {
+    private static Prepared inPlace(
+            MergeRequest request, Chain chain, MergeJournal journal, Access access, LockScope scope)
+            throws IOException {
         if (chain.depth() < 2) {
             throw new IllegalArgumentException(
                     chain.top().path() + " is not a differencing disk: it has no parent to merge into");
@@ -120,6 +158,9 @@ final class MergePlanner {
 
         List<GuardRefusal> refusals = new ArrayList<>();
         List<Path> children = childrenGuard(request, chain, destinationIndex, refusals);
+        for (Path child : children) {
+            scope.hold(child, access); // re-pointed at the end: nobody may start using it meanwhile
+        }
 
         SpaceEstimator estimator = destination.spaceEstimator();
         long[] payload = {0};

@@ -15,10 +15,8 @@ import io.chainmerge.disk.scan.ScannedDisk;
 import io.chainmerge.disk.scan.VolumeScan;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -61,21 +59,26 @@ public final class LocalSource implements TransplantSource {
         for (Path disk : disks) {
             real.add(disk.toRealPath());
         }
-        Path parentOfOldest = checkRun(real);
-        ScanReport scan = scanFolders(real);
-        Map<Path, Path> children = childrenOf(real, scan);
         Map<Path, LockedFile> locked = new LinkedHashMap<>();
         try {
             // Exclusive locks on the files and every disk built on them: a VM, qemu or a merge holding any
-            // lock there uses the chain, and Hyper-V's rule is that such a disk is not moved. Held until
-            // the copies are checked, so nothing starts using the chain meanwhile.
+            // lock there uses the chain, and Hyper-V's rule is that such a disk is not moved. The files
+            // first, before the checks read them; all held until the copies are checked (to the last
+            // source removed, inside a transplant's lock scope), so nothing starts using the chain meanwhile.
             for (Path file : real) {
                 locked.put(file, LockedFile.open(file, Access.WRITE));
             }
+            Path parentOfOldest = checkRun(real);
+            ScanReport scan = scanFolders(real);
+            Map<Path, Path> children = childrenOf(real, scan);
             for (Path descendant : descendantsOf(real, scan)) {
                 if (!locked.containsKey(descendant)) {
                     locked.put(descendant, LockedFile.open(descendant, Access.WRITE));
                 }
+            }
+            if (parentOfOldest != null) {
+                // What the oldest copy will link to: unchanged until it does, or the link would be refused.
+                locked.put(parentOfOldest, LockedFile.open(parentOfOldest, Access.READ));
             }
             List<TransplantFile> files = new ArrayList<>();
             for (Path file : real) {
@@ -195,8 +198,12 @@ public final class LocalSource implements TransplantSource {
         LockedFile source = locked.get(file.source());
         MessageDigest digest = Sha256.newDigest();
         ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
-        try (FileChannel out = FileChannel.open(
-                partial, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        if (!Files.exists(partial)) {
+            Files.createFile(partial);
+        }
+        // Through the table of open files like every disk file: the copy stays locked from its first byte.
+        try (LockedFile out = LockedFile.open(partial, Access.WRITE)) {
+            out.truncate(0);
             long position = 0;
             while (true) {
                 buffer.clear();
@@ -207,14 +214,12 @@ public final class LocalSource implements TransplantSource {
                 throttle.acquire(read);
                 buffer.flip();
                 digest.update(buffer.duplicate());
-                while (buffer.hasRemaining()) {
-                    out.write(buffer, position + buffer.position());
-                }
+                out.write(buffer, position);
                 position += read;
                 progress.copied(read);
                 CrashPoints.reach("transplant.copying");
             }
-            out.force(true);
+            out.force();
         }
         return HexFormat.of().formatHex(digest.digest());
     }

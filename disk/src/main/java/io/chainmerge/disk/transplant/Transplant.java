@@ -1,20 +1,20 @@
 package io.chainmerge.disk.transplant;
 
+import io.chainmerge.disk.Access;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
 import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.Directories;
-import io.chainmerge.disk.io.Sha256;
+import io.chainmerge.disk.io.LockScope;
+import io.chainmerge.disk.io.LockedFile;
 import io.chainmerge.disk.merge.Throttle;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,12 +51,30 @@ public final class Transplant {
         void remove(TransplantFile file) throws IOException;
     }
 
+    /**
+     * Runs the transplant. Every local file it touches (the sources and the children left behind, when
+     * the source is on this host; the copies; the parent the oldest copy links to) stays locked from the
+     * source's guards to the last source removed.
+     */
     public static TransplantReport run(
             TransplantRequest request,
             Opener opener,
             Remover remover,
             TransplantJournal journal,
             TransplantSource.CopyProgress progress)
+            throws IOException {
+        try (LockScope scope = LockScope.begin("transplant into " + request.targetFolder())) {
+            return runHeld(request, opener, remover, journal, progress, scope);
+        }
+    }
+
+    private static TransplantReport runHeld(
+            TransplantRequest request,
+            Opener opener,
+            Remover remover,
+            TransplantJournal journal,
+            TransplantSource.CopyProgress progress,
+            LockScope scope)
             throws IOException {
         TransplantStep step = journal.step();
         boolean resumed = step != null;
@@ -88,6 +106,10 @@ public final class Transplant {
                     CrashPoints.reach("transplant.copied");
                 }
                 files = List.copyOf(done);
+                for (TransplantFile file : files) {
+                    // Copies an earlier run made are linked (written) next: locked before the first is.
+                    scope.hold(file.target(), Access.WRITE);
+                }
                 journal.record(TransplantStep.COPIED, files, List.of());
                 childrenLeftBehind = request.move() ? source.childrenLeftBehind() : Map.of();
                 parentOfOldest = source.parentOfOldest();
@@ -236,12 +258,11 @@ public final class Transplant {
 
     /** The SHA-256 of a file's bytes, lower-case hex; {@code flushFirst} makes the bytes durable before they are read back. */
     public static String sha256(Path file, boolean flushFirst) throws IOException {
-        try (FileChannel channel = FileChannel.open(
-                file, flushFirst ? StandardOpenOption.WRITE : StandardOpenOption.READ, StandardOpenOption.READ)) {
+        try (LockedFile locked = LockedFile.open(file, flushFirst ? Access.WRITE : Access.READ)) {
             if (flushFirst) {
-                channel.force(true);
+                locked.force();
             }
-            return Sha256.of(channel);
+            return locked.sha256();
         }
     }
 }

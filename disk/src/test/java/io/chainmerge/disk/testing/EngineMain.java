@@ -2,6 +2,7 @@ package io.chainmerge.disk.testing;
 
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskType;
+import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.merge.Merge;
@@ -22,11 +23,26 @@ import java.nio.file.Path;
  * open-write FILE                     open for writing (replays a pending log), then close
  * hold FILE                           hold FILE open for writing until standard input closes
  * </pre>
+ *
+ * <p>A guard's refusal exits with {@value #REFUSED}, printing its reason and message, as the CLI does.
  */
 public final class EngineMain {
+    /** The exit status of an operation a guard refused (the CLI's too). */
+    public static final int REFUSED = 3;
+
     private EngineMain() {}
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (GuardRefusal refusal) {
+            System.out.println("refused: " + refusal.guard().reason() + ": " + refusal.getMessage());
+            System.out.flush();
+            System.exit(REFUSED);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         switch (args[0]) {
             case "merge" -> {
                 MergeRequest request = MergeRequest.of(Path.of(args[1]));

@@ -1,0 +1,124 @@
+package io.chainmerge.disk.io;
+
+import io.chainmerge.disk.Access;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The locks of one operation (a merge, a re-point, a transplant), held from its first open to its end.
+ *
+ * <p>Every disk file the operation opens on this thread while the scope is open stays open and locked
+ * until the scope closes, however often the operation opens and closes it meanwhile: a merge's sources
+ * stay locked until they are deleted, its destination until the last child is re-pointed. Inside the
+ * scope the operation may open a file it holds again; any other operation, in this process or another,
+ * is refused with the {@code in-use} guard, and so is qemu, which honours the same locks.
+ *
+ * <p>A file is locked as it is first opened in the scope, shared for reading or exclusive for writing. An
+ * operation that reads a file before it writes it (a merge checks its chain read-only first) {@link
+ * #hold}s it for writing before anything else, so it never has to trade a shared lock for an exclusive
+ * one, which would let go of the file in between.
+ *
+ * <p>The scope belongs to the thread that began it: the engine runs one operation on one thread. A
+ * scope begun while another is open on the thread joins it, and the outer one's end releases both.
+ */
+public final class LockScope implements Closeable {
+    private static final ThreadLocal<LockScope> CURRENT = new ThreadLocal<>();
+
+    private final String operation;
+    private final Thread owner;
+    /** The outer scope this one joined, or null for a scope of its own. */
+    private final LockScope joined;
+    /** The table entries this scope keeps, one reference each, released when it closes. */
+    private final List<Object> kept = new ArrayList<>();
+
+    private boolean closed;
+
+    private LockScope(String operation, LockScope joined) {
+        this.operation = operation;
+        this.owner = Thread.currentThread();
+        this.joined = joined;
+    }
+
+    /**
+     * Begins the scope of {@code operation} on this thread, named in words for the refusals others get
+     * ("merge of /vms/a.avhdx").
+     */
+    public static LockScope begin(String operation) {
+        LockScope outer = CURRENT.get();
+        if (outer != null) {
+            return new LockScope(operation, outer);
+        }
+        LockScope scope = new LockScope(operation, null);
+        CURRENT.set(scope);
+        return scope;
+    }
+
+    /** The scope open on this thread, or null. */
+    static LockScope current() {
+        return CURRENT.get();
+    }
+
+    /**
+     * Locks {@code file} for the rest of the scope, shared for {@link Access#READ} or exclusive for {@link
+     * Access#WRITE}: refused at once, changing nothing, when another operation or process holds it.
+     */
+    public void hold(Path file, Access access) throws IOException {
+        requireOpenOnOwner();
+        if (access == Access.PEEK) {
+            throw new IllegalArgumentException("a lock scope holds files for reading or writing");
+        }
+        try (LockedFile ignored = LockedFile.open(file, access)) {
+            // the scope keeps the lock after this reference goes
+        }
+    }
+
+    /** Records that this scope keeps one reference to the table entry {@code key}; true the first time. */
+    boolean keep(Object key) {
+        if (kept.contains(key)) {
+            return false;
+        }
+        kept.add(key);
+        return true;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        requireOpenOnOwner();
+        closed = true;
+        if (joined != null) {
+            return;
+        }
+        CURRENT.remove();
+        IOException first = null;
+        for (Object key : kept) {
+            try {
+                OpenFileTable.releaseKept(key, this);
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private void requireOpenOnOwner() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("the lock scope of the " + operation + " belongs to " + owner.getName());
+        }
+        if (closed) {
+            throw new IllegalStateException("the lock scope of the " + operation + " is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return operation;
+    }
+}
