@@ -22,7 +22,6 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.chain.RepointReport;
-import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergePlan;
 import io.chainmerge.disk.merge.MergeProgress;
@@ -217,46 +216,38 @@ final class JobRunner {
                     // The engine looks for other children in the folders of the chain's disks; the
                     // coordinator's plan has already checked the whole volume's inventory for them.
                     List.of());
-            // One scope from the plan to the last source removed: the files never go unlocked in between.
-            try (LockScope scope = LockScope.begin("merge job " + job.jobId() + " of " + child)) {
-                return merge(job, child, request);
-            }
-        }
-
-        private JobResult merge(MergeJob job, Path child, MergeRequest request) throws IOException {
-            MergePlan plan;
+            Planned planned = new Planned();
+            MergeProgress progress = running.start(job, 0);
+            MergeReport report;
             try {
-                plan = Merge.plan(request);
+                // Checked under the merge's locks, between its plan and its first write.
+                report = Merge.run(request, progress, plan -> {
+                    // The engine found the parent, the destination and other children by itself: none of them
+                    // may lie outside the roots either.
+                    roots.checkAll(plan.sources());
+                    roots.checkAll(List.of(plan.destination()));
+                    roots.checkAll(plan.childrenToRepoint());
+                    planned.plan = plan;
+                    progress.update(0, plan.payloadBytes());
+                    for (Path source : plan.sources()) {
+                        planned.sourceBytes += Files.exists(source) ? Files.size(source) : 0;
+                    }
+                    if (plan.mayRun() && !job.dryRun()) {
+                        journal.write(entry.planned(
+                                plan.sources().stream().map(Path::toString).toList(),
+                                plan.destination().toString()));
+                    }
+                });
             } catch (NoSuchFileException | FileAlreadyExistsException gone) {
-                if (resumed && finishedBeforeACrash(request)) {
+                if (planned.plan == null && resumed && finishedBeforeACrash(request)) {
                     return finishedEarlier(job);
                 }
                 throw gone;
-            }
-            // The engine found the parent, the destination and other children by itself: none of them may lie outside
-            // the roots either.
-            roots.checkAll(plan.sources());
-            roots.checkAll(List.of(plan.destination()));
-            roots.checkAll(plan.childrenToRepoint());
-            if (!plan.mayRun()) {
-                throw plan.refusals().get(0);
-            }
-            long sourceBytes = 0;
-            for (Path source : plan.sources()) {
-                sourceBytes += Files.exists(source) ? Files.size(source) : 0;
-            }
-            if (!job.dryRun()) {
-                journal.write(entry.planned(
-                        plan.sources().stream().map(Path::toString).toList(),
-                        plan.destination().toString()));
-            }
-            MergeProgress progress = running.start(job, plan.payloadBytes());
-            MergeReport report;
-            try {
-                report = Merge.run(request, progress);
             } finally {
                 running.finish(job.jobId());
             }
+            MergePlan plan = planned.plan;
+            long sourceBytes = planned.sourceBytes;
             long reclaimed = report.dryRun()
                     ? 0
                     : plan.intoNew() ? -report.destinationGrowthBytes() : sourceBytes - report.destinationGrowthBytes();
@@ -274,6 +265,12 @@ final class JobRunner {
                     report.repointedChildren().stream().map(Path::toString).toList());
             List<String> chain = report.dryRun() ? chainOf(child) : chainOf(plan.destination());
             return success(job, startedAt, started, report.bytesMerged(), chain, outcome, List.of());
+        }
+
+        /** What the plan check saw: the plan, and the sources' sizes before the merge removed them. */
+        private static final class Planned {
+            MergePlan plan;
+            long sourceBytes;
         }
 
         /**

@@ -5,6 +5,7 @@ import io.chainmerge.disk.ErrorReport;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
 import io.chainmerge.disk.io.CrashPoints;
+import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.io.LockedFile;
 import io.chainmerge.disk.merge.Throttle;
 import io.chainmerge.disk.transplant.LocalSource;
@@ -135,13 +136,16 @@ final class TransferServer {
             }
         }
         JsonArray entries = new JsonArray();
-        for (Path file : files) {
-            // A file in use (a VM, a merge) is not moved: an exclusive lock is the test.
-            try (LockedFile probe = LockedFile.open(file, Access.WRITE)) {
-                entries.add(new JsonObject()
-                        .put("path", file.toString())
-                        .put("bytes", probe.size())
-                        .put("sha256", digestOf(file)));
+        // One operation: the digest reads each file under the exclusive lock the probe takes.
+        try (LockScope scope = LockScope.begin("transfer manifest of " + files.get(0))) {
+            for (Path file : files) {
+                // A file in use (a VM, a merge) is not moved: an exclusive lock is the test.
+                try (LockedFile probe = LockedFile.open(file, Access.WRITE)) {
+                    entries.add(new JsonObject()
+                            .put("path", file.toString())
+                            .put("bytes", probe.size())
+                            .put("sha256", digestOf(file)));
+                }
             }
         }
         return new JsonObject().put("files", entries);

@@ -52,17 +52,31 @@ public final class Merge {
     }
 
     /**
-     * Runs {@code request}: refuses with the first {@link io.chainmerge.disk.GuardRefusal}, or merges. Every
-     * file of the merge stays locked from the plan to the last source deleted; begin a {@link LockScope}
-     * around a {@link #plan} and this run to hold them across both.
+     * What a caller checks of a merge's plan (its paths, say) once every file of it is held and before
+     * anything is written; an exception here ends the merge with nothing changed.
      */
+    @FunctionalInterface
+    public interface PlanCheck {
+        void check(MergePlan plan) throws IOException;
+    }
+
+    /** Runs {@code request}: refuses with the first {@link io.chainmerge.disk.GuardRefusal}, or merges. */
     public static MergeReport run(MergeRequest request, MergeProgress progress) throws IOException {
+        return run(request, progress, plan -> {});
+    }
+
+    /**
+     * Runs {@code request} as {@link #run(MergeRequest, MergeProgress)} does, letting {@code check} look
+     * at the plan first. Every file of the merge stays locked from the plan to the last source deleted.
+     */
+    public static MergeReport run(MergeRequest request, MergeProgress progress, PlanCheck check) throws IOException {
         long started = System.nanoTime();
         try (LockScope scope = LockScope.begin("merge of " + request.child())) {
             Prepared prepared = MergePlanner.prepare(request, request.dryRun() ? Access.READ : Access.WRITE, scope);
             Chain chain = prepared.chain();
             try {
                 MergePlan plan = prepared.plan();
+                check.check(plan);
                 if (!plan.mayRun()) {
                     throw plan.refusals().get(0);
                 }
