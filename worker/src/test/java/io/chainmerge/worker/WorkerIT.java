@@ -1,6 +1,7 @@
 package io.chainmerge.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.chainmerge.broker.EmbeddedKafka;
@@ -18,6 +19,12 @@ import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SpaceCheckJob;
 import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.common.topic.Topics;
+import io.chainmerge.disk.Access;
+import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.testing.ChildJvm;
+import io.chainmerge.disk.testing.EngineMain;
+import io.chainmerge.disk.testing.Oracles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -123,6 +130,45 @@ class WorkerIT {
                     .toList();
             assertThat(reports).isNotEmpty();
             assertThat(reports.get(reports.size() - 1).bytesTotal()).isPositive();
+        }
+        assertThat(child).doesNotExist();
+        assertThat(SampleDisks.digest(root)).isEqualTo(before);
+    }
+
+    @Test
+    void writersElsewhereAreRefusedWhileAMergeJobHoldsTheChain() throws Exception {
+        Oracles.requireQemu();
+        Path root = SampleDisks.root(volume.resolve("app.vhdx"), 6, 12);
+        Path child = SampleDisks.child(volume.resolve("app_1.avhdx"), root, 7, 60);
+        String before = SampleDisks.digest(child);
+        Path junk = Files.write(elsewhere.resolve("junk.bin"), new byte[64 * 1024]);
+        MergeJob job = merge(child, root, 0).withRate(4L << 20); // several seconds
+
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
+                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+            publish(job);
+            await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
+                    .anyMatch(p -> p.jobId().equals(job.jobId())));
+
+            // qemu, the engine in another process, and another operation of the worker's own process.
+            Oracles.Result qemu =
+                    Oracles.run(List.of("qemu-io", "-f", "vhdx", "-c", "write -P 0xee 0 64k", root.toString()), false);
+            ChildJvm.Outcome otherProcess = ChildJvm.run(null, "write", child.toString(), "0", junk.toString());
+            Throwable sameProcess =
+                    catchThrowable(() -> VirtualDisk.open(root, Access.WRITE).close());
+            List<JobResult> whileWriting = resultsOf(results, job.jobId());
+
+            assertThat(whileWriting).as("the merge still ran while they tried").isEmpty();
+            assertThat(qemu.exitCode()).as(qemu.output()).isNotZero();
+            assertThat(qemu.output()).contains("lock");
+            assertThat(otherProcess.exitStatus()).as(otherProcess.output()).isEqualTo(EngineMain.REFUSED);
+            assertThat(otherProcess.output())
+                    .contains(
+                            "in-use", "locked by pid " + ProcessHandle.current().pid());
+            assertThat(sameProcess)
+                    .isInstanceOf(GuardRefusal.class)
+                    .hasMessageContaining("in use: open for writing by this process's merge of");
+            assertThat(awaitResult(results, job.jobId()).outcome()).isEqualTo(Outcome.SUCCEEDED);
         }
         assertThat(child).doesNotExist();
         assertThat(SampleDisks.digest(root)).isEqualTo(before);
