@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Runs the coordinator: creates the topics, rebuilds every campaign from chainmerge.campaigns, drives",
-            "them, and serves the HTTP API that 'chainmerge campaign' talks to. Settings: see the README."
+            "them, and serves the HTTP API that 'chainmerge campaign' talks to. Settings: docs/configuration.md."
         })
 final class CoordinatorCommand implements Callable<Integer> {
     @Mixin

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Runs a worker: consumes its pool's jobs from Kafka, runs them on the files under its volume roots,",
             "and reports results, progress and inventory. Stops gracefully on SIGTERM (a running merge finishes",
-            "within shutdown.grace or is interrupted resumably). Settings: see the README's worker table."
+            "within shutdown.grace or is interrupted resumably). Settings: docs/configuration.md."
         })
 final class WorkerCommand implements Callable<Integer> {
     @Mixin

@@ -225,7 +225,7 @@ class DeploymentManifestsTest {
             }
             problems.addAll(imageProblems(file, read(file)));
         }
-        for (String file : List.of("Dockerfile", "README.md")) {
+        for (String file : List.of("Dockerfile", "README.md", "docs/deployment.md")) {
             problems.addAll(DeploymentChecks.buildCommandProblems(file, read(file)));
         }
         for (String file : DeploymentChecks.kubernetesFiles()) {
