@@ -681,79 +681,229 @@ final class DeploymentChecks {
         return instructions;
     }
 
-    /**
-     * The Dockerfile copies what the build makes (and nothing it does not), the entry point runs the jar
-     * it copied, it exposes exactly the daemons' default ports, runs as the uid the manifests expect, and
-     * {@code .dockerignore} lets every copied path into the context.
-     */
-    static List<String> dockerfileProblems(String dockerfile, String dockerignore, int uid) {
-        List<String> problems = new ArrayList<>();
-        Map<String, String> copied = new LinkedHashMap<>();
-        Set<Integer> exposed = new java.util.TreeSet<>();
-        String user = null;
-        String entrypoint = null;
-        String base = null;
-        String labels = "";
+    /** One stage of a multi-stage Dockerfile: its base, its name (or null) and its instructions. */
+    record DockerStage(String base, String name, List<String[]> instructions) {
+        List<String> all(String keyword) {
+            return instructions.stream()
+                    .filter(i -> i[0].equals(keyword))
+                    .map(i -> i[1])
+                    .toList();
+        }
+    }
+
+    static List<DockerStage> dockerStages(String dockerfile) {
+        List<DockerStage> stages = new ArrayList<>();
         for (String[] instruction : dockerInstructions(dockerfile)) {
-            switch (instruction[0]) {
-                case "FROM" -> base = instruction[1];
-                case "COPY" -> {
-                    String[] words = instruction[1].split("\\s+");
-                    copied.put(words[words.length - 2], words[words.length - 1]);
-                }
-                case "EXPOSE" -> {
-                    for (String port : instruction[1].split("\\s+")) {
-                        exposed.add(Integer.parseInt(port.replace("/tcp", "")));
-                    }
-                }
-                case "USER" -> user = instruction[1];
-                case "LABEL" -> labels += " " + instruction[1];
-                case "ENTRYPOINT" -> entrypoint = instruction[1];
-                default -> {}
+            if (instruction[0].equals("FROM")) {
+                String[] words = instruction[1].split("\\s+");
+                String name = words.length >= 3 && words[1].equalsIgnoreCase("AS") ? words[2] : null;
+                stages.add(new DockerStage(words[0], name, new ArrayList<>()));
+            } else if (!stages.isEmpty()) {
+                stages.get(stages.size() - 1).instructions().add(instruction);
             }
         }
-        if (base == null || !base.matches("eclipse-temurin:17[0-9._]*-jre-[a-z]+")) {
-            problems.add("Dockerfile: FROM " + base
+        return stages;
+    }
+
+    /**
+     * Whether {@code .dockerignore} lets a path of the repository into the build context: the last pattern
+     * that matches it decides ({@code *} and {@code NAME/} match a top-level entry and what is under it,
+     * {@code **}{@code /NAME/} a folder of that name anywhere, {@code !} lets in again).
+     */
+    static boolean inContext(String dockerignore, String path) {
+        boolean in = true;
+        for (String line : dockerignore.split("\n")) {
+            String pattern = line.strip();
+            if (pattern.isEmpty() || pattern.startsWith("#")) {
+                continue;
+            }
+            boolean include = pattern.startsWith("!");
+            String p = (include ? pattern.substring(1) : pattern).replaceAll("/+$", "");
+            boolean matches;
+            if (p.equals("*")) {
+                matches = true;
+            } else if (p.startsWith("**/")) {
+                matches = ("/" + path + "/").contains("/" + p.substring(3) + "/");
+            } else {
+                matches = path.equals(p) || path.startsWith(p + "/");
+            }
+            if (matches) {
+                in = include;
+            }
+        }
+        return in;
+    }
+
+    /**
+     * The image builds from a clean clone on its own and runs what it built: a pinned JDK stage that gets
+     * Maven by checksum, lets the whole reactor into the context (and no build output), runs {@code mvn
+     * package} without the tests and unpacks the release archive; a pinned JRE stage that copies that folder
+     * and whose entry point runs the jar the archive puts at its top, with lib/ and broker/ beside it (the
+     * assembly descriptor says so). It exposes exactly the daemons' default ports, has a HEALTHCHECK on their
+     * /health, carries its version and runs as the uid the manifests expect.
+     */
+    static List<String> dockerfileProblems(
+            String dockerfile, String dockerignore, String assemblyDescriptor, List<String> modules, int uid) {
+        List<String> problems = new ArrayList<>();
+        List<DockerStage> stages = dockerStages(dockerfile);
+        if (stages.size() < 2) {
+            return List.of("Dockerfile: " + stages.size()
+                    + " stage(s); it needs a Maven build stage and a runtime stage, so a clean clone builds");
+        }
+        DockerStage build = stages.get(0);
+        DockerStage runtime = stages.get(stages.size() - 1);
+
+        // The build stage.
+        if (!build.base().matches("eclipse-temurin:17[0-9._]*-jdk-[a-z]+") || build.name() == null) {
+            problems.add("Dockerfile: the build stage FROM " + build.base()
+                    + " is not a named Java 17 JDK pinned by version (eclipse-temurin:17.x.y_z-jdk-DIST AS build)");
+        }
+        String maven = String.join(" ", build.all("ADD"));
+        var mavenUrl = java.util.regex.Pattern.compile(
+                        "--checksum=sha256:[0-9a-f]{64}\\s+https://repo\\.maven\\.apache\\.org/maven2/org/apache/maven/"
+                                + "apache-maven/(3\\.(\\d+)\\.\\d+)/apache-maven-\\1-bin\\.tar\\.gz")
+                .matcher(maven);
+        if (!mavenUrl.find()) {
+            problems.add("Dockerfile: the build stage does not ADD Maven from Maven Central with --checksum=sha256:…");
+        } else if (Integer.parseInt(mavenUrl.group(2)) < 8) {
+            problems.add("Dockerfile: Maven " + mavenUrl.group(1) + " is older than the 3.8 the build requires");
+        }
+        if (!build.all("COPY").contains(". /src") || !build.all("WORKDIR").contains("/src")) {
+            problems.add("Dockerfile: the build stage must COPY . /src and build in WORKDIR /src");
+        }
+        List<String> needed = new ArrayList<>(List.of("pom.xml"));
+        for (String module : modules) {
+            needed.add(module + "/pom.xml");
+            needed.add(module + "/src/main/java");
+        }
+        for (String file : List.of("LICENSE", "README.md", "CHANGELOG.md", "SECURITY.md", "docs/cli.md")) {
+            if (assemblyDescriptor.contains("<include>" + file + "</include>") || file.startsWith("docs/")) {
+                needed.add(file);
+            }
+        }
+        for (String path : needed) {
+            if (!inContext(dockerignore, path)) {
+                problems.add(".dockerignore: keeps " + path + " out of the build context; the build stage needs it");
+            }
+        }
+        for (String built : List.of("cli/target/chainmerge.jar", "common/target/classes")) {
+            if (inContext(dockerignore, built)) {
+                problems.add(".dockerignore: lets " + built
+                        + " into the build context: a host's build output would make another image than a clean clone");
+            }
+        }
+        String run = String.join(" && ", build.all("RUN"));
+        var unpack = java.util.regex.Pattern.compile(
+                        "tar xzf cli/target/chainmerge-\\*\\.tar\\.gz --strip-components=1 -C (\\S+)")
+                .matcher(run);
+        if (!run.matches("(?s).*mvn -B -ntp -DskipTests( \\S+)* package.*")) {
+            problems.add("Dockerfile: the build stage does not run mvn -B -ntp -DskipTests … package");
+        }
+        String unpacked = unpack.find() ? unpack.group(1).replaceAll("/+$", "") : null;
+        if (unpacked == null) {
+            problems.add(
+                    "Dockerfile: the build stage does not unpack cli/target/chainmerge-*.tar.gz (--strip-components=1 -C DIR)");
+        }
+
+        // The runtime stage.
+        if (!runtime.base().matches("eclipse-temurin:17[0-9._]*-jre-[a-z]+")) {
+            problems.add("Dockerfile: FROM " + runtime.base()
                     + " is not a Java 17 JRE pinned by version (eclipse-temurin:17.x.y_z-jre-DIST)");
         }
-        copied.forEach((source, target) -> {
-            Path built = ROOT.resolve(source);
-            if (!Files.exists(built) || (Files.isDirectory(built) && !hasFiles(built))) {
-                problems.add("Dockerfile: COPY " + source + ": the build makes no such "
-                        + (source.endsWith("/") ? "folder" : "file"));
+        String home = null;
+        for (String copy : runtime.all("COPY")) {
+            String[] words = copy.split("\\s+");
+            if (copy.startsWith("--from=") && words.length == 3) {
+                if (!words[0].equals("--from=" + build.name())
+                        || unpacked == null
+                        || !words[1].replaceAll("/+$", "").equals(unpacked)) {
+                    problems.add("Dockerfile: COPY " + copy + " does not copy the build stage's unpacked archive, "
+                            + unpacked);
+                }
+                home = words[2].replaceAll("/+$", "");
+            } else {
+                problems.add("Dockerfile: COPY " + copy
+                        + " in the runtime stage: it should take only the build stage's archive");
             }
-            if (dockerignore != null
-                    && !dockerignore.lines().anyMatch(l -> l.strip().equals("!" + source))) {
-                problems.add(".dockerignore: keeps " + source + " out of the build context");
-            }
-        });
-        if (!copied.containsKey("cli/target/chainmerge.jar") || !copied.containsKey("cli/target/lib/")) {
-            problems.add(
-                    "Dockerfile: must copy cli/target/chainmerge.jar and cli/target/lib/ (the launcher and its class path)");
+        }
+        if (home == null) {
+            problems.add("Dockerfile: the runtime stage copies nothing from the build stage");
         } else {
-            String jar = copied.get("cli/target/chainmerge.jar");
-            String lib = copied.get("cli/target/lib/");
-            if (!Path.of(lib).normalize().equals(Path.of(jar).getParent().resolve("lib"))) {
-                problems.add("Dockerfile: the jar's manifest finds its libraries in lib/ beside it, not in " + lib);
-            }
-            if (entrypoint == null || !entrypoint.contains("\"" + jar + "\"")) {
-                problems.add("Dockerfile: ENTRYPOINT " + entrypoint + " does not run " + jar);
+            String entrypoint = String.join(" ", runtime.all("ENTRYPOINT"));
+            if (!entrypoint.contains("\"" + home + "/chainmerge.jar\"")) {
+                problems.add("Dockerfile: ENTRYPOINT " + entrypoint + " does not run " + home + "/chainmerge.jar");
             }
         }
-        Set<Integer> ports = Set.of(
-                (Integer) WorkerConfig.HTTP_PORT.defaultValue(), (Integer) CoordinatorConfig.HTTP_PORT.defaultValue());
-        if (!exposed.equals(new java.util.TreeSet<>(ports))) {
-            problems.add(
-                    "Dockerfile: EXPOSE " + exposed + " but the daemons listen on " + new java.util.TreeSet<>(ports));
+        problems.addAll(releaseLayoutProblems(assemblyDescriptor));
+
+        Set<Integer> exposed = new java.util.TreeSet<>();
+        for (String expose : runtime.all("EXPOSE")) {
+            for (String port : expose.split("\\s+")) {
+                exposed.add(Integer.parseInt(port.replace("/tcp", "")));
+            }
         }
+        Set<Integer> ports = new java.util.TreeSet<>(Set.of(
+                (Integer) WorkerConfig.HTTP_PORT.defaultValue(), (Integer) CoordinatorConfig.HTTP_PORT.defaultValue()));
+        if (!exposed.equals(ports)) {
+            problems.add("Dockerfile: EXPOSE " + exposed + " but the daemons listen on " + ports);
+        }
+        String health = String.join(" ", runtime.all("HEALTHCHECK"));
+        if (health.isEmpty()) {
+            problems.add("Dockerfile: no HEALTHCHECK");
+        } else if (!health.contains("/health") || ports.stream().anyMatch(p -> !health.contains(" " + p))) {
+            problems.add("Dockerfile: HEALTHCHECK " + health + " does not ask /health on the daemons' ports " + ports);
+        }
+        String labels = String.join(" ", runtime.all("LABEL"));
         String version = "org.opencontainers.image.version=\"" + projectVersion() + "\"";
         if (!labels.contains(version)) {
             problems.add("Dockerfile: LABEL " + labels.strip() + " lacks " + version);
         }
+        List<String> users = runtime.all("USER");
+        String user = users.isEmpty() ? null : users.get(users.size() - 1);
         if (user == null || !user.equals(uid + ":" + uid)) {
             problems.add("Dockerfile: USER " + user + " but the manifests run as " + uid + ":" + uid);
         }
         return problems;
+    }
+
+    /**
+     * The release archive (cli/src/assembly/release.xml) puts chainmerge.jar at its top with lib/ (the jar's
+     * manifest class path) and broker/ (where {@code demo} looks for the broker) beside it, and bin/chainmerge.
+     */
+    static List<String> releaseLayoutProblems(String descriptor) {
+        List<String> problems = new ArrayList<>();
+        String compact = descriptor.replaceAll("\\s+", "");
+        for (String[] expected : List.of(
+                new String[] {
+                    "${project.build.directory}/chainmerge.jar</source><outputDirectory>.</outputDirectory>",
+                    "chainmerge.jar at its top"
+                },
+                new String[] {
+                    "<directory>${project.build.directory}/lib</directory><outputDirectory>lib</outputDirectory>",
+                    "lib/"
+                },
+                new String[] {
+                    "<directory>${project.build.directory}/broker</directory><outputDirectory>broker</outputDirectory>",
+                    "broker/"
+                },
+                new String[] {
+                    "<source>src/dist/bin/chainmerge</source><outputDirectory>bin</outputDirectory>", "bin/chainmerge"
+                })) {
+            if (!compact.contains(expected[0])) {
+                problems.add("cli/src/assembly/release.xml: the archive lacks " + expected[1]);
+            }
+        }
+        return problems;
+    }
+
+    static List<String> reactorModules() {
+        List<String> modules = new ArrayList<>();
+        var matcher =
+                java.util.regex.Pattern.compile("<module>([^<]+)</module>").matcher(read("pom.xml"));
+        while (matcher.find()) {
+            modules.add(matcher.group(1));
+        }
+        return modules;
     }
 
     /** Every {@code docker build -t IMAGE} a file shows names the image the manifests run. */
@@ -771,13 +921,5 @@ final class DeploymentChecks {
             problems.add(file + ": shows no docker build -t " + expectedImage());
         }
         return problems;
-    }
-
-    private static boolean hasFiles(Path dir) {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.findAny().isPresent();
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

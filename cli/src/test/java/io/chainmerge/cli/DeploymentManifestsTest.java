@@ -24,9 +24,9 @@ import org.apache.kafka.common.Uuid;
 import org.junit.jupiter.api.Test;
 
 /**
- * docker-compose.yml, deploy/compose/ and k8s/ parse, use only known fields, and agree with the code and
+ * The Dockerfile, docker-compose.yml, deploy/compose/ and k8s/ parse, use only known fields, and agree with the code and
  * with each other. Each check is also fed a deliberately wrong copy, to show it would fail the build.
- * (The Dockerfile against the build output and the probe paths against the running daemons: DeploymentIT.)
+ * (The probe paths against the running daemons: DeploymentIT; the archive the image unpacks: ReleaseArchiveIT.)
  */
 class DeploymentManifestsTest {
     static final int UID = 10001;
@@ -271,6 +271,90 @@ class DeploymentManifestsTest {
                         .path("strimzi.io/cluster")
                         .asText())
                 .isEqualTo(kafka.path("metadata").path("name").asText());
+    }
+
+    // ---------------------------------------------------------------- Dockerfile
+
+    static List<String> dockerfileProblems(String dockerfile, String dockerignore, String descriptor) {
+        return DeploymentChecks.dockerfileProblems(
+                dockerfile, dockerignore, descriptor, DeploymentChecks.reactorModules(), UID);
+    }
+
+    @Test
+    void theImageBuildsFromACleanCloneAndRunsTheArchiveItBuilt() {
+        assertThat(dockerfileProblems(read("Dockerfile"), read(".dockerignore"), read("cli/src/assembly/release.xml")))
+                .isEmpty();
+        assertThat(DeploymentChecks.reactorModules()).contains("cli", "broker", "disk");
+    }
+
+    @Test
+    void aDockerfileThatNeedsAHostBuildRunsAnotherJarOrLacksAHealthCheckIsCaught() {
+        String dockerfile = read("Dockerfile");
+        String ignore = read(".dockerignore");
+        String descriptor = read("cli/src/assembly/release.xml");
+
+        String hostBuild =
+                """
+                FROM eclipse-temurin:17.0.15_6-jre-noble
+                COPY cli/target/lib/ /opt/chainmerge/lib/
+                COPY cli/target/chainmerge.jar /opt/chainmerge/chainmerge.jar
+                ENTRYPOINT ["java", "-jar", "/opt/chainmerge/chainmerge.jar"]
+                """;
+        assertThat(dockerfileProblems(hostBuild, ignore, descriptor))
+                .singleElement()
+                .asString()
+                .contains("needs a Maven build stage");
+        assertThat(dockerfileProblems(dockerfile.replace("-DskipTests -D", "-D"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("does not run mvn -B -ntp -DskipTests"));
+        assertThat(dockerfileProblems(dockerfile.replaceFirst("--checksum=sha256:[0-9a-f]+ ", ""), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("does not ADD Maven from Maven Central with --checksum"));
+        assertThat(dockerfileProblems(dockerfile.replace("3.9.11", "3.6.3"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("Maven 3.6.3 is older than the 3.8"));
+        assertThat(dockerfileProblems(dockerfile, ignore.replace("!broker/\n", ""), descriptor))
+                .anySatisfy(
+                        p -> assertThat(p).contains(".dockerignore: keeps broker/pom.xml out of the build context"));
+        assertThat(dockerfileProblems(dockerfile, ignore.replace("**/target/\n", ""), descriptor))
+                .anySatisfy(p ->
+                        assertThat(p).contains(".dockerignore: lets cli/target/chainmerge.jar into the build context"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replace("COPY --from=build /opt/chainmerge/", "COPY --from=build /opt/maven/"),
+                        ignore,
+                        descriptor))
+                .anySatisfy(p ->
+                        assertThat(p).contains("does not copy the build stage's unpacked archive, /opt/chainmerge"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replace("\"/opt/chainmerge/chainmerge.jar\"]", "\"/opt/chainmerge/app.jar\"]"),
+                        ignore,
+                        descriptor))
+                .anySatisfy(p -> assertThat(p).contains("does not run /opt/chainmerge/chainmerge.jar"));
+        assertThat(dockerfileProblems(
+                        dockerfile,
+                        ignore,
+                        descriptor.replace(
+                                "<outputDirectory>broker</outputDirectory>",
+                                "<outputDirectory>kafka</outputDirectory>")))
+                .anySatisfy(p -> assertThat(p).contains("the archive lacks broker/"));
+        assertThat(dockerfileProblems(dockerfile.replace("EXPOSE 8080 8081", "EXPOSE 8080"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("EXPOSE [8080] but the daemons listen on [8080, 8081]"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replaceFirst("HEALTHCHECK[^\\n]*\\\\\n[^\\n]*\\n", ""), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("no HEALTHCHECK"));
+        assertThat(dockerfileProblems(dockerfile.replace(" 8080 8081; do", " 8080; do"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("does not ask /health on the daemons' ports"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replace(
+                                "image.version=\"" + DeploymentChecks.projectVersion(), "image.version=\"0.0.9"),
+                        ignore,
+                        descriptor))
+                .anySatisfy(p -> assertThat(p).contains("lacks org.opencontainers.image.version"));
+        assertThat(dockerfileProblems(dockerfile.replace("USER 10001:10001", "USER root"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("USER root"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replaceFirst(
+                                "FROM eclipse-temurin:17[^ ]*-jre-noble", "FROM eclipse-temurin:latest"),
+                        ignore,
+                        descriptor))
+                .anySatisfy(p -> assertThat(p).contains("not a Java 17 JRE pinned by version"));
     }
 
     // ---------------------------------------------------------------- docker-compose.yml

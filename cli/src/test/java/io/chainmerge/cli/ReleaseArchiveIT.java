@@ -3,6 +3,8 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.chainmerge.common.json.JsonCodec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,6 +99,25 @@ class ReleaseArchiveIT {
             assertThat(print.exit()).as(print.output()).isZero();
             assertThat(print.output()).contains(role + " configuration:");
         }
+    }
+
+    /** The image's entry point (the Dockerfile's runtime stage), run against this unpacked archive as the image holds it. */
+    @Test
+    void theImagesEntryPointRunsTheUnpackedArchive() throws Exception {
+        List<DeploymentChecks.DockerStage> stages = DeploymentChecks.dockerStages(DeploymentChecks.read("Dockerfile"));
+        String entrypoint = stages.get(stages.size() - 1).all("ENTRYPOINT").get(0);
+        List<String> command = new ArrayList<>();
+        for (JsonNode word : new JsonCodec().mapper().readTree(entrypoint)) {
+            command.add(word.asText().replace("/opt/chainmerge/", home + "/"));
+        }
+        command.set(0, Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("--version");
+        Run version = run(dir, command);
+        assertThat(version.exit()).as(version.output()).isZero();
+        assertThat(version.output()).contains("chainmerge " + DeploymentChecks.projectVersion());
+        assertThat(home.resolve("broker"))
+                .as("the broker jars demo starts, beside the jar")
+                .isDirectory();
     }
 
     /**
