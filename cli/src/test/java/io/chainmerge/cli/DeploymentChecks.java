@@ -57,6 +57,9 @@ final class DeploymentChecks {
             Map.entry(
                     "policy/v1 PodDisruptionBudget",
                     io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class),
+            Map.entry(
+                    "networking.k8s.io/v1 NetworkPolicy",
+                    io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class),
             Map.entry("kafka.strimzi.io/v1 Kafka", Kafka.class),
             Map.entry("kafka.strimzi.io/v1 KafkaNodePool", KafkaNodePool.class),
             Map.entry("kafka.strimzi.io/v1 KafkaUser", KafkaUser.class));
@@ -647,6 +650,261 @@ final class DeploymentChecks {
             }
             if (!hostPath) {
                 problems.add(where + ": volume root " + volume + " is not a mounted hostPath");
+            }
+        }
+        return problems;
+    }
+
+    // ---------------------------------------------------------------- Pod Security admission
+
+    /** Pod Security Standards profiles, from strictest to loosest. */
+    enum PodSecurityLevel {
+        RESTRICTED,
+        BASELINE,
+        PRIVILEGED;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** The strictest profile a pod passes, and why it passes no stricter one. */
+    record PodSecurity(PodSecurityLevel level, List<String> reasons) {}
+
+    private static final Set<String> RESTRICTED_VOLUMES = Set.of(
+            "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret");
+
+    /**
+     * The strictest Pod Security Standards profile a pod template's spec passes, for the controls
+     * chainmerge's pods can meet: host namespaces, hostPath volumes, host ports and privileged containers
+     * (baseline); volume types, non-root, privilege escalation, capabilities and seccomp (restricted).
+     */
+    static PodSecurity podSecurity(JsonNode podSpec) {
+        List<String> privileged = new ArrayList<>();
+        List<String> baseline = new ArrayList<>();
+        for (String host : List.of("hostNetwork", "hostPID", "hostIPC")) {
+            if (podSpec.path(host).asBoolean()) {
+                privileged.add(host);
+            }
+        }
+        for (JsonNode volume : podSpec.path("volumes")) {
+            if (volume.has("hostPath")) {
+                privileged.add("hostPath volume " + volume.path("name").asText());
+            } else if (volume.fieldNames().hasNext()) {
+                List<String> types = new ArrayList<>();
+                volume.fieldNames().forEachRemaining(types::add);
+                types.remove("name");
+                if (!RESTRICTED_VOLUMES.containsAll(types)) {
+                    baseline.add("volume " + volume.path("name").asText() + " of type " + types);
+                }
+            }
+        }
+        JsonNode pod = podSpec.path("securityContext");
+        for (JsonNode container : podSpec.path("containers")) {
+            String name = container.path("name").asText();
+            JsonNode context = container.path("securityContext");
+            for (JsonNode port : container.path("ports")) {
+                if (port.path("hostPort").asInt() > 0) {
+                    privileged.add("hostPort " + port.path("hostPort").asInt() + " of " + name);
+                }
+            }
+            if (context.path("privileged").asBoolean()) {
+                privileged.add(name + " is privileged");
+            }
+            if (!context.path("runAsNonRoot").asBoolean(pod.path("runAsNonRoot").asBoolean())) {
+                baseline.add(name + " may run as root (runAsNonRoot)");
+            }
+            if (context.path("allowPrivilegeEscalation").asBoolean(true)) {
+                baseline.add(name + " allows privilege escalation");
+            }
+            if (!list(context.path("capabilities").path("drop")).contains("ALL")) {
+                baseline.add(name + " does not drop ALL capabilities");
+            }
+            for (String added : list(context.path("capabilities").path("add"))) {
+                if (!added.equals("NET_BIND_SERVICE")) {
+                    baseline.add(name + " adds capability " + added);
+                }
+            }
+            String seccomp = context.path("seccompProfile")
+                    .path("type")
+                    .asText(pod.path("seccompProfile").path("type").asText(""));
+            if (!seccomp.equals("RuntimeDefault") && !seccomp.equals("Localhost")) {
+                baseline.add(name + " has no RuntimeDefault seccomp profile");
+            }
+        }
+        if (!privileged.isEmpty()) {
+            return new PodSecurity(PodSecurityLevel.PRIVILEGED, privileged);
+        }
+        return baseline.isEmpty()
+                ? new PodSecurity(PodSecurityLevel.RESTRICTED, List.of())
+                : new PodSecurity(PodSecurityLevel.BASELINE, baseline);
+    }
+
+    /**
+     * The namespace enforces a Pod Security profile that admits every pod of k8s/, and no looser one than
+     * the most demanding pod needs; audit and warn, where set, name a profile.
+     */
+    static List<String> podSecurityProblems(String where, JsonNode namespace, Map<String, JsonNode> podSpecs) {
+        List<String> problems = new ArrayList<>();
+        JsonNode labels = namespace.path("metadata").path("labels");
+        PodSecurityLevel needed = PodSecurityLevel.RESTRICTED;
+        String neediest = null;
+        for (var pod : podSpecs.entrySet()) {
+            PodSecurity security = podSecurity(pod.getValue());
+            if (security.level().compareTo(needed) > 0) {
+                needed = security.level();
+                neediest = pod.getKey() + " (" + String.join(", ", security.reasons()) + ")";
+            }
+        }
+        for (String mode : List.of("enforce", "audit", "warn")) {
+            String value = labels.path("pod-security.kubernetes.io/" + mode).asText(null);
+            if (value == null) {
+                if (mode.equals("enforce")) {
+                    problems.add(where + ": no pod-security.kubernetes.io/enforce label");
+                }
+                continue;
+            }
+            PodSecurityLevel level;
+            try {
+                level = PodSecurityLevel.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                problems.add(where + ": pod-security.kubernetes.io/" + mode + " " + value + " is no profile");
+                continue;
+            }
+            if (mode.equals("enforce") && level.compareTo(needed) < 0) {
+                problems.add(
+                        where + ": enforces " + value + ", which rejects " + neediest + ": it needs " + needed.label());
+            } else if (mode.equals("enforce") && level.compareTo(needed) > 0) {
+                problems.add(
+                        where + ": enforces " + value + ", looser than any pod here needs (" + needed.label() + ")");
+            }
+        }
+        return problems;
+    }
+
+    // ---------------------------------------------------------------- NetworkPolicies
+
+    /** A pod as NetworkPolicies see it: its labels, and which chainmerge daemon runs in it on what port. */
+    record PolicyPod(String where, Map<String, String> labels, String component, int port) {}
+
+    static PolicyPod policyPod(String where, JsonNode template) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        template.path("metadata")
+                .path("labels")
+                .fields()
+                .forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+        JsonNode container = template.path("spec").path("containers").get(0);
+        return new PolicyPod(
+                where,
+                labels,
+                container.path("args").path(0).asText(),
+                container.path("ports").path(0).path("containerPort").asInt());
+    }
+
+    private static boolean selects(JsonNode selector, Map<String, String> labels) {
+        boolean[] all = {true};
+        selector.path("matchLabels")
+                .fields()
+                .forEachRemaining(e -> all[0] &= e.getValue().asText().equals(labels.get(e.getKey())));
+        return all[0];
+    }
+
+    private static boolean allowsPort(JsonNode rule, String protocol, int port) {
+        if (!rule.has("ports")) {
+            return true;
+        }
+        for (JsonNode p : rule.path("ports")) {
+            if (p.path("protocol").asText("TCP").equals(protocol)
+                    && p.path("port").asInt() == port) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The host:port list of every ConfigMap chainmerge-kafka in k8s/ (patches included): the ports pods dial. */
+    static Set<Integer> kafkaPorts() {
+        Set<Integer> ports = new java.util.TreeSet<>();
+        for (String file : kubernetesFiles()) {
+            for (JsonNode doc : documents(read(file))) {
+                if (doc.path("kind").asText().equals("ConfigMap")
+                        && doc.path("metadata").path("name").asText().equals("chainmerge-kafka")) {
+                    for (String server : doc.path("data")
+                            .path("CHAINMERGE_KAFKA_BOOTSTRAP_SERVERS")
+                            .asText()
+                            .split(",")) {
+                        ports.add(Integer.parseInt(
+                                server.substring(server.lastIndexOf(':') + 1).strip()));
+                    }
+                }
+            }
+        }
+        return ports;
+    }
+
+    /**
+     * Every chainmerge pod is selected by a policy for ingress and one for egress; the coordinator admits
+     * clients (pods labelled chainmerge.io/client=true) on its port, a worker admits other workers on its
+     * transfer port; every pod may reach DNS and every Kafka bootstrap port, and a worker other workers'
+     * transfer port.
+     */
+    static List<String> networkPolicyProblems(List<JsonNode> policies, List<PolicyPod> pods, Set<Integer> kafkaPorts) {
+        List<String> problems = new ArrayList<>();
+        for (PolicyPod pod : pods) {
+            List<JsonNode> ingress = new ArrayList<>();
+            List<JsonNode> egress = new ArrayList<>();
+            boolean ingressIsolated = false;
+            boolean egressIsolated = false;
+            for (JsonNode policy : policies) {
+                if (!selects(policy.path("spec").path("podSelector"), pod.labels())) {
+                    continue;
+                }
+                List<String> types = list(policy.path("spec").path("policyTypes"));
+                if (types.contains("Ingress")) {
+                    ingressIsolated = true;
+                    policy.path("spec").path("ingress").forEach(ingress::add);
+                }
+                if (types.contains("Egress")) {
+                    egressIsolated = true;
+                    policy.path("spec").path("egress").forEach(egress::add);
+                }
+            }
+            if (!ingressIsolated || !egressIsolated) {
+                problems.add(pod.where() + ": no NetworkPolicy limits " + (ingressIsolated ? "" : "who reaches it")
+                        + (ingressIsolated || egressIsolated ? "" : " or ")
+                        + (egressIsolated ? "" : "what it reaches"));
+                continue;
+            }
+            Map<String, String> from =
+                    pod.component().equals("worker") ? pod.labels() : Map.of("chainmerge.io/client", "true");
+            boolean admitted = ingress.stream()
+                    .anyMatch(rule -> allowsPort(rule, "TCP", pod.port())
+                            && (!rule.has("from")
+                                    || java.util.stream.StreamSupport.stream(
+                                                    rule.path("from").spliterator(), false)
+                                            .anyMatch(peer -> peer.has("podSelector")
+                                                    && selects(peer.path("podSelector"), from))));
+            if (!admitted) {
+                problems.add(pod.where() + ": no NetworkPolicy admits " + from + " on port " + pod.port() + " ("
+                        + (pod.component().equals("worker")
+                                ? "transfers between workers"
+                                : "operators and backup systems")
+                        + ")");
+            }
+            List<int[]> needed = new ArrayList<>();
+            needed.add(new int[] {53});
+            kafkaPorts.forEach(p -> needed.add(new int[] {p}));
+            if (pod.component().equals("worker")) {
+                needed.add(new int[] {pod.port()});
+            }
+            for (int[] port : needed) {
+                String protocol = port[0] == 53 ? "UDP" : "TCP";
+                if (egress.stream().noneMatch(rule -> allowsPort(rule, protocol, port[0]))) {
+                    problems.add(pod.where() + ": no NetworkPolicy lets it reach " + protocol + " port " + port[0]
+                            + (port[0] == 53
+                                    ? " (DNS)"
+                                    : kafkaPorts.contains(port[0]) ? " (Kafka)" : " (other workers)"));
+                }
             }
         }
         return problems;

@@ -249,6 +249,146 @@ class DeploymentManifestsTest {
         assertThat(imageProblems("copy", root)).anySatisfy(p -> assertThat(p).contains("runs as 0"));
     }
 
+    static Map<String, JsonNode> podTemplates() {
+        Map<String, JsonNode> templates = new LinkedHashMap<>();
+        templates.put(
+                "k8s/base/coordinator-deployment.yaml",
+                DeploymentChecks.manifest(
+                                "k8s/base/coordinator-deployment.yaml", "Deployment", "chainmerge-coordinator")
+                        .path("spec")
+                        .path("template"));
+        JsonNode worker = DeploymentChecks.manifest("k8s/worker/daemonset.yaml", "DaemonSet", "chainmerge-worker");
+        for (String patch : poolPatches()) {
+            templates.put(
+                    patch + " on k8s/worker/daemonset.yaml",
+                    DeploymentChecks.withPoolPatch(
+                                    worker, documents(read(patch)).get(0))
+                            .path("spec")
+                            .path("template"));
+        }
+        return templates;
+    }
+
+    static Map<String, JsonNode> podSpecs(Map<String, JsonNode> templates) {
+        Map<String, JsonNode> specs = new LinkedHashMap<>();
+        templates.forEach((where, template) -> specs.put(where, template.path("spec")));
+        return specs;
+    }
+
+    @Test
+    void theNamespaceEnforcesTheStrictestPodSecurityProfileThatAdmitsTheWorkers() {
+        JsonNode namespace = DeploymentChecks.manifest("k8s/base/namespace.yaml", "Namespace", "chainmerge");
+        Map<String, JsonNode> pods = podSpecs(podTemplates());
+        assertThat(DeploymentChecks.podSecurityProblems("k8s/base/namespace.yaml", namespace, pods))
+                .isEmpty();
+        // The coordinator alone would pass "restricted"; only the workers' hostPath and hostPort need more.
+        assertThat(DeploymentChecks.podSecurity(pods.get("k8s/base/coordinator-deployment.yaml"))
+                        .level())
+                .isEqualTo(DeploymentChecks.PodSecurityLevel.RESTRICTED);
+        pods.forEach((where, spec) -> {
+            if (!where.contains("coordinator")) {
+                assertThat(DeploymentChecks.podSecurity(spec).reasons())
+                        .as(where)
+                        .allSatisfy(reason -> assertThat(reason).containsAnyOf("hostPath volume", "hostPort"));
+            }
+        });
+
+        JsonNode baseline = documents(
+                        read("k8s/base/namespace.yaml").replace("enforce: privileged", "enforce: baseline"))
+                .get(0);
+        assertThat(DeploymentChecks.podSecurityProblems("copy", baseline, pods)).anySatisfy(p -> assertThat(p)
+                .contains("enforces baseline, which rejects k8s/pools/")
+                .contains("hostPort 8081")
+                .contains("it needs privileged"));
+        JsonNode coordinatorOnly = documents(read("k8s/base/namespace.yaml")).get(0);
+        assertThat(DeploymentChecks.podSecurityProblems(
+                        "copy",
+                        coordinatorOnly,
+                        Map.of("coordinator", pods.get("k8s/base/coordinator-deployment.yaml"))))
+                .anySatisfy(p -> assertThat(p).contains("looser than any pod here needs (restricted)"));
+        JsonNode noSeccomp = documents(read("k8s/base/coordinator-deployment.yaml")
+                        .replace("type: RuntimeDefault", "type: Unconfined"))
+                .get(0);
+        assertThat(DeploymentChecks.podSecurity(
+                                noSeccomp.path("spec").path("template").path("spec"))
+                        .reasons())
+                .anySatisfy(r -> assertThat(r).contains("no RuntimeDefault seccomp profile"));
+    }
+
+    @Test
+    void theCoordinatorHasAStartupProbeThatCoversItsReplay() {
+        JsonNode container = podTemplates()
+                .get("k8s/base/coordinator-deployment.yaml")
+                .path("spec")
+                .path("containers")
+                .get(0);
+        JsonNode startup = container.path("startupProbe");
+        assertThat(startup.path("httpGet").path("path").asText()).isEqualTo("/health");
+        assertThat(startup.path("periodSeconds").asInt(10)
+                        * startup.path("failureThreshold").asInt(3))
+                .as("seconds the coordinator may take to create its topics and replay its campaigns")
+                .isGreaterThanOrEqualTo(120);
+        assertThat(container.path("livenessProbe").has("initialDelaySeconds"))
+                .as("the startup probe holds liveness back; a fixed delay would only slow a restart's check")
+                .isFalse();
+    }
+
+    static List<JsonNode> networkPolicies(String yaml) {
+        return documents(yaml).stream()
+                .filter(d -> d.path("kind").asText().equals("NetworkPolicy"))
+                .toList();
+    }
+
+    @Test
+    void networkPoliciesLetOperatorsReachTheCoordinatorWorkersReachEachOtherAndEveryoneReachKafka() {
+        List<DeploymentChecks.PolicyPod> pods = new ArrayList<>();
+        podTemplates().forEach((where, template) -> pods.add(DeploymentChecks.policyPod(where, template)));
+        assertThat(pods).extracting(DeploymentChecks.PolicyPod::component).contains("coordinator", "worker");
+        Set<Integer> kafkaPorts = DeploymentChecks.kafkaPorts();
+        assertThat(kafkaPorts)
+                .as("base/kafka.yaml's and Strimzi's bootstrap ports")
+                .contains(9092, 9093);
+        String policies = read("k8s/base/network-policies.yaml");
+        assertThat(DeploymentChecks.networkPolicyProblems(networkPolicies(policies), pods, kafkaPorts))
+                .isEmpty();
+
+        assertThat(DeploymentChecks.networkPolicyProblems(
+                        networkPolicies(policies.replace("port: 9093", "port: 9094")), pods, kafkaPorts))
+                .anySatisfy(p -> assertThat(p).contains("coordinator").contains("TCP port 9093 (Kafka)"));
+        String noTransfers = policies.replace(
+                """
+                    - from:
+                        - podSelector:
+                            matchLabels:
+                              app.kubernetes.io/name: chainmerge-worker
+                """,
+                """
+                    - from:
+                        - podSelector:
+                            matchLabels:
+                              app.kubernetes.io/name: something-else
+                """);
+        assertThat(DeploymentChecks.networkPolicyProblems(networkPolicies(noTransfers), pods, kafkaPorts))
+                .anySatisfy(p -> assertThat(p).contains("pool-a").contains("on port 8081 (transfers between workers)"));
+        assertThat(DeploymentChecks.networkPolicyProblems(
+                        networkPolicies(policies.replace("policyTypes: [Ingress, Egress]", "policyTypes: [Ingress]")),
+                        pods,
+                        kafkaPorts))
+                .anySatisfy(p -> assertThat(p).contains("no NetworkPolicy limits what it reaches"));
+        assertThat(DeploymentChecks.networkPolicyProblems(
+                        networkPolicies(policies.replace("chainmerge.io/client: \"true\"", "team: ops")),
+                        pods,
+                        kafkaPorts))
+                .anySatisfy(p -> assertThat(p).contains("coordinator").contains("operators and backup systems"));
+    }
+
+    @Test
+    void strimzisKafkaIsTheVersionTheClientsAre() {
+        JsonNode kafka = DeploymentChecks.manifest("k8s/components/strimzi/kafka.yaml", "Kafka", "chainmerge");
+        assertThat(kafka.path("spec").path("kafka").path("version").asText())
+                .isEqualTo(DeploymentChecks.kafkaVersion());
+    }
+
     @Test
     void theStrimziUsersSecretIsTheOneThePodsRead() {
         JsonNode user =
