@@ -83,6 +83,47 @@ class CliTest {
     }
 
     @Test
+    void theCommandListGivesEveryCommandAWholeOneLineSummary() {
+        Run run = chainmerge("--help");
+        assertThat(run.exit()).isZero();
+        var root = ChainmergeCommand.commandLine();
+        root.getSubcommands().forEach((name, sub) -> {
+            if (!name.equals("help")) {
+                String[] header = sub.getCommandSpec().usageMessage().header();
+                assertThat(header).as(name + " has a one-line header").hasSize(1);
+                assertThat(header[0]).as(name).endsWith(".").doesNotContain("\n");
+                assertThat(header[0].length())
+                        .as(name + ": the command list fits 80 columns")
+                        .isLessThanOrEqualTo(66);
+                assertThat(run.out()).as(name + " in the command list").contains(header[0]);
+            }
+        });
+        // Descriptions are paragraphs that picocli wraps at the width (80 without a terminal), not lines
+        // wrapped by hand and wrapped again: every line fits, and the paragraph reads whole once joined.
+        String merge = chainmerge("merge", "--help").out();
+        assertThat(merge.lines()).allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(80));
+        assertThat(merge.replaceAll("\\s+", " "))
+                .contains("Merges CHILD into its parent (like Merge-VHD), or several levels into an ancestor, or the"
+                        + " whole chain into a new disk.");
+    }
+
+    @Test
+    void coordinatorIsAcceptedBeforeOrAfterTheSubcommand() throws IOException {
+        // Nothing listens on port 9: both spellings reach the same address and fail the same way.
+        for (String[] args : List.of(
+                new String[] {"campaign", "--coordinator", "http://127.0.0.1:9", "list", "--json"},
+                new String[] {"campaign", "list", "--coordinator", "http://127.0.0.1:9", "--json"},
+                new String[] {"campaign", "list", "--json", "--coordinator=http://127.0.0.1:9"})) {
+            Run run = chainmerge((Object[]) args);
+            assertThat(run.exit()).as(String.join(" ", args)).isNotEqualTo(ExitCodes.USAGE);
+            assertThat(run.out()).as(String.join(" ", args)).doesNotContain("Unknown option");
+            assertThat(run.json().get("message").asText())
+                    .as(String.join(" ", args))
+                    .contains("127.0.0.1:9");
+        }
+    }
+
+    @Test
     void aSpecThatCannotMeanAnythingIsRefusedBeforeTheCoordinatorIsAsked() throws IOException {
         Path spec = Files.writeString(
                 dir.resolve("spec.yaml"), "pools: [pool-a]\nonInsufficientSpace: refuse\nmoveBack: true\n");
