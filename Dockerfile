@@ -23,7 +23,7 @@ COPY . /src
 # The local repository is a build cache, so a rebuild downloads nothing it already has. Spotless is
 # skipped: it formats sources for developers and would fetch its formatter for nothing.
 RUN --mount=type=cache,target=/root/.m2 \
-    /opt/maven/bin/mvn -B -ntp -DskipTests -Dspotless.apply.skip=true package \
+    /opt/maven/bin/mvn -B -ntp -DskipTests -Dspotless.skip=true package \
  && mkdir -p /opt/chainmerge \
  && tar xzf cli/target/chainmerge-*.tar.gz --strip-components=1 -C /opt/chainmerge
 
