@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
             CampaignCommand.class,
             BackupCommand.class,
             DemoCommand.class,
+            CompletionCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ChainmergeCommand implements Runnable {

@@ -66,7 +66,8 @@ class CliTest {
                 "set-parent",
                 "transplant",
                 "scan",
-                "demo"
+                "demo",
+                "completion"
             })
     void everyCommandHasHelp(String command) {
         Run run = chainmerge(command, "--help");
@@ -105,6 +106,33 @@ class CliTest {
         assertThat(merge.replaceAll("\\s+", " "))
                 .contains("Merges CHILD into its parent (like Merge-VHD), or several levels into an ancestor, or the"
                         + " whole chain into a new disk.");
+    }
+
+    @Test
+    void theBashCompletionCompletesCommandsAndInheritedOptions() throws Exception {
+        Run run = chainmerge("completion", "bash");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("_complete_chainmerge").contains("ZSH_VERSION");
+        Path script = Files.writeString(dir.resolve("chainmerge.bash"), run.out());
+        assertThat(chainmerge("completion", "fish").exit()).isEqualTo(ExitCodes.USAGE);
+        // bash itself completes with the script: a command from its prefix, --coordinator after a subcommand.
+        String probe = "source " + script + " 2>/dev/null\n"
+                + "complete_line() { COMP_LINE=\"$1\"; COMP_POINT=${#1}; read -ra COMP_WORDS <<< \"$1\";"
+                + " COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _complete_chainmerge 2>/dev/null; echo \"${COMPREPLY[*]}\"; }\n"
+                + "complete_line 'chainmerge mer'\n"
+                + "complete_line 'chainmerge campaign list --coo'\n";
+        Process bash;
+        try {
+            bash = new ProcessBuilder("bash", "-c", probe)
+                    .redirectErrorStream(true)
+                    .start();
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "no bash to try the completion script in");
+            return;
+        }
+        String out = new String(bash.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(bash.waitFor()).as(out).isZero();
+        assertThat(out.lines()).containsExactly("merge", "--coordinator");
     }
 
     @Test
