@@ -80,6 +80,9 @@ class DebianPackageIT {
         assertThat(version.exit()).as(version.output()).isZero();
         assertThat(version.output()).contains("chainmerge " + DeploymentChecks.projectVersion());
         assertThat(root.resolve("opt/chainmerge/broker")).isDirectory();
+        assertThat(root.resolve("usr/share/bash-completion/completions/chainmerge"))
+                .content()
+                .contains("_complete_chainmerge");
     }
 
     @Test

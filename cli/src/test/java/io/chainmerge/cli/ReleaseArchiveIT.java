@@ -75,6 +75,15 @@ class ReleaseArchiveIT {
     }
 
     @Test
+    void theCompletionScriptIsTheOneTheCommandPrints() throws Exception {
+        Run completion = launcher(List.of("completion", "bash"));
+        assertThat(completion.exit()).as(completion.output()).isZero();
+        assertThat(Files.readString(home.resolve("completion/chainmerge")))
+                .contains("_complete_chainmerge")
+                .isEqualTo(completion.output());
+    }
+
+    @Test
     void binChainmergeWorksThroughALinkAsAPackageInstallsIt() throws Exception {
         Path link = Files.createDirectories(dir.resolve("usr-bin")).resolve("chainmerge");
         Files.createSymbolicLink(link, home.resolve("bin/chainmerge"));
