@@ -84,6 +84,20 @@ class ReleaseArchiveIT {
     }
 
     @Test
+    void aJavaOlderThan17IsNamedInsteadOfFailingOnClassVersions() throws Exception {
+        // A runtime as old JDKs lay it out: bin/java (which must not be started) and a release file.
+        Path old = Files.createDirectories(dir.resolve("java-11/bin"));
+        Files.writeString(old.resolve("java"), "#!/bin/sh\necho started >&2\nexit 99\n");
+        old.resolve("java").toFile().setExecutable(true);
+        Files.writeString(old.getParent().resolve("release"), "JAVA_VERSION=\"11.0.2\"\n");
+        Run run = run(dir, List.of(home.resolve("bin/chainmerge").toString(), "--version"), old.getParent());
+        assertThat(run.exit()).as(run.output()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(run.output())
+                .contains("is Java 11.0.2; chainmerge needs Java 17 or newer")
+                .doesNotContain("started");
+    }
+
+    @Test
     void binChainmergeWorksThroughALinkAsAPackageInstallsIt() throws Exception {
         Path link = Files.createDirectories(dir.resolve("usr-bin")).resolve("chainmerge");
         Files.createSymbolicLink(link, home.resolve("bin/chainmerge"));
@@ -183,11 +197,15 @@ class ReleaseArchiveIT {
 
     /** Runs a command with JAVA_HOME set to this JVM's runtime and its output gathered; at most 3 minutes. */
     private static Run run(Path workdir, List<String> command) throws Exception {
+        return run(workdir, command, Path.of(System.getProperty("java.home")));
+    }
+
+    private static Run run(Path workdir, List<String> command, Path javaHome) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(workdir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("run.log").toFile());
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().put("JAVA_HOME", javaHome.toString());
         builder.environment().remove("CHAINMERGE_JAVA_OPTS");
         Process process;
         try {
