@@ -83,6 +83,9 @@ class DebianPackageIT {
         assertThat(root.resolve("usr/share/bash-completion/completions/chainmerge"))
                 .content()
                 .contains("_complete_chainmerge");
+        assertThat(root.resolve("usr/share/man/man1/chainmerge-merge.1"))
+                .content()
+                .contains(".SH EXIT STATUS");
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The release archive {@code mvn package} leaves in cli/target, as a user meets it: unpacked into a fresh
@@ -75,12 +76,18 @@ class ReleaseArchiveIT {
     }
 
     @Test
-    void theCompletionScriptIsTheOneTheCommandPrints() throws Exception {
+    void theCompletionScriptIsTheOneTheCommandPrintsAndEveryCommandHasAManPage() throws Exception {
         Run completion = launcher(List.of("completion", "bash"));
         assertThat(completion.exit()).as(completion.output()).isZero();
         assertThat(Files.readString(home.resolve("completion/chainmerge")))
                 .contains("_complete_chainmerge")
                 .isEqualTo(completion.output());
+        for (CommandLine command : ManPages.all(ChainmergeCommand.commandLine())) {
+            assertThat(home.resolve("man/man1").resolve(ManPages.fileName(command.getCommandSpec())))
+                    .content()
+                    .contains(".TH ")
+                    .contains("chainmerge " + ManPages.escape(DeploymentChecks.projectVersion()));
+        }
     }
 
     @Test
