@@ -20,11 +20,11 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "backup",
+        header = "Hands merges to the coordinator as a backup system does.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Hands merges to the coordinator as a backup system does, over its HTTP API (docs/backup-integration.md).",
-            "The outcome arrives on chainmerge.notifications, its correlationid the printed request id."
-        },
+        description =
+                "Hands merges to the coordinator as a backup system does, over its HTTP API (docs/backup-integration.md). "
+                        + "The outcome arrives on chainmerge.notifications, its correlationid the printed request id.",
         subcommands = {BackupCommand.Publish.class})
 final class BackupCommand implements Runnable {
     @Mixin
@@ -41,12 +41,11 @@ final class BackupCommand implements Runnable {
 
     @Command(
             name = "publish",
+            header = "Posts a backup request to the coordinator; prints its request id.",
             mixinStandardHelpOptions = true,
-            description = {
-                "Posts an io.chainmerge.backup.checkpoint.released event (--disk) or an",
-                "io.chainmerge.backup.chain.cleanup-requested event (--folder); prints the request id.",
-                "The same --source and --id are the same request, however often posted."
-            })
+            description = "Posts an io.chainmerge.backup.checkpoint.released event (--disk) or an "
+                    + "io.chainmerge.backup.chain.cleanup-requested event (--folder); prints the request id. "
+                    + "The same --source and --id are the same request, however often posted.")
     static final class Publish implements Callable<Integer> {
         @ParentCommand
         BackupCommand parent;

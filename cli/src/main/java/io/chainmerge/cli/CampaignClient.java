@@ -15,7 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** The coordinator's HTTP API, as the CLI and the demo use it. */
+/** The coordinator's HTTP API, as the CLI and the demo use it. Errors name the coordinator's address. */
 final class CampaignClient {
     private final URI base;
     private final JsonCodec json;
@@ -94,8 +94,23 @@ final class CampaignClient {
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        HttpResponse<String> response =
-                http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.ConnectException e) {
+            // The JDK's message is empty or just the exception's name: say which address refused.
+            throw new IOException(
+                    "no coordinator answers at " + base + " (connection refused; set --coordinator or "
+                            + CoordinatorAddress.ENVIRONMENT + ")",
+                    e);
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw new IOException("the coordinator at " + base + " did not answer in time: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IOException(
+                    "talking to the coordinator at " + base + ": "
+                            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+                    e);
+        }
         if (response.statusCode() >= 400) {
             String error = response.body();
             try {

@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "campaign",
+        header = "Submits and follows merge campaigns through the coordinator.",
         mixinStandardHelpOptions = true,
-        description = {"Submits and follows merge campaigns through the coordinator's HTTP API (docs/campaigns.md)."},
+        description = "Submits and follows merge campaigns through the coordinator's HTTP API (docs/campaigns.md).",
         subcommands = {
             CampaignCommand.Submit.class,
             CampaignCommand.PlanSpec.class,
@@ -81,7 +82,11 @@ final class CampaignCommand implements Runnable {
         }
     }
 
-    @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submits a campaign spec (YAML or JSON).")
+    @Command(
+            name = "submit",
+            header = "Submits a campaign spec; --watch follows it.",
+            mixinStandardHelpOptions = true,
+            description = "Submits a campaign spec (YAML or JSON).")
     static final class Submit extends Sub {
         @Parameters(paramLabel = "SPEC", description = "the spec file")
         Path file;
@@ -107,11 +112,11 @@ final class CampaignCommand implements Runnable {
 
     @Command(
             name = "plan",
+            header = "Prints what a spec would do, publishing nothing.",
             mixinStandardHelpOptions = true,
-            description = {
-                "Prints what a spec would do against the coordinator's latest inventory: every merge, every disk left",
-                "alone, and the space recovery each merge would get if it does not fit. Publishes nothing."
-            })
+            description =
+                    "Prints what a spec would do against the coordinator's latest inventory: every merge, every disk left "
+                            + "alone, and the space recovery each merge would get if it does not fit. Publishes nothing.")
     static final class PlanSpec extends Sub {
         @Parameters(paramLabel = "SPEC", description = "the spec file (YAML or JSON)")
         Path file;
@@ -133,10 +138,10 @@ final class CampaignCommand implements Runnable {
 
     @Command(
             name = "approve",
+            header = "Runs a campaign's proposed space recoveries.",
             mixinStandardHelpOptions = true,
-            description = {
-                "Runs a campaign's proposed space recoveries (onInsufficientSpace: ask): all of them, or the one named."
-            })
+            description =
+                    "Runs a campaign's proposed space recoveries (onInsufficientSpace: ask): all of them, or the one named.")
     static final class Approve extends Sub {
         @Parameters(index = "0", paramLabel = "ID", description = "the campaign")
         String id;
@@ -150,7 +155,11 @@ final class CampaignCommand implements Runnable {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists every campaign.")
+    @Command(
+            name = "list",
+            header = "Lists every campaign.",
+            mixinStandardHelpOptions = true,
+            description = "Lists every campaign.")
     static final class ListCampaigns extends Sub {
         @Override
         public Integer call() throws Exception {
@@ -177,6 +186,7 @@ final class CampaignCommand implements Runnable {
 
     @Command(
             name = "show",
+            header = "Shows a campaign's report.",
             mixinStandardHelpOptions = true,
             description = "Shows a campaign's report: every job and every disk left alone.")
     static final class Show extends Sub {
@@ -191,6 +201,7 @@ final class CampaignCommand implements Runnable {
 
     @Command(
             name = "watch",
+            header = "Follows a campaign live, then prints its report.",
             mixinStandardHelpOptions = true,
             description =
                     "Follows a campaign with a live bar per running merge and one for the campaign, then prints its report.")
@@ -222,13 +233,22 @@ final class CampaignCommand implements Runnable {
 
     @Command(
             name = "cancel",
+            header = "Stops publishing a campaign's jobs.",
             mixinStandardHelpOptions = true,
             description = "Stops publishing a campaign's jobs; running ones finish.")
     static final class Cancel extends StateChange {}
 
-    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Holds a campaign's publishing.")
+    @Command(
+            name = "pause",
+            header = "Holds a campaign's publishing.",
+            mixinStandardHelpOptions = true,
+            description = "Holds a campaign's publishing.")
     static final class Pause extends StateChange {}
 
-    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resumes a paused campaign.")
+    @Command(
+            name = "resume",
+            header = "Resumes a paused campaign.",
+            mixinStandardHelpOptions = true,
+            description = "Resumes a paused campaign.")
     static final class Resume extends StateChange {}
 }

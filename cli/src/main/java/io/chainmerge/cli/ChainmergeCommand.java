@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Merges Hyper-V differencing-disk chains (.avhdx/.avhd over .vhdx/.vhd) safely, one host or a whole fleet.",
             "",
-            "Exit codes: 0 done; 2 usage; 3 refused by a guard (space, siblings, orphaned, in use, not the same",
-            "parent); 4 invalid or corrupt input; 1 anything else. Refusals and invalid input change nothing."
+            "Exit codes: 0 done; 2 usage; 3 refused by a guard (space, siblings, orphaned, in use, not the same "
+                    + "parent); 4 invalid or corrupt input; 1 anything else. Refusals and invalid input change nothing."
         },
         subcommands = {
             InspectCommand.class,
@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
             CampaignCommand.class,
             BackupCommand.class,
             DemoCommand.class,
+            CompletionCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ChainmergeCommand implements Runnable {
@@ -52,6 +53,8 @@ public final class ChainmergeCommand implements Runnable {
     /** The configured command line: errors become messages (or JSON) and exit codes. */
     static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new ChainmergeCommand());
+        // Descriptions are single paragraphs: picocli wraps them at the terminal's width (80 when unknown).
+        commandLine.setUsageHelpAutoWidth(true);
         commandLine.setExecutionExceptionHandler((error, cmd, parseResult) -> {
             ErrorReport report = ErrorReport.of(error);
             if (jsonRequested(cmd)) {

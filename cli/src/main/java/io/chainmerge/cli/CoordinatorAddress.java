@@ -1,14 +1,19 @@
 package io.chainmerge.cli;
 
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
-/** The {@code --coordinator URL} option of the commands that talk to the coordinator's HTTP API. */
+/**
+ * The {@code --coordinator URL} option of the commands that talk to the coordinator's HTTP API. Inherited:
+ * {@code campaign --coordinator URL list} and {@code campaign list --coordinator URL} both set it here.
+ */
 final class CoordinatorAddress {
     static final String ENVIRONMENT = "CHAINMERGE_COORDINATOR";
     static final String DEFAULT = "http://localhost:8080";
 
     @Option(
             names = "--coordinator",
+            scope = ScopeType.INHERIT,
             paramLabel = "URL",
             description = "the coordinator's API (default: $" + ENVIRONMENT + " or " + DEFAULT + ")")
     String url;

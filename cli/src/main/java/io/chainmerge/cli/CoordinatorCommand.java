@@ -11,11 +11,11 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "coordinator",
+        header = "Runs the coordinator: campaigns, their jobs, the HTTP API.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Runs the coordinator: creates the topics, rebuilds every campaign from chainmerge.campaigns, drives",
-            "them, and serves the HTTP API that 'chainmerge campaign' talks to. Settings: see the README."
-        })
+        description =
+                "Runs the coordinator: creates the topics, rebuilds every campaign from chainmerge.campaigns, drives "
+                        + "them, and serves the HTTP API that 'chainmerge campaign' talks to. Settings: docs/configuration.md.")
 final class CoordinatorCommand implements Callable<Integer> {
     @Mixin
     DaemonOptions options;

@@ -16,11 +16,10 @@ import picocli.CommandLine.Parameters;
 
 @Command(
         name = "create",
+        header = "Creates a root disk, or a differencing disk over a parent.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Creates a disk: a root of the given size, or a differencing disk over a parent (like New-VHD).",
-            "The format follows the file's extension (.vhdx/.avhdx or .vhd/.avhd). The parent is not changed."
-        })
+        description = "Creates a disk: a root of the given size, or a differencing disk over a parent (like New-VHD). "
+                + "The format follows the file's extension (.vhdx/.avhdx or .vhd/.avhd). The parent is not changed.")
 final class CreateCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "the new file; it must not exist")
     Path file;

@@ -22,14 +22,14 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "demo",
+        header = "Runs the whole system on this machine (or, --offline, one merge).",
         mixinStandardHelpOptions = true,
-        description = {
-            "Runs the whole system on this machine: a single-node Kafka broker (KRaft, from Kafka's own jars), a",
-            "coordinator and two workers (two pools, each with its own temporary volumes), a small fleet of",
-            "checkpoint chains (depth 1 to 4, a disk with two children, an orphan), and a merge campaign over",
-            "it with live progress; then prints the report and checks every chain reads what it read before.",
-            "With --offline: merges one chain in this process only."
-        })
+        description =
+                "Runs the whole system on this machine: a single-node Kafka broker (KRaft, from Kafka's own jars), a "
+                        + "coordinator and two workers (two pools, each with its own temporary volumes), a small fleet of "
+                        + "checkpoint chains (depth 1 to 4, a disk with two children, an orphan), and a merge campaign over "
+                        + "it with live progress; then prints the report and checks every chain reads what it read before. "
+                        + "With --offline: merges one chain in this process only.")
 final class DemoCommand implements Callable<Integer> {
     private static final long SIZE = 256L << 20;
 

@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "export",
+        header = "Writes a disk's content, read through its chain, as a raw image.",
         mixinStandardHelpOptions = true,
         description = "Writes the logical content of FILE, read through its chain, as a raw image (sparse where zero).")
 final class ExportCommand implements Callable<Integer> {

@@ -18,6 +18,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(
         name = "inspect",
+        header = "Shows a disk's format, type, sizes, identities and parent link.",
         mixinStandardHelpOptions = true,
         description = "Shows what a disk file is: format, type, sizes, identities and its parent link. Reads only.")
 final class InspectCommand implements Callable<Integer> {

@@ -15,14 +15,13 @@ import picocli.CommandLine.Option;
 
 @Command(
         name = "merge",
+        header = "Merges a child into its parent, an ancestor or a new disk.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Merges CHILD into its parent (like Merge-VHD), or several levels into an ancestor, or the whole",
-            "chain into a new disk. Every guard is checked first and a refusal changes nothing: a broken or",
-            "orphaned chain, other children that would be orphaned, too little space, files in use.",
-            "The merge is crash-safe: if it is interrupted, run the same command again to finish it.",
-            "A child of CHILD is re-pointed at the destination; merged files are removed last."
-        })
+        description = "Merges CHILD into its parent (like Merge-VHD), or several levels into an ancestor, or the whole "
+                + "chain into a new disk. Every guard is checked first and a refusal changes nothing: a broken or "
+                + "orphaned chain, other children that would be orphaned, too little space, files in use. "
+                + "The merge is crash-safe: if it is interrupted, run the same command again to finish it. "
+                + "A child of CHILD is re-pointed at the destination; merged files are removed last.")
 final class MergeCommand implements Callable<Integer> {
     @Mixin
     MergeOptions options;

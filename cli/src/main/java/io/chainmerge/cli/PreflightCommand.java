@@ -14,11 +14,10 @@ import picocli.CommandLine.Mixin;
 
 @Command(
         name = "preflight",
+        header = "Tells whether a merge would run and fit; changes nothing.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Tells whether a merge would run: the exact growth of the destination against its volume's free",
-            "space less the reserve, and every other guard. Changes nothing. Exit code 3 when refused."
-        })
+        description = "Tells whether a merge would run: the exact growth of the destination against its volume's free "
+                + "space less the reserve, and every other guard. Changes nothing. Exit code 3 when refused.")
 final class PreflightCommand implements Callable<Integer> {
     @Mixin
     MergeOptions options;

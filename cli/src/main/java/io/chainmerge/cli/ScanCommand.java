@@ -17,12 +17,11 @@ import picocli.CommandLine.Parameters;
 
 @Command(
         name = "scan",
+        header = "Lists every disk under some folders as chain trees.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Finds every .vhdx/.avhdx/.vhd/.avhd under the folders and shows them as chain trees: roots,",
-            "children, depth, disks with several children, orphans (missing or modified parent), sizes,",
-            "interrupted merges, and each volume's free space. Reads headers only."
-        })
+        description = "Finds every .vhdx/.avhdx/.vhd/.avhd under the folders and shows them as chain trees: roots, "
+                + "children, depth, disks with several children, orphans (missing or modified parent), sizes, "
+                + "interrupted merges, and each volume's free space. Reads headers only.")
 final class ScanCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", arity = "1..*", description = "folders to scan, recursively")
     List<Path> dirs = new ArrayList<>();

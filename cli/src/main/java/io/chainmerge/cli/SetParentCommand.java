@@ -11,12 +11,12 @@ import picocli.CommandLine.Parameters;
 
 @Command(
         name = "set-parent",
+        header = "Points a child at its moved parent (Set-VHD -ParentPath).",
         mixinStandardHelpOptions = true,
-        description = {
-            "Points CHILD at its parent's new location (like Set-VHD -ParentPath), after the parent was moved.",
-            "Accepted only when PATH is the same disk the child was made from (same identity); otherwise",
-            "refused (exit code 3) and the child is left untouched."
-        })
+        description =
+                "Points CHILD at its parent's new location (like Set-VHD -ParentPath), after the parent was moved. "
+                        + "Accepted only when PATH is the same disk the child was made from (same identity); otherwise "
+                        + "refused (exit code 3) and the child is left untouched.")
 final class SetParentCommand implements Callable<Integer> {
     @Parameters(paramLabel = "CHILD", description = "the differencing disk to re-point")
     Path child;

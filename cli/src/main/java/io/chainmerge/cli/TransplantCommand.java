@@ -21,15 +21,15 @@ import picocli.CommandLine.Parameters;
 
 @Command(
         name = "transplant",
+        header = "Moves disks of a chain to another folder, re-pointing children.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Moves disks of a chain to another folder, as Move-VHD and then Set-VHD -ParentPath on their children:",
-            "each file is copied, flushed and checked by SHA-256, the copies are linked to each other and to the",
-            "parent that stays, the children left behind are re-pointed at the copies, and only then are the",
-            "sources removed. DISK... are consecutive levels of one chain, newest first. Refused (exit code 3)",
-            "when a disk of the chain is in use or DIR's volume lacks room; a file in the way is an error (2).",
-            "Killed at any instant, the chain reads the same; running the same command again finishes it."
-        })
+        description =
+                "Moves disks of a chain to another folder, as Move-VHD and then Set-VHD -ParentPath on their children: "
+                        + "each file is copied, flushed and checked by SHA-256, the copies are linked to each other and to the "
+                        + "parent that stays, the children left behind are re-pointed at the copies, and only then are the "
+                        + "sources removed. DISK... are consecutive levels of one chain, newest first. Refused (exit code 3) "
+                        + "when a disk of the chain is in use or DIR's volume lacks room; a file in the way is an error (2). "
+                        + "Killed at any instant, the chain reads the same; running the same command again finishes it.")
 final class TransplantCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DISK", arity = "1..*", description = "the disks to move, newest first")
     List<Path> disks;

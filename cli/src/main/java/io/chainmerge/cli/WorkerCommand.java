@@ -11,12 +11,12 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "worker",
+        header = "Runs a worker: its pool's jobs, on its volume roots.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Runs a worker: consumes its pool's jobs from Kafka, runs them on the files under its volume roots,",
-            "and reports results, progress and inventory. Stops gracefully on SIGTERM (a running merge finishes",
-            "within shutdown.grace or is interrupted resumably). Settings: see the README's worker table."
-        })
+        description =
+                "Runs a worker: consumes its pool's jobs from Kafka, runs them on the files under its volume roots, "
+                        + "and reports results, progress and inventory. Stops gracefully on SIGTERM (a running merge finishes "
+                        + "within shutdown.grace or is interrupted resumably). Settings: docs/configuration.md.")
 final class WorkerCommand implements Callable<Integer> {
     @Mixin
     DaemonOptions options;

@@ -25,12 +25,11 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "write",
+        header = "Writes data into a virtual disk, as a virtual machine would.",
         mixinStandardHelpOptions = true,
-        description = {
-            "Writes into the virtual disk, as a virtual machine would: to FILE, the top of its chain.",
-            "Partial sectors are completed from what the chain reads there. Refused when FILE has",
-            "children in its folder tree, whose data the write would orphan, unless --force."
-        })
+        description = "Writes into the virtual disk, as a virtual machine would: to FILE, the top of its chain. "
+                + "Partial sectors are completed from what the chain reads there. Refused when FILE has "
+                + "children in its folder tree, whose data the write would orphan, unless --force.")
 final class WriteCommand implements Callable<Integer> {
     private static final int CHUNK = 8 << 20;
 

@@ -66,7 +66,8 @@ class CliTest {
                 "set-parent",
                 "transplant",
                 "scan",
-                "demo"
+                "demo",
+                "completion"
             })
     void everyCommandHasHelp(String command) {
         Run run = chainmerge(command, "--help");
@@ -80,6 +81,74 @@ class CliTest {
         Run run = chainmerge("campaign", command, "--help");
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("Usage: chainmerge campaign " + command).contains("--json");
+    }
+
+    @Test
+    void theCommandListGivesEveryCommandAWholeOneLineSummary() {
+        Run run = chainmerge("--help");
+        assertThat(run.exit()).isZero();
+        var root = ChainmergeCommand.commandLine();
+        root.getSubcommands().forEach((name, sub) -> {
+            if (!name.equals("help")) {
+                String[] header = sub.getCommandSpec().usageMessage().header();
+                assertThat(header).as(name + " has a one-line header").hasSize(1);
+                assertThat(header[0]).as(name).endsWith(".").doesNotContain("\n");
+                assertThat(header[0].length())
+                        .as(name + ": the command list fits 80 columns")
+                        .isLessThanOrEqualTo(66);
+                assertThat(run.out()).as(name + " in the command list").contains(header[0]);
+            }
+        });
+        // Descriptions are paragraphs that picocli wraps at the width (80 without a terminal), not lines
+        // wrapped by hand and wrapped again: every line fits, and the paragraph reads whole once joined.
+        String merge = chainmerge("merge", "--help").out();
+        assertThat(merge.lines()).allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(80));
+        assertThat(merge.replaceAll("\\s+", " "))
+                .contains("Merges CHILD into its parent (like Merge-VHD), or several levels into an ancestor, or the"
+                        + " whole chain into a new disk.");
+    }
+
+    @Test
+    void theBashCompletionCompletesCommandsAndInheritedOptions() throws Exception {
+        Run run = chainmerge("completion", "bash");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("_complete_chainmerge").contains("ZSH_VERSION");
+        Path script = Files.writeString(dir.resolve("chainmerge.bash"), run.out());
+        assertThat(chainmerge("completion", "fish").exit()).isEqualTo(ExitCodes.USAGE);
+        // bash itself completes with the script: a command from its prefix, --coordinator after a subcommand.
+        String probe = "source " + script + " 2>/dev/null\n"
+                + "complete_line() { COMP_LINE=\"$1\"; COMP_POINT=${#1}; read -ra COMP_WORDS <<< \"$1\";"
+                + " COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _complete_chainmerge 2>/dev/null; echo \"${COMPREPLY[*]}\"; }\n"
+                + "complete_line 'chainmerge mer'\n"
+                + "complete_line 'chainmerge campaign list --coo'\n";
+        Process bash;
+        try {
+            bash = new ProcessBuilder("bash", "-c", probe)
+                    .redirectErrorStream(true)
+                    .start();
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "no bash to try the completion script in");
+            return;
+        }
+        String out = new String(bash.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(bash.waitFor()).as(out).isZero();
+        assertThat(out.lines()).containsExactly("merge", "--coordinator");
+    }
+
+    @Test
+    void coordinatorIsAcceptedBeforeOrAfterTheSubcommand() throws IOException {
+        // Nothing listens on port 9: both spellings reach the same address and fail the same way.
+        for (String[] args : List.of(
+                new String[] {"campaign", "--coordinator", "http://127.0.0.1:9", "list", "--json"},
+                new String[] {"campaign", "list", "--coordinator", "http://127.0.0.1:9", "--json"},
+                new String[] {"campaign", "list", "--json", "--coordinator=http://127.0.0.1:9"})) {
+            Run run = chainmerge((Object[]) args);
+            assertThat(run.exit()).as(String.join(" ", args)).isNotEqualTo(ExitCodes.USAGE);
+            assertThat(run.out()).as(String.join(" ", args)).doesNotContain("Unknown option");
+            assertThat(run.json().get("message").asText())
+                    .as(String.join(" ", args))
+                    .contains("127.0.0.1:9");
+        }
     }
 
     @Test

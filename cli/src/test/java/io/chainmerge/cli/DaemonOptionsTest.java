@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** How {@code worker} and {@code coordinator} resolve their settings: the README's precedence example, as the commands run it. */
+/** How {@code worker} and {@code coordinator} resolve their settings: docs/configuration.md's precedence example, as the commands run it. */
 class DaemonOptionsTest {
     @TempDir
     Path dir;
@@ -36,7 +36,7 @@ class DaemonOptionsTest {
                         .resolve(WorkerConfig.DEF, Map.of())
                         .size(WorkerConfig.RATE))
                 .isEqualTo(209715200L);
-        assertThat(Files.readString(Path.of("..", "README.md")))
+        assertThat(Files.readString(Path.of("..", "docs", "configuration.md")))
                 .contains(
                         "CHAINMERGE_RATE=100MiB chainmerge worker --config worker.yaml --set rate=50MiB --print-config   # rate = 52428800")
                 .contains(

@@ -57,6 +57,9 @@ final class DeploymentChecks {
             Map.entry(
                     "policy/v1 PodDisruptionBudget",
                     io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class),
+            Map.entry(
+                    "networking.k8s.io/v1 NetworkPolicy",
+                    io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class),
             Map.entry("kafka.strimzi.io/v1 Kafka", Kafka.class),
             Map.entry("kafka.strimzi.io/v1 KafkaNodePool", KafkaNodePool.class),
             Map.entry("kafka.strimzi.io/v1 KafkaUser", KafkaUser.class));
@@ -652,6 +655,261 @@ final class DeploymentChecks {
         return problems;
     }
 
+    // ---------------------------------------------------------------- Pod Security admission
+
+    /** Pod Security Standards profiles, from strictest to loosest. */
+    enum PodSecurityLevel {
+        RESTRICTED,
+        BASELINE,
+        PRIVILEGED;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** The strictest profile a pod passes, and why it passes no stricter one. */
+    record PodSecurity(PodSecurityLevel level, List<String> reasons) {}
+
+    private static final Set<String> RESTRICTED_VOLUMES = Set.of(
+            "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret");
+
+    /**
+     * The strictest Pod Security Standards profile a pod template's spec passes, for the controls
+     * chainmerge's pods can meet: host namespaces, hostPath volumes, host ports and privileged containers
+     * (baseline); volume types, non-root, privilege escalation, capabilities and seccomp (restricted).
+     */
+    static PodSecurity podSecurity(JsonNode podSpec) {
+        List<String> privileged = new ArrayList<>();
+        List<String> baseline = new ArrayList<>();
+        for (String host : List.of("hostNetwork", "hostPID", "hostIPC")) {
+            if (podSpec.path(host).asBoolean()) {
+                privileged.add(host);
+            }
+        }
+        for (JsonNode volume : podSpec.path("volumes")) {
+            if (volume.has("hostPath")) {
+                privileged.add("hostPath volume " + volume.path("name").asText());
+            } else if (volume.fieldNames().hasNext()) {
+                List<String> types = new ArrayList<>();
+                volume.fieldNames().forEachRemaining(types::add);
+                types.remove("name");
+                if (!RESTRICTED_VOLUMES.containsAll(types)) {
+                    baseline.add("volume " + volume.path("name").asText() + " of type " + types);
+                }
+            }
+        }
+        JsonNode pod = podSpec.path("securityContext");
+        for (JsonNode container : podSpec.path("containers")) {
+            String name = container.path("name").asText();
+            JsonNode context = container.path("securityContext");
+            for (JsonNode port : container.path("ports")) {
+                if (port.path("hostPort").asInt() > 0) {
+                    privileged.add("hostPort " + port.path("hostPort").asInt() + " of " + name);
+                }
+            }
+            if (context.path("privileged").asBoolean()) {
+                privileged.add(name + " is privileged");
+            }
+            if (!context.path("runAsNonRoot").asBoolean(pod.path("runAsNonRoot").asBoolean())) {
+                baseline.add(name + " may run as root (runAsNonRoot)");
+            }
+            if (context.path("allowPrivilegeEscalation").asBoolean(true)) {
+                baseline.add(name + " allows privilege escalation");
+            }
+            if (!list(context.path("capabilities").path("drop")).contains("ALL")) {
+                baseline.add(name + " does not drop ALL capabilities");
+            }
+            for (String added : list(context.path("capabilities").path("add"))) {
+                if (!added.equals("NET_BIND_SERVICE")) {
+                    baseline.add(name + " adds capability " + added);
+                }
+            }
+            String seccomp = context.path("seccompProfile")
+                    .path("type")
+                    .asText(pod.path("seccompProfile").path("type").asText(""));
+            if (!seccomp.equals("RuntimeDefault") && !seccomp.equals("Localhost")) {
+                baseline.add(name + " has no RuntimeDefault seccomp profile");
+            }
+        }
+        if (!privileged.isEmpty()) {
+            return new PodSecurity(PodSecurityLevel.PRIVILEGED, privileged);
+        }
+        return baseline.isEmpty()
+                ? new PodSecurity(PodSecurityLevel.RESTRICTED, List.of())
+                : new PodSecurity(PodSecurityLevel.BASELINE, baseline);
+    }
+
+    /**
+     * The namespace enforces a Pod Security profile that admits every pod of k8s/, and no looser one than
+     * the most demanding pod needs; audit and warn, where set, name a profile.
+     */
+    static List<String> podSecurityProblems(String where, JsonNode namespace, Map<String, JsonNode> podSpecs) {
+        List<String> problems = new ArrayList<>();
+        JsonNode labels = namespace.path("metadata").path("labels");
+        PodSecurityLevel needed = PodSecurityLevel.RESTRICTED;
+        String neediest = null;
+        for (var pod : podSpecs.entrySet()) {
+            PodSecurity security = podSecurity(pod.getValue());
+            if (security.level().compareTo(needed) > 0) {
+                needed = security.level();
+                neediest = pod.getKey() + " (" + String.join(", ", security.reasons()) + ")";
+            }
+        }
+        for (String mode : List.of("enforce", "audit", "warn")) {
+            String value = labels.path("pod-security.kubernetes.io/" + mode).asText(null);
+            if (value == null) {
+                if (mode.equals("enforce")) {
+                    problems.add(where + ": no pod-security.kubernetes.io/enforce label");
+                }
+                continue;
+            }
+            PodSecurityLevel level;
+            try {
+                level = PodSecurityLevel.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                problems.add(where + ": pod-security.kubernetes.io/" + mode + " " + value + " is no profile");
+                continue;
+            }
+            if (mode.equals("enforce") && level.compareTo(needed) < 0) {
+                problems.add(
+                        where + ": enforces " + value + ", which rejects " + neediest + ": it needs " + needed.label());
+            } else if (mode.equals("enforce") && level.compareTo(needed) > 0) {
+                problems.add(
+                        where + ": enforces " + value + ", looser than any pod here needs (" + needed.label() + ")");
+            }
+        }
+        return problems;
+    }
+
+    // ---------------------------------------------------------------- NetworkPolicies
+
+    /** A pod as NetworkPolicies see it: its labels, and which chainmerge daemon runs in it on what port. */
+    record PolicyPod(String where, Map<String, String> labels, String component, int port) {}
+
+    static PolicyPod policyPod(String where, JsonNode template) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        template.path("metadata")
+                .path("labels")
+                .fields()
+                .forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+        JsonNode container = template.path("spec").path("containers").get(0);
+        return new PolicyPod(
+                where,
+                labels,
+                container.path("args").path(0).asText(),
+                container.path("ports").path(0).path("containerPort").asInt());
+    }
+
+    private static boolean selects(JsonNode selector, Map<String, String> labels) {
+        boolean[] all = {true};
+        selector.path("matchLabels")
+                .fields()
+                .forEachRemaining(e -> all[0] &= e.getValue().asText().equals(labels.get(e.getKey())));
+        return all[0];
+    }
+
+    private static boolean allowsPort(JsonNode rule, String protocol, int port) {
+        if (!rule.has("ports")) {
+            return true;
+        }
+        for (JsonNode p : rule.path("ports")) {
+            if (p.path("protocol").asText("TCP").equals(protocol)
+                    && p.path("port").asInt() == port) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The host:port list of every ConfigMap chainmerge-kafka in k8s/ (patches included): the ports pods dial. */
+    static Set<Integer> kafkaPorts() {
+        Set<Integer> ports = new java.util.TreeSet<>();
+        for (String file : kubernetesFiles()) {
+            for (JsonNode doc : documents(read(file))) {
+                if (doc.path("kind").asText().equals("ConfigMap")
+                        && doc.path("metadata").path("name").asText().equals("chainmerge-kafka")) {
+                    for (String server : doc.path("data")
+                            .path("CHAINMERGE_KAFKA_BOOTSTRAP_SERVERS")
+                            .asText()
+                            .split(",")) {
+                        ports.add(Integer.parseInt(
+                                server.substring(server.lastIndexOf(':') + 1).strip()));
+                    }
+                }
+            }
+        }
+        return ports;
+    }
+
+    /**
+     * Every chainmerge pod is selected by a policy for ingress and one for egress; the coordinator admits
+     * clients (pods labelled chainmerge.io/client=true) on its port, a worker admits other workers on its
+     * transfer port; every pod may reach DNS and every Kafka bootstrap port, and a worker other workers'
+     * transfer port.
+     */
+    static List<String> networkPolicyProblems(List<JsonNode> policies, List<PolicyPod> pods, Set<Integer> kafkaPorts) {
+        List<String> problems = new ArrayList<>();
+        for (PolicyPod pod : pods) {
+            List<JsonNode> ingress = new ArrayList<>();
+            List<JsonNode> egress = new ArrayList<>();
+            boolean ingressIsolated = false;
+            boolean egressIsolated = false;
+            for (JsonNode policy : policies) {
+                if (!selects(policy.path("spec").path("podSelector"), pod.labels())) {
+                    continue;
+                }
+                List<String> types = list(policy.path("spec").path("policyTypes"));
+                if (types.contains("Ingress")) {
+                    ingressIsolated = true;
+                    policy.path("spec").path("ingress").forEach(ingress::add);
+                }
+                if (types.contains("Egress")) {
+                    egressIsolated = true;
+                    policy.path("spec").path("egress").forEach(egress::add);
+                }
+            }
+            if (!ingressIsolated || !egressIsolated) {
+                problems.add(pod.where() + ": no NetworkPolicy limits " + (ingressIsolated ? "" : "who reaches it")
+                        + (ingressIsolated || egressIsolated ? "" : " or ")
+                        + (egressIsolated ? "" : "what it reaches"));
+                continue;
+            }
+            Map<String, String> from =
+                    pod.component().equals("worker") ? pod.labels() : Map.of("chainmerge.io/client", "true");
+            boolean admitted = ingress.stream()
+                    .anyMatch(rule -> allowsPort(rule, "TCP", pod.port())
+                            && (!rule.has("from")
+                                    || java.util.stream.StreamSupport.stream(
+                                                    rule.path("from").spliterator(), false)
+                                            .anyMatch(peer -> peer.has("podSelector")
+                                                    && selects(peer.path("podSelector"), from))));
+            if (!admitted) {
+                problems.add(pod.where() + ": no NetworkPolicy admits " + from + " on port " + pod.port() + " ("
+                        + (pod.component().equals("worker")
+                                ? "transfers between workers"
+                                : "operators and backup systems")
+                        + ")");
+            }
+            List<int[]> needed = new ArrayList<>();
+            needed.add(new int[] {53});
+            kafkaPorts.forEach(p -> needed.add(new int[] {p}));
+            if (pod.component().equals("worker")) {
+                needed.add(new int[] {pod.port()});
+            }
+            for (int[] port : needed) {
+                String protocol = port[0] == 53 ? "UDP" : "TCP";
+                if (egress.stream().noneMatch(rule -> allowsPort(rule, protocol, port[0]))) {
+                    problems.add(pod.where() + ": no NetworkPolicy lets it reach " + protocol + " port " + port[0]
+                            + (port[0] == 53
+                                    ? " (DNS)"
+                                    : kafkaPorts.contains(port[0]) ? " (Kafka)" : " (other workers)"));
+                }
+            }
+        }
+        return problems;
+    }
+
     // ---------------------------------------------------------------- Dockerfile
 
     /** Instructions of a Dockerfile: keyword and rest, continuation lines joined, comments dropped. */
@@ -681,79 +939,229 @@ final class DeploymentChecks {
         return instructions;
     }
 
-    /**
-     * The Dockerfile copies what the build makes (and nothing it does not), the entry point runs the jar
-     * it copied, it exposes exactly the daemons' default ports, runs as the uid the manifests expect, and
-     * {@code .dockerignore} lets every copied path into the context.
-     */
-    static List<String> dockerfileProblems(String dockerfile, String dockerignore, int uid) {
-        List<String> problems = new ArrayList<>();
-        Map<String, String> copied = new LinkedHashMap<>();
-        Set<Integer> exposed = new java.util.TreeSet<>();
-        String user = null;
-        String entrypoint = null;
-        String base = null;
-        String labels = "";
+    /** One stage of a multi-stage Dockerfile: its base, its name (or null) and its instructions. */
+    record DockerStage(String base, String name, List<String[]> instructions) {
+        List<String> all(String keyword) {
+            return instructions.stream()
+                    .filter(i -> i[0].equals(keyword))
+                    .map(i -> i[1])
+                    .toList();
+        }
+    }
+
+    static List<DockerStage> dockerStages(String dockerfile) {
+        List<DockerStage> stages = new ArrayList<>();
         for (String[] instruction : dockerInstructions(dockerfile)) {
-            switch (instruction[0]) {
-                case "FROM" -> base = instruction[1];
-                case "COPY" -> {
-                    String[] words = instruction[1].split("\\s+");
-                    copied.put(words[words.length - 2], words[words.length - 1]);
-                }
-                case "EXPOSE" -> {
-                    for (String port : instruction[1].split("\\s+")) {
-                        exposed.add(Integer.parseInt(port.replace("/tcp", "")));
-                    }
-                }
-                case "USER" -> user = instruction[1];
-                case "LABEL" -> labels += " " + instruction[1];
-                case "ENTRYPOINT" -> entrypoint = instruction[1];
-                default -> {}
+            if (instruction[0].equals("FROM")) {
+                String[] words = instruction[1].split("\\s+");
+                String name = words.length >= 3 && words[1].equalsIgnoreCase("AS") ? words[2] : null;
+                stages.add(new DockerStage(words[0], name, new ArrayList<>()));
+            } else if (!stages.isEmpty()) {
+                stages.get(stages.size() - 1).instructions().add(instruction);
             }
         }
-        if (base == null || !base.matches("eclipse-temurin:17[0-9._]*-jre-[a-z]+")) {
-            problems.add("Dockerfile: FROM " + base
+        return stages;
+    }
+
+    /**
+     * Whether {@code .dockerignore} lets a path of the repository into the build context: the last pattern
+     * that matches it decides ({@code *} and {@code NAME/} match a top-level entry and what is under it,
+     * {@code **}{@code /NAME/} a folder of that name anywhere, {@code !} lets in again).
+     */
+    static boolean inContext(String dockerignore, String path) {
+        boolean in = true;
+        for (String line : dockerignore.split("\n")) {
+            String pattern = line.strip();
+            if (pattern.isEmpty() || pattern.startsWith("#")) {
+                continue;
+            }
+            boolean include = pattern.startsWith("!");
+            String p = (include ? pattern.substring(1) : pattern).replaceAll("/+$", "");
+            boolean matches;
+            if (p.equals("*")) {
+                matches = true;
+            } else if (p.startsWith("**/")) {
+                matches = ("/" + path + "/").contains("/" + p.substring(3) + "/");
+            } else {
+                matches = path.equals(p) || path.startsWith(p + "/");
+            }
+            if (matches) {
+                in = include;
+            }
+        }
+        return in;
+    }
+
+    /**
+     * The image builds from a clean clone on its own and runs what it built: a pinned JDK stage that gets
+     * Maven by checksum, lets the whole reactor into the context (and no build output), runs {@code mvn
+     * package} without the tests and unpacks the release archive; a pinned JRE stage that copies that folder
+     * and whose entry point runs the jar the archive puts at its top, with lib/ and broker/ beside it (the
+     * assembly descriptor says so). It exposes exactly the daemons' default ports, has a HEALTHCHECK on their
+     * /health, carries its version and runs as the uid the manifests expect.
+     */
+    static List<String> dockerfileProblems(
+            String dockerfile, String dockerignore, String assemblyDescriptor, List<String> modules, int uid) {
+        List<String> problems = new ArrayList<>();
+        List<DockerStage> stages = dockerStages(dockerfile);
+        if (stages.size() < 2) {
+            return List.of("Dockerfile: " + stages.size()
+                    + " stage(s); it needs a Maven build stage and a runtime stage, so a clean clone builds");
+        }
+        DockerStage build = stages.get(0);
+        DockerStage runtime = stages.get(stages.size() - 1);
+
+        // The build stage.
+        if (!build.base().matches("eclipse-temurin:17[0-9._]*-jdk-[a-z]+") || build.name() == null) {
+            problems.add("Dockerfile: the build stage FROM " + build.base()
+                    + " is not a named Java 17 JDK pinned by version (eclipse-temurin:17.x.y_z-jdk-DIST AS build)");
+        }
+        String maven = String.join(" ", build.all("ADD"));
+        var mavenUrl = java.util.regex.Pattern.compile(
+                        "--checksum=sha256:[0-9a-f]{64}\\s+https://repo\\.maven\\.apache\\.org/maven2/org/apache/maven/"
+                                + "apache-maven/(3\\.(\\d+)\\.\\d+)/apache-maven-\\1-bin\\.tar\\.gz")
+                .matcher(maven);
+        if (!mavenUrl.find()) {
+            problems.add("Dockerfile: the build stage does not ADD Maven from Maven Central with --checksum=sha256:…");
+        } else if (Integer.parseInt(mavenUrl.group(2)) < 8) {
+            problems.add("Dockerfile: Maven " + mavenUrl.group(1) + " is older than the 3.8 the build requires");
+        }
+        if (!build.all("COPY").contains(". /src") || !build.all("WORKDIR").contains("/src")) {
+            problems.add("Dockerfile: the build stage must COPY . /src and build in WORKDIR /src");
+        }
+        List<String> needed = new ArrayList<>(List.of("pom.xml"));
+        for (String module : modules) {
+            needed.add(module + "/pom.xml");
+            needed.add(module + "/src/main/java");
+        }
+        for (String file : List.of("LICENSE", "README.md", "CHANGELOG.md", "SECURITY.md", "docs/cli.md")) {
+            if (assemblyDescriptor.contains("<include>" + file + "</include>") || file.startsWith("docs/")) {
+                needed.add(file);
+            }
+        }
+        for (String path : needed) {
+            if (!inContext(dockerignore, path)) {
+                problems.add(".dockerignore: keeps " + path + " out of the build context; the build stage needs it");
+            }
+        }
+        for (String built : List.of("cli/target/chainmerge.jar", "common/target/classes")) {
+            if (inContext(dockerignore, built)) {
+                problems.add(".dockerignore: lets " + built
+                        + " into the build context: a host's build output would make another image than a clean clone");
+            }
+        }
+        String run = String.join(" && ", build.all("RUN"));
+        var unpack = java.util.regex.Pattern.compile(
+                        "tar xzf cli/target/chainmerge-\\*\\.tar\\.gz --strip-components=1 -C (\\S+)")
+                .matcher(run);
+        if (!run.matches("(?s).*mvn -B -ntp -DskipTests( \\S+)* package.*")) {
+            problems.add("Dockerfile: the build stage does not run mvn -B -ntp -DskipTests … package");
+        }
+        String unpacked = unpack.find() ? unpack.group(1).replaceAll("/+$", "") : null;
+        if (unpacked == null) {
+            problems.add(
+                    "Dockerfile: the build stage does not unpack cli/target/chainmerge-*.tar.gz (--strip-components=1 -C DIR)");
+        }
+
+        // The runtime stage.
+        if (!runtime.base().matches("eclipse-temurin:17[0-9._]*-jre-[a-z]+")) {
+            problems.add("Dockerfile: FROM " + runtime.base()
                     + " is not a Java 17 JRE pinned by version (eclipse-temurin:17.x.y_z-jre-DIST)");
         }
-        copied.forEach((source, target) -> {
-            Path built = ROOT.resolve(source);
-            if (!Files.exists(built) || (Files.isDirectory(built) && !hasFiles(built))) {
-                problems.add("Dockerfile: COPY " + source + ": the build makes no such "
-                        + (source.endsWith("/") ? "folder" : "file"));
+        String home = null;
+        for (String copy : runtime.all("COPY")) {
+            String[] words = copy.split("\\s+");
+            if (copy.startsWith("--from=") && words.length == 3) {
+                if (!words[0].equals("--from=" + build.name())
+                        || unpacked == null
+                        || !words[1].replaceAll("/+$", "").equals(unpacked)) {
+                    problems.add("Dockerfile: COPY " + copy + " does not copy the build stage's unpacked archive, "
+                            + unpacked);
+                }
+                home = words[2].replaceAll("/+$", "");
+            } else {
+                problems.add("Dockerfile: COPY " + copy
+                        + " in the runtime stage: it should take only the build stage's archive");
             }
-            if (dockerignore != null
-                    && !dockerignore.lines().anyMatch(l -> l.strip().equals("!" + source))) {
-                problems.add(".dockerignore: keeps " + source + " out of the build context");
-            }
-        });
-        if (!copied.containsKey("cli/target/chainmerge.jar") || !copied.containsKey("cli/target/lib/")) {
-            problems.add(
-                    "Dockerfile: must copy cli/target/chainmerge.jar and cli/target/lib/ (the launcher and its class path)");
+        }
+        if (home == null) {
+            problems.add("Dockerfile: the runtime stage copies nothing from the build stage");
         } else {
-            String jar = copied.get("cli/target/chainmerge.jar");
-            String lib = copied.get("cli/target/lib/");
-            if (!Path.of(lib).normalize().equals(Path.of(jar).getParent().resolve("lib"))) {
-                problems.add("Dockerfile: the jar's manifest finds its libraries in lib/ beside it, not in " + lib);
-            }
-            if (entrypoint == null || !entrypoint.contains("\"" + jar + "\"")) {
-                problems.add("Dockerfile: ENTRYPOINT " + entrypoint + " does not run " + jar);
+            String entrypoint = String.join(" ", runtime.all("ENTRYPOINT"));
+            if (!entrypoint.contains("\"" + home + "/chainmerge.jar\"")) {
+                problems.add("Dockerfile: ENTRYPOINT " + entrypoint + " does not run " + home + "/chainmerge.jar");
             }
         }
-        Set<Integer> ports = Set.of(
-                (Integer) WorkerConfig.HTTP_PORT.defaultValue(), (Integer) CoordinatorConfig.HTTP_PORT.defaultValue());
-        if (!exposed.equals(new java.util.TreeSet<>(ports))) {
-            problems.add(
-                    "Dockerfile: EXPOSE " + exposed + " but the daemons listen on " + new java.util.TreeSet<>(ports));
+        problems.addAll(releaseLayoutProblems(assemblyDescriptor));
+
+        Set<Integer> exposed = new java.util.TreeSet<>();
+        for (String expose : runtime.all("EXPOSE")) {
+            for (String port : expose.split("\\s+")) {
+                exposed.add(Integer.parseInt(port.replace("/tcp", "")));
+            }
         }
+        Set<Integer> ports = new java.util.TreeSet<>(Set.of(
+                (Integer) WorkerConfig.HTTP_PORT.defaultValue(), (Integer) CoordinatorConfig.HTTP_PORT.defaultValue()));
+        if (!exposed.equals(ports)) {
+            problems.add("Dockerfile: EXPOSE " + exposed + " but the daemons listen on " + ports);
+        }
+        String health = String.join(" ", runtime.all("HEALTHCHECK"));
+        if (health.isEmpty()) {
+            problems.add("Dockerfile: no HEALTHCHECK");
+        } else if (!health.contains("/health") || ports.stream().anyMatch(p -> !health.contains(" " + p))) {
+            problems.add("Dockerfile: HEALTHCHECK " + health + " does not ask /health on the daemons' ports " + ports);
+        }
+        String labels = String.join(" ", runtime.all("LABEL"));
         String version = "org.opencontainers.image.version=\"" + projectVersion() + "\"";
         if (!labels.contains(version)) {
             problems.add("Dockerfile: LABEL " + labels.strip() + " lacks " + version);
         }
+        List<String> users = runtime.all("USER");
+        String user = users.isEmpty() ? null : users.get(users.size() - 1);
         if (user == null || !user.equals(uid + ":" + uid)) {
             problems.add("Dockerfile: USER " + user + " but the manifests run as " + uid + ":" + uid);
         }
         return problems;
+    }
+
+    /**
+     * The release archive (cli/src/assembly/release.xml) puts chainmerge.jar at its top with lib/ (the jar's
+     * manifest class path) and broker/ (where {@code demo} looks for the broker) beside it, and bin/chainmerge.
+     */
+    static List<String> releaseLayoutProblems(String descriptor) {
+        List<String> problems = new ArrayList<>();
+        String compact = descriptor.replaceAll("\\s+", "");
+        for (String[] expected : List.of(
+                new String[] {
+                    "${project.build.directory}/chainmerge.jar</source><outputDirectory>.</outputDirectory>",
+                    "chainmerge.jar at its top"
+                },
+                new String[] {
+                    "<directory>${project.build.directory}/lib</directory><outputDirectory>lib</outputDirectory>",
+                    "lib/"
+                },
+                new String[] {
+                    "<directory>${project.build.directory}/broker</directory><outputDirectory>broker</outputDirectory>",
+                    "broker/"
+                },
+                new String[] {
+                    "<source>src/dist/bin/chainmerge</source><outputDirectory>bin</outputDirectory>", "bin/chainmerge"
+                })) {
+            if (!compact.contains(expected[0])) {
+                problems.add("cli/src/assembly/release.xml: the archive lacks " + expected[1]);
+            }
+        }
+        return problems;
+    }
+
+    static List<String> reactorModules() {
+        List<String> modules = new ArrayList<>();
+        var matcher =
+                java.util.regex.Pattern.compile("<module>([^<]+)</module>").matcher(read("pom.xml"));
+        while (matcher.find()) {
+            modules.add(matcher.group(1));
+        }
+        return modules;
     }
 
     /** Every {@code docker build -t IMAGE} a file shows names the image the manifests run. */
@@ -771,13 +1179,5 @@ final class DeploymentChecks {
             problems.add(file + ": shows no docker build -t " + expectedImage());
         }
         return problems;
-    }
-
-    private static boolean hasFiles(Path dir) {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.findAny().isPresent();
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

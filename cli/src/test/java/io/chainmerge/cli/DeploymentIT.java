@@ -26,9 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What needs the build's output or the running daemons: the Dockerfile copies what {@code package} made,
- * and every probe path in docker-compose.yml and k8s/ answers 200 on a real coordinator and a real worker
- * against a real broker.
+ * What needs the running daemons: every probe path in docker-compose.yml and k8s/ answers 200 on a real
+ * coordinator and a real worker against a real broker. (The Dockerfile: DeploymentManifestsTest statically,
+ * ReleaseArchiveIT runs its entry point against the archive it unpacks.)
  */
 class DeploymentIT {
     private static final HttpClient HTTP =
@@ -65,45 +65,6 @@ class DeploymentIT {
         worker.close();
         coordinator.close();
         kafka.close();
-    }
-
-    @Test
-    void theDockerfileCopiesTheBuildOutputAndAgreesWithTheManifests() {
-        assertThat(DeploymentChecks.dockerfileProblems(
-                        read("Dockerfile"), read(".dockerignore"), DeploymentManifestsTest.UID))
-                .isEmpty();
-    }
-
-    @Test
-    void aDockerfileThatCopiesWhatTheBuildDoesNotMakeOrRunsAnotherJarIsCaught() {
-        String dockerfile = read("Dockerfile");
-        String ignore = read(".dockerignore");
-        int uid = DeploymentManifestsTest.UID;
-        assertThat(DeploymentChecks.dockerfileProblems(
-                        dockerfile.replace("cli/target/lib/", "cli/target/libs/"), ignore, uid))
-                .anySatisfy(p -> assertThat(p).contains("COPY cli/target/libs/: the build makes no such folder"));
-        assertThat(DeploymentChecks.dockerfileProblems(
-                        dockerfile.replace("\"/opt/chainmerge/chainmerge.jar\"]", "\"/opt/chainmerge/app.jar\"]"),
-                        ignore,
-                        uid))
-                .anySatisfy(p -> assertThat(p).contains("does not run /opt/chainmerge/chainmerge.jar"));
-        assertThat(DeploymentChecks.dockerfileProblems(
-                        dockerfile.replace("EXPOSE 8080 8081", "EXPOSE 8080"), ignore, uid))
-                .anySatisfy(p -> assertThat(p).contains("EXPOSE [8080] but the daemons listen on [8080, 8081]"));
-        assertThat(DeploymentChecks.dockerfileProblems(
-                        dockerfile.replace(
-                                "image.version=\"" + DeploymentChecks.projectVersion(), "image.version=\"0.0.9"),
-                        ignore,
-                        uid))
-                .anySatisfy(p -> assertThat(p).contains("lacks org.opencontainers.image.version"));
-        assertThat(DeploymentChecks.dockerfileProblems(
-                        dockerfile.replace("USER 10001:10001", "USER root"), ignore, uid))
-                .anySatisfy(p -> assertThat(p).contains("USER root"));
-        assertThat(DeploymentChecks.dockerfileProblems(dockerfile, ignore.replace("!cli/target/lib/", ""), uid))
-                .anySatisfy(p -> assertThat(p).contains(".dockerignore: keeps cli/target/lib/ out"));
-        assertThat(DeploymentChecks.dockerfileProblems(
-                        dockerfile.replaceFirst("FROM .*", "FROM eclipse-temurin:latest"), ignore, uid))
-                .anySatisfy(p -> assertThat(p).contains("not a Java 17 JRE pinned by version"));
     }
 
     @Test

@@ -24,9 +24,9 @@ import org.apache.kafka.common.Uuid;
 import org.junit.jupiter.api.Test;
 
 /**
- * docker-compose.yml, deploy/compose/ and k8s/ parse, use only known fields, and agree with the code and
+ * The Dockerfile, docker-compose.yml, deploy/compose/ and k8s/ parse, use only known fields, and agree with the code and
  * with each other. Each check is also fed a deliberately wrong copy, to show it would fail the build.
- * (The Dockerfile against the build output and the probe paths against the running daemons: DeploymentIT.)
+ * (The probe paths against the running daemons: DeploymentIT; the archive the image unpacks: ReleaseArchiveIT.)
  */
 class DeploymentManifestsTest {
     static final int UID = 10001;
@@ -225,7 +225,7 @@ class DeploymentManifestsTest {
             }
             problems.addAll(imageProblems(file, read(file)));
         }
-        for (String file : List.of("Dockerfile", "README.md")) {
+        for (String file : List.of("Dockerfile", "README.md", "docs/deployment.md")) {
             problems.addAll(DeploymentChecks.buildCommandProblems(file, read(file)));
         }
         for (String file : DeploymentChecks.kubernetesFiles()) {
@@ -247,6 +247,146 @@ class DeploymentManifestsTest {
                 .anySatisfy(p -> assertThat(p).contains("docker build -t chainmerge/chainmerge:latest is not"));
         String root = read("k8s/worker/daemonset.yaml").replace("runAsUser: 10001", "runAsUser: 0");
         assertThat(imageProblems("copy", root)).anySatisfy(p -> assertThat(p).contains("runs as 0"));
+    }
+
+    static Map<String, JsonNode> podTemplates() {
+        Map<String, JsonNode> templates = new LinkedHashMap<>();
+        templates.put(
+                "k8s/base/coordinator-deployment.yaml",
+                DeploymentChecks.manifest(
+                                "k8s/base/coordinator-deployment.yaml", "Deployment", "chainmerge-coordinator")
+                        .path("spec")
+                        .path("template"));
+        JsonNode worker = DeploymentChecks.manifest("k8s/worker/daemonset.yaml", "DaemonSet", "chainmerge-worker");
+        for (String patch : poolPatches()) {
+            templates.put(
+                    patch + " on k8s/worker/daemonset.yaml",
+                    DeploymentChecks.withPoolPatch(
+                                    worker, documents(read(patch)).get(0))
+                            .path("spec")
+                            .path("template"));
+        }
+        return templates;
+    }
+
+    static Map<String, JsonNode> podSpecs(Map<String, JsonNode> templates) {
+        Map<String, JsonNode> specs = new LinkedHashMap<>();
+        templates.forEach((where, template) -> specs.put(where, template.path("spec")));
+        return specs;
+    }
+
+    @Test
+    void theNamespaceEnforcesTheStrictestPodSecurityProfileThatAdmitsTheWorkers() {
+        JsonNode namespace = DeploymentChecks.manifest("k8s/base/namespace.yaml", "Namespace", "chainmerge");
+        Map<String, JsonNode> pods = podSpecs(podTemplates());
+        assertThat(DeploymentChecks.podSecurityProblems("k8s/base/namespace.yaml", namespace, pods))
+                .isEmpty();
+        // The coordinator alone would pass "restricted"; only the workers' hostPath and hostPort need more.
+        assertThat(DeploymentChecks.podSecurity(pods.get("k8s/base/coordinator-deployment.yaml"))
+                        .level())
+                .isEqualTo(DeploymentChecks.PodSecurityLevel.RESTRICTED);
+        pods.forEach((where, spec) -> {
+            if (!where.contains("coordinator")) {
+                assertThat(DeploymentChecks.podSecurity(spec).reasons())
+                        .as(where)
+                        .allSatisfy(reason -> assertThat(reason).containsAnyOf("hostPath volume", "hostPort"));
+            }
+        });
+
+        JsonNode baseline = documents(
+                        read("k8s/base/namespace.yaml").replace("enforce: privileged", "enforce: baseline"))
+                .get(0);
+        assertThat(DeploymentChecks.podSecurityProblems("copy", baseline, pods)).anySatisfy(p -> assertThat(p)
+                .contains("enforces baseline, which rejects k8s/pools/")
+                .contains("hostPort 8081")
+                .contains("it needs privileged"));
+        JsonNode coordinatorOnly = documents(read("k8s/base/namespace.yaml")).get(0);
+        assertThat(DeploymentChecks.podSecurityProblems(
+                        "copy",
+                        coordinatorOnly,
+                        Map.of("coordinator", pods.get("k8s/base/coordinator-deployment.yaml"))))
+                .anySatisfy(p -> assertThat(p).contains("looser than any pod here needs (restricted)"));
+        JsonNode noSeccomp = documents(read("k8s/base/coordinator-deployment.yaml")
+                        .replace("type: RuntimeDefault", "type: Unconfined"))
+                .get(0);
+        assertThat(DeploymentChecks.podSecurity(
+                                noSeccomp.path("spec").path("template").path("spec"))
+                        .reasons())
+                .anySatisfy(r -> assertThat(r).contains("no RuntimeDefault seccomp profile"));
+    }
+
+    @Test
+    void theCoordinatorHasAStartupProbeThatCoversItsReplay() {
+        JsonNode container = podTemplates()
+                .get("k8s/base/coordinator-deployment.yaml")
+                .path("spec")
+                .path("containers")
+                .get(0);
+        JsonNode startup = container.path("startupProbe");
+        assertThat(startup.path("httpGet").path("path").asText()).isEqualTo("/health");
+        assertThat(startup.path("periodSeconds").asInt(10)
+                        * startup.path("failureThreshold").asInt(3))
+                .as("seconds the coordinator may take to create its topics and replay its campaigns")
+                .isGreaterThanOrEqualTo(120);
+        assertThat(container.path("livenessProbe").has("initialDelaySeconds"))
+                .as("the startup probe holds liveness back; a fixed delay would only slow a restart's check")
+                .isFalse();
+    }
+
+    static List<JsonNode> networkPolicies(String yaml) {
+        return documents(yaml).stream()
+                .filter(d -> d.path("kind").asText().equals("NetworkPolicy"))
+                .toList();
+    }
+
+    @Test
+    void networkPoliciesLetOperatorsReachTheCoordinatorWorkersReachEachOtherAndEveryoneReachKafka() {
+        List<DeploymentChecks.PolicyPod> pods = new ArrayList<>();
+        podTemplates().forEach((where, template) -> pods.add(DeploymentChecks.policyPod(where, template)));
+        assertThat(pods).extracting(DeploymentChecks.PolicyPod::component).contains("coordinator", "worker");
+        Set<Integer> kafkaPorts = DeploymentChecks.kafkaPorts();
+        assertThat(kafkaPorts)
+                .as("base/kafka.yaml's and Strimzi's bootstrap ports")
+                .contains(9092, 9093);
+        String policies = read("k8s/base/network-policies.yaml");
+        assertThat(DeploymentChecks.networkPolicyProblems(networkPolicies(policies), pods, kafkaPorts))
+                .isEmpty();
+
+        assertThat(DeploymentChecks.networkPolicyProblems(
+                        networkPolicies(policies.replace("port: 9093", "port: 9094")), pods, kafkaPorts))
+                .anySatisfy(p -> assertThat(p).contains("coordinator").contains("TCP port 9093 (Kafka)"));
+        String noTransfers = policies.replace(
+                """
+                    - from:
+                        - podSelector:
+                            matchLabels:
+                              app.kubernetes.io/name: chainmerge-worker
+                """,
+                """
+                    - from:
+                        - podSelector:
+                            matchLabels:
+                              app.kubernetes.io/name: something-else
+                """);
+        assertThat(DeploymentChecks.networkPolicyProblems(networkPolicies(noTransfers), pods, kafkaPorts))
+                .anySatisfy(p -> assertThat(p).contains("pool-a").contains("on port 8081 (transfers between workers)"));
+        assertThat(DeploymentChecks.networkPolicyProblems(
+                        networkPolicies(policies.replace("policyTypes: [Ingress, Egress]", "policyTypes: [Ingress]")),
+                        pods,
+                        kafkaPorts))
+                .anySatisfy(p -> assertThat(p).contains("no NetworkPolicy limits what it reaches"));
+        assertThat(DeploymentChecks.networkPolicyProblems(
+                        networkPolicies(policies.replace("chainmerge.io/client: \"true\"", "team: ops")),
+                        pods,
+                        kafkaPorts))
+                .anySatisfy(p -> assertThat(p).contains("coordinator").contains("operators and backup systems"));
+    }
+
+    @Test
+    void strimzisKafkaIsTheVersionTheClientsAre() {
+        JsonNode kafka = DeploymentChecks.manifest("k8s/components/strimzi/kafka.yaml", "Kafka", "chainmerge");
+        assertThat(kafka.path("spec").path("kafka").path("version").asText())
+                .isEqualTo(DeploymentChecks.kafkaVersion());
     }
 
     @Test
@@ -271,6 +411,90 @@ class DeploymentManifestsTest {
                         .path("strimzi.io/cluster")
                         .asText())
                 .isEqualTo(kafka.path("metadata").path("name").asText());
+    }
+
+    // ---------------------------------------------------------------- Dockerfile
+
+    static List<String> dockerfileProblems(String dockerfile, String dockerignore, String descriptor) {
+        return DeploymentChecks.dockerfileProblems(
+                dockerfile, dockerignore, descriptor, DeploymentChecks.reactorModules(), UID);
+    }
+
+    @Test
+    void theImageBuildsFromACleanCloneAndRunsTheArchiveItBuilt() {
+        assertThat(dockerfileProblems(read("Dockerfile"), read(".dockerignore"), read("cli/src/assembly/release.xml")))
+                .isEmpty();
+        assertThat(DeploymentChecks.reactorModules()).contains("cli", "broker", "disk");
+    }
+
+    @Test
+    void aDockerfileThatNeedsAHostBuildRunsAnotherJarOrLacksAHealthCheckIsCaught() {
+        String dockerfile = read("Dockerfile");
+        String ignore = read(".dockerignore");
+        String descriptor = read("cli/src/assembly/release.xml");
+
+        String hostBuild =
+                """
+                FROM eclipse-temurin:17.0.15_6-jre-noble
+                COPY cli/target/lib/ /opt/chainmerge/lib/
+                COPY cli/target/chainmerge.jar /opt/chainmerge/chainmerge.jar
+                ENTRYPOINT ["java", "-jar", "/opt/chainmerge/chainmerge.jar"]
+                """;
+        assertThat(dockerfileProblems(hostBuild, ignore, descriptor))
+                .singleElement()
+                .asString()
+                .contains("needs a Maven build stage");
+        assertThat(dockerfileProblems(dockerfile.replace("-DskipTests -D", "-D"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("does not run mvn -B -ntp -DskipTests"));
+        assertThat(dockerfileProblems(dockerfile.replaceFirst("--checksum=sha256:[0-9a-f]+ ", ""), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("does not ADD Maven from Maven Central with --checksum"));
+        assertThat(dockerfileProblems(dockerfile.replace("3.9.11", "3.6.3"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("Maven 3.6.3 is older than the 3.8"));
+        assertThat(dockerfileProblems(dockerfile, ignore.replace("!broker/\n", ""), descriptor))
+                .anySatisfy(
+                        p -> assertThat(p).contains(".dockerignore: keeps broker/pom.xml out of the build context"));
+        assertThat(dockerfileProblems(dockerfile, ignore.replace("**/target/\n", ""), descriptor))
+                .anySatisfy(p ->
+                        assertThat(p).contains(".dockerignore: lets cli/target/chainmerge.jar into the build context"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replace("COPY --from=build /opt/chainmerge/", "COPY --from=build /opt/maven/"),
+                        ignore,
+                        descriptor))
+                .anySatisfy(p ->
+                        assertThat(p).contains("does not copy the build stage's unpacked archive, /opt/chainmerge"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replace("\"/opt/chainmerge/chainmerge.jar\"]", "\"/opt/chainmerge/app.jar\"]"),
+                        ignore,
+                        descriptor))
+                .anySatisfy(p -> assertThat(p).contains("does not run /opt/chainmerge/chainmerge.jar"));
+        assertThat(dockerfileProblems(
+                        dockerfile,
+                        ignore,
+                        descriptor.replace(
+                                "<outputDirectory>broker</outputDirectory>",
+                                "<outputDirectory>kafka</outputDirectory>")))
+                .anySatisfy(p -> assertThat(p).contains("the archive lacks broker/"));
+        assertThat(dockerfileProblems(dockerfile.replace("EXPOSE 8080 8081", "EXPOSE 8080"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("EXPOSE [8080] but the daemons listen on [8080, 8081]"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replaceFirst("HEALTHCHECK[^\\n]*\\\\\n[^\\n]*\\n", ""), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("no HEALTHCHECK"));
+        assertThat(dockerfileProblems(dockerfile.replace(" 8080 8081; do", " 8080; do"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("does not ask /health on the daemons' ports"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replace(
+                                "image.version=\"" + DeploymentChecks.projectVersion(), "image.version=\"0.0.9"),
+                        ignore,
+                        descriptor))
+                .anySatisfy(p -> assertThat(p).contains("lacks org.opencontainers.image.version"));
+        assertThat(dockerfileProblems(dockerfile.replace("USER 10001:10001", "USER root"), ignore, descriptor))
+                .anySatisfy(p -> assertThat(p).contains("USER root"));
+        assertThat(dockerfileProblems(
+                        dockerfile.replaceFirst(
+                                "FROM eclipse-temurin:17[^ ]*-jre-noble", "FROM eclipse-temurin:latest"),
+                        ignore,
+                        descriptor))
+                .anySatisfy(p -> assertThat(p).contains("not a Java 17 JRE pinned by version"));
     }
 
     // ---------------------------------------------------------------- docker-compose.yml

@@ -35,7 +35,7 @@ public final class ConfigDef {
         return passthroughPrefix;
     }
 
-    /** A Markdown table of every key, for the README. */
+    /** A Markdown table of every key, for docs/configuration.md (ConfigurationDocsTest keeps it there). */
     public String markdown() {
         StringBuilder table =
                 new StringBuilder("| key | environment | type | default | meaning |\n|---|---|---|---|---|\n");
