@@ -219,6 +219,7 @@ public final class KafkaBench {
                         "http.host", "127.0.0.1",
                         "http.port", 0,
                         "topics.partitions", 1,
+                        "in-use.quiet", "0s",
                         "kafka.bootstrap.servers", bootstrap)));
                 KafkaProducer<String, byte[]> producer = new KafkaProducer<>(clients.producer("bench-jobs"));
                 KafkaConsumer<String, byte[]> results = new KafkaConsumer<>(clients.consumer("bench-results", null))) {
@@ -262,6 +263,7 @@ public final class KafkaBench {
                         "http.host", "127.0.0.1",
                         "http.port", 0,
                         "topics.partitions", 3,
+                        "in-use.quiet", "0s",
                         "kafka.bootstrap.servers", bootstrap))));
             }
             try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(

@@ -108,6 +108,9 @@ final class FleetDemo {
                 0,
                 "topics.partitions",
                 3,
+                // The demo's disks were written a moment ago: a quiet period would call every one in use.
+                "in-use.quiet",
+                "0s",
                 "kafka.bootstrap.servers",
                 bootstrap));
     }

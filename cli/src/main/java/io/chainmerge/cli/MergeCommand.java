@@ -2,6 +2,7 @@ package io.chainmerge.cli;
 
 import io.chainmerge.disk.ByteSize;
 import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.inuse.InUseCheck;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergePlan;
 import io.chainmerge.disk.merge.MergeReport;
@@ -36,6 +37,9 @@ final class MergeCommand implements Callable<Integer> {
     String rate;
 
     @Mixin
+    InUseOptions inUseOptions;
+
+    @Mixin
     Output output;
 
     @Override
@@ -47,7 +51,14 @@ final class MergeCommand implements Callable<Integer> {
         ProgressDisplay progress = new ProgressDisplay("merge");
         MergeReport report;
         try {
-            report = Merge.run(request, progress);
+            InUseCheck inUse = inUseOptions.check();
+            boolean dry = request.dryRun();
+            // Asked with every file of the plan held, right before the first byte is written.
+            report = Merge.run(request, progress, plan -> {
+                if (!dry) {
+                    inUse.check(plan.files());
+                }
+            });
         } finally {
             progress.finish();
         }

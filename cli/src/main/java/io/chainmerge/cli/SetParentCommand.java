@@ -25,11 +25,14 @@ final class SetParentCommand implements Callable<Integer> {
     Path parent;
 
     @Mixin
+    InUseOptions inUseOptions;
+
+    @Mixin
     Output output;
 
     @Override
     public Integer call() throws Exception {
-        RepointReport report = Repoint.setParent(child, parent);
+        RepointReport report = Repoint.setParent(child, parent, inUseOptions.check());
         if (output.json()) {
             output.printJson(report);
         } else if (report.changed()) {

@@ -57,6 +57,9 @@ final class TransplantCommand implements Callable<Integer> {
     String rate;
 
     @Mixin
+    InUseOptions inUseOptions;
+
+    @Mixin
     Output output;
 
     @Override
@@ -75,7 +78,11 @@ final class TransplantCommand implements Callable<Integer> {
         FileJournal journal =
                 FileJournal.open(target.resolve(".chainmerge").resolve("transplant-" + idOf(sources, target)));
         TransplantReport report = Transplant.run(
-                request, () -> LocalSource.open(sources, target), LocalSource::removeSource, journal, bytes -> {});
+                request,
+                () -> LocalSource.open(sources, target, inUseOptions.check()),
+                LocalSource::removeSource,
+                journal,
+                bytes -> {});
         journal.delete();
         try {
             java.nio.file.Files.deleteIfExists(journal.file().getParent());

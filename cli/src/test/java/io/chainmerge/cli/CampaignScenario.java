@@ -50,6 +50,8 @@ abstract class CampaignScenario {
                 0,
                 "topics.partitions",
                 3,
+                "in-use.quiet",
+                "0s",
                 "kafka.bootstrap.servers",
                 bootstrap);
     }

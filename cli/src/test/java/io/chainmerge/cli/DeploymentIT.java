@@ -56,6 +56,8 @@ class DeploymentIT {
                 "127.0.0.1",
                 "http.port",
                 0,
+                "in-use.quiet",
+                "0s",
                 "kafka.bootstrap.servers",
                 kafka.bootstrapServers())));
     }

@@ -22,6 +22,7 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.chain.RepointReport;
+import io.chainmerge.disk.inuse.InUseCheck;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergePlan;
 import io.chainmerge.disk.merge.MergeProgress;
@@ -65,6 +66,7 @@ final class JobRunner {
     private final WorkerConfig config;
     private final VolumeRoots roots;
     private final RunningMerges running;
+    private final InUseCheck inUse;
     private final BooleanSupplier stopRequested;
     private final Supplier<String> advertisedUrl;
     private final TransferClient transfers;
@@ -82,6 +84,7 @@ final class JobRunner {
     JobRunner(
             WorkerConfig config,
             VolumeRoots roots,
+            InUseCheck inUse,
             RunningMerges running,
             TransferClient transfers,
             BooleanSupplier stopRequested,
@@ -89,6 +92,7 @@ final class JobRunner {
         this.config = config;
         this.transfers = transfers;
         this.roots = roots;
+        this.inUse = inUse;
         this.running = running;
         this.stopRequested = stopRequested;
         this.advertisedUrl = advertisedUrl;
@@ -227,6 +231,11 @@ final class JobRunner {
                     roots.checkAll(plan.sources());
                     roots.checkAll(List.of(plan.destination()));
                     roots.checkAll(plan.childrenToRepoint());
+                    if (!job.dryRun()) {
+                        // Probes cost a walk of /proc and a call of smbstatus: a dry run (a campaign's
+                        // preview of thousands) goes without; the real run asks them under its locks.
+                        inUse.check(plan.files());
+                    }
                     planned.plan = plan;
                     progress.update(0, plan.payloadBytes());
                     for (Path source : plan.sources()) {
@@ -311,7 +320,7 @@ final class JobRunner {
         public JobResult setParent(SetParentJob job) throws IOException {
             Path child = roots.resolve(job.child());
             Path parent = roots.resolve(job.newParent());
-            RepointReport report = Repoint.setParent(child, parent);
+            RepointReport report = Repoint.setParent(child, parent, inUse);
             return success(job, startedAt, started, 0, chainOf(report.child()), null, List.of());
         }
 
@@ -341,7 +350,7 @@ final class JobRunner {
                     disks.add(roots.resolve(disk));
                 }
                 opener = () -> {
-                    LocalSource source = LocalSource.open(disks, target);
+                    LocalSource source = LocalSource.open(disks, target, inUse);
                     try {
                         // What the engine found by itself (the parent that stays, children left behind) is checked too.
                         roots.checkAll(Collections.singletonList(source.parentOfOldest()));

@@ -4,6 +4,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.ErrorReport;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
+import io.chainmerge.disk.inuse.InUseCheck;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.io.LockedFile;
@@ -56,12 +57,14 @@ final class TransferServer {
     private final Vertx vertx;
     private final WorkerConfig config;
     private final VolumeRoots roots;
+    private final InUseCheck inUse;
     private final Map<String, String> digests = new ConcurrentHashMap<>();
 
-    TransferServer(Vertx vertx, WorkerConfig config, VolumeRoots roots) {
+    TransferServer(Vertx vertx, WorkerConfig config, VolumeRoots roots, InUseCheck inUse) {
         this.vertx = vertx;
         this.config = config;
         this.roots = roots;
+        this.inUse = inUse;
     }
 
     void mount(Router router) {
@@ -141,6 +144,7 @@ final class TransferServer {
             for (Path file : files) {
                 // A file in use (a VM, a merge) is not moved: an exclusive lock is the test.
                 try (LockedFile probe = LockedFile.open(file, Access.WRITE)) {
+                    inUse.check(List.of(file));
                     entries.add(new JsonObject()
                             .put("path", file.toString())
                             .put("bytes", probe.size())

@@ -8,10 +8,12 @@ import io.chainmerge.common.message.MalformedMessageException;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.topic.Topics.TopicSpec;
+import io.chainmerge.disk.inuse.InUseCheck;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -78,9 +80,11 @@ public final class Worker implements AutoCloseable {
         this.reports = new Reports(producer, config.topics(), codec, callbacks);
         this.running = new RunningMerges(config.workerId(), () -> stopRequested);
         this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running);
+        InUseCheck inUse = config.inUse().check(codec.json().mapper(), Clock.systemUTC());
         JobRunner runner = new JobRunner(
                 config,
                 roots,
+                inUse,
                 running,
                 new TransferClient(config.transferToken(), codec.json()),
                 () -> stopRequested,
@@ -94,7 +98,14 @@ public final class Worker implements AutoCloseable {
         this.consumerThread = new Thread(consumer, "chainmerge-jobs-" + config.workerId());
 
         this.http = WorkerHttp.start(
-                        vertx, config, roots, admin, metrics, consumer, new TransferServer(vertx, config, roots))
+                        vertx,
+                        config,
+                        roots,
+                        admin,
+                        metrics,
+                        consumer,
+                        new TransferServer(vertx, config, roots, inUse),
+                        inUse)
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);

@@ -8,6 +8,7 @@ import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.disk.merge.Reserve;
+import io.chainmerge.worker.inuse.InUseSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,6 +35,7 @@ public record WorkerConfig(
         short topicReplication,
         Topics topics,
         TransferToken transferToken,
+        InUseSettings inUse,
         KafkaClients kafka) {
 
     public static final ConfigKey ID = ConfigKey.optional(
@@ -120,7 +122,13 @@ public record WorkerConfig(
                     TOPIC_PREFIX,
                     TOPIC_PARTITIONS,
                     TOPIC_REPLICATION,
-                    TRANSFER_TOKEN));
+                    TRANSFER_TOKEN,
+                    InUseSettings.PROBES,
+                    InUseSettings.QUIET,
+                    InUseSettings.COMMAND,
+                    InUseSettings.COMMAND_TIMEOUT,
+                    InUseSettings.UNAVAILABLE,
+                    InUseSettings.SAMBA_CONFIG));
 
     public WorkerConfig {
         Schema.poolName(pool, "pool");
@@ -163,6 +171,7 @@ public record WorkerConfig(
                 (short) config.integer(TOPIC_REPLICATION),
                 new Topics(config.string(TOPIC_PREFIX)),
                 new TransferToken(config.string(TRANSFER_TOKEN)),
+                InUseSettings.from(config),
                 new KafkaClients(config.passthrough()));
     }
 

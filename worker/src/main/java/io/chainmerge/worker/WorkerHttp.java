@@ -1,5 +1,6 @@
 package io.chainmerge.worker;
 
+import io.chainmerge.disk.inuse.InUseCheck;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -27,7 +28,8 @@ final class WorkerHttp {
             Admin admin,
             WorkerMetrics metrics,
             JobConsumer consumer,
-            TransferServer transfers) {
+            TransferServer transfers,
+            InUseCheck inUse) {
         Router router = Router.router(vertx);
         transfers.mount(router);
         router.get("/health")
@@ -35,7 +37,7 @@ final class WorkerHttp {
                         .put("status", "up")
                         .put("worker", config.workerId())
                         .put("pool", config.pool())));
-        router.get("/ready").handler(ctx -> vertx.executeBlocking(() -> readiness(roots, admin, consumer))
+        router.get("/ready").handler(ctx -> vertx.executeBlocking(() -> readiness(roots, admin, consumer, inUse))
                 .onSuccess(status -> ctx.response()
                         .setStatusCode(status.getBoolean("ready") ? 200 : 503)
                         .putHeader("content-type", "application/json")
@@ -49,7 +51,7 @@ final class WorkerHttp {
         return vertx.createHttpServer().requestHandler(router).listen(config.httpPort(), config.httpHost());
     }
 
-    private static JsonObject readiness(VolumeRoots roots, Admin admin, JobConsumer consumer) {
+    private static JsonObject readiness(VolumeRoots roots, Admin admin, JobConsumer consumer, InUseCheck inUse) {
         boolean kafka;
         String kafkaProblem = null;
         try {
@@ -75,6 +77,9 @@ final class WorkerHttp {
                 .put("ready", kafka && volumesReadable)
                 .put("kafka", kafka)
                 .put("kafkaProblem", kafkaProblem)
-                .put("volumes", volumes);
+                .put("volumes", volumes)
+                // A probe that cannot look refuses (or not, as in-use.unavailable says) every job it is asked
+                // about; the operator sees which here.
+                .put("inUseProbes", new JsonObject(new java.util.LinkedHashMap<String, Object>(inUse.status())));
     }
 }

@@ -148,6 +148,8 @@ class TransplantIT {
                 2,
                 "transfer.token",
                 token,
+                "in-use.quiet",
+                "0s",
                 "kafka.bootstrap.servers",
                 kafka.bootstrapServers()));
     }

@@ -4,11 +4,13 @@ import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MessageCodec;
+import io.chainmerge.disk.inuse.InUseCheck;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +45,8 @@ public final class TransplantMain {
                 "127.0.0.1",
                 "http.port",
                 0,
+                "in-use.quiet",
+                "0s",
                 "kafka.bootstrap.servers",
                 "unused:9092"));
         VolumeRoots roots = new VolumeRoots(config.volumes());
@@ -53,10 +57,14 @@ public final class TransplantMain {
         }
     }
 
+    private static InUseCheck inUse(WorkerConfig config) {
+        return config.inUse().check(CODEC.json().mapper(), Clock.systemUTC());
+    }
+
     private static void serve(WorkerConfig config, VolumeRoots roots) throws Exception {
         Vertx vertx = Vertx.vertx();
         Router router = Router.router(vertx);
-        new TransferServer(vertx, config, roots).mount(router);
+        new TransferServer(vertx, config, roots, inUse(config)).mount(router);
         HttpServer server = vertx.createHttpServer()
                 .requestHandler(router)
                 .listen(0, "127.0.0.1")
@@ -80,6 +88,7 @@ public final class TransplantMain {
         JobRunner runner = new JobRunner(
                 config,
                 roots,
+                inUse(config),
                 new RunningMerges(config.workerId(), () -> false),
                 new TransferClient(config.transferToken(), CODEC.json()),
                 () -> false,

@@ -96,6 +96,8 @@ class WorkerIT {
                 0,
                 "topics.partitions",
                 2,
+                "in-use.quiet",
+                "0s",
                 "kafka.bootstrap.servers",
                 kafka.bootstrapServers())));
     }

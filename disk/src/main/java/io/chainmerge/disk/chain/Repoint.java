@@ -7,6 +7,7 @@ import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPaths;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.inuse.InUseCheck;
 import io.chainmerge.disk.io.LockScope;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -24,6 +25,11 @@ public final class Repoint {
     private Repoint() {}
 
     public static RepointReport setParent(Path child, Path newParent) throws IOException {
+        return setParent(child, newParent, InUseCheck.NONE);
+    }
+
+    /** As {@link #setParent(Path, Path)}, refused {@code in-use} when {@code inUse} finds either file in use. */
+    public static RepointReport setParent(Path child, Path newParent, InUseCheck inUse) throws IOException {
         Path parentPath = newParent.toRealPath();
         Path childPath = child.toRealPath();
         if (parentPath.equals(childPath)) {
@@ -33,6 +39,7 @@ public final class Repoint {
             // Both held before either is read: the parent's identity is checked and recorded under its lock.
             scope.hold(childPath, Access.WRITE);
             scope.hold(parentPath, Access.READ);
+            inUse.check(List.of(childPath, parentPath));
             refuseLoop(childPath, parentPath);
             return setParentHeld(childPath, parentPath);
         }

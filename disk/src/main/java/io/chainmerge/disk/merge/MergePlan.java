@@ -2,6 +2,7 @@ package io.chainmerge.disk.merge;
 
 import io.chainmerge.disk.GuardRefusal;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -34,5 +35,13 @@ public record MergePlan(
 
     public boolean mayRun() {
         return refusals.isEmpty();
+    }
+
+    /** Every file the merge changes or removes: its sources, its destination, the children it re-points. */
+    public List<Path> files() {
+        List<Path> files = new ArrayList<>(sources);
+        files.add(destination);
+        files.addAll(childrenToRepoint);
+        return files;
     }
 }

@@ -5,6 +5,7 @@ import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.inuse.InUseCheck;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.Directories;
 import io.chainmerge.disk.io.LockedFile;
@@ -55,6 +56,11 @@ public final class LocalSource implements TransplantSource {
      * into {@code targetFolder}.
      */
     public static LocalSource open(List<Path> disks, Path targetFolder) throws IOException {
+        return open(disks, targetFolder, InUseCheck.NONE);
+    }
+
+    /** As {@link #open(List, Path)}, refused {@code in-use} when {@code inUse} finds any file it locked in use. */
+    public static LocalSource open(List<Path> disks, Path targetFolder, InUseCheck inUse) throws IOException {
         List<Path> real = new ArrayList<>();
         for (Path disk : disks) {
             real.add(disk.toRealPath());
@@ -80,6 +86,7 @@ public final class LocalSource implements TransplantSource {
                 // What the oldest copy will link to: unchanged until it does, or the link would be refused.
                 locked.put(parentOfOldest, LockedFile.open(parentOfOldest, Access.READ));
             }
+            inUse.check(new ArrayList<>(locked.keySet()));
             List<TransplantFile> files = new ArrayList<>();
             for (Path file : real) {
                 files.add(new TransplantFile(

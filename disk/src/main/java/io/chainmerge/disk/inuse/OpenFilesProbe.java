@@ -1,0 +1,86 @@
+package io.chainmerge.disk.inuse;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Local processes that hold a file of the chain open, whether or not they lock it, found as {@code
+ * fuser} finds them: the links in {@code /proc/PID/fd}. This process is left out (its own opens are its
+ * lock scope's business), and so are processes whose descriptors it may not read: a worker that is not
+ * root sees only processes of its own user.
+ */
+public final class OpenFilesProbe implements InUseProbe {
+    public static final String NAME = "open-files";
+    private static final int COMMAND_LENGTH = 160;
+
+    private final Path proc;
+
+    public OpenFilesProbe() {
+        this(Path.of("/proc"));
+    }
+
+    OpenFilesProbe(Path proc) {
+        this.proc = proc;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public List<InUseHolder> holders(List<Path> files) throws IOException {
+        if (!Files.isDirectory(proc.resolve("self").resolve("fd"))) {
+            throw new ProbeUnavailableException(NAME, proc + " lists no open files here (not Linux?)");
+        }
+        Set<Path> wanted = new HashSet<>(files);
+        long self = ProcessHandle.current().pid();
+        List<InUseHolder> holders = new ArrayList<>();
+        try (DirectoryStream<Path> processes = Files.newDirectoryStream(proc, "[0-9]*")) {
+            for (Path process : processes) {
+                long pid = Long.parseLong(process.getFileName().toString());
+                if (pid != self) {
+                    collect(process, pid, wanted, holders);
+                }
+            }
+        }
+        return holders;
+    }
+
+    private static void collect(Path process, long pid, Set<Path> wanted, List<InUseHolder> holders) {
+        Set<Path> seen = new HashSet<>();
+        try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(process.resolve("fd"))) {
+            for (Path descriptor : descriptors) {
+                Path target;
+                try {
+                    target = Files.readSymbolicLink(descriptor);
+                } catch (IOException e) {
+                    continue; // closed meanwhile
+                }
+                if (wanted.contains(target) && seen.add(target)) {
+                    holders.add(new InUseHolder(NAME, target, "pid " + pid + " (" + commandOf(process) + ")"));
+                }
+            }
+        } catch (IOException e) {
+            // gone meanwhile, or another user's process this one may not look into
+        }
+    }
+
+    private static String commandOf(Path process) {
+        try {
+            String command = new String(Files.readAllBytes(process.resolve("cmdline")), StandardCharsets.UTF_8)
+                    .replace('\0', ' ')
+                    .trim();
+            return command.length() <= COMMAND_LENGTH ? command : command.substring(0, COMMAND_LENGTH) + "…";
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}
