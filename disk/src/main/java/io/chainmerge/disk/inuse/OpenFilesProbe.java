@@ -2,6 +2,7 @@ package io.chainmerge.disk.inuse;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +14,8 @@ import java.util.Set;
 /**
  * Local processes that hold a file of the chain open, whether or not they lock it, found as {@code
  * fuser} finds them: the links in {@code /proc/PID/fd}. This process is left out (its own opens are its
- * lock scope's business), and so are processes whose descriptors it may not read: a worker that is not
- * root sees only processes of its own user.
+ * lock scope's business). A process whose descriptors it may not read (another user's, for a worker that
+ * is neither root nor given CAP_SYS_PTRACE) is a blind spot: the probe then cannot look.
  */
 public final class OpenFilesProbe implements InUseProbe {
     public static final String NAME = "open-files";
@@ -43,18 +44,26 @@ public final class OpenFilesProbe implements InUseProbe {
         Set<Path> wanted = new HashSet<>(files);
         long self = ProcessHandle.current().pid();
         List<InUseHolder> holders = new ArrayList<>();
+        int hidden = 0;
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(proc, "[0-9]*")) {
             for (Path process : processes) {
                 long pid = Long.parseLong(process.getFileName().toString());
-                if (pid != self) {
-                    collect(process, pid, wanted, holders);
+                if (pid != self && !collect(process, pid, wanted, holders)) {
+                    hidden++;
                 }
             }
+        }
+        if (hidden > 0 && holders.isEmpty()) {
+            throw new ProbeUnavailableException(
+                    NAME,
+                    "%d processes of other users hide their open files from this one (run it as root or with CAP_SYS_PTRACE)"
+                            .formatted(hidden));
         }
         return holders;
     }
 
-    private static void collect(Path process, long pid, Set<Path> wanted, List<InUseHolder> holders) {
+    /** Adds what {@code process} holds of {@code wanted}; false when it may not look at its descriptors. */
+    private static boolean collect(Path process, long pid, Set<Path> wanted, List<InUseHolder> holders) {
         Set<Path> seen = new HashSet<>();
         try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(process.resolve("fd"))) {
             for (Path descriptor : descriptors) {
@@ -68,9 +77,12 @@ public final class OpenFilesProbe implements InUseProbe {
                     holders.add(new InUseHolder(NAME, target, "pid " + pid + " (" + commandOf(process) + ")"));
                 }
             }
+        } catch (AccessDeniedException e) {
+            return false;
         } catch (IOException e) {
-            // gone meanwhile, or another user's process this one may not look into
+            // gone meanwhile
         }
+        return true;
     }
 
     private static String commandOf(Path process) {

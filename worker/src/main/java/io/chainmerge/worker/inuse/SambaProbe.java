@@ -62,6 +62,13 @@ public final class SambaProbe implements InUseProbe {
         } catch (IOException e) {
             throw new ProbeUnavailableException(NAME, "smbstatus --json printed no JSON (Samba older than 4.16?)", e);
         }
+        if (!status.has("sessions")) {
+            // What smbstatus prints when it may not read Samba's state: a header and nothing else.
+            throw new ProbeUnavailableException(
+                    NAME,
+                    "smbstatus listed no sessions at all: "
+                            + result.errorOutput().strip());
+        }
         return holdersIn(status, files);
     }
 
