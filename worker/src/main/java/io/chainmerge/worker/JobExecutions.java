@@ -150,6 +150,7 @@ final class JobExecutions {
 
     /** On the volume's executor: the journal, the run, the journal again. */
     private JobResult execute(Job job, JobJournal journal) throws Exception {
+        int waited = 0;
         while (true) {
             if (draining.getAsBoolean()) {
                 throw new JobRunner.StoppedException(null);
@@ -163,9 +164,28 @@ final class JobExecutions {
                 return earlier.get().result().asRedelivered();
             }
             boolean resumed = earlier.isPresent();
-            JobJournal.Entry entry = resumed ? earlier.get() : journal.begin(job, config.workerId(), Instant.now());
+            JobJournal.Entry entry;
+            if (resumed) {
+                entry = earlier.get();
+            } else {
+                Optional<JobJournal.Entry> begun = journal.begin(job, config.workerId(), Instant.now());
+                if (begun.isEmpty()) {
+                    continue; // another delivery began it a moment ago: from here on, as a job delivered again
+                }
+                entry = begun.get();
+            }
             JobResult result = runner.run(job, journal, entry, resumed);
             if (resumed && isInUse(result)) {
+                if (++waited > config.inUse().retries()) {
+                    // Its slot is freed; the entry stays with the run that owns it, and the refusal names the
+                    // holder, so the campaign can try again later.
+                    LOG.info(
+                            "job {} found its chain in use {} times; giving up: {}",
+                            job.jobId(),
+                            waited,
+                            result.problem().message());
+                    return result;
+                }
                 // It was started elsewhere and its files are still locked: that worker is running it.
                 // Wait for it to finish (the journal then holds its result) rather than report a refusal.
                 Thread.sleep(IN_USE_RETRY.toMillis());

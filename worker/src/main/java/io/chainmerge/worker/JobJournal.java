@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -22,6 +23,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * The per-job journal on a volume ({@code <volume>/.chainmerge/jobs/<sha256 of job id>.json}), which
@@ -146,26 +148,50 @@ public final class JobJournal {
         }
     }
 
-    public Entry begin(Job job, String worker, Instant now) throws IOException {
+    /**
+     * Records that {@code worker} starts {@code job}, unless a run of it began already (here or on another
+     * host sharing the volume): then empty, and the caller goes on as for a job delivered again. The entry
+     * appears whole or not at all, by a hard link that fails when the name exists (atomic on local file
+     * systems, NFS and SMB alike), so of two deliveries racing only one ever owns the entry.
+     */
+    public Optional<Entry> begin(Job job, String worker, Instant now) throws IOException {
         Entry entry =
                 new Entry(Schema.VERSION, job.jobId(), State.RUNNING, worker, now, job, List.of(), null, null, null);
-        write(entry);
-        return entry;
+        Path file = fileOf(entry.jobId());
+        Path aside = writeAside(entry, file);
+        try {
+            Files.createLink(file, aside);
+        } catch (FileAlreadyExistsException taken) {
+            return Optional.empty();
+        } finally {
+            Files.deleteIfExists(aside);
+        }
+        forceFolder();
+        return Optional.of(entry);
     }
 
+    /** Replaces the entry of a run this worker owns (begun by it, or resumed from its entry). */
     public void write(Entry entry) throws IOException {
-        Files.createDirectories(folder);
         Path file = fileOf(entry.jobId());
-        Path aside = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(
-                aside, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        Files.move(writeAside(entry, file), file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceFolder();
+    }
+
+    /** The entry, flushed, under a name of its own: two workers writing at once never share a file. */
+    private Path writeAside(Entry entry, Path file) throws IOException {
+        Files.createDirectories(folder);
+        Path aside = file.resolveSibling(file.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        try (FileChannel channel = FileChannel.open(aside, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer bytes = ByteBuffer.wrap(codec.write(entry));
             while (bytes.hasRemaining()) {
                 channel.write(bytes);
             }
             channel.force(true);
         }
-        Files.move(aside, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return aside;
+    }
+
+    private void forceFolder() throws IOException {
         try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
             dir.force(true);
         }

@@ -128,7 +128,8 @@ public record WorkerConfig(
                     InUseSettings.COMMAND,
                     InUseSettings.COMMAND_TIMEOUT,
                     InUseSettings.UNAVAILABLE,
-                    InUseSettings.SAMBA_CONFIG));
+                    InUseSettings.SAMBA_CONFIG,
+                    InUseSettings.RETRIES));
 
     public WorkerConfig {
         Schema.poolName(pool, "pool");

@@ -98,8 +98,9 @@ public final class TransplantMain {
         if (earlier.isPresent() && earlier.get().state() == JobJournal.State.DONE) {
             result = earlier.get().result().asRedelivered();
         } else {
-            JobJournal.Entry entry =
-                    earlier.isPresent() ? earlier.get() : journal.begin(job, config.workerId(), Instant.now());
+            JobJournal.Entry entry = earlier.isPresent()
+                    ? earlier.get()
+                    : journal.begin(job, config.workerId(), Instant.now()).orElseThrow();
             result = runner.run(job, journal, entry, earlier.isPresent());
             if (!JobExecutions.unfinishedTransplant(job, result)) {
                 journal.write(entry.done(result));

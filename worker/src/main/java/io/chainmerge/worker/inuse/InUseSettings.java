@@ -23,7 +23,8 @@ public record InUseSettings(
         String command,
         Duration commandTimeout,
         boolean refuseWhenUnavailable,
-        String sambaConfig) {
+        String sambaConfig,
+        int retries) {
 
     public static final List<String> PROBE_NAMES = List.of(OpenFilesProbe.NAME, SambaProbe.NAME);
 
@@ -54,6 +55,11 @@ public record InUseSettings(
             "a probe that cannot look (its tool fails or times out): refuse, or ignore it");
     public static final ConfigKey SAMBA_CONFIG = ConfigKey.optional(
             "in-use.samba-config", ConfigType.STRING, "", "the smb.conf smbstatus reads; empty for Samba's default");
+    public static final ConfigKey RETRIES = ConfigKey.optional(
+            "in-use.retries",
+            ConfigType.INT,
+            30,
+            "how often a job delivered again waits 2 s for the run that holds its chain before it gives up, freeing its slot");
 
     public InUseSettings {
         probes = List.copyOf(probes);
@@ -63,6 +69,9 @@ public record InUseSettings(
                         "in-use.probes: unknown probe %s (known: %s)".formatted(probe, PROBE_NAMES));
             }
         }
+        if (retries < 0) {
+            throw new IllegalArgumentException("in-use.retries cannot be negative");
+        }
         if (quiet.isNegative()) {
             throw new IllegalArgumentException("in-use.quiet cannot be negative");
         }
@@ -71,7 +80,7 @@ public record InUseSettings(
     /** Settings from a map of these keys alone, as the command line builds them. */
     public static InUseSettings of(Map<String, ?> settings) {
         ConfigDef def = new ConfigDef(
-                "in-use", null, List.of(PROBES, QUIET, COMMAND, COMMAND_TIMEOUT, UNAVAILABLE, SAMBA_CONFIG));
+                "in-use", null, List.of(PROBES, QUIET, COMMAND, COMMAND_TIMEOUT, UNAVAILABLE, SAMBA_CONFIG, RETRIES));
         return from(Config.resolve(def, settings, Map.of(), Map.of()));
     }
 
@@ -86,7 +95,8 @@ public record InUseSettings(
                 config.string(COMMAND),
                 config.duration(COMMAND_TIMEOUT),
                 unavailable.equals("refuse"),
-                config.string(SAMBA_CONFIG));
+                config.string(SAMBA_CONFIG),
+                config.integer(RETRIES));
     }
 
     /** The probes these settings name, in the order they are consulted. */
