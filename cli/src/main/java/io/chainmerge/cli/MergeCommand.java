@@ -85,6 +85,10 @@ final class MergeCommand implements Callable<Integer> {
         for (Path child : plan.childrenToRepoint()) {
             out.printf("  %s %s at the destination%n", report.dryRun() ? "would re-point" : "re-pointed", child);
         }
+        plan.reattachTo()
+                .ifPresent(disk -> out.printf(
+                        "  reattach     a VM attached to %s %s attach %s (Set-VMHardDiskDrive -Path)%n",
+                        plan.sources().get(0), report.dryRun() ? "would then" : "must now", disk));
         for (GuardRefusal refusal : plan.refusals()) {
             out.printf("  refused      %s%n", refusal.getMessage());
         }

@@ -459,7 +459,8 @@ final class BackupRequests {
                     problem == null ? null : problem.reason(),
                     problem == null ? null : problem.message(),
                     result.bytesMerged(),
-                    result.resultingChain()));
+                    result.resultingChain(),
+                    result.merge() == null ? null : result.merge().reattach()));
             if (outcome == Outcome.FAILED && overall != Outcome.FAILED) {
                 overall = Outcome.FAILED;
                 first = problem;

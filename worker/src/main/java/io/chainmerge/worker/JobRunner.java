@@ -271,7 +271,8 @@ final class JobRunner {
                     report.destinationGrowthBytes(),
                     reclaimed,
                     report.removedSources().stream().map(Path::toString).toList(),
-                    report.repointedChildren().stream().map(Path::toString).toList());
+                    report.repointedChildren().stream().map(Path::toString).toList(),
+                    plan.reattachTo().map(Path::toString).orElse(null));
             List<String> chain = report.dryRun() ? chainOf(child) : chainOf(plan.destination());
             return success(job, startedAt, started, report.bytesMerged(), chain, outcome, List.of());
         }
@@ -311,7 +312,8 @@ final class JobRunner {
                     0,
                     0,
                     job.intoNew() != null ? List.of() : entry.plannedSources(),
-                    List.of());
+                    List.of(),
+                    null);
             return success(
                     job, startedAt, started, 0, chainOf(Path.of(entry.plannedDestination())), outcome, List.of());
         }

@@ -126,6 +126,8 @@ class WorkerIT {
             assertThat(result.merge().removed())
                     .containsExactly(volume.toRealPath().resolve("vm_1.avhdx").toString());
             assertThat(result.merge().reclaimedBytes()).isPositive();
+            // The child was the VM's disk: the VM must now attach the parent.
+            assertThat(result.merge().reattach()).isEqualTo(root.toRealPath().toString());
             assertThat(result.worker()).isEqualTo(pool + "-w1");
             List<JobProgress> reports = read(progress, JobProgress.class).stream()
                     .filter(p -> p.jobId().equals(job.jobId()))
@@ -189,6 +191,8 @@ class WorkerIT {
             JobResult first = awaitResult(results, job.jobId());
             assertThat(first.outcome()).isEqualTo(Outcome.SUCCEEDED);
             assertThat(first.redelivered()).isFalse();
+            // db_2 was re-pointed: a VM on it keeps its disk.
+            assertThat(first.merge().reattach()).isNull();
             long rootSize = Files.size(root);
 
             publish(job);

@@ -35,7 +35,10 @@ public record BackupOutcome(
         skipped = skipped == null ? List.of() : List.copyOf(skipped);
     }
 
-    /** One merge of the request. {@code resultingChain} runs from the newest disk left down to the root. */
+    /**
+     * One merge of the request. {@code resultingChain} runs from the destination down to the root; {@code
+     * reattach}, when not null, is the disk the checkpoint's VM must now attach in place of {@code child}.
+     */
     public record Merge(
             String jobId,
             String child,
@@ -43,7 +46,8 @@ public record BackupOutcome(
             String reason,
             String message,
             long bytesMerged,
-            List<String> resultingChain) {
+            List<String> resultingChain,
+            String reattach) {
         public Merge {
             resultingChain = resultingChain == null ? List.of() : List.copyOf(resultingChain);
         }

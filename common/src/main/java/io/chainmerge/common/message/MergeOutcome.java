@@ -15,6 +15,8 @@ import java.util.List;
  * @param removed the source files deleted
  * @param repointed children now linked to the destination
  * @param resumed it finished a run that a crash or stop had interrupted
+ * @param reattach the disk a VM attached to the newest source must now attach (the destination, when the
+ *     newest source had no child); null when no VM's disk changes, or not known (a run finished before a crash)
  */
 public record MergeOutcome(
         boolean dryRun,
@@ -27,7 +29,8 @@ public record MergeOutcome(
         long destinationGrowthBytes,
         long reclaimedBytes,
         List<String> removed,
-        List<String> repointed) {
+        List<String> repointed,
+        String reattach) {
     public MergeOutcome {
         sources = sources == null ? List.of() : List.copyOf(sources);
         removed = removed == null ? List.of() : List.copyOf(removed);

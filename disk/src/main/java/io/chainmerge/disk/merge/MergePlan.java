@@ -4,6 +4,7 @@ import io.chainmerge.disk.GuardRefusal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What a merge will do, decided before any byte changes.
@@ -35,6 +36,16 @@ public record MergePlan(
 
     public boolean mayRun() {
         return refusals.isEmpty();
+    }
+
+    /**
+     * The disk a VM attached to the newest source must attach once the merge is done, when that changes:
+     * the destination, when the newest source has no child to re-point (it was the disk the VM ran on:
+     * Hyper-V's Set-VMHardDiskDrive -Path). Empty when a child of it is re-pointed (the VM's disk stays
+     * the same) and for a flatten (the sources stay).
+     */
+    public Optional<Path> reattachTo() {
+        return intoNew || !childrenToRepoint.isEmpty() ? Optional.empty() : Optional.of(destination);
     }
 
     /** Every file the merge changes or removes: its sources, its destination, the children it re-points. */
