@@ -4,8 +4,8 @@ import io.chainmerge.disk.Access;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * The locks of one operation (a merge, a re-point, a transplant), held from its first open to its end.
@@ -32,7 +32,7 @@ public final class LockScope implements Closeable {
     /** The outer scope this one joined, or null for a scope of its own. */
     private final LockScope joined;
     /** The table entries this scope keeps, one reference each, released when it closes. */
-    private final List<Object> kept = new ArrayList<>();
+    private final Set<Object> kept = new LinkedHashSet<>();
 
     private boolean closed;
 
@@ -77,11 +77,7 @@ public final class LockScope implements Closeable {
 
     /** Records that this scope keeps one reference to the table entry {@code key}; true the first time. */
     boolean keep(Object key) {
-        if (kept.contains(key)) {
-            return false;
-        }
-        kept.add(key);
-        return true;
+        return kept.add(key);
     }
 
     @Override
