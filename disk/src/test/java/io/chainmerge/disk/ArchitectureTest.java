@@ -88,7 +88,7 @@ class ArchitectureTest {
                     "io.chainmerge.disk.transplant.FileJournal",
                     "io.chainmerge.disk.io.Directories",
                     "io.chainmerge.disk.io.LockHolders",
-                    "io.chainmerge.disk.inuse.OpenFilesProbe",
+                    "io.chainmerge.disk.io.Processes",
                     "io.chainmerge.disk.Volume",
                     "io.chainmerge.disk.ParentPaths")))
             .should()

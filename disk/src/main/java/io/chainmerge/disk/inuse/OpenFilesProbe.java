@@ -1,7 +1,7 @@
 package io.chainmerge.disk.inuse;
 
+import io.chainmerge.disk.io.Processes;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.Set;
  */
 public final class OpenFilesProbe implements InUseProbe {
     public static final String NAME = "open-files";
-    private static final int COMMAND_LENGTH = 160;
 
     private final Path proc;
 
@@ -74,7 +73,7 @@ public final class OpenFilesProbe implements InUseProbe {
                     continue; // closed meanwhile
                 }
                 if (wanted.contains(target) && seen.add(target)) {
-                    holders.add(new InUseHolder(NAME, target, "pid " + pid + " (" + commandOf(process) + ")"));
+                    holders.add(new InUseHolder(NAME, target, "pid " + pid + " (" + Processes.commandLine(pid) + ")"));
                 }
             }
         } catch (AccessDeniedException e) {
@@ -83,16 +82,5 @@ public final class OpenFilesProbe implements InUseProbe {
             // gone meanwhile
         }
         return true;
-    }
-
-    private static String commandOf(Path process) {
-        try {
-            String command = new String(Files.readAllBytes(process.resolve("cmdline")), StandardCharsets.UTF_8)
-                    .replace('\0', ' ')
-                    .trim();
-            return command.length() <= COMMAND_LENGTH ? command : command.substring(0, COMMAND_LENGTH) + "…";
-        } catch (IOException e) {
-            return "?";
-        }
     }
 }

@@ -18,7 +18,6 @@ import java.util.Map;
  */
 final class LockHolders {
     static final Path PROC_LOCKS = Path.of("/proc/locks");
-    private static final int COMMAND_LENGTH = 160;
 
     /** A process holding a lock: its pid (-1 where the kernel does not say) and its command line. */
     record Holder(long pid, String command) {
@@ -61,26 +60,12 @@ final class LockHolders {
                 }
                 long pid = Long.parseLong(fields[4]);
                 if (holders.stream().noneMatch(h -> h.pid() == pid)) {
-                    holders.add(new Holder(pid, commandOf(pid)));
+                    holders.add(new Holder(pid, pid < 0 ? "" : Processes.commandLine(pid)));
                 }
             }
             return holders;
         } catch (IOException | RuntimeException e) {
             return List.of(); // not Linux, or the file went away: the refusal says less, nothing else changes
-        }
-    }
-
-    private static String commandOf(long pid) {
-        if (pid < 0) {
-            return "";
-        }
-        try {
-            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            String command =
-                    new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').trim();
-            return command.length() <= COMMAND_LENGTH ? command : command.substring(0, COMMAND_LENGTH) + "…";
-        } catch (IOException e) {
-            return "";
         }
     }
 
