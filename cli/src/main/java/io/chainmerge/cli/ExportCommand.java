@@ -12,9 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "export",
@@ -30,8 +29,11 @@ final class ExportCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "OUT", description = "the raw image to write; it must not exist")
     Path out;
 
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    Output output;
+
+    /** What {@code --json} prints. */
+    record Exported(Path file, int levels, long virtualSize, Path output) {}
 
     @Override
     public Integer call() throws Exception {
@@ -61,11 +63,14 @@ final class ExportCommand implements Callable<Integer> {
             }
             target.force(true);
             progress.finish();
-            spec.commandLine()
-                    .getOut()
-                    .printf(
-                            "exported %s (%s, %d levels) to %s%n",
-                            chain.top().path(), ByteSize.format(size), chain.depth(), out);
+            if (output.json()) {
+                output.printJson(new Exported(chain.top().path(), chain.depth(), size, out.toAbsolutePath()));
+            } else {
+                output.out()
+                        .printf(
+                                "exported %s (%s, %d levels) to %s%n",
+                                chain.top().path(), ByteSize.format(size), chain.depth(), out);
+            }
         }
         return ExitCodes.OK;
     }

@@ -6,6 +6,7 @@ import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.ChainReader;
+import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.scan.ScannedDisk;
 import io.chainmerge.disk.scan.VolumeScan;
 import java.io.IOException;
@@ -18,10 +19,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "write",
@@ -60,14 +60,18 @@ final class WriteCommand implements Callable<Integer> {
     @Option(names = "--force", description = "write even though it orphans FILE's children")
     boolean force;
 
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    Output output;
+
+    /** What {@code --json} prints. */
+    record Written(Path file, long offset, long bytes) {}
 
     @Override
     public Integer call() throws Exception {
         long at = ByteSize.parse(offset);
-        refuseIfItHasChildren();
-        try (Chain chain = Chain.open(file, Access.WRITE, Access.READ)) {
+        // Held before the children check, so none can appear between the check and the write.
+        try (LockScope scope = LockScope.begin("write to " + file);
+                Chain chain = holdAndOpen(scope)) {
             VirtualDisk disk = chain.top();
             ChainReader reader = new ChainReader(chain);
             long written;
@@ -78,11 +82,19 @@ final class WriteCommand implements Callable<Integer> {
                 writeZeros(disk, reader, at, written);
             }
             disk.commit();
-            spec.commandLine()
-                    .getOut()
-                    .printf("wrote %s at offset %d of %s%n", ByteSize.format(written), at, disk.path());
+            if (output.json()) {
+                output.printJson(new Written(disk.path(), at, written));
+            } else {
+                output.out().printf("wrote %s at offset %d of %s%n", ByteSize.format(written), at, disk.path());
+            }
         }
         return ExitCodes.OK;
+    }
+
+    private Chain holdAndOpen(LockScope scope) throws IOException {
+        scope.hold(file, Access.WRITE);
+        refuseIfItHasChildren();
+        return Chain.open(file, Access.WRITE, Access.READ);
     }
 
     private void refuseIfItHasChildren() throws IOException {

@@ -178,9 +178,16 @@ class CliTest {
         assertThat(chainmerge("create", dir.resolve("x.vhdx"), "--size", "ten gigs")
                         .exit())
                 .isEqualTo(ExitCodes.USAGE);
+    }
+
+    @Test
+    void aMissingInputFileIsAnInputErrorNamingTheFile() throws IOException {
         Run missing = chainmerge("inspect", dir.resolve("nothing.vhdx"));
-        assertThat(missing.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(missing.exit()).isEqualTo(ExitCodes.INVALID_INPUT);
         assertThat(missing.err()).contains("nothing.vhdx");
+        Run json = chainmerge("merge", dir.resolve("nothing.avhdx"), "--json");
+        assertThat(json.exit()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(json.json().path("reason").asText()).isEqualTo("not-found");
     }
 
     @Test
@@ -214,16 +221,20 @@ class CliTest {
         byte[] data = ContentModel.randomData(new Random(3), 100_000);
         Path input = Files.write(dir.resolve("input.bin"), data);
         long offset = 5L * MIB + 77; // neither sector-aligned nor a sector multiple
-        Run wrote = chainmerge("write", chain.top(), "--offset", offset, "--input", input);
+        Run wrote = chainmerge("write", chain.top(), "--offset", offset, "--input", input, "--json");
         assertThat(wrote.exit()).as(wrote.err()).isZero();
+        assertThat(wrote.json().path("bytes").asLong()).isEqualTo(data.length);
+        assertThat(wrote.json().path("offset").asLong()).isEqualTo(offset);
         byte[] expected = new byte[200 * 1024];
         model.read(5L * MIB, expected);
         System.arraycopy(data, 0, expected, 77, data.length);
         model.write(5L * MIB, expected);
 
         Path raw = dir.resolve("out.raw");
-        Run exported = chainmerge("export", chain.top(), raw);
+        Run exported = chainmerge("export", chain.top(), raw, "--json");
         assertThat(exported.exit()).as(exported.err()).isZero();
+        assertThat(exported.json().path("levels").asInt()).isEqualTo(2);
+        assertThat(exported.json().path("output").asText()).isEqualTo(raw.toString());
         model.assertRawEquals(raw);
     }
 

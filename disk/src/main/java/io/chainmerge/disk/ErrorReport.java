@@ -85,8 +85,11 @@ public record ErrorReport(
                 FAILED, "internal-error", error.getClass().getName() + ": " + message, null, null, null, null);
     }
 
-    /** Whether the request itself was wrong (rather than the files it names). */
+    /**
+     * Whether the request itself was wrong (rather than the files it names): a file that is not there is
+     * the input's fault, like a corrupt one.
+     */
     public boolean isRequestError() {
-        return reason.equals("invalid-request") || reason.equals("not-found");
+        return reason.equals("invalid-request");
     }
 }
