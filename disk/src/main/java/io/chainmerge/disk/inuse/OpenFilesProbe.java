@@ -13,8 +13,8 @@ import java.util.Set;
 
 /**
  * Local processes that hold a file of the chain open, whether or not they lock it, found as {@code
- * fuser} finds them: the links in {@code /proc/PID/fd}. This process is left out (its own opens are its
- * lock scope's business). A process whose descriptors it may not read (another user's, for a worker that
+ * fuser} finds them: the links in {@code /proc/PID/fd}. This process and the children it spawns are left
+ * out (its own opens are its lock scope's business). A process whose descriptors it may not read (another user's, for a worker that
  * is neither root nor given CAP_SYS_PTRACE) is a blind spot: the probe then cannot look.
  */
 public final class OpenFilesProbe implements InUseProbe {
@@ -47,7 +47,7 @@ public final class OpenFilesProbe implements InUseProbe {
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(proc, "[0-9]*")) {
             for (Path process : processes) {
                 long pid = Long.parseLong(process.getFileName().toString());
-                if (pid != self && !collect(process, pid, wanted, holders)) {
+                if (pid != self && !spawnedBy(self, process) && !collect(process, pid, wanted, holders)) {
                     hidden++;
                 }
             }
@@ -59,6 +59,29 @@ public final class OpenFilesProbe implements InUseProbe {
                             .formatted(hidden));
         }
         return holders;
+    }
+
+    /**
+     * A child this process is starting (a probe's own command, say) holds every descriptor of its parent
+     * until it execs the program it runs: in between it is the JVM itself or its spawn helper, and those
+     * are this process's own opens, not another user of the chain. A child that runs its own program and
+     * opened a file itself is counted like any process.
+     */
+    private boolean spawnedBy(long self, Path process) {
+        boolean child = ProcessHandle.of(Long.parseLong(process.getFileName().toString()))
+                .flatMap(ProcessHandle::parent)
+                .map(parent -> parent.pid() == self)
+                .orElse(false);
+        if (!child) {
+            return false;
+        }
+        try {
+            Path program = Files.readSymbolicLink(process.resolve("exe"));
+            return program.equals(Files.readSymbolicLink(proc.resolve("self").resolve("exe")))
+                    || program.getFileName().toString().equals("jspawnhelper");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Adds what {@code process} holds of {@code wanted}; false when it may not look at its descriptors. */

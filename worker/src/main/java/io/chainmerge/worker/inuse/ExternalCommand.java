@@ -5,11 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -19,17 +16,6 @@ final class ExternalCommand {
     record Result(int exitCode, String output, String errorOutput) {}
 
     private ExternalCommand() {}
-
-    /** The program {@code name} on the PATH (or in /usr/sbin, where Samba keeps smbd), if installed. */
-    static Optional<Path> find(String name) {
-        String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/usr/local/sbin";
-        for (String folder : path.split(":")) {
-            if (!folder.isEmpty() && Files.isExecutable(Path.of(folder, name))) {
-                return Optional.of(Path.of(folder, name));
-            }
-        }
-        return Optional.empty();
-    }
 
     static Result run(String probe, List<String> command, String input, Duration timeout)
             throws ProbeUnavailableException {

@@ -18,8 +18,8 @@ import java.util.Map;
 /**
  * Files of the chain that SMB clients have open through this host's Samba, from {@code smbstatus
  * --json} (Samba 4.16 and later): the client's address, its user, the share, and the access and share
- * mode it opened with. A host without Samba has no SMB clients to see; a Samba whose status cannot be
- * read is a blind spot, and the policy decides.
+ * mode it opened with. A host where no smbd runs has no SMB clients to see; a Samba whose status cannot
+ * be read is a blind spot, and the policy decides.
  */
 public final class SambaProbe implements InUseProbe {
     public static final String NAME = "samba";
@@ -46,8 +46,8 @@ public final class SambaProbe implements InUseProbe {
 
     @Override
     public List<InUseHolder> holders(List<Path> files) throws IOException {
-        if (ExternalCommand.find("smbd").isEmpty()) {
-            return List.of(); // no Samba server here: no SMB client can have a file open through it
+        if (!smbdRuns()) {
+            return List.of(); // no Samba server runs here: no SMB client can have a file open through it
         }
         ExternalCommand.Result result = ExternalCommand.run(NAME, command, null, timeout);
         if (result.exitCode() != 0) {
@@ -111,6 +111,17 @@ public final class SambaProbe implements InUseProbe {
             }
         }
         return holders;
+    }
+
+    /**
+     * Whether a Samba server runs on this host. Asked first because starting smbstatus costs tens of
+     * milliseconds a job, more on a busy host, and most hosts serve no SMB.
+     */
+    private static boolean smbdRuns() {
+        return ProcessHandle.allProcesses().anyMatch(process -> process.info()
+                .command()
+                .map(command -> command.endsWith("/smbd"))
+                .orElse(false));
     }
 
     /** Samba names a file by device and inode, as stat gives them. */
