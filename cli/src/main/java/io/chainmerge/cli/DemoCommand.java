@@ -13,12 +13,12 @@ import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(
         name = "demo",
@@ -39,8 +39,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "keep the folder afterwards")
     boolean keep;
 
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    Output output;
+
+    /** What {@code --json} prints once the demo is over; its story goes to standard error then. */
+    record Outcome(boolean ok, double seconds, Path work, List<DemoFleet.Check> checks) {}
 
     @Option(
             names = "--offline",
@@ -49,10 +52,16 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = output.json() ? output.err() : output.out();
         Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("chainmerge-demo");
         try {
-            return offline ? offline(out, work) : new FleetDemo(out, work).run();
+            Outcome outcome = offline
+                    ? offline(out, work)
+                    : new FleetDemo(out, output.json() ? System.err : System.out, work).run();
+            if (output.json()) {
+                output.printJson(outcome);
+            }
+            return outcome.ok() ? ExitCodes.OK : ExitCodes.FAILURE;
         } finally {
             if (!keep && dir == null) {
                 deleteTree(work);
@@ -60,7 +69,8 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private Integer offline(PrintWriter out, Path work) throws Exception {
+    private Outcome offline(PrintWriter out, Path work) throws Exception {
+        long started = System.nanoTime();
         out.println("chainmerge demo (offline) in " + work);
         Random random = new Random(2026);
         Path base = work.resolve("vm01.vhdx");
@@ -105,7 +115,12 @@ final class DemoCommand implements Callable<Integer> {
         boolean same = before.equals(after);
         out.println(
                 same ? "OK: the merged disk reads exactly what the chain read" : "MISMATCH: the merged disk differs");
-        return same ? ExitCodes.OK : ExitCodes.FAILURE;
+        out.flush();
+        return new Outcome(
+                same,
+                (System.nanoTime() - started) / 1e9,
+                work,
+                List.of(new DemoFleet.Check(base.getFileName().toString(), "reads what the chain read", same)));
     }
 
     private static void deleteTree(Path root) throws IOException {

@@ -98,29 +98,29 @@ final class DemoFleet {
     }
 
     /** Checks every expectation; prints one line each; true when all hold. */
-    boolean verify(PrintWriter out) throws IOException {
-        boolean ok = true;
+    /** One expectation checked after the campaign: what was looked at, and whether it held. */
+    record Check(String disk, String expectation, boolean ok) {}
+
+    /** Checks every expectation, printing a line each. */
+    List<Check> verify(PrintWriter out) throws IOException {
+        List<Check> checks = new ArrayList<>();
         for (Expectation e : expectations) {
             boolean gone = e.gone().stream().noneMatch(Files::exists);
             boolean same = Files.exists(e.readBy()) && digest(e.readBy()).equals(e.digest());
-            out.printf(
-                    "  %-8s %-10s reads the same through %s%s%n",
-                    same && gone ? "OK" : "MISMATCH",
-                    e.label(),
-                    e.readBy().getFileName(),
-                    e.gone().isEmpty() ? "" : gone ? "; merged files removed" : "; merged files still there");
-            ok &= same && gone;
+            String expectation = "reads the same through " + e.readBy().getFileName()
+                    + (e.gone().isEmpty() ? "" : gone ? "; merged files removed" : "; merged files still there");
+            out.printf("  %-8s %-10s %s%n", same && gone ? "OK" : "MISMATCH", e.label(), expectation);
+            checks.add(new Check(e.label(), expectation, same && gone));
         }
         for (int i = 0; i < untouched.size(); i++) {
             boolean same = Files.exists(untouched.get(i))
                     && fileDigest(untouched.get(i)).equals(untouchedDigests.get(i));
-            out.printf(
-                    "  %-8s %-10s left byte for byte as it was%n",
-                    same ? "OK" : "CHANGED", untouched.get(i).getFileName());
-            ok &= same;
+            String name = untouched.get(i).getFileName().toString();
+            out.printf("  %-8s %-10s left byte for byte as it was%n", same ? "OK" : "CHANGED", name);
+            checks.add(new Check(name, "left byte for byte as it was", same));
         }
         out.flush();
-        return ok;
+        return checks;
     }
 
     private Path root(Path file) throws IOException {

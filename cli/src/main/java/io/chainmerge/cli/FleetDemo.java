@@ -32,14 +32,18 @@ final class FleetDemo {
             """;
 
     private final PrintWriter out;
+    /** Where the campaign's live progress goes: the terminal, or standard error under --json. */
+    private final PrintStream live;
+
     private final Path work;
 
-    FleetDemo(PrintWriter out, Path work) {
+    FleetDemo(PrintWriter out, PrintStream live, Path work) {
         this.out = out;
+        this.live = live;
         this.work = work;
     }
 
-    int run() throws Exception {
+    DemoCommand.Outcome run() throws Exception {
         long started = System.nanoTime();
         // The demo's own lines tell the story; the daemons' logs would bury them (set before any logger exists).
         System.setProperty("org.slf4j.simpleLogger.log.io.chainmerge", "warn");
@@ -77,21 +81,20 @@ final class FleetDemo {
                 String id = client.submit(SPEC);
                 out.println("submitted " + id + "; following it (chainmerge campaign watch " + id + "):");
                 out.flush();
-                CampaignReport report = new CampaignWatch(
-                                client, new PrintStream(System.out, true), System.console() != null)
-                        .follow(id);
+                CampaignReport report = new CampaignWatch(client, live, System.console() != null).follow(id);
                 out.println();
                 CampaignView.print(out, report);
             }
         }
         out.println("verification (SHA-256 of every chain's virtual disk, before and after):");
-        boolean ok = fleet.verify(out);
+        List<DemoFleet.Check> checks = fleet.verify(out);
+        boolean ok = checks.stream().allMatch(DemoFleet.Check::ok);
+        double seconds = (System.nanoTime() - started) / 1e9;
         out.printf(
                 "%s in %.1f s%n",
-                ok ? "OK: every chain reads exactly what it read before" : "FAILED: see above",
-                (System.nanoTime() - started) / 1e9);
+                ok ? "OK: every chain reads exactly what it read before" : "FAILED: see above", seconds);
         out.flush();
-        return ok ? ExitCodes.OK : ExitCodes.FAILURE;
+        return new DemoCommand.Outcome(ok, seconds, work, checks);
     }
 
     private static WorkerConfig worker(String pool, String host, List<Path> volumes, String bootstrap) {

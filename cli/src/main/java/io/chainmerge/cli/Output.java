@@ -24,6 +24,10 @@ final class Output {
         return command.commandLine().getOut();
     }
 
+    PrintWriter err() {
+        return command.commandLine().getErr();
+    }
+
     void printJson(Object value) {
         out().println(ChainmergeCommand.JSON.writePretty(value));
     }

@@ -181,6 +181,15 @@ class CliTest {
     }
 
     @Test
+    void theOfflineDemoPrintsItsOutcomeAsJsonAndItsStoryOnStandardError() throws IOException {
+        Run demo = chainmerge("demo", "--offline", "--dir", dir.resolve("demo"), "--json");
+        assertThat(demo.exit()).as(demo.err()).isZero();
+        assertThat(demo.json().path("ok").asBoolean()).isTrue();
+        assertThat(demo.json().path("checks").get(0).path("ok").asBoolean()).isTrue();
+        assertThat(demo.err()).contains("OK: the merged disk reads exactly what the chain read");
+    }
+
+    @Test
     void aMissingInputFileIsAnInputErrorNamingTheFile() throws IOException {
         Run missing = chainmerge("inspect", dir.resolve("nothing.vhdx"));
         assertThat(missing.exit()).isEqualTo(ExitCodes.INVALID_INPUT);
