@@ -31,6 +31,7 @@ final class CoordinatorCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         System.err.println(config);
-        return DaemonOptions.runUntilStopped(Coordinator.start(CoordinatorConfig.from(config)), "coordinator");
+        Coordinator coordinator = Coordinator.start(CoordinatorConfig.from(config));
+        return DaemonOptions.runUntilStopped(coordinator, coordinator.died(), "coordinator");
     }
 }

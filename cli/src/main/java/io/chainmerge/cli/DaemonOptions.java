@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Option;
 
 /** The options {@code worker} and {@code coordinator} share: where their settings come from. */
@@ -26,8 +28,16 @@ final class DaemonOptions {
     boolean printConfig;
 
     /** Keeps this process running until SIGTERM (or SIGINT), which closes {@code daemon} gracefully. */
-    static int runUntilStopped(AutoCloseable daemon, String name) throws InterruptedException {
+    static int runUntilStopped(AutoCloseable daemon, CompletionStage<String> died, String name)
+            throws InterruptedException {
         java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        AtomicReference<String> death = new AtomicReference<>();
+        // A daemon whose consumer loop died would answer nothing while it looks alive: end the process,
+        // non-zero, so that systemd or Kubernetes starts it again.
+        died.thenAccept(reason -> {
+            death.set(reason);
+            stopped.countDown();
+        });
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
@@ -41,6 +51,15 @@ final class DaemonOptions {
                         },
                         "chainmerge-" + name + "-stop"));
         stopped.await();
+        if (death.get() != null) {
+            System.err.println("chainmerge " + name + ": exiting, " + death.get());
+            try {
+                daemon.close();
+            } catch (Exception e) {
+                e.printStackTrace();
+            }
+            return ExitCodes.FAILURE;
+        }
         return ExitCodes.OK;
     }
 

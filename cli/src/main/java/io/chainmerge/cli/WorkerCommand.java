@@ -32,6 +32,7 @@ final class WorkerCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         System.err.println(config);
-        return DaemonOptions.runUntilStopped(Worker.start(WorkerConfig.from(config)), "worker");
+        Worker worker = Worker.start(WorkerConfig.from(config));
+        return DaemonOptions.runUntilStopped(worker, worker.died(), "worker");
     }
 }

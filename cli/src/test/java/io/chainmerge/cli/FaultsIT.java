@@ -217,6 +217,57 @@ class FaultsIT {
         }
     }
 
+    /**
+     * A worker whose job consumer dies never stalls its pool silently. Two workers given the same static
+     * group membership (an operator's copy-paste, kafka.group.instance.id) fence each other: the older
+     * one's consumer gets a fatal FencedInstanceIdException from the broker. In this process that worker
+     * turns not ready, naming why; as {@code chainmerge worker} in its own JVM it exits non-zero.
+     */
+    @Test
+    void aWorkerWhoseConsumerDiesIsNotReadyAndItsProcessExitsNonZero() throws Exception {
+        Path volume = Files.createDirectories(work.resolve("vol"));
+        Map<String, Object> settings = new HashMap<>(
+                CampaignScenario.workerSettings("fenced", "first", List.of(volume), kafka.bootstrapServers(), "0"));
+        settings.put("kafka.group.instance.id", "fenced-1");
+        settings.put("kafka.session.timeout.ms", "6000");
+        HttpClient http = HttpClient.newHttpClient();
+        try (Worker first = Worker.start(WorkerConfig.of(settings))) {
+            URI ready = URI.create("http://127.0.0.1:" + first.httpPort() + "/ready");
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString())
+                                    .statusCode()
+                            == 200);
+
+            settings.put("worker.id", "second");
+            Process second = workerProcess(work, settings, "second");
+            try {
+                await().atMost(Duration.ofSeconds(90))
+                        .until(() -> first.died().toCompletableFuture().isDone());
+                HttpResponse<String> answer =
+                        http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).isEqualTo(503);
+                assertThat(answer.body()).contains("chainmerge-jobs-first stopped", "FencedInstanceId");
+
+                settings.put("worker.id", "third");
+                Process third = workerProcess(work, settings, "third");
+                try {
+                    assertThat(second.waitFor(90, java.util.concurrent.TimeUnit.SECONDS))
+                            .as(Files.readString(work.resolve("second.log")))
+                            .isTrue();
+                    assertThat(second.exitValue()).isEqualTo(ExitCodes.FAILURE);
+                    assertThat(Files.readString(work.resolve("second.log")))
+                            .contains("chainmerge worker: exiting, chainmerge-jobs-second stopped");
+                } finally {
+                    third.destroy();
+                    third.waitFor();
+                }
+            } finally {
+                second.destroy();
+                second.waitFor();
+            }
+        }
+    }
+
     @Test
     void theBrokerGoingAwayForAWhileDelaysAMergesResultButNeitherLosesNorRepeatsIt() throws Exception {
         Path volume = Files.createDirectories(work.resolve("vol"));

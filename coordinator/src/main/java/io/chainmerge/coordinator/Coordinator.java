@@ -2,11 +2,13 @@ package io.chainmerge.coordinator;
 
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.kafka.PollLoops;
 import io.chainmerge.common.message.MessageCodec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +34,7 @@ public final class Coordinator implements AutoCloseable {
     private final ResultsConsumer results;
     private final InventoryView inventory;
     private final BackupIntake backupIntake;
+    private final PollLoops loops = new PollLoops();
     private final Thread resultsThread;
     private final Thread inventoryThread;
     private final Thread backupThread;
@@ -86,12 +89,15 @@ public final class Coordinator implements AutoCloseable {
                 backupEvents,
                 notifier,
                 campaigns);
-        this.resultsThread = new Thread(results.loop(), "chainmerge-results");
-        this.inventoryThread = new Thread(inventory, "chainmerge-inventory");
-        this.backupThread = new Thread(backupIntake.loop(), "chainmerge-backup-intake");
-        resultsThread.start();
-        inventoryThread.start();
-        backupThread.start();
+        loops.died()
+                .thenAccept(reason -> LOG.error(
+                        "coordinator {} is dead: {}",
+                        config.coordinatorId(),
+                        reason,
+                        loops.cause().orElse(null)));
+        this.resultsThread = loops.start("chainmerge-results", results.loop());
+        this.inventoryThread = loops.start("chainmerge-inventory", inventory);
+        this.backupThread = loops.start("chainmerge-backup-intake", backupIntake.loop());
 
         this.vertx = Vertx.vertx();
         this.http = new CoordinatorHttp(
@@ -100,7 +106,7 @@ public final class Coordinator implements AutoCloseable {
                         campaigns,
                         inventory,
                         metrics,
-                        new Readiness(admin, config.topics()),
+                        new Readiness(admin, config.topics(), loops),
                         backupEvents,
                         notifier)
                 .listen(config.httpHost(), config.httpPort())
@@ -118,6 +124,14 @@ public final class Coordinator implements AutoCloseable {
         return new Coordinator(config);
     }
 
+    /**
+     * Completes, with the reason, when one of its consumer loops dies on its own: the coordinator is then
+     * not ready, and {@code chainmerge coordinator} exits non-zero so that it is started again.
+     */
+    public CompletionStage<String> died() {
+        return loops.died();
+    }
+
     public int httpPort() {
         return http.actualPort();
     }
@@ -132,6 +146,7 @@ public final class Coordinator implements AutoCloseable {
             return;
         }
         closed = true;
+        loops.stopping();
         vertx.cancelTimer(tickTimer);
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -71,8 +70,6 @@ final class InventoryView implements Runnable {
                     // stop() woke the loop
                 }
             }
-        } catch (KafkaException e) {
-            LOG.error("the inventory view stopped", e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }

@@ -1,5 +1,6 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.kafka.PollLoops;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.common.topic.Topics.TopicSpec;
 import java.util.List;
@@ -19,16 +20,21 @@ final class Readiness {
 
     private final Admin admin;
     private final Topics topics;
+    private final PollLoops loops;
 
-    Readiness(Admin admin, Topics topics) {
+    Readiness(Admin admin, Topics topics, PollLoops loops) {
         this.admin = admin;
         this.topics = topics;
+        this.loops = loops;
     }
 
     /** @param problem why it is not ready, or null when it is */
     record Status(boolean ready, boolean kafka, List<String> missingTopics, String problem) {}
 
     Status check() {
+        if (loops.death().isPresent()) {
+            return new Status(false, false, List.of(), loops.death().get());
+        }
         Set<String> existing;
         try {
             admin.describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS))

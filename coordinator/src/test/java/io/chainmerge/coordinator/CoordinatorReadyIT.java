@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.common.kafka.PollLoops;
 import io.chainmerge.common.topic.Topics;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -103,7 +104,7 @@ class CoordinatorReadyIT {
                 "127.0.0.1:" + closedPort,
                 AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG,
                 200))) {
-            Readiness.Status status = new Readiness(admin, new Topics("chainmerge")).check();
+            Readiness.Status status = new Readiness(admin, new Topics("chainmerge"), new PollLoops()).check();
 
             assertThat(status.ready()).isFalse();
             assertThat(status.kafka()).isFalse();

@@ -103,8 +103,6 @@ final class JobConsumer implements Runnable {
                 pauseBusyResumeIdle();
                 commit();
             }
-        } catch (KafkaException | IllegalStateException e) {
-            LOG.error("the job consumer stopped", e);
         } finally {
             collectFinished(pending.keySet());
             commit();

@@ -2,6 +2,7 @@ package io.chainmerge.worker;
 
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.kafka.PollLoops;
 import io.chainmerge.common.message.DeadLetter;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.MalformedMessageException;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +53,8 @@ public final class Worker implements AutoCloseable {
     private final WorkerMetrics metrics;
     private final JobExecutions executions;
     private final JobConsumer consumer;
-    private final Thread consumerThread;
+    private final PollLoops loops = new PollLoops();
+    private Thread consumerThread;
     private final HttpServer http;
     private final long progressTimer;
     private volatile boolean draining;
@@ -95,7 +98,6 @@ public final class Worker implements AutoCloseable {
                 new KafkaConsumer<>(jobConsumerSettings(kafka, config)),
                 config.topics().jobs(config.pool()),
                 this::handle);
-        this.consumerThread = new Thread(consumer, "chainmerge-jobs-" + config.workerId());
 
         this.http = WorkerHttp.start(
                         vertx,
@@ -104,13 +106,20 @@ public final class Worker implements AutoCloseable {
                         admin,
                         metrics,
                         consumer,
+                        loops,
                         new TransferServer(vertx, config, roots, inUse),
                         inUse)
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
         this.progressTimer = vertx.setPeriodic(config.progressInterval().toMillis(), id -> publishProgress());
-        consumerThread.start();
+        loops.died()
+                .thenAccept(reason -> LOG.error(
+                        "worker {} is dead: {}",
+                        config.workerId(),
+                        reason,
+                        loops.cause().orElse(null)));
+        this.consumerThread = loops.start("chainmerge-jobs-" + config.workerId(), consumer);
         LOG.info(
                 "worker {} serves pool {} on {}; http on {}",
                 config.workerId(),
@@ -129,6 +138,14 @@ public final class Worker implements AutoCloseable {
         settings.put("fetch.max.wait.ms", 100);
         settings.putAll(kafka.consumer("chainmerge-worker-" + config.workerId(), config.groupId()));
         return settings;
+    }
+
+    /**
+     * Completes, with the reason, when the job consumer dies on its own (a fatal Kafka error): the worker
+     * is then not ready, and {@code chainmerge worker} exits non-zero so that it is started again.
+     */
+    public CompletionStage<String> died() {
+        return loops.died();
     }
 
     /** Starts a worker; it runs until {@link #close()}. */
@@ -209,6 +226,7 @@ public final class Worker implements AutoCloseable {
             return;
         }
         closed = true;
+        loops.stopping();
         LOG.info("worker {} stopping", config.workerId());
         draining = true;
         waitForJobs(config.shutdownGrace());

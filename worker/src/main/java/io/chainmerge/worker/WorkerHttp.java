@@ -1,5 +1,6 @@
 package io.chainmerge.worker;
 
+import io.chainmerge.common.kafka.PollLoops;
 import io.chainmerge.disk.inuse.InUseCheck;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,6 +29,7 @@ final class WorkerHttp {
             Admin admin,
             WorkerMetrics metrics,
             JobConsumer consumer,
+            PollLoops loops,
             TransferServer transfers,
             InUseCheck inUse) {
         Router router = Router.router(vertx);
@@ -37,7 +39,7 @@ final class WorkerHttp {
                         .put("status", "up")
                         .put("worker", config.workerId())
                         .put("pool", config.pool())));
-        router.get("/ready").handler(ctx -> vertx.executeBlocking(() -> readiness(roots, admin, consumer, inUse))
+        router.get("/ready").handler(ctx -> vertx.executeBlocking(() -> readiness(roots, admin, consumer, loops, inUse))
                 .onSuccess(status -> ctx.response()
                         .setStatusCode(status.getBoolean("ready") ? 200 : 503)
                         .putHeader("content-type", "application/json")
@@ -51,7 +53,8 @@ final class WorkerHttp {
         return vertx.createHttpServer().requestHandler(router).listen(config.httpPort(), config.httpHost());
     }
 
-    private static JsonObject readiness(VolumeRoots roots, Admin admin, JobConsumer consumer, InUseCheck inUse) {
+    private static JsonObject readiness(
+            VolumeRoots roots, Admin admin, JobConsumer consumer, PollLoops loops, InUseCheck inUse) {
         boolean kafka;
         String kafkaProblem = null;
         try {
@@ -65,6 +68,10 @@ final class WorkerHttp {
         } catch (Exception e) {
             kafka = false;
             kafkaProblem = "the broker does not answer: " + e;
+        }
+        if (loops.death().isPresent()) {
+            kafka = false;
+            kafkaProblem = loops.death().get();
         }
         JsonObject volumes = new JsonObject();
         boolean volumesReadable = true;
