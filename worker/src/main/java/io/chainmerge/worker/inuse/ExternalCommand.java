@@ -1,5 +1,7 @@
 package io.chainmerge.worker.inuse;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.chainmerge.disk.inuse.ProbeUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +18,33 @@ final class ExternalCommand {
     record Result(int exitCode, String output, String errorOutput) {}
 
     private ExternalCommand() {}
+
+    /**
+     * Runs a probe's command ({@code what}, in words) and reads the JSON it prints: a failure, a timeout
+     * or output that is not JSON is a probe that cannot look.
+     */
+    static JsonNode runForJson(
+            String probe, String what, List<String> command, String input, Duration timeout, ObjectMapper json)
+            throws ProbeUnavailableException {
+        Result result = run(probe, command, input, timeout);
+        if (result.exitCode() != 0) {
+            throw new ProbeUnavailableException(
+                    probe,
+                    "%s exited %d: %s"
+                            .formatted(
+                                    what,
+                                    result.exitCode(),
+                                    result.errorOutput().strip()));
+        }
+        try {
+            return json.readTree(result.output());
+        } catch (IOException e) {
+            throw new ProbeUnavailableException(
+                    probe,
+                    "%s printed no JSON: %s".formatted(what, result.output().strip()),
+                    e);
+        }
+    }
 
     static Result run(String probe, List<String> command, String input, Duration timeout)
             throws ProbeUnavailableException {

@@ -42,24 +42,11 @@ public final class HookProbe implements InUseProbe {
         }
         String question = json.writeValueAsString(
                 Map.of("files", files.stream().map(Path::toString).toList()));
-        ExternalCommand.Result result = ExternalCommand.run(NAME, command, question, timeout);
-        if (result.exitCode() != 0) {
+        JsonNode answer = ExternalCommand.runForJson(NAME, "in-use.command", command, question, timeout, json);
+        if (!answer.path("inUse").isBoolean()) {
             throw new ProbeUnavailableException(
                     NAME,
-                    "in-use.command exited %d: %s"
-                            .formatted(result.exitCode(), result.errorOutput().strip()));
-        }
-        JsonNode answer;
-        try {
-            answer = json.readTree(result.output());
-        } catch (IOException e) {
-            answer = null;
-        }
-        if (answer == null || !answer.path("inUse").isBoolean()) {
-            throw new ProbeUnavailableException(
-                    NAME,
-                    "in-use.command answered %s, not {\"inUse\": true|false, \"holder\": \"...\"}"
-                            .formatted(result.output().strip()));
+                    "in-use.command answered %s, not {\"inUse\": true|false, \"holder\": \"...\"}".formatted(answer));
         }
         if (!answer.path("inUse").asBoolean()) {
             return List.of();

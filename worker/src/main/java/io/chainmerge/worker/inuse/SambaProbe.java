@@ -49,25 +49,10 @@ public final class SambaProbe implements InUseProbe {
         if (!smbdRuns()) {
             return List.of(); // no Samba server runs here: no SMB client can have a file open through it
         }
-        ExternalCommand.Result result = ExternalCommand.run(NAME, command, null, timeout);
-        if (result.exitCode() != 0) {
-            throw new ProbeUnavailableException(
-                    NAME,
-                    "smbstatus exited %d: %s"
-                            .formatted(result.exitCode(), result.errorOutput().strip()));
-        }
-        JsonNode status;
-        try {
-            status = json.readTree(result.output());
-        } catch (IOException e) {
-            throw new ProbeUnavailableException(NAME, "smbstatus --json printed no JSON (Samba older than 4.16?)", e);
-        }
+        JsonNode status = ExternalCommand.runForJson(NAME, "smbstatus", command, null, timeout, json);
         if (!status.has("sessions")) {
             // What smbstatus prints when it may not read Samba's state: a header and nothing else.
-            throw new ProbeUnavailableException(
-                    NAME,
-                    "smbstatus listed no sessions at all: "
-                            + result.errorOutput().strip());
+            throw new ProbeUnavailableException(NAME, "smbstatus listed no sessions at all: " + status);
         }
         return holdersIn(status, files);
     }

@@ -52,7 +52,10 @@ class HookProbeTest {
                 .hasMessage("/bin/sh gave no answer within 2s");
         assertThatThrownBy(() -> hook("echo maybe").holders(List.of(dir)))
                 .isInstanceOf(ProbeUnavailableException.class)
-                .hasMessageContaining("answered maybe, not {\"inUse\": true|false");
+                .hasMessage("in-use.command printed no JSON: maybe");
+        assertThatThrownBy(() -> hook("echo '{\"busy\": 1}'").holders(List.of(dir)))
+                .isInstanceOf(ProbeUnavailableException.class)
+                .hasMessageContaining("answered {\"busy\":1}, not {\"inUse\": true|false");
     }
 
     @Test
