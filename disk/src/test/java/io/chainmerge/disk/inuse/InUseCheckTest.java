@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.testing.OpenFilesProbeMain;
+import io.chainmerge.disk.testing.Oracles;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +18,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +56,59 @@ class InUseCheckTest {
             holder.waitFor();
         }
         assertThat(new OpenFilesProbe().holders(List.of(disk))).isEmpty();
+    }
+
+    /**
+     * Run by a user who may not look into other users' processes, the probe cannot see a holder there:
+     * it says so rather than answering "nobody". The probe runs as {@code nobody} in a JVM of its own,
+     * while a root process holds the file open.
+     */
+    @Test
+    void aProbeThatMayNotSeeOtherUsersProcessesSaysItCannotLook() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "no /proc here");
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to run the probe as another user");
+        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runuser")), "no runuser here");
+        String classes = Stream.of(OpenFilesProbe.class, OpenFilesProbeMain.class)
+                .map(c -> Path.of(c.getProtectionDomain()
+                                .getCodeSource()
+                                .getLocation()
+                                .getPath())
+                        .toString())
+                .collect(Collectors.joining(":"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        assumeTrue(
+                Oracles.run(List.of("runuser", "-u", "nobody", "--", "test", "-r", classes.split(":")[0]), false)
+                                .exitCode()
+                        == 0,
+                "the build's classes are not readable by nobody here");
+        Path disk = Files.write(dir.resolve("held.vhdx"), new byte[512]).toRealPath();
+        Process holder =
+                new ProcessBuilder("/bin/sh", "-c", "exec 3<\"$0\"; echo open; read line", disk.toString()).start();
+        try {
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("open");
+
+            Oracles.Result asNobody = Oracles.run(
+                    List.of(
+                            "runuser",
+                            "-u",
+                            "nobody",
+                            "--",
+                            java,
+                            "-cp",
+                            classes,
+                            OpenFilesProbeMain.class.getName(),
+                            disk.toString()),
+                    true);
+
+            assertThat(asNobody.output())
+                    .startsWith("unavailable: ")
+                    .contains("processes of other users hide their open files from this one");
+        } finally {
+            holder.getOutputStream().close();
+            holder.waitFor();
+        }
     }
 
     @Test
