@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.testing.ChainFixture;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import io.chainmerge.disk.testing.OpenFileHolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -81,21 +79,12 @@ class InUseIT {
     @Test
     void aLocalProcessHoldingTheParentOpenIsNamedByPidAndCommand() throws Exception {
         String before = digests();
-        Process holder =
-                new ProcessBuilder("/bin/sh", "-c", "exec 3<\"$0\"; echo open; read line", base.toString()).start();
-        try {
-            BufferedReader out =
-                    new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("open");
-
+        try (OpenFileHolder holder = OpenFileHolder.open(base)) {
             JsonNode refusal = refusedInUse(chainmerge("merge", top, "--json"));
 
             assertThat(refusal.path("figures").path("probe").asText()).isEqualTo("open-files");
             assertThat(refusal.path("message").asText()).contains(base + ": in use: pid " + holder.pid() + " (/bin/sh");
             assertThat(digests()).isEqualTo(before);
-        } finally {
-            holder.getOutputStream().close();
-            holder.waitFor();
         }
         assertThat(chainmerge("merge", top, "--json").exit()).isZero();
     }

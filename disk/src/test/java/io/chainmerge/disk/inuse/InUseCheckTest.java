@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.testing.OpenFileHolder;
 import io.chainmerge.disk.testing.OpenFilesProbeMain;
 import io.chainmerge.disk.testing.Oracles;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -34,13 +32,7 @@ class InUseCheckTest {
     void aProcessHoldingAFileOpenWithoutAnyLockIsNamedWithItsPidAndCommand() throws Exception {
         assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "no /proc here");
         Path disk = Files.write(dir.resolve("base.vhdx"), new byte[512]).toRealPath();
-        Process holder =
-                new ProcessBuilder("/bin/sh", "-c", "exec 3<\"$0\"; echo open; read line", disk.toString()).start();
-        try {
-            BufferedReader out =
-                    new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("open");
-
+        try (OpenFileHolder holder = OpenFileHolder.open(disk)) {
             List<InUseHolder> holders = new OpenFilesProbe().holders(List.of(disk));
 
             assertThat(holders).singleElement().satisfies(h -> {
@@ -51,9 +43,6 @@ class InUseCheckTest {
                     .isInstanceOf(GuardRefusal.class)
                     .hasMessageContaining("in use: pid " + holder.pid())
                     .hasMessageContaining("open-files probe");
-        } finally {
-            holder.getOutputStream().close();
-            holder.waitFor();
         }
         assertThat(new OpenFilesProbe().holders(List.of(disk))).isEmpty();
     }
@@ -82,13 +71,7 @@ class InUseCheckTest {
                         == 0,
                 "the build's classes are not readable by nobody here");
         Path disk = Files.write(dir.resolve("held.vhdx"), new byte[512]).toRealPath();
-        Process holder =
-                new ProcessBuilder("/bin/sh", "-c", "exec 3<\"$0\"; echo open; read line", disk.toString()).start();
-        try {
-            BufferedReader out =
-                    new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("open");
-
+        try (OpenFileHolder holder = OpenFileHolder.open(disk)) {
             Oracles.Result asNobody = Oracles.run(
                     List.of(
                             "runuser",
@@ -105,9 +88,6 @@ class InUseCheckTest {
             assertThat(asNobody.output())
                     .startsWith("unavailable: ")
                     .contains("processes of other users hide their open files from this one");
-        } finally {
-            holder.getOutputStream().close();
-            holder.waitFor();
         }
     }
 
