@@ -2,17 +2,14 @@ package io.chainmerge.cli;
 
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.disk.inuse.InUseCheck;
-import io.chainmerge.disk.inuse.OpenFilesProbe;
 import io.chainmerge.worker.inuse.InUseSettings;
-import io.chainmerge.worker.inuse.SambaProbe;
 import java.time.Clock;
-import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
  * What besides POSIX locks a command that changes a chain asks before it writes: local processes that
- * have a file open and SMB clients of this host's Samba always; a quiet period and the site's own probe
+ * have a file open, SMB clients of this host's Samba and NFSv4 clients of its kernel NFS server always; a quiet period and the site's own probe
  * when asked for. The worker's in-use.* settings, for one command.
  */
 final class InUseOptions {
@@ -44,7 +41,7 @@ final class InUseOptions {
 
     InUseCheck check() {
         return InUseSettings.of(Map.of(
-                        InUseSettings.PROBES.name(), List.of(OpenFilesProbe.NAME, SambaProbe.NAME),
+                        InUseSettings.PROBES.name(), InUseSettings.PROBE_NAMES,
                         InUseSettings.QUIET.name(), quietPeriod,
                         InUseSettings.COMMAND.name(), command,
                         InUseSettings.UNAVAILABLE.name(), unavailable,

@@ -76,7 +76,8 @@ class ArchitectureTest {
 
     /**
      * The other files the engine opens are not disks: the merge and transplant journals, folders (to
-     * flush them), the kernel's lock, mount and process lists, the host's name.
+     * flush them), the kernel's lock, mount and process lists and its NFS server's client state, the
+     * host's name.
      */
     @ArchTest
     static final ArchRule onlyTheTableOfOpenFilesOpensADiskFile = noClasses()
@@ -89,6 +90,7 @@ class ArchitectureTest {
                     "io.chainmerge.disk.io.Directories",
                     "io.chainmerge.disk.io.LockHolders",
                     "io.chainmerge.disk.io.Processes",
+                    "io.chainmerge.disk.inuse.NfsServerProbe",
                     "io.chainmerge.disk.Volume",
                     "io.chainmerge.disk.ParentPaths")))
             .should()

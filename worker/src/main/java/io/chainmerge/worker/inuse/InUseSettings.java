@@ -7,6 +7,7 @@ import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
 import io.chainmerge.disk.inuse.InUseCheck;
 import io.chainmerge.disk.inuse.InUseProbe;
+import io.chainmerge.disk.inuse.NfsServerProbe;
 import io.chainmerge.disk.inuse.OpenFilesProbe;
 import io.chainmerge.disk.inuse.QuietPeriodProbe;
 import java.nio.file.Path;
@@ -26,13 +27,13 @@ public record InUseSettings(
         String sambaConfig,
         int retries) {
 
-    public static final List<String> PROBE_NAMES = List.of(OpenFilesProbe.NAME, SambaProbe.NAME);
+    public static final List<String> PROBE_NAMES = List.of(OpenFilesProbe.NAME, SambaProbe.NAME, NfsServerProbe.NAME);
 
     public static final ConfigKey PROBES = ConfigKey.optional(
             "in-use.probes",
             ConfigType.LIST,
-            List.of(OpenFilesProbe.NAME, SambaProbe.NAME),
-            "what besides POSIX locks tells a chain is in use: open-files (local processes that have a file open), samba (SMB clients of this host's Samba)");
+            PROBE_NAMES,
+            "what besides POSIX locks tells a chain is in use: open-files (local processes that have a file open), samba (SMB clients of this host's Samba), nfs (NFSv4 clients of this host's kernel NFS server)");
     public static final ConfigKey QUIET = ConfigKey.optional(
             "in-use.quiet",
             ConfigType.DURATION,
@@ -102,10 +103,13 @@ public record InUseSettings(
     /** The probes these settings name, in the order they are consulted. */
     public InUseCheck check(ObjectMapper json, Clock clock) {
         // The most telling first: an SMB client and its user say more than "pid of smbd", which the
-        // open-files probe would name for the same open.
+        // open-files probe would name for the same open (NFS clients' opens are the kernel's, no process's).
         List<InUseProbe> chosen = new ArrayList<>();
         if (probes.contains(SambaProbe.NAME)) {
             chosen.add(new SambaProbe(sambaConfig.isBlank() ? null : Path.of(sambaConfig), commandTimeout, json));
+        }
+        if (probes.contains(NfsServerProbe.NAME)) {
+            chosen.add(new NfsServerProbe());
         }
         if (!command.isBlank()) {
             chosen.add(new HookProbe(command, commandTimeout, json));

@@ -60,12 +60,12 @@ class HookProbeTest {
 
     @Test
     void theSettingsAreCheckedWhenRead() {
-        assertThatThrownBy(() -> InUseSettings.of(java.util.Map.of("in-use.probes", "open-files,nfs")))
-                .hasMessageContaining("unknown probe nfs");
+        assertThatThrownBy(() -> InUseSettings.of(java.util.Map.of("in-use.probes", "open-files,nsf")))
+                .hasMessageContaining("unknown probe nsf");
         assertThatThrownBy(() -> InUseSettings.of(java.util.Map.of("in-use.unavailable", "shrug")))
                 .hasMessageContaining("in-use.unavailable is refuse or ignore");
         InUseSettings defaults = InUseSettings.of(java.util.Map.of());
-        assertThat(defaults.probes()).containsExactly("open-files", "samba");
+        assertThat(defaults.probes()).containsExactly("open-files", "samba", "nfs");
         assertThat(defaults.quiet()).isEqualTo(Duration.ofMinutes(10));
         assertThat(defaults.refuseWhenUnavailable()).isTrue();
     }
