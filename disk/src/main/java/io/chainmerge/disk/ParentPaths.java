@@ -1,5 +1,6 @@
 package io.chainmerge.disk;
 
+import io.chainmerge.disk.io.HostIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -135,22 +136,6 @@ public final class ParentPaths {
     }
 
     private static String hostName() {
-        return HOST_NAME;
-    }
-
-    /** This host's name, read once: resolving a scan's thousands of links asks it for each. */
-    private static final String HOST_NAME = readHostName();
-
-    private static String readHostName() {
-        try {
-            String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-            if (!name.isEmpty()) {
-                return name;
-            }
-        } catch (IOException e) {
-            // fall through to the environment
-        }
-        String env = System.getenv("HOSTNAME");
-        return env == null || env.isBlank() ? "localhost" : env;
+        return HostIdentity.name();
     }
 }

@@ -77,7 +77,7 @@ class ArchitectureTest {
     /**
      * The other files the engine opens are not disks: the merge and transplant journals, folders (to
      * flush them), the kernel's lock, mount and process lists and its NFS server's client state, the
-     * host's name.
+     * host's name and boot, the claims beside disks that other hosts see.
      */
     @ArchTest
     static final ArchRule onlyTheTableOfOpenFilesOpensADiskFile = noClasses()
@@ -90,9 +90,10 @@ class ArchitectureTest {
                     "io.chainmerge.disk.io.Directories",
                     "io.chainmerge.disk.io.LockHolders",
                     "io.chainmerge.disk.io.Processes",
+                    "io.chainmerge.disk.io.HostIdentity",
+                    "io.chainmerge.disk.io.ClaimFile",
                     "io.chainmerge.disk.inuse.NfsServerProbe",
-                    "io.chainmerge.disk.Volume",
-                    "io.chainmerge.disk.ParentPaths")))
+                    "io.chainmerge.disk.Volume")))
             .should()
             .accessTargetWhere(FileOpenings.opensAFile())
             .because("a second descriptor of a locked disk file, closed, drops every lock the process holds on it");

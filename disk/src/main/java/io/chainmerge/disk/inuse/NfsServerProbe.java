@@ -1,5 +1,6 @@
 package io.chainmerge.disk.inuse;
 
+import io.chainmerge.disk.io.KernelFileId;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -54,9 +55,9 @@ public final class NfsServerProbe implements InUseProbe {
             }
             return List.of(); // no kernel NFS server here: no NFS client can hold a file through it
         }
-        Map<FileId, Path> wanted = new HashMap<>();
+        Map<KernelFileId, Path> wanted = new HashMap<>();
         for (Path file : files) {
-            wanted.put(FileId.of(file), file);
+            wanted.put(KernelFileId.of(file), file);
         }
         List<InUseHolder> holders = new ArrayList<>();
         try (DirectoryStream<Path> each = Files.newDirectoryStream(clients)) {
@@ -69,7 +70,7 @@ public final class NfsServerProbe implements InUseProbe {
         return holders;
     }
 
-    private void collect(Path client, Map<FileId, Path> wanted, List<InUseHolder> holders) throws IOException {
+    private void collect(Path client, Map<KernelFileId, Path> wanted, List<InUseHolder> holders) throws IOException {
         List<String> states;
         try {
             states = Files.readAllLines(client.resolve("states"));
@@ -82,7 +83,7 @@ public final class NfsServerProbe implements InUseProbe {
         String who = null;
         for (String line : states) {
             Map<String, String> state = parseState(line);
-            FileId id = FileId.parse(state.get("superblock"));
+            KernelFileId id = KernelFileId.parse(state.get("superblock"));
             Path file = id == null ? null : wanted.get(id);
             if (file == null) {
                 continue;
@@ -236,35 +237,6 @@ public final class NfsServerProbe implements InUseProbe {
             return Integer.parseInt(Files.readString(nfsd.resolve("threads")).strip()) > 0;
         } catch (IOException | NumberFormatException e) {
             return false;
-        }
-    }
-
-    /** A file as the kernel names it in the states: its file system's device numbers and its inode. */
-    record FileId(long major, long minor, long inode) {
-
-        /** "fd:01:1234": major and minor in hexadecimal, the inode in decimal. */
-        static FileId parse(String superblock) {
-            if (superblock == null) {
-                return null;
-            }
-            String[] parts = superblock.split(":");
-            if (parts.length != 3) {
-                return null;
-            }
-            try {
-                return new FileId(
-                        Long.parseLong(parts[0], 16), Long.parseLong(parts[1], 16), Long.parseUnsignedLong(parts[2]));
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-
-        /** Decodes stat's device number as glibc's major() and minor() do. */
-        static FileId of(Path file) throws IOException {
-            long dev = (Long) Files.getAttribute(file, "unix:dev");
-            long major = ((dev >>> 8) & 0xfffL) | ((dev >>> 32) & ~0xfffL);
-            long minor = (dev & 0xffL) | ((dev >>> 12) & 0xffffff00L);
-            return new FileId(major, minor, (Long) Files.getAttribute(file, "unix:ino"));
         }
     }
 }

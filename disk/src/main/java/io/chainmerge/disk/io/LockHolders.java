@@ -48,9 +48,7 @@ final class LockHolders {
     /** The processes holding a lock on {@code file} (not those waiting for one), in the kernel's order. */
     static List<Holder> holdersOf(Path file) {
         try {
-            long dev = (Long) Files.getAttribute(file, "unix:dev");
-            long inode = (Long) Files.getAttribute(file, "unix:ino");
-            String id = "%02x:%02x:%d".formatted(major(dev), minor(dev), inode);
+            String id = KernelFileId.of(file).toString();
             List<Holder> holders = new ArrayList<>();
             for (String line : Files.readAllLines(PROC_LOCKS, StandardCharsets.US_ASCII)) {
                 // "1: POSIX  ADVISORY  WRITE 2469 fe:00:2154498 0 EOF"; waiters have "->" after the number
@@ -67,14 +65,5 @@ final class LockHolders {
         } catch (IOException | RuntimeException e) {
             return List.of(); // not Linux, or the file went away: the refusal says less, nothing else changes
         }
-    }
-
-    /** glibc's encoding of a device number (sys/sysmacros.h), as the kernel prints it in /proc/locks. */
-    static long major(long dev) {
-        return ((dev >>> 32) & 0xfffff000L) | ((dev >>> 8) & 0xfffL);
-    }
-
-    static long minor(long dev) {
-        return ((dev >>> 12) & 0xffffff00L) | (dev & 0xffL);
     }
 }

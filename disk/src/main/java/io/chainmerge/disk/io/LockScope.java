@@ -1,10 +1,13 @@
 package io.chainmerge.disk.io;
 
 import io.chainmerge.disk.Access;
+import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.GuardRefusal.Guard;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -72,6 +75,26 @@ public final class LockScope implements Closeable {
         }
         try (LockedFile ignored = LockedFile.open(file, access)) {
             // the scope keeps the lock after this reference goes
+        }
+    }
+
+    /**
+     * Refuses to go on, with the {@code in-use} guard, when a claim of the operation on this thread was
+     * taken over by another host while it held it (it was paused past the claim's time to live, or lost
+     * its volume): checked before each step that writes, so it stops instead of writing beside the new
+     * holder. Nothing to check without a scope.
+     */
+    public static void requireClaims() throws GuardRefusal {
+        LockScope scope = CURRENT.get();
+        if (scope == null) {
+            return;
+        }
+        for (Object key : scope.kept) {
+            String lost = OpenFileTable.claimLost(key);
+            if (lost != null) {
+                throw new GuardRefusal(
+                        Guard.IN_USE, null, "the " + scope + " stopped: " + lost, Map.of("holder", lost));
+            }
         }
     }
 

@@ -39,22 +39,31 @@ final class OpenFileTable {
 
     private static final Map<Object, Entry> OPEN = new HashMap<>();
 
+    /**
+     * Off ({@code -Dchainmerge.locks.posix=off}) only in tests that play two hosts on one machine, whose
+     * shared mount keeps POSIX locks on each host: claims alone then keep writers apart.
+     */
+    private static final boolean POSIX_LOCKS = !"off".equals(System.getProperty("chainmerge.locks.posix"));
+
     /** One open of a file: the shared channels and who opened it. Released once. */
     record Lease(Object key, FileChannel channel, FileChannel direct, Object holder) {}
 
     private static final class Entry {
         final FileChannel channel;
-        final FileLock lock; // null for a peek
+        final FileLock lock; // null for a peek, and where POSIX locks are switched off
         final Access access;
+        /** What other hosts see of a file held for writing; null for reading. */
+        final ClaimFile claim;
         /** A second descriptor for large aligned data writes past the page cache; null where none. */
         final FileChannel direct;
         /** Each holder with its number of open leases (a scope's own reference included). */
         final Map<Object, Integer> holders = new LinkedHashMap<>();
 
-        Entry(FileChannel channel, FileLock lock, Access access, FileChannel direct) {
+        Entry(FileChannel channel, FileLock lock, Access access, ClaimFile claim, FileChannel direct) {
             this.channel = channel;
             this.lock = lock;
             this.access = access;
+            this.claim = claim;
             this.direct = direct;
         }
     }
@@ -66,7 +75,7 @@ final class OpenFileTable {
         Object holder = scope == null ? new Object() : scope;
         Object key = keyOf(realPath);
         Entry entry = OPEN.get(key);
-        while (entry != null && entry.lock == null && access != Access.PEEK) {
+        while (entry != null && entry.access == Access.PEEK && access != Access.PEEK) {
             try {
                 OpenFileTable.class.wait(); // a scan is reading the file's headers: it is brief
             } catch (InterruptedException e) {
@@ -81,7 +90,7 @@ final class OpenFileTable {
                 admit(entry, realPath, access, holder);
             }
         } else {
-            entry = open(realPath, access);
+            entry = open(realPath, access, holder);
             OPEN.put(key, entry);
         }
         entry.holders.merge(holder, 1, Integer::sum);
@@ -118,24 +127,38 @@ final class OpenFileTable {
                 Map.of("holder", by, "holderPid", ProcessHandle.current().pid()));
     }
 
-    private static Entry open(Path realPath, Access access) throws IOException {
+    private static Entry open(Path realPath, Access access, Object holder) throws IOException {
         FileChannel channel = access == Access.WRITE
                 ? FileChannel.open(realPath, StandardOpenOption.READ, StandardOpenOption.WRITE)
                 : FileChannel.open(realPath, StandardOpenOption.READ);
         FileLock lock = null;
-        if (access != Access.PEEK) {
-            try {
+        ClaimFile claim = null;
+        try {
+            if (access != Access.PEEK && POSIX_LOCKS) {
                 lock = channel.tryLock(0, Long.MAX_VALUE, access == Access.READ);
-            } catch (OverlappingFileLockException | IOException e) {
-                channel.close();
-                throw e instanceof IOException io ? io : new IOException(e);
+                if (lock == null) {
+                    throw LockHolders.refusal(realPath);
+                }
             }
-            if (lock == null) {
-                channel.close();
-                throw LockHolders.refusal(realPath);
+            if (access == Access.WRITE) {
+                claim = ClaimFile.take(
+                        realPath,
+                        holder instanceof LockScope scope
+                                ? scope.toString()
+                                : "a write by "
+                                        + ProcessHandle.current()
+                                                .info()
+                                                .command()
+                                                .orElse("java"));
             }
+        } catch (OverlappingFileLockException e) {
+            channel.close();
+            throw new IOException(e);
+        } catch (IOException | RuntimeException e) {
+            channel.close(); // closing releases the lock too
+            throw e;
         }
-        return new Entry(channel, lock, access, access == Access.WRITE ? openDirect(realPath) : null);
+        return new Entry(channel, lock, access, claim, access == Access.WRITE ? openDirect(realPath) : null);
     }
 
     /**
@@ -175,6 +198,9 @@ final class OpenFileTable {
         }
         OPEN.remove(key);
         try {
+            if (entry.claim != null) {
+                entry.claim.release();
+            }
             if (entry.lock != null && entry.channel.isOpen()) {
                 entry.lock.release();
             }
@@ -185,6 +211,12 @@ final class OpenFileTable {
             entry.channel.close();
             OpenFileTable.class.notifyAll();
         }
+    }
+
+    /** Why the claim on the entry {@code key} was lost while held, or null while it holds (or has none). */
+    static synchronized String claimLost(Object key) {
+        Entry entry = OPEN.get(key);
+        return entry == null || entry.claim == null ? null : entry.claim.lost();
     }
 
     static synchronized boolean isOpen(Path realPath) throws IOException {

@@ -133,6 +133,7 @@ public final class Merge {
         journal.advance(State.FLUSHED);
         CrashPoints.reach("merge.flushed");
 
+        LockScope.requireClaims(); // the steps that change other files come only while the chain is this run's
         List<Path> repointed = repoint(journal.children(), destination);
         journal.advance(State.REPOINTED);
         chain.close();

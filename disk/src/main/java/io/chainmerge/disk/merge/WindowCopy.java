@@ -5,6 +5,7 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.ChainOverlay;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.DiskChannel;
+import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.io.Zeros;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -88,6 +89,7 @@ final class WindowCopy {
         try (WriteBehind writeBehind = new WriteBehind(target)) {
             for (long offset = 0; offset < virtualSize; offset += window) {
                 stopIfCancelled(progress, target, offset, virtualSize);
+                LockScope.requireClaims(); // another host took the chain over while this one was paused
                 for (ChainOverlay.Piece piece :
                         ChainOverlay.resolve(levels, offset, Math.min(window, virtualSize - offset))) {
                     Extent extent = piece.extent();

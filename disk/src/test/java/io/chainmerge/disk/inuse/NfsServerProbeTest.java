@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chainmerge.disk.GuardRefusal;
+import io.chainmerge.disk.io.KernelFileId;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -104,7 +105,7 @@ class NfsServerProbeTest {
                 .containsEntry("superblock", "fd:01:131")
                 .containsEntry("filename", "vm, \"one\"/disk\n.avhdx")
                 .containsEntry("owner", "open id:\u0000\u0001");
-        assertThat(NfsServerProbe.FileId.parse("fd:01:131")).isEqualTo(new NfsServerProbe.FileId(0xfd, 1, 131));
+        assertThat(KernelFileId.parse("fd:01:131")).isEqualTo(new KernelFileId(0xfd, 1, 131));
         assertThat(NfsServerProbe.parseState("clientid: 0x1")).isEmpty();
     }
 

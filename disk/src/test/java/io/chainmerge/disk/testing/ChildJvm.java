@@ -40,9 +40,16 @@ public final class ChildJvm {
 
     /** Starts {@code main} (a class on this test's class path) in its own JVM, stdout and stderr merged. */
     public static Process startMain(Class<?> main, String crashAt, String... args) throws IOException {
+        return startMain(main, crashAt, List.of(), args);
+    }
+
+    /** As {@link #startMain(Class, String, String...)}, with system properties ({@code -Dname=value}) of its own. */
+    public static Process startMain(Class<?> main, String crashAt, List<String> properties, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
+        command.addAll(properties);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         if (crashAt != null) {
