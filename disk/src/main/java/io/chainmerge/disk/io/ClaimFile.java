@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -46,7 +45,12 @@ import java.util.concurrent.TimeUnit;
 final class ClaimFile {
     static final String SUFFIX = ".chainmerge-claim";
 
-    private static final Set<ClaimFile> HELD = ConcurrentHashMap.newKeySet();
+    /**
+     * The claims this process holds, by claim file: one claim per path however many table entries use
+     * it (a file replaced under the same name while the old one is still held is a second entry).
+     */
+    private static final Map<Path, ClaimFile> HELD = new ConcurrentHashMap<>();
+
     private static final ScheduledExecutorService RENEWER = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "chainmerge-claim-renewer");
         thread.setDaemon(true);
@@ -61,6 +65,7 @@ final class ClaimFile {
     private final Path disk;
     private final Path path;
     private final String id;
+    private int uses = 1; // guarded by ClaimFile.class
     private volatile String lost;
 
     private ClaimFile(Path disk, Path path, String id) {
@@ -75,6 +80,13 @@ final class ClaimFile {
      */
     static ClaimFile take(Path disk, String operation) throws IOException {
         Path path = pathOf(disk);
+        synchronized (ClaimFile.class) {
+            ClaimFile held = HELD.get(path);
+            if (held != null && held.lost == null) {
+                held.uses++;
+                return held;
+            }
+        }
         String id = UUID.randomUUID().toString();
         Map<String, String> mine = new LinkedHashMap<>();
         mine.put("claim", id);
@@ -94,7 +106,7 @@ final class ClaimFile {
                     channel.write(buffer);
                 }
                 ClaimFile claim = new ClaimFile(disk, path, id);
-                HELD.add(claim);
+                HELD.put(path, claim);
                 return claim;
             } catch (FileAlreadyExistsException e) {
                 holder = Holder.read(path);
@@ -116,7 +128,12 @@ final class ClaimFile {
 
     /** Deletes the claim if it is still this one's. */
     void release() throws IOException {
-        HELD.remove(this);
+        synchronized (ClaimFile.class) {
+            if (--uses > 0) {
+                return;
+            }
+            HELD.remove(path, this);
+        }
         Holder holder = Holder.read(path);
         if (holder != null && id.equals(holder.fields().get("claim"))) {
             Files.deleteIfExists(path);
@@ -154,7 +171,7 @@ final class ClaimFile {
     }
 
     static void renewAll() {
-        for (ClaimFile claim : HELD) {
+        for (ClaimFile claim : HELD.values()) {
             claim.renew();
         }
     }
@@ -180,7 +197,6 @@ final class ClaimFile {
         lost = holder == null
                 ? "%s: its claim %s was deleted".formatted(disk, path)
                 : "%s: its claim was taken over by %s".formatted(disk, holder.describe());
-        HELD.remove(this);
     }
 
     /**

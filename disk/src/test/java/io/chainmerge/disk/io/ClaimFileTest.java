@@ -43,6 +43,22 @@ class ClaimFileTest {
     }
 
     @Test
+    void aFileReplacedUnderItsNameWhileHeldSharesTheOneClaimOfThatName() throws Exception {
+        Path disk = disk("base.vhdx.partial");
+        Path claim = ClaimFile.pathOf(disk);
+        try (LockScope scope = LockScope.begin("transplant into " + dir)) {
+            scope.hold(disk, Access.WRITE);
+            Files.delete(disk); // a damaged copy fetched again: a new file under the old name
+            disk("base.vhdx.partial");
+
+            scope.hold(disk, Access.WRITE);
+
+            assertThat(claim).exists();
+        }
+        assertThat(claim).doesNotExist();
+    }
+
+    @Test
     void aFileHeldOnlyForReadingIsNotClaimed() throws Exception {
         Path disk = disk("vm01.vhdx");
         try (LockScope scope = LockScope.begin("check of " + disk)) {
