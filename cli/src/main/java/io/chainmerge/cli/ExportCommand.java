@@ -5,6 +5,7 @@ import io.chainmerge.disk.ByteSize;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.ChainReader;
 import io.chainmerge.disk.io.Zeros;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -40,8 +41,22 @@ final class ExportCommand implements Callable<Integer> {
         if (Files.exists(out)) {
             throw new java.nio.file.FileAlreadyExistsException(out.toString());
         }
-        try (Chain chain = Chain.open(file, Access.READ);
-                FileChannel target = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (Chain chain = Chain.open(file, Access.READ)) {
+            chain.verify(); // what a merge refuses as corrupt, export refuses too, before it writes a byte
+            try {
+                export(chain);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw e; // someone else's file, created since the check above
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(out); // a failed export leaves nothing behind
+                throw e;
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    private void export(Chain chain) throws IOException {
+        try (FileChannel target = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ChainReader reader = new ChainReader(chain);
             long size = reader.virtualSize();
             ProgressDisplay progress = new ProgressDisplay("export");
@@ -72,6 +87,5 @@ final class ExportCommand implements Callable<Integer> {
                                 chain.top().path(), ByteSize.format(size), chain.depth(), out);
             }
         }
-        return ExitCodes.OK;
     }
 }

@@ -170,6 +170,17 @@ public final class Chain implements Closeable {
         return -1;
     }
 
+    /**
+     * Checks every level whole (every allocation entry, no structures overlapping), beyond what opening
+     * checks for reading: the one validation every command that reads or merges a chain applies, so
+     * none of them accepts a file another refuses as corrupt.
+     */
+    public void verify() throws IOException {
+        for (VirtualDisk disk : levels) {
+            disk.verify();
+        }
+    }
+
     /** The size of the virtual disk the chain presents: its top's. */
     public long virtualSize() {
         return top().virtualSize();

@@ -47,7 +47,7 @@ public final class DiskChannel implements Closeable {
      * all for {@link Access#PEEK}; inside a {@link LockScope} as the scope locks.
      */
     public static DiskChannel open(Path file, Access access) throws IOException {
-        Path real = file.toRealPath();
+        Path real = OpenFileTable.realRegularFile(file);
         OpenFileTable.Lease lease = OpenFileTable.acquire(real, access);
         return new DiskChannel(real, access, lease.channel(), access == Access.WRITE ? lease.direct() : null, lease);
     }

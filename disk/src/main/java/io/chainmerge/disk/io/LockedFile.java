@@ -32,7 +32,7 @@ public final class LockedFile implements Closeable {
         if (access == Access.PEEK) {
             throw new IllegalArgumentException("a locked file is opened for reading or writing");
         }
-        Path real = file.toRealPath();
+        Path real = OpenFileTable.realRegularFile(file);
         return new LockedFile(real, OpenFileTable.acquire(real, access));
     }
 

@@ -4,11 +4,13 @@ import com.sun.nio.file.ExtendedOpenOption;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
+import io.chainmerge.disk.UnsupportedDiskException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -69,6 +71,44 @@ final class OpenFileTable {
     }
 
     private OpenFileTable() {}
+
+    /**
+     * The real path of {@code file}, refused as an unsupported disk before anything opens it when it is
+     * not a regular file: opening a FIFO for reading waits for a writer forever, and a directory, a
+     * device or a socket is no disk chainmerge reads; nor is a loop of symbolic links.
+     */
+    static Path realRegularFile(Path file) throws IOException {
+        Path real;
+        try {
+            real = file.toRealPath();
+        } catch (FileSystemException e) {
+            if (e.getReason() != null && e.getReason().contains("symbolic links")) {
+                throw new UnsupportedDiskException(file, "its symbolic links form a loop (" + e.getReason() + ")");
+            }
+            throw e;
+        }
+        BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class);
+        if (!attributes.isRegularFile()) {
+            throw new UnsupportedDiskException(
+                    file, "it is " + kindOf(real, attributes) + ", not a regular file; disks are read from files");
+        }
+        return real;
+    }
+
+    private static String kindOf(Path real, BasicFileAttributes attributes) throws IOException {
+        if (attributes.isDirectory()) {
+            return "a directory";
+        }
+        // unix:mode's file type bits (sys/stat.h): FIFO, character and block device, socket
+        int type = ((Integer) Files.getAttribute(real, "unix:mode")) & 0170000;
+        return switch (type) {
+            case 0010000 -> "a FIFO";
+            case 0020000 -> "a character device";
+            case 0060000 -> "a block device";
+            case 0140000 -> "a socket";
+            default -> "not a file";
+        };
+    }
 
     static synchronized Lease acquire(Path realPath, Access access) throws IOException {
         LockScope scope = access == Access.PEEK ? null : LockScope.current();

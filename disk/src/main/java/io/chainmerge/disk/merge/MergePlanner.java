@@ -17,6 +17,7 @@ import io.chainmerge.disk.scan.ScannedDisk;
 import io.chainmerge.disk.scan.VolumeScan;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,8 +58,8 @@ final class MergePlanner {
      */
     static Prepared prepare(MergeRequest request, Access access, LockScope scope) throws IOException {
         Path child = request.child();
-        if (Files.exists(child)) {
-            scope.hold(child, access);
+        if (Files.exists(child, LinkOption.NOFOLLOW_LINKS)) {
+            scope.hold(child, access); // a link that leads nowhere is refused here, saying why
         }
         Optional<MergeJournal> journal = request.intoNew() == null ? MergeJournal.read(child) : Optional.empty();
         if (journal.isPresent() && journal.get().state().compareTo(MergeJournal.State.FLUSHED) >= 0) {
@@ -113,9 +114,7 @@ final class MergePlanner {
      */
     private static void checkWhole(Path child) throws IOException {
         try (Chain chain = Chain.open(child, Access.READ)) {
-            for (VirtualDisk disk : chain.levels()) {
-                disk.verify();
-            }
+            chain.verify();
         }
     }
 

@@ -3,6 +3,20 @@ package io.chainmerge.disk.vhdx;
 /**
  * A 64-bit BAT entry (MS-VHDX 2.5.1): State in bits 0-2, FileOffsetMB in bits 20-63. Entries are
  * plain longs, kept small because a BAT can hold millions of them.
+ *
+ * <p>What the engine decides about the fields the specification reserves, the same for every command
+ * that reads (through {@code verify}, which a merge, {@code export} and {@code inspect --verify} all run):
+ *
+ * <ul>
+ *   <li>Bits 3-19 (2.5.1, "reserved"): refused as corrupt when set. No writer the engine knows sets them,
+ *       and a reader cannot know what a writer that did meant.
+ *   <li>States 4 and 5 (payload) and 1-5, 7 (sector bitmap) (2.5.1.1, 2.5.1.2, "reserved"): refused.
+ *   <li>FileOffsetMB of a NOT_PRESENT, UNDEFINED, ZERO or UNMAPPED payload entry and of a NOT_PRESENT
+ *       sector bitmap entry (2.5.1.1, 2.5.1.2: "reserved", or for UNDEFINED and UNMAPPED a leftover the
+ *       writer may keep): accepted and ignored; the block reads as its state says (the parent, or zeros)
+ *       and never from that offset. libvhdi reads some of these blocks from the offset instead
+ *       (docs/formats.md).
+ * </ul>
  */
 final class BatEntry {
     // Payload block states (2.5.1.1).
