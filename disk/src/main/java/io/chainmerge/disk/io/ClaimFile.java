@@ -8,8 +8,10 @@ import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -65,13 +67,15 @@ final class ClaimFile {
     private final Path disk;
     private final Path path;
     private final String id;
+    private final String operation;
     private int uses = 1; // guarded by ClaimFile.class
     private volatile String lost;
 
-    private ClaimFile(Path disk, Path path, String id) {
+    private ClaimFile(Path disk, Path path, String id, String operation) {
         this.disk = disk;
         this.path = path;
         this.id = id;
+        this.operation = operation;
     }
 
     /**
@@ -105,7 +109,7 @@ final class ClaimFile {
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
                 }
-                ClaimFile claim = new ClaimFile(disk, path, id);
+                ClaimFile claim = new ClaimFile(disk, path, id, operation);
                 HELD.put(path, claim);
                 return claim;
             } catch (FileAlreadyExistsException e) {
@@ -121,12 +125,21 @@ final class ClaimFile {
         throw refusal(disk, path, holder != null ? holder : new Holder(Map.of(), Instant.now()));
     }
 
+    /** The operation the claim names. */
+    String operation() {
+        return operation;
+    }
+
     /** Why the claim was lost while held (taken over by another host, deleted), or null while it holds. */
     String lost() {
         return lost;
     }
 
-    /** Deletes the claim if it is still this one's. */
+    /**
+     * Deletes the claim if it is still this one's, and the stale claims a crashed operation left in the
+     * same folder on files that are gone (a copy renamed into place, a source deleted): nothing else
+     * would ever look at those.
+     */
     void release() throws IOException {
         synchronized (ClaimFile.class) {
             if (--uses > 0) {
@@ -137,6 +150,25 @@ final class ClaimFile {
         Holder holder = Holder.read(path);
         if (holder != null && id.equals(holder.fields().get("claim"))) {
             Files.deleteIfExists(path);
+        }
+        sweepOrphans(path.getParent());
+    }
+
+    private static void sweepOrphans(Path folder) {
+        try (DirectoryStream<Path> claims = Files.newDirectoryStream(folder, ".*" + SUFFIX)) {
+            for (Path claim : claims) {
+                String name = claim.getFileName().toString();
+                Path disk = claim.resolveSibling(name.substring(1, name.length() - SUFFIX.length()));
+                if (HELD.containsKey(claim) || Files.exists(disk, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                Holder stale = Holder.read(claim);
+                if (stale != null && stale.stale()) {
+                    takeOver(claim, stale);
+                }
+            }
+        } catch (IOException e) {
+            // litter, not danger: the next release in this folder tries again
         }
     }
 

@@ -79,6 +79,14 @@ public final class LockScope implements Closeable {
     }
 
     /**
+     * Renames {@code from} to {@code to} atomically (a checked copy moved into place), keeping the claim
+     * other hosts see on the file under its new name.
+     */
+    public static void rename(Path from, Path to) throws IOException {
+        OpenFileTable.rename(from, to);
+    }
+
+    /**
      * Refuses to go on, with the {@code in-use} guard, when a claim of the operation on this thread was
      * taken over by another host while it held it (it was paused past the claim's time to live, or lost
      * its volume): checked before each step that writes, so it stops instead of writing beside the new

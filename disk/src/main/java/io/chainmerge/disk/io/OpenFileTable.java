@@ -13,6 +13,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
@@ -54,8 +55,8 @@ final class OpenFileTable {
         final FileChannel channel;
         final FileLock lock; // null for a peek, and where POSIX locks are switched off
         final Access access;
-        /** What other hosts see of a file held for writing; null for reading. */
-        final ClaimFile claim;
+        /** What other hosts see of a file held for writing; null for reading. Follows renames. */
+        ClaimFile claim;
         /** A second descriptor for large aligned data writes past the page cache; null where none. */
         final FileChannel direct;
         /** Each holder with its number of open leases (a scope's own reference included). */
@@ -251,6 +252,30 @@ final class OpenFileTable {
             entry.channel.close();
             OpenFileTable.class.notifyAll();
         }
+    }
+
+    /**
+     * Renames a file this process holds, its claim with it: the new name is claimed before the rename
+     * (refused, changing nothing, when another host claims it), the old claim released after, so other
+     * hosts see the file claimed under whichever name it has.
+     */
+    static synchronized void rename(Path from, Path to) throws IOException {
+        Entry entry = OPEN.get(keyOf(from.toRealPath()));
+        if (entry == null || entry.claim == null) {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        Path target = to.toAbsolutePath().getParent().toRealPath().resolve(to.getFileName());
+        ClaimFile renamed = ClaimFile.take(target, entry.claim.operation());
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            renamed.release();
+            throw e;
+        }
+        ClaimFile old = entry.claim;
+        entry.claim = renamed;
+        old.release();
     }
 
     /** Why the claim on the entry {@code key} was lost while held, or null while it holds (or has none). */

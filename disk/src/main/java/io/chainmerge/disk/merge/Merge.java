@@ -11,7 +11,6 @@ import io.chainmerge.disk.merge.MergePlanner.Prepared;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -221,7 +220,7 @@ public final class Merge {
             throw e;
         }
         CrashPoints.reach("merge.flatten-written");
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+        LockScope.rename(partial, target);
         Directories.force(target.getParent());
         return new MergeReport(
                 plan,

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -120,6 +119,12 @@ public final class Transplant {
         } else {
             files = journal.files();
             repointed = journal.repointed();
+            for (TransplantFile file : files) {
+                if (Files.exists(file.target())) {
+                    // Held as the first run held them until its end (taking over the claims it left).
+                    scope.hold(file.target(), Access.WRITE);
+                }
+            }
         }
         List<Path> removed = new ArrayList<>();
         if (request.move()) {
@@ -220,7 +225,7 @@ public final class Transplant {
             String actual = sha256(file.partial(), true);
             if (actual.equals(expected)) {
                 CrashPoints.reach("transplant.checked");
-                Files.move(file.partial(), file.target(), StandardCopyOption.ATOMIC_MOVE);
+                LockScope.rename(file.partial(), file.target());
                 Directories.force(file.target().getParent());
                 return new CopyResult(copied, actual);
             }

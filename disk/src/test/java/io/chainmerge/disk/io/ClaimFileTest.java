@@ -59,6 +59,26 @@ class ClaimFileTest {
     }
 
     @Test
+    void staleClaimsOnFilesThatAreGoneAreSweptWhenAClaimInTheirFolderIsReleasedAndLiveOnesStay() throws Exception {
+        Path disk = disk("vm01.avhdx");
+        Instant stale =
+                Instant.now().minus(ClaimFile.ttl()).minus(ClaimFile.grace()).minusSeconds(5);
+        Path orphan = foreignClaim(dir.resolve("vm01.vhdx.partial"), "hv-02", stale); // a crashed copy's
+        Path live = foreignClaim(dir.resolve("vm02.vhdx.partial"), "hv-03", Instant.now()); // a running one's
+        Path staleOnAFileThatIsThere = foreignClaim(disk("vm03.vhdx"), "hv-02", stale);
+
+        try (LockScope scope = LockScope.begin("merge of " + disk)) {
+            scope.hold(disk, Access.WRITE);
+        }
+
+        assertThat(orphan).doesNotExist();
+        assertThat(live).exists();
+        assertThat(staleOnAFileThatIsThere)
+                .as("taken over when that file is next held")
+                .exists();
+    }
+
+    @Test
     void aFileHeldOnlyForReadingIsNotClaimed() throws Exception {
         Path disk = disk("vm01.vhdx");
         try (LockScope scope = LockScope.begin("check of " + disk)) {
