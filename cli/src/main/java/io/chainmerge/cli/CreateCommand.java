@@ -28,7 +28,11 @@ final class CreateCommand implements Callable<Integer> {
     Kind kind;
 
     static final class Kind {
-        @Option(names = "--size", paramLabel = "SIZE", description = "a new root of this virtual size (e.g. 10G, 512M)")
+        @Option(
+                names = "--size",
+                paramLabel = "SIZE",
+                description = "a new root of this virtual size (e.g. 10G, 512M); a VHD's is rounded up to the next size"
+                        + " its CHS geometry addresses exactly, so every VHD reader sees the same size")
         String size;
 
         @Option(names = "--parent", paramLabel = "PARENT", description = "a new differencing disk over PARENT")
@@ -82,7 +86,13 @@ final class CreateCommand implements Callable<Integer> {
             int block = blockSize == null ? 0 : (int) ByteSize.parse(blockSize);
             created = VirtualDisk.create(
                     file,
-                    new DiskSpec(diskType, ByteSize.parse(kind.size), block, logicalSector, physicalSector, null));
+                    new DiskSpec(
+                            diskType,
+                            VirtualDisk.sizeForNewRoot(file, ByteSize.parse(kind.size)),
+                            block,
+                            logicalSector,
+                            physicalSector,
+                            null));
         }
         try (VirtualDisk disk = created) {
             if (output.json()) {
