@@ -67,11 +67,19 @@ import java.util.UUID;
  *   <li>Data, and the bitmaps of blocks nothing points at yet, are flushed before the BAT entries and the
  *       bitmap bits that make them visible are written; those are flushed next.
  *   <li>The dynamic disk header is rewritten in one 1024-byte write, only after the parent locator data
- *       it points at has been written to space the current header does not use, and flushed. The header
+ *       it points at has been written and flushed: where the file grows, in a file chainmerge created;
+ *       into the current locators' reserved space, in another producer's (see {@link #writeLocators}). The header
  *       lies in the file's first 4 KiB, which storage with 4 KiB physical sectors writes atomically; on
  *       512-byte sectors a power cut could tear it, which VHD gives no way to avoid (Windows writes it in
  *       place too), and its checksum makes such a tear an error on opening, never a silent one.
  * </ul>
+ *
+ * <h2>Bytes another producer owns</h2>
+ *
+ * Only the structures the specification defines are chainmerge's to change. Bytes between the last of
+ * them and the footer stay in use in a file another application created (blktap keeps its batmap
+ * there), so such a file grows from its footer on; rewritten footers and headers keep their reserved
+ * bytes. See {@link #scanLayout()} and docs/vhd.md.
  *
  * <h2>Identity</h2>
  *
