@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -163,6 +162,32 @@ class BlktapSampleTest {
     }
 
     @Test
+    void aChildChainmergeMakesOverAnEmptyBlktapDiskChecksCleanAndMergesWithoutTouchingTheBatmap() throws IOException {
+        Path root = sample("empty.vhd");
+        Path child = dir.resolve("empty_1.vhd");
+        byte[] before = Files.readAllBytes(root);
+        long oldFooterAt = before.length - 512;
+        ContentModel model = new ContentModel(SIZE);
+        try (VirtualDisk parent = VirtualDisk.open(root, Access.READ);
+                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+            model.writeBoth(disk, 0, pattern(0, 3 * MIB, 11));
+            model.writeBoth(disk, 7L * MIB, pattern(7L * MIB, 4096, 12));
+        }
+        vhdUtilCheck(child);
+        Merge.run(MergeRequest.of(child), MergeProgress.NONE);
+        byte[] after = Files.readAllBytes(root);
+        assertSame(before, after, 0, BAT_AT, "footer copy and header");
+        assertSame(before, after, BAT_PADDING_AT, (int) oldFooterAt, "BAT padding, batmap header and map");
+        try (VirtualDisk disk = VirtualDisk.open(root, Access.READ)) {
+            disk.verify();
+            model.assertChainEquals(List.of(disk));
+        }
+        Oracles.requireQemu();
+        model.assertRawEquals(VhdOracles.qemuToRaw(root, dir.resolve("merged.raw")));
+        vhdUtilCheck(root);
+    }
+
+    @Test
     void repointingABlktapChildRewritesItsLocatorsWhereBlktapKeepsThemAndNothingElse() throws IOException {
         Path root = sample("root.vhd", Files.createDirectories(dir.resolve("moved")));
         Path child = sample("child.vhd");
@@ -212,11 +237,13 @@ class BlktapSampleTest {
     }
 
     /**
-     * {@code vhd-util check} of {@code file}, where blktap's vhd-util is on the PATH; never required, not
-     * even in CI: the byte comparisons above are what keeps this true without it.
+     * {@code vhd-util check} of {@code file}, where blktap's vhd-util is on the PATH, else nothing: it is
+     * never required, not even in CI; the byte comparisons are what keep this true without it.
      */
     static void vhdUtilCheck(Path file) {
-        Assumptions.assumeTrue(onPath("vhd-util"), "blktap's vhd-util is not on the PATH");
+        if (!onPath("vhd-util")) {
+            return;
+        }
         Oracles.Result result = Oracles.run(List.of("vhd-util", "check", "-n", file.toString()), false);
         assertThat(result.exitCode())
                 .as("vhd-util check of %s:\n%s", file, result.output())
