@@ -28,7 +28,11 @@ final class CreateCommand implements Callable<Integer> {
     Kind kind;
 
     static final class Kind {
-        @Option(names = "--size", paramLabel = "SIZE", description = "a new root of this virtual size (e.g. 10G, 512M)")
+        @Option(
+                names = "--size",
+                paramLabel = "SIZE",
+                description = "a new root of this virtual size (e.g. 10G, 512M); a VHD's is rounded up to the next size"
+                        + " its CHS geometry addresses exactly, so every VHD reader sees the same size")
         String size;
 
         @Option(names = "--parent", paramLabel = "PARENT", description = "a new differencing disk over PARENT")
@@ -68,6 +72,7 @@ final class CreateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         VirtualDisk created;
+        long requested = -1;
         if (kind.parent != null) {
             try (VirtualDisk parent = VirtualDisk.open(kind.parent, Access.READ)) {
                 created = VirtualDisk.createDifferencing(file, parent);
@@ -80,9 +85,16 @@ final class CreateCommand implements Callable<Integer> {
                         default -> throw new IllegalArgumentException("--type is dynamic or fixed, not " + type);
                     };
             int block = blockSize == null ? 0 : (int) ByteSize.parse(blockSize);
+            requested = ByteSize.parse(kind.size);
             created = VirtualDisk.create(
                     file,
-                    new DiskSpec(diskType, ByteSize.parse(kind.size), block, logicalSector, physicalSector, null));
+                    new DiskSpec(
+                            diskType,
+                            VirtualDisk.sizeForNewRoot(file, requested),
+                            block,
+                            logicalSector,
+                            physicalSector,
+                            null));
         }
         try (VirtualDisk disk = created) {
             if (output.json()) {
@@ -96,6 +108,13 @@ final class CreateCommand implements Callable<Integer> {
                                 disk.type().name().toLowerCase(),
                                 ByteSize.format(disk.virtualSize()),
                                 ByteSize.format(disk.blockSize()));
+                if (requested >= 0 && disk.virtualSize() != requested) {
+                    output.out()
+                            .printf(
+                                    "  virtual size %d bytes: rounded up from %d bytes to a size the disk's CHS geometry"
+                                            + " addresses, so every VHD reader sees the same size (docs/vhd.md)%n",
+                                    disk.virtualSize(), requested);
+                }
             }
         }
         return ExitCodes.OK;

@@ -54,6 +54,15 @@ public final class ParentPaths {
     }
 
     /**
+     * The absolute path of {@code parent} as a rooted Windows path, with {@code \} separators and no
+     * drive or host ({@code \srv\vm\base.vhd}): the form blktap writes in a VHD's W2ku locator and reads
+     * back as the POSIX path.
+     */
+    public static String rooted(Path parent) {
+        return parent.toAbsolutePath().normalize().toString().replace('/', '\\');
+    }
+
+    /**
      * Where to look for a parent, best first and without duplicates: every recorded path that means
      * something on this host, then each recorded file name in the child's folder.
      */
@@ -116,6 +125,11 @@ public final class ParentPaths {
                         .map(mount -> mount.resolve(rest.startsWith("/") ? rest.substring(1) : rest));
             }
             case ABSOLUTE -> {
+                if (isRootedPath(value)) {
+                    // A rooted path ("\srv\vm\base.vhd", or "/srv/vm/base.vhd" from a file URL) names a
+                    // path on this host, as blktap writes and reads it.
+                    return Optional.of(Path.of(value.replace('\\', '/')));
+                }
                 String ours = UNC_PREFIX + hostName() + "\\";
                 if (value.regionMatches(true, 0, ours, 0, ours.length())) {
                     return Optional.of(
@@ -127,6 +141,11 @@ public final class ParentPaths {
                 return Optional.empty();
             }
         }
+    }
+
+    private static boolean isRootedPath(String value) {
+        return (value.startsWith("\\") && !value.startsWith("\\\\"))
+                || (value.startsWith("/") && !value.startsWith("//"));
     }
 
     /** The last component of a Windows or POSIX path. */

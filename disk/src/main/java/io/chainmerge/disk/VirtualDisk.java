@@ -38,6 +38,18 @@ public interface VirtualDisk extends Closeable {
     }
 
     /**
+     * The virtual size to give a new root when the caller chose {@code requested} freely (a size on the
+     * command line): VHD rounds up to a size every reader of the format agrees on (docs/vhd.md, "Size");
+     * VHDX takes the size as it is.
+     */
+    static long sizeForNewRoot(Path file, long requested) {
+        return switch (formatForNewFile(file)) {
+            case VHDX -> requested;
+            case VHD -> VhdFile.agreedSizeAtLeast(requested);
+        };
+    }
+
+    /**
      * Creates a differencing disk over {@code parent}, which must be of the same format; the child
      * takes its parent's size, block size, sector sizes and virtual disk id.
      */

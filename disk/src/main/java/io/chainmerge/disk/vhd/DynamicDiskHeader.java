@@ -149,7 +149,17 @@ record DynamicDiskHeader(
     }
 
     ByteBuffer encode() {
-        ByteBuffer raw = ByteBuffer.allocate(SIZE).order(ByteOrder.BIG_ENDIAN);
+        return encodeOver(new byte[SIZE]);
+    }
+
+    /**
+     * The header over the bytes of the one read from the file: the two reserved areas (4 bytes after
+     * Parent Time Stamp, 256 at the end) and each locator entry's reserved word keep what another
+     * producer stored there; the specification gives them to no one.
+     */
+    ByteBuffer encodeOver(byte[] original) {
+        ByteBuffer raw = ByteBuffer.wrap(Arrays.copyOf(original, SIZE)).order(ByteOrder.BIG_ENDIAN);
+        Arrays.fill(raw.array(), PARENT_UNICODE_NAME_AT, PARENT_UNICODE_NAME_AT + PARENT_UNICODE_NAME_SIZE, (byte) 0);
         raw.put(COOKIE_AT, COOKIE);
         raw.putLong(DATA_OFFSET_AT, dataOffset);
         raw.putLong(TABLE_OFFSET_AT, tableOffset);

@@ -3,8 +3,7 @@ package io.chainmerge.disk.vhd;
 import io.chainmerge.disk.CorruptDiskException;
 import io.chainmerge.disk.ParentPath;
 import io.chainmerge.disk.io.StructReader;
-import java.net.URI;
-import java.net.URISyntaxException;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +32,7 @@ record ParentLocatorEntry(int platformCode, long platformDataSpace, long platfor
     static final int WI2K = code("Wi2k");
     /** A Mac OS alias, an opaque blob. */
     static final int MAC = code("Mac ");
-    /** A {@code file://} URL in UTF-8 (RFC 2396). */
+    /** A {@code file://} URL in UTF-8 (RFC 2396; blktap writes {@code file://./base.vhd}). */
     static final int MACX = code("MacX");
 
     static final ParentLocatorEntry UNUSED = new ParentLocatorEntry(0, 0, 0, 0);
@@ -106,8 +105,8 @@ record ParentLocatorEntry(int platformCode, long platformDataSpace, long platfor
             value = new String(data, looksLikeUtf16Le(data) ? StandardCharsets.UTF_16LE : ANSI);
             kind = platformCode == WI2R ? ParentPath.Kind.RELATIVE : ParentPath.Kind.ABSOLUTE;
         } else if (platformCode == MACX) {
-            value = fileUrlPath(new String(data, StandardCharsets.UTF_8).strip());
-            kind = ParentPath.Kind.OTHER;
+            return fileUrl(
+                    stripTrailingNuls(new String(data, StandardCharsets.UTF_8)).strip());
         } else {
             return Optional.empty();
         }
@@ -130,14 +129,58 @@ record ParentLocatorEntry(int platformCode, long platformDataSpace, long platfor
         return true;
     }
 
-    private static String fileUrlPath(String url) {
-        String trimmed = stripTrailingNuls(url);
-        try {
-            String path = new URI(trimmed).getPath();
-            return path == null ? trimmed : path;
-        } catch (URISyntaxException e) {
-            return trimmed;
+    /**
+     * A MacX locator's {@code file://} URL (RFC 8089) as a path: {@code file:///srv/base.vhd} and {@code
+     * file://localhost/srv/base.vhd} name an absolute path on this host; {@code file://./base.vhd} and
+     * {@code file://../vm/base.vhd}, as blktap writes them ("file://" and the path it was given), a path
+     * relative to the child's folder; a URL naming another host, a path chainmerge shows but does not
+     * resolve. Percent escapes are decoded; a malformed one is kept as written.
+     */
+    static Optional<ParentPath> fileUrl(String url) {
+        if (url.isEmpty() || url.indexOf('\0') >= 0) {
+            return Optional.empty();
         }
+        String scheme = "file://";
+        if (!url.regionMatches(true, 0, scheme, 0, scheme.length())) {
+            return Optional.of(new ParentPath(ParentPath.Kind.OTHER, url));
+        }
+        String rest = url.substring(scheme.length());
+        if (rest.startsWith("./") || rest.startsWith("../")) {
+            return Optional.of(new ParentPath(ParentPath.Kind.RELATIVE, percentDecoded(rest)));
+        }
+        String local = "localhost/";
+        if (rest.regionMatches(true, 0, local, 0, local.length())) {
+            rest = rest.substring(local.length() - 1);
+        }
+        if (rest.startsWith("/")) {
+            return Optional.of(new ParentPath(ParentPath.Kind.ABSOLUTE, percentDecoded(rest)));
+        }
+        int slash = rest.indexOf('/');
+        return Optional.of(
+                new ParentPath(ParentPath.Kind.OTHER, percentDecoded(slash < 0 ? rest : rest.substring(slash))));
+    }
+
+    private static String percentDecoded(String text) {
+        if (text.indexOf('%') < 0) {
+            return text;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= text.length()
+                        || Character.digit(text.charAt(i + 1), 16) < 0
+                        || Character.digit(text.charAt(i + 2), 16) < 0) {
+                    return text;
+                }
+                bytes.write(Character.digit(text.charAt(i + 1), 16) * 16 + Character.digit(text.charAt(i + 2), 16));
+                i += 2;
+            } else {
+                byte[] encoded = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                bytes.write(encoded, 0, encoded.length);
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     private static String stripTrailingNuls(String value) {

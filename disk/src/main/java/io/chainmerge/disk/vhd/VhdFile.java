@@ -67,11 +67,19 @@ import java.util.UUID;
  *   <li>Data, and the bitmaps of blocks nothing points at yet, are flushed before the BAT entries and the
  *       bitmap bits that make them visible are written; those are flushed next.
  *   <li>The dynamic disk header is rewritten in one 1024-byte write, only after the parent locator data
- *       it points at has been written to space the current header does not use, and flushed. The header
+ *       it points at has been written and flushed: where the file grows, in a file chainmerge created;
+ *       into the current locators' reserved space, in another producer's (see {@link #writeLocators}). The header
  *       lies in the file's first 4 KiB, which storage with 4 KiB physical sectors writes atomically; on
  *       512-byte sectors a power cut could tear it, which VHD gives no way to avoid (Windows writes it in
  *       place too), and its checksum makes such a tear an error on opening, never a silent one.
  * </ul>
+ *
+ * <h2>Bytes another producer owns</h2>
+ *
+ * Only the structures the specification defines are chainmerge's to change. Bytes between the last of
+ * them and the footer stay in use in a file another application created (blktap keeps its batmap
+ * there), so such a file grows from its footer on; rewritten footers and headers keep their reserved
+ * bytes. See {@link #scanLayout()} and docs/vhd.md.
  *
  * <h2>Identity</h2>
  *
@@ -123,6 +131,8 @@ public final class VhdFile implements VirtualDisk {
     private final Path path;
     private final DiskChannel channel;
     private final VhdFooter footer;
+    /** The footer's bytes as read: rewriting it keeps the bytes it does not define (see {@link VhdFooter#encodeOver}). */
+    private final byte[] footerBytes;
     /** Where the footer was read: the end of the file, or 0 when the copy stood in for a damaged one. */
     private final long footerReadAt;
 
@@ -132,6 +142,9 @@ public final class VhdFile implements VirtualDisk {
     private BlockAllocationTable bat;
 
     private DynamicDiskHeader header;
+    /** The header's bytes as read or last written, kept the same way. */
+    private byte[] headerBytes;
+
     private List<Locator> locators;
     private List<Range> metadata;
     /** Where the footer at the end of the file starts: no structure reaches past it. */
@@ -169,13 +182,14 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
-    private record FooterRead(VhdFooter footer, long readAt, long endAt, List<String> notes) {}
+    private record FooterRead(VhdFooter footer, byte[] bytes, long readAt, long endAt, List<String> notes) {}
 
     private VhdFile(Path path, DiskChannel channel, Access access) throws IOException {
         this.path = path;
         this.channel = channel;
         FooterRead read = readFooter(path, channel, access);
         this.footer = read.footer();
+        this.footerBytes = read.bytes();
         this.footerReadAt = read.readAt();
         this.footerAt = read.endAt();
         this.footerNotes = read.notes();
@@ -237,8 +251,9 @@ public final class VhdFile implements VirtualDisk {
         long endAt = size - VhdFooter.SIZE;
         VhdFooter end = null;
         CorruptDiskException endProblem = null;
+        ByteBuffer endRaw = read(channel, endAt, VhdFooter.SIZE, "footer");
         try {
-            end = VhdFooter.parse(path, endAt, read(channel, endAt, VhdFooter.SIZE, "footer"), "footer");
+            end = VhdFooter.parse(path, endAt, endRaw.duplicate(), "footer");
         } catch (CorruptDiskException e) {
             endProblem = e;
         }
@@ -247,7 +262,7 @@ public final class VhdFile implements VirtualDisk {
             if (end.diskType() != VhdFooter.FIXED) {
                 checkCopy(path, channel, end, notes);
             }
-            return new FooterRead(end, endAt, endAt, notes);
+            return new FooterRead(end, endRaw.array(), endAt, endAt, notes);
         }
         Optional<VhdFooter> old = shortFooter(path, channel, size);
         if (old.isPresent()) {
@@ -257,11 +272,16 @@ public final class VhdFile implements VirtualDisk {
                         "a 511-byte footer (Virtual PC before 2004): chainmerge reads such a file but does not write to it");
             }
             return new FooterRead(
-                    old.get(), size - 511, size - 511, List.of("a 511-byte footer, as Virtual PC wrote before 2004"));
+                    old.get(),
+                    new byte[VhdFooter.SIZE],
+                    size - 511,
+                    size - 511,
+                    List.of("a 511-byte footer, as Virtual PC wrote before 2004"));
         }
         VhdFooter copy;
+        ByteBuffer copyRaw = read(channel, 0, VhdFooter.SIZE, "footer copy");
         try {
-            copy = VhdFooter.parse(path, 0, read(channel, 0, VhdFooter.SIZE, "footer copy"), "footer copy");
+            copy = VhdFooter.parse(path, 0, copyRaw.duplicate(), "footer copy");
         } catch (CorruptDiskException e) {
             throw endProblem;
         }
@@ -279,6 +299,7 @@ public final class VhdFile implements VirtualDisk {
         }
         return new FooterRead(
                 copy,
+                copyRaw.array(),
                 0,
                 endAt,
                 List.of("read from the copy at offset 0: the footer at the end is damaged (" + endProblem.getMessage()
@@ -335,8 +356,9 @@ public final class VhdFile implements VirtualDisk {
                     "the dynamic disk header would lie at %s, outside the file's [512, %d)"
                             .formatted(Long.toUnsignedString(offset), footerAt));
         }
-        DynamicDiskHeader parsed = DynamicDiskHeader.parse(
-                path, offset, read(channel, offset, DynamicDiskHeader.SIZE, "dynamic disk header"));
+        ByteBuffer raw = read(channel, offset, DynamicDiskHeader.SIZE, "dynamic disk header");
+        headerBytes = raw.array();
+        DynamicDiskHeader parsed = DynamicDiskHeader.parse(path, offset, raw.duplicate());
         parsed.check(path, offset, footer.currentSize());
         long table = parsed.tableOffset();
         if (table < VhdFooter.SIZE || table > footerAt || table + parsed.maxTableEntries() * 4 > footerAt) {
@@ -442,8 +464,19 @@ public final class VhdFile implements VirtualDisk {
     // Creating files
 
     /**
-     * Creates a fixed or dynamic VHD of {@code spec}'s size exactly (its Current Size; the CHS geometry
-     * is the specification's, which may address less), with 512-byte sectors. The block size is 2 MiB
+     * The virtual size a new root asked for {@code requested} bytes gets, when its size is the caller's
+     * choice: the smallest at or above it that qemu, Windows, blktap and libvhdi all read alike (see
+     * {@link DiskGeometry#smallestAgreedSizeAtLeast} and docs/vhd.md).
+     */
+    public static long agreedSizeAtLeast(long requested) {
+        return DiskGeometry.smallestAgreedSizeAtLeast(requested);
+    }
+
+    /**
+     * Creates a fixed or dynamic VHD of {@code spec}'s size exactly (its Current Size), with the
+     * specification's CHS geometry when that addresses exactly this size and the maximum geometry
+     * otherwise, so that readers sizing by geometry read Current Size too (see {@link
+     * DiskGeometry#forExactSize}); with 512-byte sectors. The block size is 2 MiB
      * unless given: any power of two the engine reads (512 bytes to 256 MiB), though the specification
      * names 512 KiB and 2 MiB as the sizes products were tested with. VHD records no physical sector
      * size. Written under a temporary name and renamed when complete.
@@ -467,7 +500,7 @@ public final class VhdFile implements VirtualDisk {
                     + " a disk (2 MiB by default)");
         }
         UUID uniqueId = spec.virtualDiskId() != null ? spec.virtualDiskId() : Guids.random();
-        DiskGeometry geometry = DiskGeometry.forSize(size);
+        DiskGeometry geometry = DiskGeometry.forExactSize(size);
         if (spec.type() == DiskType.FIXED) {
             VhdFooter footer = newFooter(VhdFooter.FIXED, ALL_ONES, size, geometry, uniqueId);
             writeNewFile(file, channel -> {
@@ -614,30 +647,29 @@ public final class VhdFile implements VirtualDisk {
 
     /**
      * What a differencing disk records of its parent (VHD spec, dynamic disk header): its unique id, its
-     * file's modification time, a name (the absolute path when it fits the 255 code units, as Windows
-     * writes it) and the Windows path forms of the W2ru and W2ku locators. VHD has no volume-path form.
+     * file's modification time, its file name as the Parent Unicode Name, and the W2ru and W2ku locators.
+     *
+     * <p>The forms are chosen so that Windows, blktap and chainmerge all find the parent (docs/vhd.md,
+     * "Parent names"): the name is the file name, as the specification says ("the parent hard disk
+     * filename") and as blktap's {@code vhd-util check} requires (it compares the name with the last
+     * component of every W2ru, W2ku and MacX path); W2ru is the relative Windows path, which Windows and
+     * blktap try first; W2ku is the absolute path in Windows form without a drive ({@code
+     * \srv\vol1\base.vhd}), a rooted Windows path that blktap opens as {@code /srv/vol1/base.vhd} and checks.
      */
     private record ParentRecord(UUID uniqueId, long timeStamp, String unicodeName, String relative, String absolute) {
 
         static ParentRecord of(Path child, VirtualDisk parent) throws IOException {
             String relative = null;
-            String absolute = null;
             for (ParentPath form : ParentPaths.forParent(child, parent.path())) {
-                switch (form.kind()) {
-                    case RELATIVE -> relative = form.value();
-                    case ABSOLUTE -> absolute = form.value();
-                    case VOLUME, OTHER -> {}
+                if (form.kind() == ParentPath.Kind.RELATIVE) {
+                    relative = form.value();
                 }
             }
-            if (relative == null || absolute == null) {
-                throw new IllegalStateException("ParentPaths gives a relative and an absolute form for every parent");
+            if (relative == null) {
+                throw new IllegalStateException("ParentPaths gives a relative form for every parent");
             }
-            String name = absolute;
-            if (name.length() > DynamicDiskHeader.MAX_NAME_LENGTH) {
-                name = relative.length() <= DynamicDiskHeader.MAX_NAME_LENGTH
-                        ? relative
-                        : parent.path().getFileName().toString();
-            }
+            String absolute = ParentPaths.rooted(parent.path());
+            String name = parent.path().getFileName().toString();
             if (name.length() > DynamicDiskHeader.MAX_NAME_LENGTH) {
                 name = "";
             }
@@ -712,7 +744,10 @@ public final class VhdFile implements VirtualDisk {
         addLocatorPaths(paths, ParentLocatorEntry.W2KU);
         String name = header.parentUnicodeName();
         if (!name.isEmpty() && name.indexOf('\0') < 0) {
-            boolean relative = name.startsWith(".\\") || name.startsWith("..\\");
+            // A bare file name, as blktap and chainmerge record it, is the parent beside the child.
+            boolean relative = name.startsWith(".\\")
+                    || name.startsWith("..\\")
+                    || (name.indexOf('\\') < 0 && name.indexOf('/') < 0);
             paths.add(new ParentPath(relative ? ParentPath.Kind.RELATIVE : ParentPath.Kind.ABSOLUTE, name));
         }
         addLocatorPaths(paths, ParentLocatorEntry.WI2R);
@@ -1077,7 +1112,7 @@ public final class VhdFile implements VirtualDisk {
             reservedEnd = size - VhdFooter.SIZE;
         } else {
             reservedEnd = roundUpToSector(Math.max(end, nextFree + BATCH_BYTES));
-            channel.writeFully(footer.encode(), reservedEnd);
+            channel.writeFully(footer.encodeOver(footerBytes), reservedEnd);
             channel.force();
             CrashPoints.reach("vhd.grow.footer-moved");
         }
@@ -1096,7 +1131,13 @@ public final class VhdFile implements VirtualDisk {
 
     /**
      * Checks that every block the BAT points at lies before the footer, off the metadata and off every
-     * other block, and returns the first sector after all structures.
+     * other block, and returns where the file may grow: the first sector after every byte in use.
+     *
+     * <p>Bytes between the last structure the specification defines and the footer belong to whoever put
+     * them there: blktap keeps its batmap header and map right after the BAT, and other producers may keep
+     * their own. In a file another application created they all stay in use, so the file grows from the
+     * footer on. Only in a file chainmerge created (creator {@code cmrg}) is that space known to be
+     * chainmerge's own, left by a write a crash interrupted, and taken again.
      */
     private long scanLayout() throws IOException {
         long end = VhdFooter.SIZE;
@@ -1128,7 +1169,15 @@ public final class VhdFile implements VirtualDisk {
             previous = block;
             end = Math.max(end, start + blocks.blockTotal());
         }
-        return roundUpToSector(end);
+        end = roundUpToSector(end);
+        if (end < footerAt && !createdHere()) {
+            end = footerAt;
+        }
+        return end;
+    }
+
+    private boolean createdHere() {
+        return CREATOR_APPLICATION.equals(footer.creatorApplication());
     }
 
     /**
@@ -1164,7 +1213,7 @@ public final class VhdFile implements VirtualDisk {
             }
             long end = nextFree;
             if (end != reservedEnd) {
-                channel.writeFully(footer.encode(), end);
+                channel.writeFully(footer.encodeOver(footerBytes), end);
             }
             channel.force();
             dataUnflushed = false;
@@ -1189,13 +1238,16 @@ public final class VhdFile implements VirtualDisk {
             if (bat != null) {
                 bat.writePending(channel);
             }
+            ByteBuffer headerWritten = null;
             if (pendingHeader != null) {
-                channel.writeFully(pendingHeader.encode(), footer.dataOffset());
+                headerWritten = pendingHeader.encodeOver(headerBytes);
+                channel.writeFully(headerWritten.duplicate(), footer.dataOffset());
             }
             channel.force();
             CrashPoints.reach("vhd.commit.published");
             if (pendingHeader != null) {
                 header = pendingHeader;
+                headerBytes = headerWritten.array();
                 pendingHeader = null;
                 locators = readLocators(header);
                 metadata = metadataRanges(header, locators);
@@ -1386,22 +1438,58 @@ public final class VhdFile implements VirtualDisk {
         return null;
     }
 
+    /**
+     * Writes the new locators' data. In a file chainmerge created, where it goes as the file grows, so the
+     * current header's data stays intact until the new header replaces it. In a file another producer
+     * created, into the space the current locators reserve when the data fits (the same platform code's
+     * first, then any other), as blktap's {@code vhd-util modify -p} does: blktap keeps every locator
+     * before the first block and its {@code vhd-util check} refuses a file with one after a block. A
+     * crash before the header is rewritten then leaves old entries over new data: each names the same
+     * parent's old place, its new one, or (cut at the old length) nothing, and the unique id decides.
+     */
     private List<ParentLocatorEntry> writeLocators(ParentRecord wanted) throws IOException {
+        List<Locator> reusable = createdHere() ? new ArrayList<>() : new ArrayList<>(locators);
         List<ParentLocatorEntry> entries = new ArrayList<>();
-        entries.add(writeLocator(ParentLocatorEntry.W2RU, wanted.relative()));
-        entries.add(writeLocator(ParentLocatorEntry.W2KU, wanted.absolute()));
+        entries.add(writeLocator(ParentLocatorEntry.W2RU, wanted.relative(), reusable));
+        entries.add(writeLocator(ParentLocatorEntry.W2KU, wanted.absolute(), reusable));
         while (entries.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
             entries.add(ParentLocatorEntry.UNUSED);
         }
         return entries;
     }
 
-    private ParentLocatorEntry writeLocator(int platformCode, String value) throws IOException {
+    private ParentLocatorEntry writeLocator(int platformCode, String value, List<Locator> reusable) throws IOException {
         byte[] data = value.getBytes(StandardCharsets.UTF_16LE);
+        Locator slot = reusableSlot(reusable, platformCode, data.length);
+        if (slot != null) {
+            reusable.remove(slot);
+            ParentLocatorEntry old = slot.entry();
+            ByteBuffer space = ByteBuffer.allocate((int) roundUpToSector(old.reservedBytes()));
+            space.put(data).clear();
+            channel.writeFully(space, old.platformDataOffset());
+            dataUnflushed = true;
+            return new ParentLocatorEntry(platformCode, old.platformDataSpace(), data.length, old.platformDataOffset());
+        }
         long space = roundUpToSector(data.length);
         long at = allocate(space, 0, SECTOR_SIZE);
         channel.writeFully(ByteBuffer.wrap(data), at);
         return new ParentLocatorEntry(platformCode, space, data.length, at);
+    }
+
+    private static Locator reusableSlot(List<Locator> reusable, int platformCode, int length) {
+        Locator any = null;
+        for (Locator locator : reusable) {
+            if (locator.entry().reservedBytes() < length) {
+                continue;
+            }
+            if (locator.entry().platformCode() == platformCode) {
+                return locator;
+            }
+            if (any == null) {
+                any = locator;
+            }
+        }
+        return any;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -167,7 +167,16 @@ record VhdFooter(
     }
 
     ByteBuffer encode() {
-        ByteBuffer raw = ByteBuffer.allocate(SIZE).order(ByteOrder.BIG_ENDIAN);
+        return encodeOver(new byte[SIZE]);
+    }
+
+    /**
+     * The footer over the bytes of the one read from the file: the reserved bytes after Saved State keep
+     * what another producer stored there (blktap keeps its "hidden" flag at 0x55), since the
+     * specification gives them to no one and chainmerge owns only the fields it defines.
+     */
+    ByteBuffer encodeOver(byte[] original) {
+        ByteBuffer raw = ByteBuffer.wrap(Arrays.copyOf(original, SIZE)).order(ByteOrder.BIG_ENDIAN);
         raw.put(COOKIE_AT, COOKIE);
         raw.putInt(FEATURES_AT, features);
         raw.putInt(FORMAT_VERSION_AT, (int) formatVersion);

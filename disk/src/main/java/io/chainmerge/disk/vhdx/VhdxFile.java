@@ -692,7 +692,12 @@ public final class VhdxFile implements VirtualDisk {
         }
     }
 
-    /** The first 1 MiB boundary after every structure the file's headers, regions and BAT reference. */
+    /**
+     * The first 1 MiB boundary after every structure the file's headers, regions and BAT reference and,
+     * in a file another application created, after its last byte too: what lies past its last structure
+     * is that producer's, as in a VHD (docs/vhd.md, "Owning only what the format gives chainmerge"). In
+     * a file chainmerge created, it can only be blocks a crash left unreferenced, and is taken again.
+     */
     private long computeNextFreeOffset() throws IOException {
         VhdxHeader header = headers.current();
         long fileSize = pages.size();
@@ -718,7 +723,24 @@ public final class VhdxFile implements VirtualDisk {
                 end = Math.max(end, BatEntry.fileOffset(entry) + length);
             }
         }
+        if (!createdHere()) {
+            end = Math.max(end, fileSize);
+        }
         return Layout.roundUpToMib(end);
+    }
+
+    /** Whether the file type identifier names chainmerge as the file's creator. */
+    private boolean createdHere() throws IOException {
+        ByteBuffer raw = pages.read(CREATOR_AT, CREATOR_LENGTH).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        StringBuilder creator = new StringBuilder();
+        while (raw.remaining() >= 2) {
+            char c = raw.getChar();
+            if (c == 0) {
+                break;
+            }
+            creator.append(c);
+        }
+        return creator.toString().equals(CREATOR);
     }
 
     @Override

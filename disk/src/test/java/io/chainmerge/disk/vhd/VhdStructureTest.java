@@ -123,7 +123,16 @@ class VhdStructureTest {
         assertThat(path(
                         ParentLocatorEntry.MACX,
                         "file://localhost/Users/me/My%20Disk.vhd".getBytes(StandardCharsets.UTF_8)))
-                .contains(new ParentPath(ParentPath.Kind.OTHER, "/Users/me/My Disk.vhd"));
+                .contains(new ParentPath(ParentPath.Kind.ABSOLUTE, "/Users/me/My Disk.vhd"));
+        // blktap writes "file://" and the path it was given: relative to the child's folder.
+        assertThat(path(ParentLocatorEntry.MACX, "file://./base.vhd\0\0".getBytes(StandardCharsets.UTF_8)))
+                .contains(new ParentPath(ParentPath.Kind.RELATIVE, "./base.vhd"));
+        assertThat(path(ParentLocatorEntry.MACX, "file://../vm/base.vhd".getBytes(StandardCharsets.UTF_8)))
+                .contains(new ParentPath(ParentPath.Kind.RELATIVE, "../vm/base.vhd"));
+        assertThat(path(ParentLocatorEntry.MACX, "file:///srv/vm/base.vhd".getBytes(StandardCharsets.UTF_8)))
+                .contains(new ParentPath(ParentPath.Kind.ABSOLUTE, "/srv/vm/base.vhd"));
+        assertThat(path(ParentLocatorEntry.MACX, "file://mac.local/Users/base.vhd".getBytes(StandardCharsets.UTF_8)))
+                .contains(new ParentPath(ParentPath.Kind.OTHER, "/Users/base.vhd"));
         assertThat(path(ParentLocatorEntry.MAC, new byte[] {0, 1, 2, 3})).isEmpty();
         assertThat(path(ParentLocatorEntry.W2RU, "a\0b".getBytes(StandardCharsets.UTF_16LE)))
                 .isEmpty();

@@ -63,7 +63,7 @@ class VhdWindowsLayoutTest {
                             new ParentPath(ParentPath.Kind.RELATIVE, RELATIVE),
                             new ParentPath(ParentPath.Kind.ABSOLUTE, ABSOLUTE),
                             new ParentPath(ParentPath.Kind.ABSOLUTE, "D:\\old\\fat-parent.vhd"),
-                            new ParentPath(ParentPath.Kind.OTHER, "/Users/me/fat-parent.vhd"));
+                            new ParentPath(ParentPath.Kind.ABSOLUTE, "/Users/me/fat-parent.vhd"));
             Map<String, Object> details = disk.details();
             assertThat(details)
                     .containsEntry("creatorApplication", "win ")
