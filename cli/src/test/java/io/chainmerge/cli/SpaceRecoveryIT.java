@@ -139,7 +139,7 @@ class SpaceRecoveryIT {
                 Coordinator coordinator = coordinator();
                 FreeSpace free = new FreeSpace(small, roomy)) {
             String api = "http://127.0.0.1:" + coordinator.httpPort();
-            CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON);
+            CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             String spec =
                     """
                     name: recovery
@@ -228,7 +228,7 @@ class SpaceRecoveryIT {
                 Coordinator coordinator = coordinator();
                 FreeSpace free = new FreeSpace(small, roomy)) {
             CampaignClient client =
-                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             CampaignReport report = finish(
                     client,
                     client.submit(
@@ -276,7 +276,7 @@ class SpaceRecoveryIT {
                 Worker b = worker("ask-b", "asked-b", roomy)) {
             try (Coordinator coordinator = coordinator()) {
                 String api = "http://127.0.0.1:" + coordinator.httpPort();
-                CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON);
+                CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
                 id = client.submit(
                         """
                         name: ask
@@ -304,7 +304,7 @@ class SpaceRecoveryIT {
             }
             try (Coordinator restarted = coordinator()) {
                 CampaignClient client =
-                        new CampaignClient("http://127.0.0.1:" + restarted.httpPort(), ChainmergeCommand.JSON);
+                        new CampaignClient("http://127.0.0.1:" + restarted.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
                 client.act(id, "resume");
                 CampaignReport report = finish(client, id);
                 assertThat(report.recoveries().get(0).status()).isEqualTo(RecoveryStatus.SUCCEEDED);
@@ -331,7 +331,7 @@ class SpaceRecoveryIT {
         try (Worker a = worker("kill-a", "kill-a", small);
                 Coordinator coordinator = coordinator()) {
             CampaignClient client =
-                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             // 4 MiB/s: the transfer of about 30 MiB takes long enough to be cut.
             String id = client.submit(
                     """
