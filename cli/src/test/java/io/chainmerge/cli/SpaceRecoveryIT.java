@@ -227,8 +227,8 @@ class SpaceRecoveryIT {
                 Worker b = worker("back-b", "back-host-b", roomy);
                 Coordinator coordinator = coordinator();
                 FreeSpace free = new FreeSpace(small, roomy)) {
-            CampaignClient client =
-                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
+            CampaignClient client = new CampaignClient(
+                    "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             CampaignReport report = finish(
                     client,
                     client.submit(
@@ -303,8 +303,8 @@ class SpaceRecoveryIT {
                         .until(() -> job(client.show(id), moveJob).outcome() == Outcome.SUCCEEDED);
             }
             try (Coordinator restarted = coordinator()) {
-                CampaignClient client =
-                        new CampaignClient("http://127.0.0.1:" + restarted.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
+                CampaignClient client = new CampaignClient(
+                        "http://127.0.0.1:" + restarted.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
                 client.act(id, "resume");
                 CampaignReport report = finish(client, id);
                 assertThat(report.recoveries().get(0).status()).isEqualTo(RecoveryStatus.SUCCEEDED);
@@ -330,8 +330,8 @@ class SpaceRecoveryIT {
         Process doomed = FaultsIT.workerProcess(work, receiving, "kill-b");
         try (Worker a = worker("kill-a", "kill-a", small);
                 Coordinator coordinator = coordinator()) {
-            CampaignClient client =
-                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
+            CampaignClient client = new CampaignClient(
+                    "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             // 4 MiB/s: the transfer of about 30 MiB takes long enough to be cut.
             String id = client.submit(
                     """

@@ -26,7 +26,12 @@ final class TestPrincipals {
                 dir.toFile().deleteOnExit();
                 file = dir.resolve("principals.yaml");
                 Tokens.addPrincipal(
-                        file, "test-admin", List.of(Role.ADMIN), null, Tokens.sha256Hex(ADMIN_TOKEN), ChainmergeCommand.JSON);
+                        file,
+                        "test-admin",
+                        List.of(Role.ADMIN),
+                        null,
+                        Tokens.sha256Hex(ADMIN_TOKEN),
+                        ChainmergeCommand.JSON);
                 file.toFile().deleteOnExit();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
