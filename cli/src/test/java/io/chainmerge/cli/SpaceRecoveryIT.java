@@ -152,7 +152,15 @@ class SpaceRecoveryIT {
 
             // Before any space check the plan has nothing to plan from, and says so.
             Path specFile = Files.writeString(work.resolve("spec.yaml"), spec.formatted(roomy, ""));
-            CliTest.Run blind = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile, "--json");
+            CliTest.Run blind = CliTest.chainmerge(
+                    "campaign",
+                    "--coordinator",
+                    api,
+                    "--token-file",
+                    TestPrincipals.adminTokenFile(),
+                    "plan",
+                    specFile,
+                    "--json");
             assertThat(blind.exit()).as(blind.err()).isZero();
             assertThat(blind.json().get("skips").findValuesAsText("reason")).contains("no-inventory");
 
@@ -166,7 +174,15 @@ class SpaceRecoveryIT {
             assertThat(DemoFleet.digest(child)).isEqualTo(before.digest());
 
             // The plan, from the inventory the dry run's space checks left: the chain would go to host-b.
-            CliTest.Run plan = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile, "--json");
+            CliTest.Run plan = CliTest.chainmerge(
+                    "campaign",
+                    "--coordinator",
+                    api,
+                    "--token-file",
+                    TestPrincipals.adminTokenFile(),
+                    "plan",
+                    specFile,
+                    "--json");
             assertThat(plan.exit()).as(plan.err()).isZero();
             JsonNode recovery = plan.json().get("recoveries").get(0);
             assertThat(recovery.get("trigger").asText()).isEqualTo("may-not-fit");
@@ -176,7 +192,14 @@ class SpaceRecoveryIT {
                             .get("targetFolder")
                             .asText())
                     .isEqualTo(roomy.resolve("vm").toString());
-            CliTest.Run text = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile);
+            CliTest.Run text = CliTest.chainmerge(
+                    "campaign",
+                    "--coordinator",
+                    api,
+                    "--token-file",
+                    TestPrincipals.adminTokenFile(),
+                    "plan",
+                    specFile);
             assertThat(text.out()).contains("1 merges, 1 space recoveries").contains("move the chain of vm.vhdx");
 
             CampaignReport report = finish(client, client.submit(spec.formatted(roomy, "")));
@@ -291,10 +314,25 @@ class SpaceRecoveryIT {
                 assertThat(waiting.jobs()).noneMatch(j -> j.kind().equals("transplant"));
 
                 // Approve, then pause at once: the move goes out, the merge after it waits.
-                CliTest.Run approved = CliTest.chainmerge("campaign", "--coordinator", api, "approve", id, "--json");
+                CliTest.Run approved = CliTest.chainmerge(
+                        "campaign",
+                        "--coordinator",
+                        api,
+                        "--token-file",
+                        TestPrincipals.adminTokenFile(),
+                        "approve",
+                        id,
+                        "--json");
                 assertThat(approved.exit()).as(approved.err()).isZero();
                 client.act(id, "pause");
-                CliTest.Run again = CliTest.chainmerge("campaign", "--coordinator", api, "approve", id);
+                CliTest.Run again = CliTest.chainmerge(
+                        "campaign",
+                        "--coordinator",
+                        api,
+                        "--token-file",
+                        TestPrincipals.adminTokenFile(),
+                        "approve",
+                        id);
                 assertThat(again.exit()).isEqualTo(ExitCodes.USAGE);
                 assertThat(again.err()).contains("has no recovery waiting for approval");
                 CampaignRecovery recovery = client.show(id).recoveries().get(0);

@@ -16,8 +16,23 @@ final class TestPrincipals {
     static final String ADMIN_TOKEN = Tokens.newToken();
 
     private static Path file;
+    private static Path tokenFile;
 
     private TestPrincipals() {}
+
+    /** {@link #ADMIN_TOKEN} in a file, for the CLI's --token-file. */
+    static synchronized Path adminTokenFile() {
+        if (tokenFile == null) {
+            try {
+                tokenFile = file().resolveSibling("admin.token");
+                Files.writeString(tokenFile, ADMIN_TOKEN + "\n");
+                tokenFile.toFile().deleteOnExit();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return tokenFile;
+    }
 
     static synchronized Path file() {
         if (file == null) {

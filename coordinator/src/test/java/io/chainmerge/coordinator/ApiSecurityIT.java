@@ -31,8 +31,13 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -108,7 +113,9 @@ class ApiSecurityIT {
                 "security.write-rate",
                 1,
                 "security.write-burst",
-                10))));
+                10,
+                "security.backup-sources",
+                List.of("/backup/kafka-configured")))));
     }
 
     @AfterAll
@@ -227,6 +234,46 @@ class ApiSecurityIT {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(campaignIds())
                 .contains(BackupEvents.campaignId("/backup/vbr-1"))
                 .doesNotContain(BackupEvents.campaignId("/backup/nobody"), BackupEvents.campaignId("/backup/other")));
+    }
+
+    @Test
+    void onKafkaTooOnlyConfiguredSourcesGetAStandingCampaign() throws Exception {
+        Topics topics = new Topics(PREFIX);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+                KafkaConsumer<String, byte[]> notifications = new KafkaConsumer<>(Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        kafka.bootstrapServers(),
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "notifications-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                        StringDeserializer.class,
+                        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                        ByteArrayDeserializer.class))) {
+            for (String source : List.of("/backup/kafka-nobody", "/backup/kafka-configured")) {
+                ProducerRecord<String, byte[]> record = new ProducerRecord<>(
+                        topics.backupEvents(), "vm01", event(source).getBytes(StandardCharsets.UTF_8));
+                record.headers().add("content-type", "application/cloudevents+json".getBytes(StandardCharsets.UTF_8));
+                producer.send(record).get();
+            }
+            notifications.subscribe(List.of(topics.notifications()));
+            List<String> seen = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                notifications
+                        .poll(Duration.ofMillis(200))
+                        .forEach(r -> seen.add(new String(r.value(), StandardCharsets.UTF_8)));
+                assertThat(seen)
+                        .anySatisfy(
+                                n -> assertThat(n).contains("unknown-source").contains("/backup/kafka-nobody"));
+            });
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(campaignIds())
+                .contains(BackupEvents.campaignId("/backup/kafka-configured"))
+                .doesNotContain(BackupEvents.campaignId("/backup/kafka-nobody")));
     }
 
     @Test
