@@ -343,7 +343,13 @@ final class CoordinatorHttp {
             } else if (v.isEmpty()) {
                 problems.send(ctx, 404, "no campaign " + ctx.pathParam("id"));
             } else {
-                send(ctx, 200, v.get());
+                CampaignReport report = v.get();
+                // What the audit record of a change says it left: the campaign's state after it.
+                ctx.put(
+                        AUDIT_DETAIL,
+                        "campaign " + report.campaignId() + " is "
+                                + report.state().wireName() + (report.paused() ? ", paused" : ""));
+                send(ctx, 200, report);
             }
         });
     }

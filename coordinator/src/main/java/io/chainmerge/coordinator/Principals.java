@@ -135,11 +135,10 @@ final class Principals {
         String key = CoordinatorConfig.PRINCIPALS_FILE.name();
         File read;
         try {
-            FileTime modified = Files.getLastModifiedTime(file);
-            long size = Files.size(file);
+            // Noted before reading: a file that turns out wrong is not read again (nor logged) until it changes.
+            readModified = Files.getLastModifiedTime(file);
+            readSize = Files.size(file);
             read = json.yaml().readValue(Files.readAllBytes(file), File.class);
-            readModified = modified;
-            readSize = size;
         } catch (NoSuchFileException e) {
             throw new ConfigException(key, "names " + file + ", which does not exist");
         } catch (IOException e) {
