@@ -57,7 +57,7 @@ final class ApiSecurity {
                     : Future.failedFuture(new HttpException(
                             401,
                             "this API needs a principal's token: send Authorization: Bearer TOKEN "
-                                    + "(chainmerge: --token-file or CHAINMERGE_TOKEN)"));
+                                    + "(docs/security.md)"));
         }
         if (header.length() <= BEARER.length() || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return Future.failedFuture(new HttpException(401, "the Authorization header must be Bearer TOKEN"));
