@@ -19,12 +19,20 @@ import java.util.Map;
 final class CampaignClient {
     private final URI base;
     private final JsonCodec json;
+    /** The bearer token sent with every call, or null. */
+    private final String token;
+
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     CampaignClient(String base, JsonCodec json) {
+        this(base, json, null);
+    }
+
+    CampaignClient(String base, JsonCodec json, String token) {
         this.base = URI.create(base.endsWith("/") ? base : base + "/");
         this.json = json;
+        this.token = token == null || token.isBlank() ? null : token.strip();
     }
 
     /** Submits a spec (YAML or JSON text); returns the campaign id. */
@@ -94,6 +102,9 @@ final class CampaignClient {
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
         HttpResponse<String> response;
         try {
             response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
@@ -115,10 +126,26 @@ final class CampaignClient {
             String error = response.body();
             try {
                 var body = json.mapper().readTree(response.body());
-                error = body.path("error").asText(error)
-                        + (body.has("message") ? ": " + body.path("message").asText() : "");
+                if (body.has("detail")) { // a problem (RFC 9457)
+                    error = body.path("detail").asText();
+                } else {
+                    error = body.path("error").asText(error)
+                            + (body.has("message") ? ": " + body.path("message").asText() : "");
+                }
             } catch (IOException e) {
                 // not JSON: show it as it is
+            }
+            if (response.statusCode() == 401) {
+                throw new CoordinatorRefusal(
+                        401,
+                        "the coordinator at " + base + " does not know the caller: " + error
+                                + (token == null
+                                        ? " (no token given: --token-file FILE or "
+                                                + CoordinatorAddress.TOKEN_ENVIRONMENT + ")"
+                                        : ""));
+            }
+            if (response.statusCode() == 403) {
+                throw new CoordinatorRefusal(403, "the coordinator at " + base + " refused: " + error);
             }
             if (response.statusCode() == 400 || response.statusCode() == 404 || response.statusCode() == 409) {
                 throw new IllegalArgumentException(error);

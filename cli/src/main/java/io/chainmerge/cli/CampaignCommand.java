@@ -46,7 +46,7 @@ final class CampaignCommand implements Runnable {
                 spec.commandLine(), "name a campaign command (see chainmerge campaign --help)");
     }
 
-    CampaignClient client() {
+    CampaignClient client() throws java.io.IOException {
         return coordinator.client();
     }
 

@@ -1,5 +1,6 @@
 package io.chainmerge.cli;
 
+import io.chainmerge.common.campaign.CampaignAction;
 import io.chainmerge.common.campaign.CampaignRecovery;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
@@ -21,6 +22,16 @@ import java.util.Map;
 /** Campaign reports as people read them: the summary, every job, every disk left alone, and live bars. */
 final class CampaignView {
     private CampaignView() {}
+
+    private static String pastTense(String action) {
+        return switch (action) {
+            case "cancel" -> "cancelled";
+            case "pause" -> "paused";
+            case "resume" -> "resumed";
+            case "approve" -> "approved";
+            default -> action;
+        };
+    }
 
     static void print(PrintWriter out, CampaignReport report) {
         Totals t = report.totals();
@@ -44,6 +55,20 @@ final class CampaignView {
                 t.skipped());
         out.printf(
                 "  %s merged, %s reclaimed%n", ByteSize.format(t.bytesMerged()), ByteSize.format(t.reclaimedBytes()));
+        if (report.submittedBy() != null) {
+            out.printf("  submitted by %s%n", report.submittedBy());
+        }
+        for (CampaignAction action : report.actions()) {
+            if (!action.action().equals("submit")) {
+                out.printf(
+                        "  %s by %s%s at %s%s%n",
+                        pastTense(action.action()),
+                        action.principal(),
+                        action.address() == null ? "" : " from " + action.address(),
+                        action.at(),
+                        action.detail() == null ? "" : ": " + action.detail());
+            }
+        }
         for (JobView job : report.jobs()) {
             if (job.kind().equals("transplant")) {
                 out.printf(

@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
             "Merges Hyper-V differencing-disk chains (.avhdx/.avhd over .vhdx/.vhd) safely, one host or a whole fleet.",
             "",
             "Exit codes: 0 done; 2 usage; 3 refused by a guard (space, siblings, orphaned, in use, not the same "
-                    + "parent); 4 invalid or corrupt input; 1 anything else. Refusals and invalid input change nothing."
+                    + "parent); 4 invalid or corrupt input; 5 the coordinator refused the caller (no, unknown or "
+                    + "insufficient token); 1 anything else. Refusals and invalid input change nothing."
         },
         subcommands = {
             InspectCommand.class,
@@ -35,6 +36,7 @@ import picocli.CommandLine.Spec;
             CoordinatorCommand.class,
             CampaignCommand.class,
             BackupCommand.class,
+            TokenCommand.class,
             DemoCommand.class,
             CompletionCommand.class,
             CommandLine.HelpCommand.class
@@ -56,7 +58,16 @@ public final class ChainmergeCommand implements Runnable {
         // Descriptions are single paragraphs: picocli wraps them at the terminal's width (80 when unknown).
         commandLine.setUsageHelpAutoWidth(true);
         commandLine.setExecutionExceptionHandler((error, cmd, parseResult) -> {
-            ErrorReport report = ErrorReport.of(error);
+            ErrorReport report = error instanceof CoordinatorRefusal refusal
+                    ? new ErrorReport(
+                            ErrorReport.REFUSED,
+                            refusal.status() == 401 ? "unauthorized" : "forbidden",
+                            refusal.getMessage(),
+                            null,
+                            null,
+                            null,
+                            null)
+                    : ErrorReport.of(error);
             if (jsonRequested(cmd)) {
                 cmd.getOut().println(JSON.writePretty(errorJson(report)));
                 cmd.getOut().flush();
@@ -68,7 +79,7 @@ public final class ChainmergeCommand implements Runnable {
                 }
                 err.flush();
             }
-            return ExitCodes.of(report);
+            return error instanceof CoordinatorRefusal ? ExitCodes.NOT_ALLOWED : ExitCodes.of(report);
         });
         return commandLine;
     }

@@ -42,8 +42,15 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     Output output;
 
-    /** What {@code --json} prints once the demo is over; its story goes to standard error then. */
-    record Outcome(boolean ok, double seconds, Path work, List<DemoFleet.Check> checks) {}
+    /**
+     * What {@code --json} prints once the demo is over; its story goes to standard error then.
+     *
+     * @param api the coordinator's API and how to call it (null with --offline)
+     */
+    record Outcome(boolean ok, double seconds, Path work, List<DemoFleet.Check> checks, Api api) {}
+
+    /** The demo coordinator's address, the operator token it made, and a call of its API with that token. */
+    record Api(String url, Path tokenFile, String example) {}
 
     @Option(
             names = "--offline",
@@ -120,7 +127,8 @@ final class DemoCommand implements Callable<Integer> {
                 same,
                 (System.nanoTime() - started) / 1e9,
                 work,
-                List.of(new DemoFleet.Check(base.getFileName().toString(), "reads what the chain read", same)));
+                List.of(new DemoFleet.Check(base.getFileName().toString(), "reads what the chain read", same)),
+                null);
     }
 
     private static void deleteTree(Path root) throws IOException {

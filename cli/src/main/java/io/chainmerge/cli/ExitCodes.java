@@ -11,6 +11,11 @@ public final class ExitCodes {
     public static final int REFUSED = 3;
     /** The input is invalid or corrupt. Nothing was changed. */
     public static final int INVALID_INPUT = 4;
+    /**
+     * The coordinator refused the caller: no token or an unknown one (401), or its principal's roles do not
+     * allow the call (403). Nothing was changed.
+     */
+    public static final int NOT_ALLOWED = 5;
 
     private ExitCodes() {}
 

@@ -3,6 +3,8 @@ package io.chainmerge.cli;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.coordinator.Coordinator;
 import io.chainmerge.coordinator.CoordinatorConfig;
+import io.chainmerge.coordinator.Role;
+import io.chainmerge.coordinator.Tokens;
 import io.chainmerge.worker.Worker;
 import io.chainmerge.worker.WorkerConfig;
 import java.io.PrintStream;
@@ -56,28 +58,55 @@ final class FleetDemo {
         fleet.build(a1, a2, b1, out);
         out.flush();
 
+        // Secure as anywhere else: a principals file and an operator's token of the demo's own.
+        Path principals = work.resolve("principals.yaml");
+        Path tokenFile = work.resolve("operator.token");
+        String token = Tokens.newToken();
+        Files.writeString(tokenFile, token + "\n");
+        Tokens.addPrincipal(
+                principals,
+                "demo-operator",
+                List.of(Role.OPERATOR),
+                null,
+                Tokens.sha256Hex(token),
+                ChainmergeCommand.JSON);
+        out.println("principals: " + principals + " (demo-operator, token in " + tokenFile + ")");
+
         out.print("broker: starting a single-node Kafka (KRaft) in its own process... ");
         out.flush();
+        DemoCommand.Api api = null;
         try (BrokerProcess broker = BrokerProcess.start(work.resolve("kafka"), work.resolve("kafka.log"))) {
             out.println(broker.bootstrapServers());
             String bootstrap = broker.bootstrapServers();
             try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(
-                            "http.host", "127.0.0.1",
-                            "http.port", 0,
-                            "topics.partitions", 3,
-                            "topics.replication", 1,
-                            "kafka.bootstrap.servers", bootstrap)));
+                            "http.host",
+                            "127.0.0.1",
+                            "http.port",
+                            0,
+                            "topics.partitions",
+                            3,
+                            "topics.replication",
+                            1,
+                            "security.principals-file",
+                            principals.toString(),
+                            "kafka.bootstrap.servers",
+                            bootstrap)));
                     Worker workerA = Worker.start(worker("pool-a", "storage-a", List.of(a1, a2), bootstrap));
                     Worker workerB = Worker.start(worker("pool-b", "storage-b", List.of(b1), bootstrap))) {
-                String api = "http://127.0.0.1:" + coordinator.httpPort();
+                String url = "http://127.0.0.1:" + coordinator.httpPort();
+                api = new DemoCommand.Api(
+                        url,
+                        tokenFile,
+                        "curl -H \"Authorization: Bearer $(cat " + tokenFile + ")\" " + url + "/campaigns");
                 out.printf(
                         "coordinator: %s%nworkers: storage-a (pool-a: vol1, vol2) http %d, storage-b (pool-b: vol1) http %d%n",
-                        api, workerA.httpPort(), workerB.httpPort());
+                        url, workerA.httpPort(), workerB.httpPort());
+                out.println("call its API while the demo runs: " + api.example());
                 out.println("campaign spec:");
                 SPEC.lines().forEach(line -> out.println("  " + line));
                 out.flush();
 
-                CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON);
+                CampaignClient client = new CampaignClient(url, ChainmergeCommand.JSON, token);
                 String id = client.submit(SPEC);
                 out.println("submitted " + id + "; following it (chainmerge campaign watch " + id + "):");
                 out.flush();
@@ -94,7 +123,7 @@ final class FleetDemo {
                 "%s in %.1f s%n",
                 ok ? "OK: every chain reads exactly what it read before" : "FAILED: see above", seconds);
         out.flush();
-        return new DemoCommand.Outcome(ok, seconds, work, checks);
+        return new DemoCommand.Outcome(ok, seconds, work, checks, api);
     }
 
     private static WorkerConfig worker(String pool, String host, List<Path> volumes, String bootstrap) {

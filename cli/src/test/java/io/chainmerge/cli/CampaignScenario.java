@@ -68,6 +68,8 @@ abstract class CampaignScenario {
                 1,
                 "tick",
                 "200ms",
+                "security.principals-file",
+                TestPrincipals.file().toString(),
                 "kafka.bootstrap.servers",
                 bootstrap);
     }
@@ -94,8 +96,8 @@ abstract class CampaignScenario {
                         Worker.start(WorkerConfig.of(workerSettings("pool-b", "host-b", List.of(b1), bootstrap, "0")));
                 Worker c = Worker.start(
                         WorkerConfig.of(workerSettings("pool-c", "host-c", List.of(full), bootstrap, "100%")))) {
-            CampaignClient client =
-                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+            CampaignClient client = new CampaignClient(
+                    "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             String id = client.submit(
                     """
                     name: e2e

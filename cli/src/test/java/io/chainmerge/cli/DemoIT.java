@@ -39,7 +39,11 @@ class DemoIT {
                 .contains("merged 5, refused 0, failed 0")
                 .contains("siblings")
                 .contains("missing-parent")
-                .contains("OK: every chain reads exactly what it read before");
+                .contains("OK: every chain reads exactly what it read before")
+                // Secure like any coordinator: its own principals file and token, and how to call it.
+                .contains("principals: ")
+                .containsPattern(
+                        "curl -H \"Authorization: Bearer \\$\\(cat \\S+operator.token\\)\" http://127\\.0\\.0\\.1:\\d+/campaigns");
     }
 
     /** What every thread of a demo that did not end was doing, so a hang in CI explains itself. */

@@ -45,8 +45,15 @@ class DeploymentIT {
     static void start() throws Exception {
         kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         Path volume = java.nio.file.Files.createDirectories(dir.resolve("vol1"));
-        coordinator = Coordinator.start(CoordinatorConfig.of(
-                Map.of("http.host", "127.0.0.1", "http.port", 0, "kafka.bootstrap.servers", kafka.bootstrapServers())));
+        coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(
+                "http.host",
+                "127.0.0.1",
+                "http.port",
+                0,
+                "security.mode",
+                "insecure", // the probes are anonymous either way; this test is about their paths
+                "kafka.bootstrap.servers",
+                kafka.bootstrapServers())));
         worker = Worker.start(WorkerConfig.of(Map.of(
                 "pool",
                 "deployment-it",

@@ -325,7 +325,8 @@ class FaultsIT {
     }
 
     private static CampaignClient client(Coordinator coordinator) {
-        return new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+        return new CampaignClient(
+                "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
     }
 
     private static MergeJob merge(String pool, Path child, Path root, long rate) {

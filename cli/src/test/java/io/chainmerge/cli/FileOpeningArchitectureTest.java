@@ -26,7 +26,11 @@ class FileOpeningArchitectureTest {
                     "io.chainmerge.common.config.Config", // configuration files
                     "io.chainmerge.cli.CampaignCommand", // campaign spec files
                     "io.chainmerge.cli.ExportCommand", // the raw image it creates
-                    "io.chainmerge.cli.WriteCommand" // the data to write
+                    "io.chainmerge.cli.WriteCommand", // the data to write
+                    "io.chainmerge.coordinator.Principals", // the principals file
+                    "io.chainmerge.cli.CoordinatorAddress", // --token-file
+                    "io.chainmerge.cli.TokenCommand$New", // the token file it makes
+                    "io.chainmerge.cli.FleetDemo" // the demo's token
                     )))
             .should()
             .accessTargetWhere(FileOpenings.opensAFile())

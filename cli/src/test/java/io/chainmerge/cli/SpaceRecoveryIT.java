@@ -139,7 +139,7 @@ class SpaceRecoveryIT {
                 Coordinator coordinator = coordinator();
                 FreeSpace free = new FreeSpace(small, roomy)) {
             String api = "http://127.0.0.1:" + coordinator.httpPort();
-            CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON);
+            CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             String spec =
                     """
                     name: recovery
@@ -152,7 +152,15 @@ class SpaceRecoveryIT {
 
             // Before any space check the plan has nothing to plan from, and says so.
             Path specFile = Files.writeString(work.resolve("spec.yaml"), spec.formatted(roomy, ""));
-            CliTest.Run blind = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile, "--json");
+            CliTest.Run blind = CliTest.chainmerge(
+                    "campaign",
+                    "--coordinator",
+                    api,
+                    "--token-file",
+                    TestPrincipals.adminTokenFile(),
+                    "plan",
+                    specFile,
+                    "--json");
             assertThat(blind.exit()).as(blind.err()).isZero();
             assertThat(blind.json().get("skips").findValuesAsText("reason")).contains("no-inventory");
 
@@ -166,7 +174,15 @@ class SpaceRecoveryIT {
             assertThat(DemoFleet.digest(child)).isEqualTo(before.digest());
 
             // The plan, from the inventory the dry run's space checks left: the chain would go to host-b.
-            CliTest.Run plan = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile, "--json");
+            CliTest.Run plan = CliTest.chainmerge(
+                    "campaign",
+                    "--coordinator",
+                    api,
+                    "--token-file",
+                    TestPrincipals.adminTokenFile(),
+                    "plan",
+                    specFile,
+                    "--json");
             assertThat(plan.exit()).as(plan.err()).isZero();
             JsonNode recovery = plan.json().get("recoveries").get(0);
             assertThat(recovery.get("trigger").asText()).isEqualTo("may-not-fit");
@@ -176,7 +192,14 @@ class SpaceRecoveryIT {
                             .get("targetFolder")
                             .asText())
                     .isEqualTo(roomy.resolve("vm").toString());
-            CliTest.Run text = CliTest.chainmerge("campaign", "--coordinator", api, "plan", specFile);
+            CliTest.Run text = CliTest.chainmerge(
+                    "campaign",
+                    "--coordinator",
+                    api,
+                    "--token-file",
+                    TestPrincipals.adminTokenFile(),
+                    "plan",
+                    specFile);
             assertThat(text.out()).contains("1 merges, 1 space recoveries").contains("move the chain of vm.vhdx");
 
             CampaignReport report = finish(client, client.submit(spec.formatted(roomy, "")));
@@ -227,8 +250,8 @@ class SpaceRecoveryIT {
                 Worker b = worker("back-b", "back-host-b", roomy);
                 Coordinator coordinator = coordinator();
                 FreeSpace free = new FreeSpace(small, roomy)) {
-            CampaignClient client =
-                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+            CampaignClient client = new CampaignClient(
+                    "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             CampaignReport report = finish(
                     client,
                     client.submit(
@@ -276,7 +299,7 @@ class SpaceRecoveryIT {
                 Worker b = worker("ask-b", "asked-b", roomy)) {
             try (Coordinator coordinator = coordinator()) {
                 String api = "http://127.0.0.1:" + coordinator.httpPort();
-                CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON);
+                CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
                 id = client.submit(
                         """
                         name: ask
@@ -291,10 +314,25 @@ class SpaceRecoveryIT {
                 assertThat(waiting.jobs()).noneMatch(j -> j.kind().equals("transplant"));
 
                 // Approve, then pause at once: the move goes out, the merge after it waits.
-                CliTest.Run approved = CliTest.chainmerge("campaign", "--coordinator", api, "approve", id, "--json");
+                CliTest.Run approved = CliTest.chainmerge(
+                        "campaign",
+                        "--coordinator",
+                        api,
+                        "--token-file",
+                        TestPrincipals.adminTokenFile(),
+                        "approve",
+                        id,
+                        "--json");
                 assertThat(approved.exit()).as(approved.err()).isZero();
                 client.act(id, "pause");
-                CliTest.Run again = CliTest.chainmerge("campaign", "--coordinator", api, "approve", id);
+                CliTest.Run again = CliTest.chainmerge(
+                        "campaign",
+                        "--coordinator",
+                        api,
+                        "--token-file",
+                        TestPrincipals.adminTokenFile(),
+                        "approve",
+                        id);
                 assertThat(again.exit()).isEqualTo(ExitCodes.USAGE);
                 assertThat(again.err()).contains("has no recovery waiting for approval");
                 CampaignRecovery recovery = client.show(id).recoveries().get(0);
@@ -303,8 +341,8 @@ class SpaceRecoveryIT {
                         .until(() -> job(client.show(id), moveJob).outcome() == Outcome.SUCCEEDED);
             }
             try (Coordinator restarted = coordinator()) {
-                CampaignClient client =
-                        new CampaignClient("http://127.0.0.1:" + restarted.httpPort(), ChainmergeCommand.JSON);
+                CampaignClient client = new CampaignClient(
+                        "http://127.0.0.1:" + restarted.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
                 client.act(id, "resume");
                 CampaignReport report = finish(client, id);
                 assertThat(report.recoveries().get(0).status()).isEqualTo(RecoveryStatus.SUCCEEDED);
@@ -330,8 +368,8 @@ class SpaceRecoveryIT {
         Process doomed = FaultsIT.workerProcess(work, receiving, "kill-b");
         try (Worker a = worker("kill-a", "kill-a", small);
                 Coordinator coordinator = coordinator()) {
-            CampaignClient client =
-                    new CampaignClient("http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON);
+            CampaignClient client = new CampaignClient(
+                    "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             // 4 MiB/s: the transfer of about 30 MiB takes long enough to be cut.
             String id = client.submit(
                     """

@@ -32,7 +32,8 @@ class DocsExamplesTest {
             "VolumeInventory", VolumeInventory.class,
             "DeadLetter", DeadLetter.class,
             "CampaignEvent", CampaignEvent.class,
-            "CampaignSpec", CampaignSpec.class);
+            "CampaignSpec", CampaignSpec.class,
+            "AuditRecord", io.chainmerge.common.audit.AuditRecord.class);
 
     private final JsonCodec json = new JsonCodec();
     private final MessageCodec codec = new MessageCodec(json);
@@ -54,7 +55,8 @@ class DocsExamplesTest {
                         "JobProgress",
                         "VolumeInventory",
                         "DeadLetter",
-                        "CampaignEvent");
+                        "CampaignEvent",
+                        "AuditRecord");
     }
 
     @Test

@@ -131,6 +131,22 @@ final class BackupEvents {
     }
 
     /** The request an event is: the same (source, id) is the same request, however often delivered. */
+    /**
+     * A valid event from a source this coordinator does not know (security.backup-sources, backup-system
+     * principals): refused, so no standing campaign is made for whoever can name a new source.
+     */
+    static InvalidBackupEvent unknownSource(BackupEvent event) {
+        String type = event.kind() == Kind.CHECKPOINT_RELEASED ? CHECKPOINT_RELEASED : CLEANUP_REQUESTED;
+        return new InvalidBackupEvent(
+                "unknown-source",
+                "source " + event.source() + " is not configured: add it to security.backup-sources or bind a "
+                        + "backup-system principal to it (docs/security.md)",
+                type,
+                event.source(),
+                event.eventId(),
+                event.requestId());
+    }
+
     static String requestId(String source, String id) {
         return "br-" + hash(source + "\n" + id, 12);
     }

@@ -4,6 +4,7 @@ import io.cloudevents.kafka.KafkaMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
@@ -24,14 +25,17 @@ final class BackupIntake {
     private final BackupNotifier notifier;
     private final Campaigns campaigns;
     private final DurableBatchLoop loop;
+    private final Predicate<String> configuredSource;
 
     BackupIntake(
             Consumer<String, byte[]> consumer,
             String topic,
             BackupEvents events,
             BackupNotifier notifier,
-            Campaigns campaigns) {
+            Campaigns campaigns,
+            Predicate<String> configuredSource) {
         this.events = events;
+        this.configuredSource = configuredSource;
         this.notifier = notifier;
         this.campaigns = campaigns;
         this.loop = new DurableBatchLoop("backup events", consumer, List.of(topic), this::take);
@@ -45,7 +49,11 @@ final class BackupIntake {
     private CompletableFuture<?> take(ConsumerRecord<String, byte[]> record) {
         String origin = record.topic() + "/" + record.partition() + "@" + record.offset();
         try {
-            return campaigns.accept(events.read(KafkaMessageFactory.createReader(record)));
+            BackupEvent event = events.read(KafkaMessageFactory.createReader(record));
+            if (!configuredSource.test(event.source())) {
+                throw BackupEvents.unknownSource(event);
+            }
+            return campaigns.accept(event);
         } catch (InvalidBackupEvent invalid) {
             LOG.warn("invalid backup event at {}: {}", origin, invalid.getMessage());
             return notifier.invalid(invalid, origin);

@@ -1,6 +1,7 @@
 package io.chainmerge.coordinator;
 
 import io.chainmerge.common.campaign.BackupRequest;
+import io.chainmerge.common.campaign.CampaignAction;
 import io.chainmerge.common.campaign.CampaignEvent;
 import io.chainmerge.common.campaign.CampaignJob;
 import io.chainmerge.common.campaign.CampaignRecovery;
@@ -57,6 +58,8 @@ final class Campaign {
     final Map<String, BackupRequest> requests = new LinkedHashMap<>();
     /** The backup request each of a standing campaign's merge jobs serves. */
     final Map<String, String> requestOfJob = new HashMap<>();
+    /** Who submitted, cancelled, paused, resumed or approved it, by sequence. */
+    final Map<Integer, CampaignAction> actions = new java.util.TreeMap<>();
     /** Jobs sent to their pool whose PUBLISHED event is not written yet. */
     final Set<String> publishing = new HashSet<>();
 
@@ -85,6 +88,8 @@ final class Campaign {
             skips.put(skip.key(), skip);
         } else if (event instanceof CampaignRecovery recovery) {
             recoveries.put(recovery.jobId(), recovery);
+        } else if (event instanceof CampaignAction action) {
+            actions.put(action.sequence(), action);
         } else if (event instanceof BackupRequest request) {
             requests.put(request.requestId(), request);
             request.jobIds().forEach(job -> requestOfJob.put(job, request.requestId()));
@@ -183,7 +188,18 @@ final class Campaign {
                 totals,
                 views,
                 List.copyOf(skips.values()),
-                details ? List.copyOf(recoveries.values()) : List.of());
+                details ? List.copyOf(recoveries.values()) : List.of(),
+                submittedBy(),
+                details ? List.copyOf(actions.values()) : List.of());
+    }
+
+    /** Who submitted it, from its history; null when it has none (submitted before it was kept, or standing). */
+    private String submittedBy() {
+        return actions.values().stream()
+                .filter(a -> a.action().equals("submit"))
+                .findFirst()
+                .map(a -> a.address() == null ? a.principal() : a.principal() + " from " + a.address())
+                .orElse(null);
     }
 
     private JobView view(CampaignJob job) {

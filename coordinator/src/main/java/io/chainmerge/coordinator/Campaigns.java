@@ -1,5 +1,6 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.campaign.CampaignAction;
 import io.chainmerge.common.campaign.CampaignEvent;
 import io.chainmerge.common.campaign.CampaignJob;
 import io.chainmerge.common.campaign.CampaignRecovery;
@@ -116,7 +117,7 @@ final class Campaigns {
         });
     }
 
-    CompletableFuture<String> submit(CampaignSpec spec) {
+    CompletableFuture<String> submit(CampaignSpec spec, Actor by) {
         return on(() -> {
             Instant now = clock.instant();
             String id = "c-" + ID_TIME.format(now) + "-"
@@ -124,6 +125,7 @@ final class Campaigns {
             Campaign campaign = new Campaign(id);
             campaigns.put(id, campaign);
             record(campaign, new CampaignSubmitted(Schema.VERSION, id, null, now, spec));
+            recordAction(campaign, "submit", by, spec.name());
             record(
                     campaign,
                     new CampaignStateChanged(
@@ -132,7 +134,7 @@ final class Campaigns {
                 SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, id + "-scan-" + pool, id, pool, now, List.of());
                 record(campaign, CampaignJob.planned(id, scan, null, null, now));
             }
-            LOG.info("campaign {} ({}) submitted for pools {}", id, spec.name(), spec.pools());
+            LOG.info("campaign {} ({}) submitted for pools {} by {}", id, spec.name(), spec.pools(), by);
             publishPlanned(campaign);
             return id;
         });
@@ -149,21 +151,28 @@ final class Campaigns {
     }
 
     /** Stops publishing; jobs already out finish and are recorded. */
-    CompletableFuture<Optional<CampaignReport>> cancel(String id) {
+    CompletableFuture<Optional<CampaignReport>> cancel(String id, Actor by) {
         return change(
                 id,
+                "cancel",
+                by,
                 c -> new CampaignStateChanged(
                         Schema.VERSION, id, null, clock.instant(), CampaignState.CANCELLED, c.paused, "cancelled"));
     }
 
-    CompletableFuture<Optional<CampaignReport>> pause(String id) {
-        return change(
-                id, c -> new CampaignStateChanged(Schema.VERSION, id, null, clock.instant(), c.state, true, "paused"));
-    }
-
-    CompletableFuture<Optional<CampaignReport>> resume(String id) {
+    CompletableFuture<Optional<CampaignReport>> pause(String id, Actor by) {
         return change(
                 id,
+                "pause",
+                by,
+                c -> new CampaignStateChanged(Schema.VERSION, id, null, clock.instant(), c.state, true, "paused"));
+    }
+
+    CompletableFuture<Optional<CampaignReport>> resume(String id, Actor by) {
+        return change(
+                id,
+                "resume",
+                by,
                 c -> new CampaignStateChanged(Schema.VERSION, id, null, clock.instant(), c.state, false, "resumed"));
     }
 
@@ -171,7 +180,7 @@ final class Campaigns {
      * Approves the campaign's proposed space recoveries ({@code onInsufficientSpace: ask}): every one, or
      * only {@code recoveryId}. Fails with {@link IllegalArgumentException} when there is no such proposal.
      */
-    CompletableFuture<Optional<CampaignReport>> approve(String id, String recoveryId) {
+    CompletableFuture<Optional<CampaignReport>> approve(String id, String recoveryId, Actor by) {
         return on(() -> {
             Campaign campaign = campaigns.get(id);
             if (campaign == null) {
@@ -188,26 +197,66 @@ final class Campaigns {
                         + (campaign.state.isOver() ? " (it is " + campaign.state.wireName() + ")" : ""));
             }
             for (CampaignRecovery recovery : proposed) {
-                record(campaign, recovery.with(RecoveryStatus.RUNNING, "approved", clock.instant()));
-                LOG.info("campaign {}: recovery {} approved", id, recovery.recoveryId());
+                record(
+                        campaign,
+                        recovery.with(RecoveryStatus.RUNNING, "approved by " + by.principal(), clock.instant()));
+                LOG.info("campaign {}: recovery {} approved by {}", id, recovery.recoveryId(), by);
             }
+            recordAction(
+                    campaign,
+                    "approve",
+                    by,
+                    "recoveries "
+                            + String.join(
+                                    ", ",
+                                    proposed.stream()
+                                            .map(CampaignRecovery::recoveryId)
+                                            .toList()));
             step(campaign);
             return Optional.of(campaign.report(clock.instant()));
         });
     }
 
     private CompletableFuture<Optional<CampaignReport>> change(
-            String id, Function<Campaign, CampaignStateChanged> event) {
+            String id, String action, Actor by, Function<Campaign, CampaignStateChanged> event) {
         return on(() -> {
             Campaign campaign = campaigns.get(id);
             if (campaign == null) {
                 return Optional.empty();
             }
             if (!campaign.state.isOver()) {
-                record(campaign, event.apply(campaign));
+                CampaignStateChanged changed = event.apply(campaign);
+                record(
+                        campaign,
+                        new CampaignStateChanged(
+                                changed.schemaVersion(),
+                                changed.campaignId(),
+                                changed.jobId(),
+                                changed.at(),
+                                changed.state(),
+                                changed.paused(),
+                                changed.reason() + " by " + by.principal()));
+                recordAction(campaign, action, by, null);
+                LOG.info("campaign {} {} by {}", id, changed.reason(), by);
             }
             return Optional.of(campaign.report(clock.instant()));
         });
+    }
+
+    /** Records who did what to the campaign, under the next number of its history. */
+    private void recordAction(Campaign campaign, String action, Actor by, String detail) {
+        record(
+                campaign,
+                new CampaignAction(
+                        Schema.VERSION,
+                        campaign.id,
+                        null,
+                        clock.instant(),
+                        campaign.actions.size() + 1,
+                        action,
+                        by.principal(),
+                        by.address(),
+                        detail));
     }
 
     /** Records a result; completes once it is durable (or when there is nothing to record). */

@@ -1,5 +1,6 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.config.ConfigException;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.kafka.PollLoops;
@@ -12,6 +13,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -42,11 +44,21 @@ public final class Coordinator implements AutoCloseable {
     private final long tickTimer;
     private final TopicCreator topics;
     private final Admin admin;
+    private final Principals principals;
+    private final long reloadTimer;
     private boolean closed;
+
+    /** What /ready and the start line say of a coordinator in insecure mode. */
+    static final String INSECURE = "insecure: anyone who reaches this API may submit, cancel and approve merges";
+    /** How often the principals file is looked at for a change. */
+    static final Duration RELOAD_EVERY = Duration.ofSeconds(2);
 
     private Coordinator(CoordinatorConfig config) throws Exception {
         this.config = config;
         JsonCodec json = new JsonCodec();
+        // Before anything is created: a coordinator that would answer anyone does not start by mistake.
+        SecuritySettings security = config.security();
+        this.principals = principals(security, json);
         MessageCodec codec = new MessageCodec(json);
         KafkaClients kafka = config.kafka();
         // Kept open: /ready asks it whether the broker answers and the topics still exist.
@@ -81,6 +93,12 @@ public final class Coordinator implements AutoCloseable {
                 codec,
                 campaigns);
         BackupEvents backupEvents = new BackupEvents(json, inventory::poolOf);
+        Predicate<String> configuredSource = source -> security.backupSources().contains(source)
+                || principals.boundSources().contains(source)
+                // A lab without any configured source takes every source, as before sources were configured.
+                || (security.insecure()
+                        && security.backupSources().isEmpty()
+                        && principals.boundSources().isEmpty());
         // A group of its own: the results consumer's group subscribes to other topics.
         this.backupIntake = new BackupIntake(
                 new KafkaConsumer<>(kafka.consumer(
@@ -88,7 +106,8 @@ public final class Coordinator implements AutoCloseable {
                 config.topics().backupEvents(),
                 backupEvents,
                 notifier,
-                campaigns);
+                campaigns,
+                configuredSource);
         loops.died()
                 .thenAccept(reason -> LOG.error(
                         "coordinator {} is dead: {}",
@@ -100,15 +119,24 @@ public final class Coordinator implements AutoCloseable {
         this.backupThread = loops.start("chainmerge-backup-intake", backupIntake.loop());
 
         this.vertx = Vertx.vertx();
+        String securityState = security.insecure() ? INSECURE : "secure";
         this.http = new CoordinatorHttp(
                         vertx,
                         json,
                         campaigns,
                         inventory,
                         metrics,
-                        new Readiness(admin, config.topics(), loops),
+                        new Readiness(admin, config.topics(), loops, securityState),
                         backupEvents,
-                        notifier)
+                        notifier,
+                        new ApiSecurity(
+                                principals,
+                                security.insecure(),
+                                new WriteRateLimit(security.writesPerMinute(), security.writeBurst(), clock)),
+                        configuredSource,
+                        new AuditLog(producer, config.topics().audit(), codec, campaignThread),
+                        security.bodyLimit(),
+                        clock)
                 .listen(config.httpHost(), config.httpPort())
                 .toCompletionStage()
                 .toCompletableFuture()
@@ -117,7 +145,46 @@ public final class Coordinator implements AutoCloseable {
             campaigns.tick();
             campaignThread.execute(() -> metrics.campaigns(campaigns.countsByState()));
         });
-        LOG.info("coordinator {} up; HTTP on {}", config.coordinatorId(), http.actualPort());
+        if (principals.file().isPresent()) {
+            // Rotation without a restart: a changed file is read again (docs/security.md).
+            this.reloadTimer = vertx.setPeriodic(
+                    RELOAD_EVERY.toMillis(), id -> vertx.executeBlocking(principals::reloadIfChanged, false));
+        } else {
+            this.reloadTimer = -1;
+        }
+        if (security.insecure()) {
+            LOG.warn(
+                    "coordinator {} up; HTTP on {}; SECURITY MODE INSECURE: {} (security.mode: insecure; see "
+                            + "docs/security.md)",
+                    config.coordinatorId(),
+                    http.actualPort(),
+                    INSECURE);
+        } else {
+            LOG.info(
+                    "coordinator {} up; HTTP on {}; {} principals from {}",
+                    config.coordinatorId(),
+                    http.actualPort(),
+                    principals.all().size(),
+                    principals.file().orElseThrow());
+        }
+    }
+
+    /**
+     * The principals of the API. In secure mode a principals file that names at least one principal is
+     * required; without one the coordinator does not start.
+     */
+    private static Principals principals(SecuritySettings security, JsonCodec json) {
+        if (security.principalsFile() != null) {
+            return Principals.read(security.principalsFile(), json);
+        }
+        if (!security.insecure()) {
+            throw new ConfigException(
+                    CoordinatorConfig.PRINCIPALS_FILE.name(),
+                    "is required: security.mode is secure (the default), and without principals nobody could call "
+                            + "the API. Make a token with chainmerge token new --name NAME --role operator "
+                            + "--principals-file FILE, or set security.mode: insecure for a lab (docs/security.md)");
+        }
+        return Principals.none();
     }
 
     public static Coordinator start(CoordinatorConfig config) throws Exception {
@@ -148,6 +215,7 @@ public final class Coordinator implements AutoCloseable {
         closed = true;
         loops.stopping();
         vertx.cancelTimer(tickTimer);
+        vertx.cancelTimer(reloadTimer);
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {

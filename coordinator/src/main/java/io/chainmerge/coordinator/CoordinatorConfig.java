@@ -8,6 +8,7 @@ import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.topic.Topics;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,7 @@ public record CoordinatorConfig(
         short topicReplication,
         Duration tick,
         BackupSettings backup,
+        SecuritySettings security,
         Topics topics,
         KafkaClients kafka) {
 
@@ -77,6 +79,42 @@ public record CoordinatorConfig(
             "",
             "space each merge for a backup request leaves free, e.g. 2GiB or 5%; empty for the workers' setting");
 
+    public static final ConfigKey SECURITY_MODE = ConfigKey.optional(
+            "security.mode",
+            ConfigType.STRING,
+            "secure",
+            "secure: every call but /health, /ready and /metrics needs a principal's bearer token, and the coordinator "
+                    + "does not start without security.principals-file; insecure: anyone who reaches the API may do "
+                    + "anything (a lab; logged loudly)");
+    public static final ConfigKey PRINCIPALS_FILE = ConfigKey.optional(
+            "security.principals-file",
+            ConfigType.STRING,
+            "",
+            "the file of the API's principals: name, roles, the SHA-256 of the token (chainmerge token new), a "
+                    + "backup system's source; read again when it changes (docs/security.md)");
+    public static final ConfigKey BACKUP_SOURCES = ConfigKey.optional(
+            "security.backup-sources",
+            ConfigType.LIST,
+            List.of(),
+            "CloudEvent sources whose backup events are taken (e.g. from chainmerge.backup-events) besides those "
+                    + "bound to backup-system principals; others are refused, so no standing campaign is made for them");
+    public static final ConfigKey BODY_LIMIT = ConfigKey.optional(
+            "http.body-limit",
+            ConfigType.SIZE,
+            1L << 20,
+            "the largest request body the API reads; larger ones are answered 413");
+    public static final ConfigKey WRITE_RATE = ConfigKey.optional(
+            "security.write-rate",
+            ConfigType.INT,
+            120,
+            "state-changing calls (submit, cancel, pause, resume, approve, backup events) one principal may make per "
+                    + "minute; more are answered 429 with Retry-After");
+    public static final ConfigKey WRITE_BURST = ConfigKey.optional(
+            "security.write-burst",
+            ConfigType.INT,
+            30,
+            "state-changing calls one principal may make at once before security.write-rate holds it back");
+
     public static final ConfigDef DEF = new ConfigDef(
             "coordinator",
             "kafka.",
@@ -92,7 +130,13 @@ public record CoordinatorConfig(
                     BACKUP_PER_POOL,
                     BACKUP_OVERALL,
                     BACKUP_RATE,
-                    BACKUP_RESERVE));
+                    BACKUP_RESERVE,
+                    SECURITY_MODE,
+                    PRINCIPALS_FILE,
+                    BACKUP_SOURCES,
+                    BODY_LIMIT,
+                    WRITE_RATE,
+                    WRITE_BURST));
 
     public static CoordinatorConfig from(Config config) {
         return new CoordinatorConfig(
@@ -103,6 +147,7 @@ public record CoordinatorConfig(
                 (short) config.integer(TOPIC_REPLICATION),
                 config.duration(TICK),
                 backup(config),
+                security(config),
                 new Topics(config.string(TOPIC_PREFIX)),
                 new KafkaClients(config.passthrough()));
     }
@@ -123,6 +168,17 @@ public record CoordinatorConfig(
         } catch (IllegalArgumentException e) {
             throw new ConfigException("backup.*", "is wrong: " + e.getMessage());
         }
+    }
+
+    private static SecuritySettings security(Config config) {
+        String file = config.string(PRINCIPALS_FILE);
+        return new SecuritySettings(
+                SecuritySettings.insecure(config.string(SECURITY_MODE)),
+                file.isBlank() ? null : Path.of(file),
+                config.list(BACKUP_SOURCES),
+                config.size(BODY_LIMIT),
+                config.integer(WRITE_RATE),
+                config.integer(WRITE_BURST));
     }
 
     public static CoordinatorConfig of(Map<String, ?> settings) {

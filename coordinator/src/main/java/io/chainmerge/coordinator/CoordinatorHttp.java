@@ -1,5 +1,6 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.audit.AuditRecord;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignSkip;
 import io.chainmerge.common.campaign.CampaignSpec;
@@ -9,11 +10,15 @@ import io.chainmerge.common.message.VolumeInventory;
 import io.cloudevents.http.HttpMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +27,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator's HTTP API (JSON; a spec may be posted as YAML):
@@ -38,12 +47,22 @@ import java.util.concurrent.CompletableFuture;
  * GET  /inventory                 every volume's latest space check
  * POST /v1/backup-events          a backup system's CloudEvent (structured, or binary with ce-* headers)
  *                                 202 {"requestId": …}; 400 with the reason (and an invalid notification)
- * GET  /health                   the process runs
- * GET  /ready                    the broker answers and every topic exists: 200, else 503
- * GET  /metrics                  Prometheus
+ * GET  /health                   the process runs                                    (anonymous)
+ * GET  /ready                    the broker answers and every topic exists: 200, else 503   (anonymous)
+ * GET  /metrics                  Prometheus                                          (anonymous)
  * </pre>
+ *
+ * <p>Every other route needs a principal's bearer token and the permission its roles grant ({@link Role});
+ * state-changing calls are rate-limited per principal and audited ({@link AuditLog}, and the campaign's
+ * history). Every error is a problem ({@link Problems}).
  */
 final class CoordinatorHttp {
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatorHttp.class);
+    /** Routing-context keys: what the audit record says changed, and the campaign it concerns. */
+    static final String AUDIT_DETAIL = "chainmerge.audit.detail";
+
+    static final String AUDIT_CAMPAIGN = "chainmerge.audit.campaign";
+
     private final Vertx vertx;
     private final JsonCodec json;
     private final Campaigns campaigns;
@@ -52,6 +71,12 @@ final class CoordinatorHttp {
     private final BackupEvents backupEvents;
     private final BackupNotifier notifier;
     private final Readiness readiness;
+    private final ApiSecurity security;
+    private final Predicate<String> configuredSource;
+    private final AuditLog audit;
+    private final Problems problems;
+    private final long bodyLimit;
+    private final Clock clock;
 
     CoordinatorHttp(
             Vertx vertx,
@@ -61,7 +86,12 @@ final class CoordinatorHttp {
             CoordinatorMetrics metrics,
             Readiness readiness,
             BackupEvents backupEvents,
-            BackupNotifier notifier) {
+            BackupNotifier notifier,
+            ApiSecurity security,
+            Predicate<String> configuredSource,
+            AuditLog audit,
+            long bodyLimit,
+            Clock clock) {
         this.vertx = vertx;
         this.backupEvents = backupEvents;
         this.notifier = notifier;
@@ -70,24 +100,24 @@ final class CoordinatorHttp {
         this.inventory = inventory;
         this.metrics = metrics;
         this.readiness = readiness;
+        this.security = security;
+        this.configuredSource = configuredSource;
+        this.audit = audit;
+        this.problems = new Problems(json);
+        this.bodyLimit = bodyLimit;
+        this.clock = clock;
     }
 
     Future<HttpServer> listen(String host, int port) {
+        return vertx.createHttpServer().requestHandler(router()).listen(port, host);
+    }
+
+    Router router() {
         Router router = Router.router(vertx);
-        router.route().handler(BodyHandler.create().setBodyLimit(1 << 20));
-        router.post("/campaigns").handler(this::submit);
-        router.get("/campaigns").handler(ctx -> reply(ctx, campaigns.list()));
-        router.get("/campaigns/:id").handler(ctx -> replyFound(ctx, campaigns.report(ctx.pathParam("id"))));
-        router.post("/campaigns/:id/cancel").handler(ctx -> replyFound(ctx, campaigns.cancel(ctx.pathParam("id"))));
-        router.post("/campaigns/:id/pause").handler(ctx -> replyFound(ctx, campaigns.pause(ctx.pathParam("id"))));
-        router.post("/campaigns/:id/resume").handler(ctx -> replyFound(ctx, campaigns.resume(ctx.pathParam("id"))));
-        router.post("/campaigns/:id/approve")
-                .handler(ctx -> replyFound(
-                        ctx,
-                        campaigns.approve(ctx.pathParam("id"), ctx.queryParams().get("recovery"))));
-        router.post("/plan").handler(this::plan);
-        router.post("/v1/backup-events").handler(this::backupEvent);
-        router.get("/inventory").handler(ctx -> send(ctx, 200, inventory.snapshot()));
+        router.route().failureHandler(problems::onFailure);
+        router.errorHandler(404, problems::onFailure);
+        router.errorHandler(405, problems::onFailure);
+        // Anonymous: probes and the scraper (docs/security.md says why /metrics is among them).
         router.get("/health").handler(ctx -> send(ctx, 200, Map.of("status", "up")));
         router.get("/ready").handler(ctx -> vertx.executeBlocking(readiness::check)
                 .onSuccess(status -> send(ctx, status.ready() ? 200 : 503, status))
@@ -97,7 +127,71 @@ final class CoordinatorHttp {
                         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                         .end(text))
                 .onFailure(ctx::fail));
-        return vertx.createHttpServer().requestHandler(router).listen(port, host);
+
+        // Everything else: who calls first, then the body (an unknown caller's body is never read).
+        router.route().handler(security.authentication());
+        router.route().handler(BodyHandler.create().setBodyLimit(bodyLimit));
+
+        Handler<RoutingContext> read = security.require(Role.Permission.READ);
+        router.get("/campaigns").handler(read).handler(ctx -> reply(ctx, campaigns.list()));
+        router.get("/campaigns/:id")
+                .handler(read)
+                .handler(ctx -> replyFound(ctx, campaigns.report(ctx.pathParam("id"))));
+        router.post("/plan").handler(read).handler(this::plan);
+        router.get("/inventory").handler(read).handler(ctx -> send(ctx, 200, inventory.snapshot()));
+
+        write(router, "/campaigns", "submit", Role.Permission.OPERATE).handler(this::submit);
+        write(router, "/campaigns/:id/cancel", "cancel", Role.Permission.OPERATE)
+                .handler(ctx -> replyFound(ctx, campaigns.cancel(ctx.pathParam("id"), actor(ctx))));
+        write(router, "/campaigns/:id/pause", "pause", Role.Permission.OPERATE)
+                .handler(ctx -> replyFound(ctx, campaigns.pause(ctx.pathParam("id"), actor(ctx))));
+        write(router, "/campaigns/:id/resume", "resume", Role.Permission.OPERATE)
+                .handler(ctx -> replyFound(ctx, campaigns.resume(ctx.pathParam("id"), actor(ctx))));
+        write(router, "/campaigns/:id/approve", "approve", Role.Permission.OPERATE)
+                .handler(ctx -> replyFound(
+                        ctx,
+                        campaigns.approve(ctx.pathParam("id"), ctx.queryParams().get("recovery"), actor(ctx))));
+        write(router, "/v1/backup-events", "backup-event", Role.Permission.POST_BACKUP_EVENTS)
+                .handler(this::backupEvent);
+        return router;
+    }
+
+    /** A state-changing route: audited (refusals too), allowed by {@code permission}, rate-limited. */
+    private Route write(Router router, String path, String action, Role.Permission permission) {
+        return router.post(path)
+                .handler(ctx -> {
+                    ctx.addBodyEndHandler(v -> audit(ctx, action));
+                    ctx.next();
+                })
+                .handler(security.require(permission))
+                .handler(security.writeLimit());
+    }
+
+    private void audit(RoutingContext ctx, String action) {
+        Principals.Principal principal = ApiSecurity.principal(ctx);
+        String campaignId = ctx.get(AUDIT_CAMPAIGN, ctx.pathParam("id"));
+        int status = ctx.response().getStatusCode();
+        String detail = ctx.get(AUDIT_DETAIL);
+        audit.record(new AuditRecord(
+                Schema.VERSION,
+                clock.instant(),
+                principal.name(),
+                principal.rolesText(),
+                address(ctx),
+                action,
+                Problems.request(ctx),
+                campaignId,
+                status,
+                detail != null ? detail : ctx.response().getStatusMessage()));
+    }
+
+    private static String address(RoutingContext ctx) {
+        SocketAddress remote = ctx.request().remoteAddress();
+        return remote == null ? null : remote.hostAddress();
+    }
+
+    private static Actor actor(RoutingContext ctx) {
+        return new Actor(ApiSecurity.principal(ctx).name(), address(ctx));
     }
 
     /** The spec in the request's body, or null after answering 400 with the reason. */
@@ -110,7 +204,7 @@ final class CoordinatorHttp {
             return json.yaml().readValue(body, CampaignSpec.class);
         } catch (Exception e) {
             Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : e;
-            send(ctx, 400, Map.of("error", "invalid campaign spec: " + cause.getMessage()));
+            problems.send(ctx, 400, "invalid campaign spec: " + cause.getMessage());
             return null;
         }
     }
@@ -158,10 +252,12 @@ final class CoordinatorHttp {
         if (spec == null) {
             return;
         }
-        campaigns.submit(spec).whenComplete((id, error) -> {
+        campaigns.submit(spec, actor(ctx)).whenComplete((id, error) -> {
             if (error != null) {
-                send(ctx, 500, Map.of("error", error.toString()));
+                problems.internal(ctx, error);
             } else {
+                ctx.put(AUDIT_CAMPAIGN, id);
+                ctx.put(AUDIT_DETAIL, "submitted " + spec.name() + " for pools " + spec.pools());
                 send(ctx, 201, Map.of("campaignId", id));
             }
         });
@@ -185,29 +281,52 @@ final class CoordinatorHttp {
                             "not-a-cloudevent", "not a CloudEvent: " + e.getMessage(), null, null, null, null));
             return;
         }
+        Principals.Principal principal = ApiSecurity.principal(ctx);
+        if (!principal.roles().contains(Role.ADMIN) && !event.source().equals(principal.source())) {
+            problems.send(
+                    ctx,
+                    403,
+                    "principal " + principal.name() + " posts backup events for source " + principal.source()
+                            + " only, not for " + event.source());
+            return;
+        }
+        if (!configuredSource.test(event.source())) {
+            rejectBackupEvent(ctx, BackupEvents.unknownSource(event));
+            return;
+        }
         campaigns.accept(event).whenComplete((requestId, error) -> {
             if (error != null) {
-                send(ctx, 503, Map.of("error", "the request could not be recorded, send it again: " + error));
+                Throwable cause =
+                        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                LOG.warn("backup request {} could not be recorded: {}", event.requestId(), cause.toString());
+                problems.send(
+                        ctx,
+                        503,
+                        "the request could not be recorded, send it again: " + cause.getMessage(),
+                        Map.of("error", "unavailable"));
             } else {
+                ctx.put(AUDIT_DETAIL, "backup request " + requestId + " from " + event.source());
                 send(ctx, 202, Map.of("requestId", requestId));
             }
         });
     }
 
     private void rejectBackupEvent(RoutingContext ctx, InvalidBackupEvent invalid) {
+        // error and message as before problems: backup systems read the reason there (docs/backup-integration.md).
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("error", invalid.reason());
         answer.put("message", invalid.getMessage());
         if (invalid.requestId() != null) {
             answer.put("requestId", invalid.requestId());
         }
-        notifier.invalid(invalid, "POST /v1/backup-events").whenComplete((ok, error) -> send(ctx, 400, answer));
+        notifier.invalid(invalid, "POST /v1/backup-events")
+                .whenComplete((ok, error) -> problems.send(ctx, 400, invalid.getMessage(), answer));
     }
 
     private <T> void reply(RoutingContext ctx, CompletableFuture<T> value) {
         value.whenComplete((v, error) -> {
             if (error != null) {
-                send(ctx, 500, Map.of("error", error.toString()));
+                problems.internal(ctx, error);
             } else {
                 send(ctx, 200, v);
             }
@@ -216,15 +335,21 @@ final class CoordinatorHttp {
 
     private void replyFound(RoutingContext ctx, CompletableFuture<Optional<CampaignReport>> value) {
         value.whenComplete((v, error) -> {
-            Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+            Throwable cause = error instanceof CompletionException ? error.getCause() : error;
             if (cause instanceof IllegalArgumentException refused) {
-                send(ctx, 409, Map.of("error", refused.getMessage()));
+                problems.send(ctx, 409, refused.getMessage());
             } else if (error != null) {
-                send(ctx, 500, Map.of("error", error.toString()));
+                problems.internal(ctx, error);
             } else if (v.isEmpty()) {
-                send(ctx, 404, Map.of("error", "no campaign " + ctx.pathParam("id")));
+                problems.send(ctx, 404, "no campaign " + ctx.pathParam("id"));
             } else {
-                send(ctx, 200, v.get());
+                CampaignReport report = v.get();
+                // What the audit record of a change says it left: the campaign's state after it.
+                ctx.put(
+                        AUDIT_DETAIL,
+                        "campaign " + report.campaignId() + " is "
+                                + report.state().wireName() + (report.paused() ? ", paused" : ""));
+                send(ctx, 200, report);
             }
         });
     }

@@ -21,19 +21,25 @@ final class Readiness {
     private final Admin admin;
     private final Topics topics;
     private final PollLoops loops;
+    private final String security;
 
-    Readiness(Admin admin, Topics topics, PollLoops loops) {
+    /** @param security how the API guards itself, as the answer says it ({@code secure} or a warning) */
+    Readiness(Admin admin, Topics topics, PollLoops loops, String security) {
         this.admin = admin;
         this.topics = topics;
         this.loops = loops;
+        this.security = security;
     }
 
-    /** @param problem why it is not ready, or null when it is */
-    record Status(boolean ready, boolean kafka, List<String> missingTopics, String problem) {}
+    /**
+     * @param problem why it is not ready, or null when it is
+     * @param security {@code secure}, or a warning that anyone who reaches the API may use it
+     */
+    record Status(boolean ready, boolean kafka, List<String> missingTopics, String problem, String security) {}
 
     Status check() {
         if (loops.death().isPresent()) {
-            return new Status(false, false, List.of(), loops.death().get());
+            return new Status(false, false, List.of(), loops.death().get(), security);
         }
         Set<String> existing;
         try {
@@ -45,16 +51,16 @@ final class Readiness {
                     .get(TIMEOUT_MS + 1000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Status(false, false, List.of(), "interrupted while asking the broker");
+            return new Status(false, false, List.of(), "interrupted while asking the broker", security);
         } catch (Exception e) {
-            return new Status(false, false, List.of(), "the broker does not answer: " + e);
+            return new Status(false, false, List.of(), "the broker does not answer: " + e.getMessage(), security);
         }
         List<String> missing = topics.shared().stream()
                 .map(TopicSpec::name)
                 .filter(name -> !existing.contains(name))
                 .toList();
         return missing.isEmpty()
-                ? new Status(true, true, missing, null)
-                : new Status(false, true, missing, "topics missing: " + String.join(", ", missing));
+                ? new Status(true, true, missing, null, security)
+                : new Status(false, true, missing, "topics missing: " + String.join(", ", missing), security);
     }
 }

@@ -57,6 +57,8 @@ class CoordinatorReadyIT {
                 "127.0.0.1",
                 "http.port",
                 0,
+                "security.mode",
+                "insecure", // readiness, not security, is what this test is about
                 "kafka.bootstrap.servers",
                 kafka.bootstrapServers())));
     }
@@ -104,7 +106,7 @@ class CoordinatorReadyIT {
                 "127.0.0.1:" + closedPort,
                 AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG,
                 200))) {
-            Readiness.Status status = new Readiness(admin, new Topics("chainmerge"), new PollLoops()).check();
+            Readiness.Status status = new Readiness(admin, new Topics("chainmerge"), new PollLoops(), "secure").check();
 
             assertThat(status.ready()).isFalse();
             assertThat(status.kafka()).isFalse();

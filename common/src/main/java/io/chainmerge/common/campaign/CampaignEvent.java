@@ -9,7 +9,7 @@ import java.time.Instant;
  * One fact about a campaign on {@code chainmerge.campaigns}. The topic is compacted, so each event is
  * keyed by the entity it is about ({@code <campaign>/spec}, {@code <campaign>/state},
  * {@code <campaign>/job/<job>}, {@code <campaign>/skip/<pool>:<disk>}, {@code <campaign>/recovery/<id>},
- * {@code <campaign>/request/<request>}) and carries that entity's whole
+ * {@code <campaign>/request/<request>}, {@code <campaign>/action/<n>}) and carries that entity's whole
  * current state: compaction keeps the latest per entity, and replaying what is left rebuilds every
  * campaign.
  */
@@ -20,10 +20,17 @@ import java.time.Instant;
     @JsonSubTypes.Type(value = CampaignJob.class, name = "job"),
     @JsonSubTypes.Type(value = CampaignSkip.class, name = "skipped"),
     @JsonSubTypes.Type(value = CampaignRecovery.class, name = "recovery"),
-    @JsonSubTypes.Type(value = BackupRequest.class, name = "request")
+    @JsonSubTypes.Type(value = BackupRequest.class, name = "request"),
+    @JsonSubTypes.Type(value = CampaignAction.class, name = "action")
 })
 public sealed interface CampaignEvent
-        permits CampaignSubmitted, CampaignStateChanged, CampaignJob, CampaignSkip, CampaignRecovery, BackupRequest {
+        permits CampaignSubmitted,
+                CampaignStateChanged,
+                CampaignJob,
+                CampaignSkip,
+                CampaignRecovery,
+                BackupRequest,
+                CampaignAction {
     int schemaVersion();
 
     String campaignId();

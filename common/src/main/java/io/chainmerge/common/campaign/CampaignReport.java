@@ -12,6 +12,9 @@ import java.util.Map;
  * outcome (and live progress while it runs), and every disk it left alone with the reason.
  *
  * @param elapsed from submission to the end, or to now while it runs
+ * @param submittedBy who submitted it ({@code principal from address}); null for a report of a campaign
+ *     submitted before the coordinator recorded it, and for a backup system's standing campaign
+ * @param actions who submitted, cancelled, paused, resumed or approved it, oldest first
  */
 public record CampaignReport(
         String campaignId,
@@ -25,10 +28,13 @@ public record CampaignReport(
         Totals totals,
         List<JobView> jobs,
         List<CampaignSkip> skipped,
-        List<CampaignRecovery> recoveries) {
+        List<CampaignRecovery> recoveries,
+        String submittedBy,
+        List<CampaignAction> actions) {
 
     public CampaignReport {
         jobs = jobs == null ? List.of() : List.copyOf(jobs);
+        actions = actions == null ? List.of() : List.copyOf(actions);
         skipped = skipped == null ? List.of() : List.copyOf(skipped);
         recoveries = recoveries == null ? List.of() : List.copyOf(recoveries);
     }
@@ -92,6 +98,8 @@ public record CampaignReport(
                 totals,
                 List.of(),
                 List.of(),
+                List.of(),
+                submittedBy,
                 List.of());
     }
 }

@@ -78,6 +78,11 @@ public record Topics(String prefix) {
         return prefix + ".notifications";
     }
 
+    /** One record per state-changing call to the coordinator's API, with its caller, keyed by principal. */
+    public String audit() {
+        return prefix + ".audit";
+    }
+
     public TopicSpec jobsSpec(String pool) {
         return new TopicSpec(jobs(pool), false, Duration.ofDays(7));
     }
@@ -91,6 +96,7 @@ public record Topics(String prefix) {
                 new TopicSpec(campaigns(), true, null),
                 new TopicSpec(deadLetter(), false, Duration.ofDays(30)),
                 new TopicSpec(backupEvents(), false, Duration.ofDays(7)),
-                new TopicSpec(notifications(), false, Duration.ofDays(7)));
+                new TopicSpec(notifications(), false, Duration.ofDays(7)),
+                new TopicSpec(audit(), false, Duration.ofDays(365)));
     }
 }
