@@ -14,17 +14,27 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /** The coordinator's HTTP API, as the CLI and the demo use it. Errors name the coordinator's address. */
 final class CampaignClient {
     private final URI base;
     private final JsonCodec json;
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
 
     CampaignClient(String base, JsonCodec json) {
+        this(base, json, null);
+    }
+
+    /** With {@code tls} (a context trusting the fleet's CA, from {@code --cacert}) for an https:// coordinator. */
+    CampaignClient(String base, JsonCodec json, SSLContext tls) {
         this.base = URI.create(base.endsWith("/") ? base : base + "/");
         this.json = json;
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        this.http = builder.build();
     }
 
     /** Submits a spec (YAML or JSON text); returns the campaign id. */

@@ -57,7 +57,8 @@ public final class Coordinator implements AutoCloseable {
         this.metrics = new CoordinatorMetrics();
         CampaignStore store = new CampaignStore(producer, config.topics().campaigns(), codec, campaignThread);
         this.topics = new TopicCreator(kafka, config);
-        JobPublisher publisher = new JobPublisher(producer, config.topics(), codec, campaignThread);
+        JobPublisher publisher = new JobPublisher(
+                producer, config.topics(), codec, config.transferSigning().signer(json), campaignThread);
         this.inventory = new InventoryView(
                 new KafkaConsumer<>(kafka.consumer("chainmerge-" + config.coordinatorId() + "-inventory", null)),
                 config.topics().inventory(),
@@ -109,7 +110,7 @@ public final class Coordinator implements AutoCloseable {
                         new Readiness(admin, config.topics(), loops),
                         backupEvents,
                         notifier)
-                .listen(config.httpHost(), config.httpPort())
+                .listen(config.httpHost(), config.httpPort(), config.tls())
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);

@@ -6,6 +6,7 @@ import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.VolumeInventory;
+import io.chainmerge.common.security.TlsFiles;
 import io.cloudevents.http.HttpMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
 import io.vertx.core.Future;
@@ -72,7 +73,7 @@ final class CoordinatorHttp {
         this.readiness = readiness;
     }
 
-    Future<HttpServer> listen(String host, int port) {
+    Future<HttpServer> listen(String host, int port, TlsFiles tls) {
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create().setBodyLimit(1 << 20));
         router.post("/campaigns").handler(this::submit);
@@ -97,7 +98,10 @@ final class CoordinatorHttp {
                         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                         .end(text))
                 .onFailure(ctx::fail));
-        return vertx.createHttpServer().requestHandler(router).listen(port, host);
+        return vertx.createHttpServer(ServerTls.options(tls))
+                .requestHandler(router)
+                .listen(port, host)
+                .onSuccess(server -> ServerTls.reloadOnChange(vertx, server, tls));
     }
 
     /** The spec in the request's body, or null after answering 400 with the reason. */
