@@ -56,28 +56,49 @@ final class FleetDemo {
         fleet.build(a1, a2, b1, out);
         out.flush();
 
+        // Secure as a fleet, with throwaway material: a CA, a certificate per daemon, the capability keys.
+        DemoPki pki = DemoPki.create(work.resolve("pki"));
+        DemoPki.CapabilityKeys capabilities = pki.capabilityKeys("coordinator");
+        out.println("security: TLS with a throwaway CA (" + pki.caBundle() + "), signed transfer capabilities");
         out.print("broker: starting a single-node Kafka (KRaft) in its own process... ");
         out.flush();
         try (BrokerProcess broker = BrokerProcess.start(work.resolve("kafka"), work.resolve("kafka.log"))) {
             out.println(broker.bootstrapServers());
             String bootstrap = broker.bootstrapServers();
+            DemoPki.Issued coordinatorTls = pki.issue("coordinator");
             try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(
-                            "http.host", "127.0.0.1",
-                            "http.port", 0,
-                            "topics.partitions", 3,
-                            "topics.replication", 1,
-                            "kafka.bootstrap.servers", bootstrap)));
-                    Worker workerA = Worker.start(worker("pool-a", "storage-a", List.of(a1, a2), bootstrap));
-                    Worker workerB = Worker.start(worker("pool-b", "storage-b", List.of(b1), bootstrap))) {
-                String api = "http://127.0.0.1:" + coordinator.httpPort();
+                            "http.host",
+                            "127.0.0.1",
+                            "http.port",
+                            0,
+                            "topics.partitions",
+                            3,
+                            "topics.replication",
+                            1,
+                            "tls.certificate",
+                            coordinatorTls.certificate().toString(),
+                            "tls.key",
+                            coordinatorTls.key().toString(),
+                            "transfer.signing-key",
+                            capabilities.signingKey().toString(),
+                            "kafka.bootstrap.servers",
+                            bootstrap)));
+                    Worker workerA =
+                            Worker.start(worker("pool-a", "storage-a", List.of(a1, a2), bootstrap, pki, capabilities));
+                    Worker workerB =
+                            Worker.start(worker("pool-b", "storage-b", List.of(b1), bootstrap, pki, capabilities))) {
+                String api = "https://127.0.0.1:" + coordinator.httpPort();
                 out.printf(
                         "coordinator: %s%nworkers: storage-a (pool-a: vol1, vol2) http %d, storage-b (pool-b: vol1) http %d%n",
                         api, workerA.httpPort(), workerB.httpPort());
+                out.printf(
+                        "call the API: chainmerge campaign --coordinator %s --cacert %s list%n", api, pki.caBundle());
                 out.println("campaign spec:");
                 SPEC.lines().forEach(line -> out.println("  " + line));
                 out.flush();
 
-                CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON);
+                CampaignClient client = new CampaignClient(
+                        api, ChainmergeCommand.JSON, io.chainmerge.common.security.PemFiles.trusting(pki.caBundle()));
                 String id = client.submit(SPEC);
                 out.println("submitted " + id + "; following it (chainmerge campaign watch " + id + "):");
                 out.flush();
@@ -97,8 +118,21 @@ final class FleetDemo {
         return new DemoCommand.Outcome(ok, seconds, work, checks);
     }
 
-    private static WorkerConfig worker(String pool, String host, List<Path> volumes, String bootstrap) {
-        return WorkerConfig.of(Map.of(
+    private static WorkerConfig worker(
+            String pool,
+            String host,
+            List<Path> volumes,
+            String bootstrap,
+            DemoPki pki,
+            DemoPki.CapabilityKeys capabilities)
+            throws java.io.IOException {
+        DemoPki.Issued tls = pki.issue(host);
+        Map<String, Object> settings = new java.util.HashMap<>(Map.of(
+                "tls.certificate", tls.certificate().toString(),
+                "tls.key", tls.key().toString(),
+                "tls.ca", pki.caBundle().toString(),
+                "transfer.verification-keys", capabilities.verificationKey().toString()));
+        settings.putAll(Map.of(
                 "pool",
                 pool,
                 "worker.id",
@@ -120,5 +154,6 @@ final class FleetDemo {
                 "ignore",
                 "kafka.bootstrap.servers",
                 bootstrap));
+        return WorkerConfig.of(settings);
     }
 }
