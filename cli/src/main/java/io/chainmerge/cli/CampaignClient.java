@@ -113,6 +113,11 @@ final class CampaignClient {
                     "no coordinator answers at " + base + " (connection refused; set --coordinator or "
                             + CoordinatorAddress.ENVIRONMENT + ")",
                     e);
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            throw new IOException(
+                    "the coordinator at " + base + " presents a certificate this CLI does not trust (give its CA with"
+                            + " --cacert or " + CoordinatorAddress.CACERT_ENVIRONMENT + "): " + e.getMessage(),
+                    e);
         } catch (java.net.http.HttpTimeoutException e) {
             throw new IOException("the coordinator at " + base + " did not answer in time: " + e.getMessage(), e);
         } catch (IOException e) {
