@@ -68,7 +68,11 @@ final class DaemonOptions {
      * script), stack traces on failure, and the {@code campaign} commands' coordinator URL.
      */
     static final Set<String> LAUNCHER_VARIABLES =
-            Set.of("CHAINMERGE_JAVA_OPTS", "CHAINMERGE_DEBUG", CoordinatorAddress.ENVIRONMENT);
+            Set.of(
+                    "CHAINMERGE_JAVA_OPTS",
+                    "CHAINMERGE_DEBUG",
+                    CoordinatorAddress.ENVIRONMENT,
+                    CoordinatorAddress.CACERT_ENVIRONMENT);
 
     /** Flags over CHAINMERGE_* environment variables over the file over the defaults. */
     Config resolve(ConfigDef def) throws IOException {
