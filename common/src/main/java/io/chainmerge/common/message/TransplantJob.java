@@ -128,6 +128,22 @@ public record TransplantJob(
                 capability);
     }
 
+    /** As records print themselves, but without the capability: it is a credential, never logged. */
+    @Override
+    public String toString() {
+        return "TransplantJob[jobId=%s, campaignId=%s, pool=%s, chain=%s, disks=%s, targetFolder=%s, source=%s, mode=%s, capability=%s]"
+                .formatted(
+                        jobId,
+                        campaignId,
+                        pool,
+                        chain,
+                        disks,
+                        targetFolder,
+                        source,
+                        mode,
+                        capability == null ? "(none)" : "******");
+    }
+
     /** The files come from another worker, over HTTP. */
     public boolean crossWorker() {
         return source != null;
