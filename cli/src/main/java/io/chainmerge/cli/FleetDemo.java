@@ -89,7 +89,7 @@ final class FleetDemo {
                             Worker.start(worker("pool-b", "storage-b", List.of(b1), bootstrap, pki, capabilities))) {
                 String api = "https://127.0.0.1:" + coordinator.httpPort();
                 out.printf(
-                        "coordinator: %s%nworkers: storage-a (pool-a: vol1, vol2) http %d, storage-b (pool-b: vol1) http %d%n",
+                        "coordinator: %s%nworkers: storage-a (pool-a: vol1, vol2) https %d, storage-b (pool-b: vol1) https %d%n",
                         api, workerA.httpPort(), workerB.httpPort());
                 out.printf(
                         "call the API: chainmerge campaign --coordinator %s --cacert %s list%n", api, pki.caBundle());
