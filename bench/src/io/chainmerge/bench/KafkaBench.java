@@ -220,6 +220,7 @@ public final class KafkaBench {
                         "http.port", 0,
                         "topics.partitions", 1,
                         "in-use.quiet", "0s",
+                        "security.mode", "insecure", // one worker, no transfers: the bench measures Kafka
                         "kafka.bootstrap.servers", bootstrap)));
                 KafkaProducer<String, byte[]> producer = new KafkaProducer<>(clients.producer("bench-jobs"));
                 KafkaConsumer<String, byte[]> results = new KafkaConsumer<>(clients.consumer("bench-results", null))) {
@@ -264,6 +265,7 @@ public final class KafkaBench {
                         "http.port", 0,
                         "topics.partitions", 3,
                         "in-use.quiet", "0s",
+                        "security.mode", "insecure", // one worker, no transfers: the bench measures Kafka
                         "kafka.bootstrap.servers", bootstrap))));
             }
             try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /** The coordinator's HTTP API, as the CLI and the demo use it. Errors name the coordinator's address. */
 final class CampaignClient {
@@ -22,17 +23,30 @@ final class CampaignClient {
     /** The bearer token sent with every call, or null. */
     private final String token;
 
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
 
     CampaignClient(String base, JsonCodec json) {
-        this(base, json, null);
+        this(base, json, null, null);
     }
 
+    /** Sending {@code token} with every call, to a plain-HTTP coordinator or one the system's CAs trust. */
     CampaignClient(String base, JsonCodec json, String token) {
+        this(base, json, token, null);
+    }
+
+    /**
+     * Sending {@code token} (null for none) with every call, and with {@code tls} (a context trusting the
+     * fleet's CA, from {@code --cacert}) for an https:// coordinator.
+     */
+    CampaignClient(String base, JsonCodec json, String token, SSLContext tls) {
         this.base = URI.create(base.endsWith("/") ? base : base + "/");
         this.json = json;
         this.token = token == null || token.isBlank() ? null : token.strip();
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        this.http = builder.build();
     }
 
     /** Submits a spec (YAML or JSON text); returns the campaign id. */
@@ -113,6 +127,11 @@ final class CampaignClient {
             throw new IOException(
                     "no coordinator answers at " + base + " (connection refused; set --coordinator or "
                             + CoordinatorAddress.ENVIRONMENT + ")",
+                    e);
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            throw new IOException(
+                    "the coordinator at " + base + " presents a certificate this CLI does not trust (give its CA with"
+                            + " --cacert or " + CoordinatorAddress.CACERT_ENVIRONMENT + "): " + e.getMessage(),
                     e);
         } catch (java.net.http.HttpTimeoutException e) {
             throw new IOException("the coordinator at " + base + " did not answer in time: " + e.getMessage(), e);

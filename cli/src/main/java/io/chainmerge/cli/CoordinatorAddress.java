@@ -1,13 +1,15 @@
 package io.chainmerge.cli;
 
+import io.chainmerge.common.security.PemFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code --coordinator URL} and {@code --token-file FILE} options of the commands that talk to the
+ * The {@code --coordinator URL}, {@code --token-file FILE} and {@code --cacert FILE} options of the commands that talk to the
  * coordinator's HTTP API. Inherited: {@code campaign --coordinator URL list} and
  * {@code campaign list --coordinator URL} both set it here.
  */
@@ -15,6 +17,7 @@ final class CoordinatorAddress {
     static final String ENVIRONMENT = "CHAINMERGE_COORDINATOR";
     static final String DEFAULT = "http://localhost:8080";
     static final String TOKEN_ENVIRONMENT = "CHAINMERGE_TOKEN";
+    static final String CACERT_ENVIRONMENT = "CHAINMERGE_CACERT";
 
     @Option(
             names = "--coordinator",
@@ -31,9 +34,24 @@ final class CoordinatorAddress {
                     + "; docs/security.md)")
     Path tokenFile;
 
+    @Option(
+            names = "--cacert",
+            scope = ScopeType.INHERIT,
+            paramLabel = "FILE",
+            description = "PEM bundle of the CA that signed the coordinator's certificate, trusted for an https:// "
+                    + "coordinator instead of the system's CAs (default: $" + CACERT_ENVIRONMENT + ")")
+    Path cacert;
+
     CampaignClient client() throws IOException {
         String address = url != null ? url : System.getenv().getOrDefault(ENVIRONMENT, DEFAULT);
-        return new CampaignClient(address, ChainmergeCommand.JSON, token());
+        String bundle = cacert != null ? cacert.toString() : System.getenv().getOrDefault(CACERT_ENVIRONMENT, "");
+        SSLContext tls;
+        try {
+            tls = bundle.isBlank() ? null : PemFiles.trusting(Path.of(bundle));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--cacert " + bundle + ": " + e.getMessage(), e);
+        }
+        return new CampaignClient(address, ChainmergeCommand.JSON, token(), tls);
     }
 
     /** The token from --token-file, else from the environment; null when neither gives one. */

@@ -67,8 +67,11 @@ final class DaemonOptions {
      * The launcher's own variables, which are not settings: the JVM's options (the {@code chainmerge}
      * script), stack traces on failure, and the {@code campaign} commands' coordinator URL.
      */
-    static final Set<String> LAUNCHER_VARIABLES =
-            Set.of("CHAINMERGE_JAVA_OPTS", "CHAINMERGE_DEBUG", CoordinatorAddress.ENVIRONMENT);
+    static final Set<String> LAUNCHER_VARIABLES = Set.of(
+            "CHAINMERGE_JAVA_OPTS",
+            "CHAINMERGE_DEBUG",
+            CoordinatorAddress.ENVIRONMENT,
+            CoordinatorAddress.CACERT_ENVIRONMENT);
 
     /** Flags over CHAINMERGE_* environment variables over the file over the defaults. */
     Config resolve(ConfigDef def) throws IOException {

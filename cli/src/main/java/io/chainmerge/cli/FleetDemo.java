@@ -72,12 +72,17 @@ final class FleetDemo {
                 ChainmergeCommand.JSON);
         out.println("principals: " + principals + " (demo-operator, token in " + tokenFile + ")");
 
+        // Secure as a fleet, with throwaway material: a CA, a certificate per daemon, the capability keys.
+        DemoPki pki = DemoPki.create(work.resolve("pki"));
+        DemoPki.CapabilityKeys capabilities = pki.capabilityKeys("coordinator");
+        out.println("security: TLS with a throwaway CA (" + pki.caBundle() + "), signed transfer capabilities");
         out.print("broker: starting a single-node Kafka (KRaft) in its own process... ");
         out.flush();
         DemoCommand.Api api = null;
         try (BrokerProcess broker = BrokerProcess.start(work.resolve("kafka"), work.resolve("kafka.log"))) {
             out.println(broker.bootstrapServers());
             String bootstrap = broker.bootstrapServers();
+            DemoPki.Issued coordinatorTls = pki.issue("coordinator");
             try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(
                             "http.host",
                             "127.0.0.1",
@@ -89,24 +94,40 @@ final class FleetDemo {
                             1,
                             "security.principals-file",
                             principals.toString(),
+                            "tls.certificate",
+                            coordinatorTls.certificate().toString(),
+                            "tls.key",
+                            coordinatorTls.key().toString(),
+                            "transfer.signing-key",
+                            capabilities.signingKey().toString(),
                             "kafka.bootstrap.servers",
                             bootstrap)));
-                    Worker workerA = Worker.start(worker("pool-a", "storage-a", List.of(a1, a2), bootstrap));
-                    Worker workerB = Worker.start(worker("pool-b", "storage-b", List.of(b1), bootstrap))) {
-                String url = "http://127.0.0.1:" + coordinator.httpPort();
+                    Worker workerA =
+                            Worker.start(worker("pool-a", "storage-a", List.of(a1, a2), bootstrap, pki, capabilities));
+                    Worker workerB =
+                            Worker.start(worker("pool-b", "storage-b", List.of(b1), bootstrap, pki, capabilities))) {
+                String url = "https://127.0.0.1:" + coordinator.httpPort();
                 api = new DemoCommand.Api(
                         url,
                         tokenFile,
-                        "curl -H \"Authorization: Bearer $(cat " + tokenFile + ")\" " + url + "/campaigns");
+                        "curl --cacert " + pki.caBundle() + " -H \"Authorization: Bearer $(cat " + tokenFile + ")\" "
+                                + url + "/campaigns");
                 out.printf(
-                        "coordinator: %s%nworkers: storage-a (pool-a: vol1, vol2) http %d, storage-b (pool-b: vol1) http %d%n",
+                        "coordinator: %s%nworkers: storage-a (pool-a: vol1, vol2) https %d, storage-b (pool-b: vol1) https %d%n",
                         url, workerA.httpPort(), workerB.httpPort());
                 out.println("call its API while the demo runs: " + api.example());
+                out.printf(
+                        "or: chainmerge campaign --coordinator %s --cacert %s --token-file %s list%n",
+                        url, pki.caBundle(), tokenFile);
                 out.println("campaign spec:");
                 SPEC.lines().forEach(line -> out.println("  " + line));
                 out.flush();
 
-                CampaignClient client = new CampaignClient(url, ChainmergeCommand.JSON, token);
+                CampaignClient client = new CampaignClient(
+                        url,
+                        ChainmergeCommand.JSON,
+                        token,
+                        io.chainmerge.common.security.PemFiles.trusting(pki.caBundle()));
                 String id = client.submit(SPEC);
                 out.println("submitted " + id + "; following it (chainmerge campaign watch " + id + "):");
                 out.flush();
@@ -126,8 +147,21 @@ final class FleetDemo {
         return new DemoCommand.Outcome(ok, seconds, work, checks, api);
     }
 
-    private static WorkerConfig worker(String pool, String host, List<Path> volumes, String bootstrap) {
-        return WorkerConfig.of(Map.of(
+    private static WorkerConfig worker(
+            String pool,
+            String host,
+            List<Path> volumes,
+            String bootstrap,
+            DemoPki pki,
+            DemoPki.CapabilityKeys capabilities)
+            throws java.io.IOException {
+        DemoPki.Issued tls = pki.issue(host);
+        Map<String, Object> settings = new java.util.HashMap<>(Map.of(
+                "tls.certificate", tls.certificate().toString(),
+                "tls.key", tls.key().toString(),
+                "tls.ca", pki.caBundle().toString(),
+                "transfer.verification-keys", capabilities.verificationKey().toString()));
+        settings.putAll(Map.of(
                 "pool",
                 pool,
                 "worker.id",
@@ -149,5 +183,6 @@ final class FleetDemo {
                 "ignore",
                 "kafka.bootstrap.servers",
                 bootstrap));
+        return WorkerConfig.of(settings);
     }
 }

@@ -52,6 +52,9 @@ abstract class CampaignScenario {
                 3,
                 "in-use.quiet",
                 "0s",
+                // A lab on one machine: plain HTTP, no transfers between workers (SpaceRecoveryIT runs secure).
+                "security.mode",
+                "insecure",
                 "kafka.bootstrap.servers",
                 bootstrap);
     }

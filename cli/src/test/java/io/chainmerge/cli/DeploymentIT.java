@@ -65,6 +65,8 @@ class DeploymentIT {
                 0,
                 "in-use.quiet",
                 "0s",
+                "security.mode",
+                "insecure",
                 "kafka.bootstrap.servers",
                 kafka.bootstrapServers())));
     }

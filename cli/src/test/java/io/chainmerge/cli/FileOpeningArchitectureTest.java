@@ -30,7 +30,9 @@ class FileOpeningArchitectureTest {
                     "io.chainmerge.coordinator.Principals", // the principals file
                     "io.chainmerge.cli.CoordinatorAddress", // --token-file
                     "io.chainmerge.cli.TokenCommand$New", // the token file it makes
-                    "io.chainmerge.cli.FleetDemo" // the demo's token
+                    "io.chainmerge.cli.FleetDemo", // the demo's token
+                    "io.chainmerge.common.security.PemFiles", // certificates and keys
+                    "io.chainmerge.cli.DemoPki" // the demo's throwaway CA
                     )))
             .should()
             .accessTargetWhere(FileOpenings.opensAFile())

@@ -43,13 +43,17 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Space recovery end to end, over the embedded broker: two workers whose volumes are small tmpfs mounts
  * (root only; skipped with the reason elsewhere). Pool A's volume cannot hold the growth of its merge:
- * the merge is refused, the chain is transplanted to pool B's worker over HTTP, merged there, and reads
+ * the merge is refused, the chain is transplanted to pool B's worker over HTTPS with the transfer capability the coordinator
+ * signed, merged there, and reads
  * the same data as before (libvhdi before, qemu-img after). Neither volume is ever filled, and no job
  * fails. Also: a recovery that waits for approval and survives a coordinator restart mid-way, and one
  * whose receiving worker is killed mid-transfer.
  */
 class SpaceRecoveryIT {
-    private static final String TOKEN = "recovery-it-shared-secret";
+    /** The fleet's throwaway CA and the coordinator's capability keys, as the demo makes them. */
+    private static DemoPki pki;
+
+    private static DemoPki.CapabilityKeys capabilityKeys;
     private static final String RESERVE = "4MiB";
 
     @TempDir
@@ -67,6 +71,12 @@ class SpaceRecoveryIT {
     @BeforeAll
     static void startBroker() {
         kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
+        try {
+            pki = DemoPki.create(brokerDir.resolve("pki"));
+            capabilityKeys = pki.capabilityKeys("coordinator");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @AfterAll
@@ -433,19 +443,30 @@ class SpaceRecoveryIT {
         return Worker.start(WorkerConfig.of(settings(pool, host, volume)));
     }
 
-    /** A worker's settings: the shared token, a fixed port and the URL other workers reach it at. */
+    /**
+     * A worker's settings, secure as a fleet's: its certificate, the CA, the coordinator's verification
+     * key, a fixed port and the https URL other workers reach it at.
+     */
     private static Map<String, Object> settings(String pool, String host, Path volume) throws IOException {
         int port = freePort();
         Map<String, Object> settings = new HashMap<>(
                 CampaignScenario.workerSettings(pool, host, List.of(volume), kafka.bootstrapServers(), RESERVE));
+        DemoPki.Issued tls = pki.issue(host);
+        settings.put("security.mode", "secure");
+        settings.put("tls.certificate", tls.certificate().toString());
+        settings.put("tls.key", tls.key().toString());
+        settings.put("tls.ca", pki.caBundle().toString());
+        settings.put(
+                "transfer.verification-keys", capabilityKeys.verificationKey().toString());
         settings.put("http.port", port);
-        settings.put("http.advertised-url", "http://127.0.0.1:" + port);
-        settings.put("transfer.token", TOKEN);
+        settings.put("http.advertised-url", "https://127.0.0.1:" + port);
         return settings;
     }
 
     private static Coordinator coordinator() throws Exception {
-        return Coordinator.start(CoordinatorConfig.of(CampaignScenario.coordinatorSettings(kafka.bootstrapServers())));
+        Map<String, Object> settings = new HashMap<>(CampaignScenario.coordinatorSettings(kafka.bootstrapServers()));
+        settings.put("transfer.signing-key", capabilityKeys.signingKey().toString());
+        return Coordinator.start(CoordinatorConfig.of(settings));
     }
 
     private static int freePort() throws IOException {

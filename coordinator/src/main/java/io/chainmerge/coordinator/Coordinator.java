@@ -69,7 +69,8 @@ public final class Coordinator implements AutoCloseable {
         this.metrics = new CoordinatorMetrics();
         CampaignStore store = new CampaignStore(producer, config.topics().campaigns(), codec, campaignThread);
         this.topics = new TopicCreator(kafka, config);
-        JobPublisher publisher = new JobPublisher(producer, config.topics(), codec, campaignThread);
+        JobPublisher publisher = new JobPublisher(
+                producer, config.topics(), codec, config.transferSigning().signer(json), campaignThread);
         this.inventory = new InventoryView(
                 new KafkaConsumer<>(kafka.consumer("chainmerge-" + config.coordinatorId() + "-inventory", null)),
                 config.topics().inventory(),
@@ -137,7 +138,7 @@ public final class Coordinator implements AutoCloseable {
                         new AuditLog(producer, config.topics().audit(), codec, campaignThread),
                         security.bodyLimit(),
                         clock)
-                .listen(config.httpHost(), config.httpPort())
+                .listen(config.httpHost(), config.httpPort(), config.tls())
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);

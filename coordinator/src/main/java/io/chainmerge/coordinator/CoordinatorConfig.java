@@ -7,6 +7,7 @@ import io.chainmerge.common.config.ConfigException;
 import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
 import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.security.TlsFiles;
 import io.chainmerge.common.topic.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +25,9 @@ public record CoordinatorConfig(
         BackupSettings backup,
         SecuritySettings security,
         Topics topics,
-        KafkaClients kafka) {
+        KafkaClients kafka,
+        TlsFiles tls,
+        TransferSigning transferSigning) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -114,6 +117,16 @@ public record CoordinatorConfig(
             ConfigType.INT,
             30,
             "state-changing calls one principal may make at once before security.write-rate holds it back");
+    public static final ConfigKey TRANSFER_SIGNING_KEY = ConfigKey.optional(
+            "transfer.signing-key",
+            ConfigType.STRING,
+            "",
+            "PEM file (PKCS#8) of the Ed25519 private key that signs the transfer capability of each transplant between workers; without it such transplants are published unsigned and workers refuse them");
+    public static final ConfigKey TRANSFER_CAPABILITY_LIFETIME = ConfigKey.optional(
+            "transfer.capability-lifetime",
+            ConfigType.DURATION,
+            Duration.ofHours(2),
+            "how long a transfer capability opens its job's files after the job is published; longer than a transplant takes");
 
     public static final ConfigDef DEF = new ConfigDef(
             "coordinator",
@@ -136,7 +149,11 @@ public record CoordinatorConfig(
                     BACKUP_SOURCES,
                     BODY_LIMIT,
                     WRITE_RATE,
-                    WRITE_BURST));
+                    WRITE_BURST,
+                    TlsFiles.CERTIFICATE,
+                    TlsFiles.KEY,
+                    TRANSFER_SIGNING_KEY,
+                    TRANSFER_CAPABILITY_LIFETIME));
 
     public static CoordinatorConfig from(Config config) {
         return new CoordinatorConfig(
@@ -149,7 +166,13 @@ public record CoordinatorConfig(
                 backup(config),
                 security(config),
                 new Topics(config.string(TOPIC_PREFIX)),
-                new KafkaClients(config.passthrough()));
+                new KafkaClients(config.passthrough()),
+                TlsFiles.of(config.string(TlsFiles.CERTIFICATE), config.string(TlsFiles.KEY), ""),
+                new TransferSigning(
+                        config.string(TRANSFER_SIGNING_KEY).isBlank()
+                                ? null
+                                : java.nio.file.Path.of(config.string(TRANSFER_SIGNING_KEY)),
+                        config.duration(TRANSFER_CAPABILITY_LIFETIME)));
     }
 
     private static BackupSettings backup(Config config) {

@@ -7,6 +7,7 @@ import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.VolumeInventory;
+import io.chainmerge.common.security.TlsFiles;
 import io.cloudevents.http.HttpMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
 import io.vertx.core.Future;
@@ -108,8 +109,11 @@ final class CoordinatorHttp {
         this.clock = clock;
     }
 
-    Future<HttpServer> listen(String host, int port) {
-        return vertx.createHttpServer().requestHandler(router()).listen(port, host);
+    Future<HttpServer> listen(String host, int port, TlsFiles tls) {
+        return vertx.createHttpServer(ServerTls.options(tls))
+                .requestHandler(router())
+                .listen(port, host)
+                .onSuccess(server -> ServerTls.reloadOnChange(vertx, server, tls));
     }
 
     Router router() {

@@ -3,7 +3,10 @@ package io.chainmerge.coordinator;
 import io.chainmerge.common.kafka.Acks;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.MessageCodec;
+import io.chainmerge.common.message.TransplantJob;
+import io.chainmerge.common.security.CapabilitySigner;
 import io.chainmerge.common.topic.Topics;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.kafka.clients.producer.Producer;
@@ -14,16 +17,31 @@ final class JobPublisher {
     private final Producer<String, byte[]> producer;
     private final Topics topics;
     private final MessageCodec codec;
+    private final Optional<CapabilitySigner> signer;
     private final Executor callbacks;
 
-    JobPublisher(Producer<String, byte[]> producer, Topics topics, MessageCodec codec, Executor callbacks) {
+    JobPublisher(
+            Producer<String, byte[]> producer,
+            Topics topics,
+            MessageCodec codec,
+            Optional<CapabilitySigner> signer,
+            Executor callbacks) {
         this.producer = producer;
         this.topics = topics;
         this.codec = codec;
+        this.signer = signer;
         this.callbacks = callbacks;
     }
 
+    /**
+     * A transplant between workers gets its transfer capability here, as it is published (and again
+     * whenever it is published again), so its lifetime starts when the job can start, not when it was
+     * planned. Without {@code transfer.signing-key} it goes without one and the workers refuse it.
+     */
     CompletableFuture<Void> publish(Job job) {
+        if (job instanceof TransplantJob transplant && transplant.crossWorker() && signer.isPresent()) {
+            job = signer.get().sign(transplant);
+        }
         return Acks.send(
                         producer, new ProducerRecord<>(topics.jobs(job.pool()), job.key(), codec.write(job)), callbacks)
                 .thenApply(metadata -> null);

@@ -12,7 +12,8 @@ import java.util.Map;
  * @param outcome {@code refused} (a guard said no; nothing changed), {@code invalid} (bad input or
  *     request; nothing changed) or {@code failed}
  * @param reason a stable word: the guard's reason, {@code corrupt}, {@code unsupported},
- *     {@code invalid-chain}, {@code invalid-request}, {@code not-found}, {@code transfer-failed}, {@code io-error},
+ *     {@code invalid-chain}, {@code invalid-request}, {@code not-found}, {@code transfer-failed},
+ *     {@code unauthorized} (a transfer capability that does not open what was asked), {@code io-error},
  *     {@code interrupted} (run the same operation again to finish it), {@code internal-error}
  * @param offset and {@code field}: where in the file a corruption is, else null
  */
@@ -71,6 +72,10 @@ public record ErrorReport(
                     null,
                     null,
                     null);
+        }
+        if (error instanceof SecurityException) {
+            // A transfer capability that does not open what a transplant asked for: nothing was read or sent.
+            return new ErrorReport(REFUSED, "unauthorized", message, null, null, null, null);
         }
         if (error instanceof IllegalArgumentException) {
             return new ErrorReport(INVALID, "invalid-request", message, null, null, null, null);

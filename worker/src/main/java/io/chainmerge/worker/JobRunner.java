@@ -344,8 +344,10 @@ final class JobRunner {
             Transplant.Opener opener;
             Transplant.Remover remover;
             if (job.crossWorker()) {
-                opener = () -> transfers.open(job.source(), job.disks(), target, move, request.rateBytesPerSecond());
-                remover = file -> transfers.remove(job.source(), file);
+                // Checked before anything is sent anywhere: a job's URL alone never gets a request.
+                TransferClient.Pull pull = transfers.authorize(job);
+                opener = () -> transfers.open(pull, job.disks(), target, move, request.rateBytesPerSecond());
+                remover = file -> transfers.remove(pull, file);
             } else {
                 List<Path> disks = new ArrayList<>();
                 for (String disk : job.disks()) {

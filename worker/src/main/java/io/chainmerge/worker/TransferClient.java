@@ -2,7 +2,12 @@ package io.chainmerge.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.message.TransplantJob;
+import io.chainmerge.common.message.TransplantMode;
 import io.chainmerge.common.message.TransplantSource;
+import io.chainmerge.common.security.CapabilityException;
+import io.chainmerge.common.security.CapabilityVerifier;
+import io.chainmerge.common.security.TransferCapability;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.GuardRefusal.Guard;
@@ -29,6 +34,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /**
  * The receiving side of a transplant between workers: asks the source worker's {@link TransferServer}
@@ -41,31 +47,75 @@ final class TransferClient {
     private static final int RECONNECTS = 5;
 
     private final HttpClient http;
-    private final TransferToken token;
+    private final CapabilityVerifier capabilities;
+    private final boolean tlsOnly;
     private final JsonCodec json;
 
-    TransferClient(TransferToken token, JsonCodec json) {
+    /**
+     * @param tls whom the client trusts ({@code tls.ca})
+     * @param tlsOnly pull only from https:// URLs (secure mode): the capability never travels in clear text
+     */
+    TransferClient(SSLContext tls, boolean tlsOnly, CapabilityVerifier capabilities, JsonCodec json) {
         this.http = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
                 .version(HttpClient.Version.HTTP_1_1)
+                .sslContext(tls)
                 .build();
-        this.token = token;
+        this.capabilities = capabilities;
+        this.tlsOnly = tlsOnly;
         this.json = json;
     }
 
-    /** Opens the source side: the source worker runs its guards and says what each file is. */
-    RemoteSource open(TransplantSource source, List<String> disks, Path targetFolder, boolean move, long rate)
-            throws IOException {
-        if (token.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "a transplant from another worker needs transfer.token, the secret the workers share");
+    /**
+     * Where a job may pull from, and with what: its capability, checked here before anything is sent
+     * anywhere. The capability must be signed by a trusted coordinator key, unexpired, for this job,
+     * for exactly its files and mode, and name the source worker and URL the job names: the coordinator
+     * names only URLs that workers advertised in the inventory, so a URL that merely appears in a job
+     * (forged, or edited) never sees a request or a credential.
+     */
+    record Pull(TransplantSource source, String capability) {
+        @Override
+        public String toString() {
+            return "Pull[" + source + "]"; // the capability is a credential: never logged
         }
+    }
+
+    Pull authorize(TransplantJob job) {
+        if (tlsOnly && !job.source().url().startsWith("https://")) {
+            throw new CapabilityException("security.mode is secure: this worker pulls only over https://, not from "
+                    + job.source().url());
+        }
+        TransferCapability capability = capabilities.verify(job.capability());
+        capability.requireJob(job.jobId());
+        if (!capability.sourceUrl().equals(job.source().url())
+                || !capability.sourceWorker().equals(job.source().worker())) {
+            throw new CapabilityException(
+                    "the job names the source %s at %s, its capability %s at %s: nothing is pulled"
+                            .formatted(
+                                    job.source().worker(),
+                                    job.source().url(),
+                                    capability.sourceWorker(),
+                                    capability.sourceUrl()));
+        }
+        if (!capability.files().equals(job.disks())) {
+            throw new CapabilityException("the job names files its capability does not open (%s, the capability %s)"
+                    .formatted(job.disks(), capability.files()));
+        }
+        if (capability.mayDelete() != (job.mode() == TransplantMode.MOVE)) {
+            throw new CapabilityException("the capability of the job " + job.jobId() + " is not for a " + job.mode());
+        }
+        return new Pull(job.source(), job.capability());
+    }
+
+    /** Opens the source side: the source worker runs its guards and says what each file is. */
+    RemoteSource open(Pull pull, List<String> disks, Path targetFolder, boolean move, long rate) throws IOException {
+        TransplantSource source = pull.source();
         StringBuilder query = new StringBuilder("mode=" + (move ? "move" : "copy"));
         for (String disk : disks) {
             query.append("&path=").append(encode(disk));
         }
         HttpResponse<String> response =
-                send(request(source, "manifest?" + query).GET().build(), HttpResponse.BodyHandlers.ofString());
+                send(request(pull, "manifest?" + query).GET().build(), HttpResponse.BodyHandlers.ofString());
         JsonNode body = check(response.statusCode(), response.body(), Path.of(disks.get(0)));
         JsonNode listed = body.get("files");
         if (listed == null || listed.size() != disks.size()) {
@@ -84,14 +134,14 @@ final class TransferClient {
                     remote, targetFolder.resolve(name), file.get("bytes").asLong(), null));
             digests.put(remote, file.get("sha256").asText());
         }
-        return new RemoteSource(source, files, digests, rate);
+        return new RemoteSource(pull, files, digests, rate);
     }
 
     /** Asks the source worker to remove a file whose checked copy is linked here; gone already is done. */
-    void remove(TransplantSource source, TransplantFile file) throws IOException {
+    void remove(Pull pull, TransplantFile file) throws IOException {
         String query = "file?path=" + encode(file.source().toString()) + "&sha256=" + file.sha256();
         HttpResponse<String> response =
-                send(request(source, query).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+                send(request(pull, query).DELETE().build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() == 204 || response.statusCode() == 404) {
             return; // 404: an earlier run removed it before a crash kept that from being recorded
         }
@@ -99,14 +149,15 @@ final class TransferClient {
     }
 
     final class RemoteSource implements io.chainmerge.disk.transplant.TransplantSource {
+        private final Pull pull;
         private final TransplantSource source;
         private final List<TransplantFile> files;
         private final Map<Path, String> digests;
         private final long rate;
 
-        private RemoteSource(
-                TransplantSource source, List<TransplantFile> files, Map<Path, String> digests, long rate) {
-            this.source = source;
+        private RemoteSource(Pull pull, List<TransplantFile> files, Map<Path, String> digests, long rate) {
+            this.pull = pull;
+            this.source = pull.source();
             this.files = List.copyOf(files);
             this.digests = digests;
             this.rate = rate;
@@ -158,7 +209,7 @@ final class TransferClient {
         private void pull(TransplantFile file, Path partial, long from, Throttle throttle, CopyProgress progress)
                 throws IOException {
             String query = "file?path=" + encode(file.source().toString()) + (rate > 0 ? "&rate=" + rate : "");
-            HttpRequest.Builder builder = request(source, query).GET();
+            HttpRequest.Builder builder = request(pull, query).GET();
             if (from > 0) {
                 builder.header("Range", "bytes=" + from + "-");
             }
@@ -195,7 +246,7 @@ final class TransferClient {
 
         @Override
         public void remove(TransplantFile file) throws IOException {
-            TransferClient.this.remove(source, file);
+            TransferClient.this.remove(pull, file);
         }
 
         @Override
@@ -204,9 +255,9 @@ final class TransferClient {
         }
     }
 
-    private HttpRequest.Builder request(TransplantSource source, String pathAndQuery) {
-        return HttpRequest.newBuilder(URI.create(source.url() + TransferServer.BASE + "/" + pathAndQuery))
-                .header("Authorization", "Bearer " + token.value())
+    private HttpRequest.Builder request(Pull pull, String pathAndQuery) {
+        return HttpRequest.newBuilder(URI.create(pull.source().url() + TransferServer.BASE + "/" + pathAndQuery))
+                .header("Authorization", "Bearer " + pull.capability())
                 .timeout(Duration.ofMinutes(30));
     }
 
@@ -252,6 +303,9 @@ final class TransferClient {
                         node.has("figures") ? json.mapper().convertValue(node.get("figures"), Map.class) : Map.of();
                 throw new GuardRefusal(guard, file, message, figures);
             }
+        }
+        if (status == 401 || status == 403) {
+            throw new CapabilityException(message);
         }
         if (status == 404) {
             throw new NoSuchFileException(file.toString(), null, message);

@@ -1,5 +1,8 @@
 package io.chainmerge.worker;
 
+import io.chainmerge.common.security.CapabilityException;
+import io.chainmerge.common.security.CapabilityVerifier;
+import io.chainmerge.common.security.TransferCapability;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.ErrorReport;
 import io.chainmerge.disk.GuardRefusal;
@@ -45,12 +48,16 @@ import java.util.regex.Pattern;
  *       here is built on it.
  * </ul>
  *
- * Every request carries {@code Authorization: Bearer <transfer.token>}; without a token set, none is
- * served. Errors are JSON ({@code outcome}, {@code reason}, {@code message}, {@code figures}) with 400
- * (invalid), 401 (no or wrong token), 404 (no such file), 409 (refused by a guard) or 500.
+ * Every request carries {@code Authorization: Bearer <capability>}: the transfer capability the
+ * coordinator signed for one job ({@link TransferCapability}); it opens only that job's files on this
+ * worker, reads for a copy, reads and deletes for a move, until it expires. Without
+ * {@code transfer.verification-keys} nothing is served. Errors are JSON ({@code outcome}, {@code reason},
+ * {@code message}, {@code figures}) with 400 (invalid), 401 (no capability), 403 (a capability that does
+ * not open this), 404 (no such file), 409 (refused by a guard) or 500.
  */
 final class TransferServer {
     static final String BASE = "/transfer/v1";
+    private static final String CAPABILITY = "chainmerge.capability";
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
     private static final int CHUNK = 256 * 1024;
 
@@ -58,42 +65,52 @@ final class TransferServer {
     private final WorkerConfig config;
     private final VolumeRoots roots;
     private final InUseCheck inUse;
+    private final CapabilityVerifier capabilities;
     private final Map<String, String> digests = new ConcurrentHashMap<>();
 
-    TransferServer(Vertx vertx, WorkerConfig config, VolumeRoots roots, InUseCheck inUse) {
+    TransferServer(
+            Vertx vertx, WorkerConfig config, VolumeRoots roots, InUseCheck inUse, CapabilityVerifier capabilities) {
         this.vertx = vertx;
+        this.capabilities = capabilities;
         this.config = config;
         this.roots = roots;
         this.inUse = inUse;
     }
 
     void mount(Router router) {
-        router.route(BASE + "/*").handler(this::authenticate);
+        router.route(BASE + "/*").handler(this::authorize);
         router.get(BASE + "/manifest").handler(ctx -> blocking(ctx, () -> manifest(ctx)));
         router.get(BASE + "/file").handler(ctx -> blocking(ctx, () -> serve(ctx)));
         router.delete(BASE + "/file").handler(ctx -> blocking(ctx, () -> remove(ctx)));
     }
 
-    private void authenticate(RoutingContext ctx) {
+    /**
+     * Every request presents the capability of one job ({@code Authorization: Bearer cm1...}): signed by
+     * a trusted coordinator key, unexpired, for this worker; each handler then checks the files and verb.
+     */
+    private void authorize(RoutingContext ctx) {
         String header = ctx.request().getHeader("Authorization");
         String presented = header != null && header.startsWith("Bearer ") ? header.substring(7) : null;
-        if (!config.transferToken().matches(presented)) {
-            error(
-                    ctx.response(),
-                    401,
-                    new ErrorReport(
-                            ErrorReport.INVALID,
-                            "unauthorized",
-                            config.transferToken().isEmpty()
-                                    ? "this worker serves no transfers: its transfer.token is not set"
-                                    : "the transfer token is missing or wrong",
-                            null,
-                            null,
-                            null,
-                            null));
+        try {
+            TransferCapability capability = capabilities.verify(presented);
+            capability.requireSourceWorker(config.workerId());
+            ctx.put(CAPABILITY, capability);
+        } catch (CapabilityException e) {
+            refuse(ctx, e);
             return;
         }
         ctx.next();
+    }
+
+    private static TransferCapability capability(RoutingContext ctx) {
+        return ctx.get(CAPABILITY);
+    }
+
+    private static void refuse(RoutingContext ctx, CapabilityException e) {
+        error(
+                ctx.response(),
+                e.missing() ? 401 : 403,
+                new ErrorReport(ErrorReport.REFUSED, "unauthorized", e.getMessage(), null, null, null, null));
     }
 
     private interface Step {
@@ -109,7 +126,10 @@ final class TransferServer {
                         },
                         false)
                 .onFailure(e -> {
-                    if (!ctx.response().headWritten()) {
+                    if (e instanceof CapabilityException refused
+                            && !ctx.response().headWritten()) {
+                        refuse(ctx, refused);
+                    } else if (!ctx.response().headWritten()) {
                         ErrorReport report = ErrorReport.of(e);
                         error(ctx.response(), statusOf(report), report);
                     } else {
@@ -158,6 +178,7 @@ final class TransferServer {
     private void manifest(RoutingContext ctx) throws IOException {
         List<Path> files = new ArrayList<>();
         for (String path : ctx.queryParam("path")) {
+            capability(ctx).requireFile(path);
             files.add(roots.resolve(path));
         }
         if (files.isEmpty()) {
@@ -185,7 +206,9 @@ final class TransferServer {
     }
 
     private void serve(RoutingContext ctx) throws Exception {
-        Path file = roots.resolve(single(ctx, "path"));
+        String path = single(ctx, "path");
+        capability(ctx).requireFile(path);
+        Path file = roots.resolve(path);
         long rate = config.rateBytesPerSecond();
         String asked = ctx.request().getParam("rate");
         if (asked != null && Long.parseLong(asked) > 0) {
@@ -246,7 +269,9 @@ final class TransferServer {
     }
 
     private void remove(RoutingContext ctx) throws IOException {
-        Path file = roots.resolve(single(ctx, "path"));
+        String path = single(ctx, "path");
+        capability(ctx).requireDelete(path);
+        Path file = roots.resolve(path);
         String sha256 = single(ctx, "sha256");
         if (!Files.exists(file)) {
             error(ctx.response(), 404, ErrorReport.of(new java.nio.file.NoSuchFileException(file.toString())));

@@ -8,6 +8,7 @@ import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.MalformedMessageException;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.Schema;
+import io.chainmerge.common.security.CapabilityVerifier;
 import io.chainmerge.common.topic.Topics.TopicSpec;
 import io.chainmerge.disk.inuse.InUseCheck;
 import io.vertx.core.Vertx;
@@ -63,6 +64,7 @@ public final class Worker implements AutoCloseable {
 
     private Worker(WorkerConfig config) throws Exception {
         this.config = config;
+        config.security().checkCanStart(LOG);
         this.codec = new MessageCodec(new JsonCodec());
         VolumeRoots roots = new VolumeRoots(config.volumes());
         Map<Path, JobJournal> journals = new LinkedHashMap<>();
@@ -84,12 +86,17 @@ public final class Worker implements AutoCloseable {
         this.running = new RunningMerges(config.workerId(), () -> stopRequested);
         this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running);
         InUseCheck inUse = config.inUse().check(codec.json().mapper(), Clock.systemUTC());
+        CapabilityVerifier capabilities = config.security().verifier(codec.json(), Clock.systemUTC());
         JobRunner runner = new JobRunner(
                 config,
                 roots,
                 inUse,
                 running,
-                new TransferClient(config.transferToken(), codec.json()),
+                new TransferClient(
+                        config.security().clientContext(),
+                        config.security().mode() == TransferSecurity.Mode.SECURE,
+                        capabilities,
+                        codec.json()),
                 () -> stopRequested,
                 this::advertisedUrl);
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
@@ -107,7 +114,7 @@ public final class Worker implements AutoCloseable {
                         metrics,
                         consumer,
                         loops,
-                        new TransferServer(vertx, config, roots, inUse),
+                        new TransferServer(vertx, config, roots, inUse, capabilities),
                         inUse)
                 .toCompletionStage()
                 .toCompletableFuture()

@@ -6,6 +6,7 @@ import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.message.Schema;
+import io.chainmerge.common.security.TlsFiles;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.disk.merge.Reserve;
 import io.chainmerge.worker.inuse.InUseSettings;
@@ -34,7 +35,7 @@ public record WorkerConfig(
         int topicPartitions,
         short topicReplication,
         Topics topics,
-        TransferToken transferToken,
+        TransferSecurity security,
         InUseSettings inUse,
         KafkaClients kafka) {
 
@@ -59,15 +60,18 @@ public record WorkerConfig(
             ConfigType.STRING,
             "",
             "space a merge leaves free when its job sets none: a size (2GiB) or a share (5%); empty for 1 GiB or 5 %, whichever is smaller");
-    public static final ConfigKey HTTP_HOST =
-            ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of /health, /ready and /metrics");
+    public static final ConfigKey HTTP_HOST = ConfigKey.optional(
+            "http.host", ConfigType.STRING, "0.0.0.0", "address of /health, /ready, /metrics and /transfer/v1");
     public static final ConfigKey HTTP_PORT = ConfigKey.optional(
-            "http.port", ConfigType.INT, 8081, "port of /health, /ready and /metrics; 0 for any free port");
+            "http.port",
+            ConfigType.INT,
+            8081,
+            "port of /health, /ready, /metrics and /transfer/v1; 0 for any free port");
     public static final ConfigKey HTTP_ADVERTISED_URL = ConfigKey.optional(
             "http.advertised-url",
             ConfigType.STRING,
             "",
-            "the URL other workers reach this one at, for transplants; empty for http://HOSTNAME:PORT (the port in use)");
+            "the URL other workers reach this one at, for transplants; empty for https://HOSTNAME:PORT (the port in use; http:// without TLS)");
     public static final ConfigKey PROGRESS_INTERVAL = ConfigKey.optional(
             "progress.interval",
             ConfigType.DURATION,
@@ -96,12 +100,16 @@ public record WorkerConfig(
             0,
             "replication factor of a topic the worker creates; 0 for the cluster's default.replication.factor");
 
-    public static final ConfigKey TRANSFER_TOKEN = new ConfigKey(
-            "transfer.token",
+    public static final ConfigKey SECURITY_MODE = ConfigKey.optional(
+            "security.mode",
             ConfigType.STRING,
-            "",
-            "the secret workers share to pull a transplant's files from each other under /transfer/v1; empty refuses every transfer",
-            true);
+            "secure",
+            "secure: refuse to start without tls.certificate, tls.key, tls.ca and transfer.verification-keys; insecure: start without them (plain HTTP; without keys no transfer is served or asked for), with a loud warning, for labs only");
+    public static final ConfigKey TRANSFER_VERIFICATION_KEYS = ConfigKey.optional(
+            "transfer.verification-keys",
+            ConfigType.LIST,
+            List.of(),
+            "PEM files of the coordinator's Ed25519 public keys that sign transfer capabilities (several while a new signing key rolls out); without any, no transfer is served or asked for");
 
     public static final ConfigDef DEF = new ConfigDef(
             "worker",
@@ -122,7 +130,11 @@ public record WorkerConfig(
                     TOPIC_PREFIX,
                     TOPIC_PARTITIONS,
                     TOPIC_REPLICATION,
-                    TRANSFER_TOKEN,
+                    SECURITY_MODE,
+                    TlsFiles.CERTIFICATE,
+                    TlsFiles.KEY,
+                    TlsFiles.CA,
+                    TRANSFER_VERIFICATION_KEYS,
                     InUseSettings.PROBES,
                     InUseSettings.QUIET,
                     InUseSettings.COMMAND,
@@ -171,7 +183,15 @@ public record WorkerConfig(
                 config.integer(TOPIC_PARTITIONS),
                 (short) config.integer(TOPIC_REPLICATION),
                 new Topics(config.string(TOPIC_PREFIX)),
-                new TransferToken(config.string(TRANSFER_TOKEN)),
+                new TransferSecurity(
+                        TransferSecurity.Mode.parse(config.string(SECURITY_MODE)),
+                        TlsFiles.of(
+                                config.string(TlsFiles.CERTIFICATE),
+                                config.string(TlsFiles.KEY),
+                                config.string(TlsFiles.CA)),
+                        config.list(TRANSFER_VERIFICATION_KEYS).stream()
+                                .map(Path::of)
+                                .toList()),
                 InUseSettings.from(config),
                 new KafkaClients(config.passthrough()));
     }
@@ -199,10 +219,12 @@ public record WorkerConfig(
 
     /**
      * The URL other workers pull transplanted files from: {@code http.advertised-url}, else this
-     * host's name and {@code port}, the port the HTTP server listens on (known once it is up).
+     * host's name and {@code port}, the port the HTTP server listens on (known once it is up), with
+     * {@code https} when the server speaks TLS.
      */
     public String advertisedUrl(int port) {
-        String url = httpAdvertisedUrl.isEmpty() ? "http://" + hostName("localhost") + ":" + port : httpAdvertisedUrl;
+        String scheme = security.tls().serves() ? "https://" : "http://";
+        String url = httpAdvertisedUrl.isEmpty() ? scheme + hostName("localhost") + ":" + port : httpAdvertisedUrl;
         return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 

@@ -1,6 +1,7 @@
 package io.chainmerge.worker;
 
 import io.chainmerge.common.kafka.PollLoops;
+import io.chainmerge.common.security.TlsFiles;
 import io.chainmerge.disk.inuse.InUseCheck;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,7 +18,7 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
  * {@code /health} (the process runs), {@code /ready} (the broker answers, the consumer is in its
  * group, every volume is readable) and {@code /metrics} (Prometheus). Checks that touch the network or
  * the disks run off the event loop. The same server carries the transfers of transplants between
- * workers ({@link TransferServer}).
+ * workers ({@link TransferServer}). With {@code tls.certificate} and {@code tls.key} it speaks only HTTPS.
  */
 final class WorkerHttp {
     private WorkerHttp() {}
@@ -50,7 +51,11 @@ final class WorkerHttp {
                         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                         .end(text))
                 .onFailure(ctx::fail));
-        return vertx.createHttpServer().requestHandler(router).listen(config.httpPort(), config.httpHost());
+        TlsFiles tls = config.security().tls();
+        return vertx.createHttpServer(ServerTls.options(tls))
+                .requestHandler(router)
+                .listen(config.httpPort(), config.httpHost())
+                .onSuccess(server -> ServerTls.reloadOnChange(vertx, server, tls));
     }
 
     private static JsonObject readiness(

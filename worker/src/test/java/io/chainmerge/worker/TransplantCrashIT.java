@@ -35,7 +35,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class TransplantCrashIT {
     private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
-    private static final String TOKEN = "crash-test-token";
 
     @TempDir
     Path dir;
@@ -46,9 +45,11 @@ class TransplantCrashIT {
     private Path child;
     private Path top;
     private String before;
+    private TestPki.CapabilityKeys keys;
 
     @BeforeEach
     void chain() throws IOException {
+        keys = TestPki.create(dir.resolve("pki")).capabilityKeys("coordinator");
         volA = Files.createDirectories(dir.resolve("a")).toRealPath();
         volB = Files.createDirectories(dir.resolve("b")).toRealPath();
         Path vm = Files.createDirectories(volA.resolve("vm"));
@@ -180,8 +181,8 @@ class TransplantCrashIT {
         assertThat(readable).as("some whole chain reads the same").isTrue();
     }
 
-    private TransplantJob job(List<Path> disks, String url) {
-        return new TransplantJob(
+    private TransplantJob job(List<Path> disks, String url) throws IOException {
+        TransplantJob job = new TransplantJob(
                 Schema.VERSION,
                 "crash-" + (url == null ? "same" : "cross"),
                 "ad-hoc",
@@ -195,14 +196,16 @@ class TransplantCrashIT {
                 0,
                 0,
                 new io.chainmerge.common.message.ReserveSpec(0, 0));
+        return url == null ? job : TestPki.signed(job, keys.signingKey(), java.time.Duration.ofHours(1));
     }
 
     private Path write(TransplantJob job) throws IOException {
         return Files.write(dir.resolve("job.json"), CODEC.write(job));
     }
 
-    private static ChildJvm.Outcome receive(String crashAt, Path jobFile, Path... volumes) throws Exception {
-        List<String> args = new java.util.ArrayList<>(List.of("run", jobFile.toString(), TOKEN));
+    private ChildJvm.Outcome receive(String crashAt, Path jobFile, Path... volumes) throws Exception {
+        List<String> args = new java.util.ArrayList<>(
+                List.of("run", jobFile.toString(), keys.verificationKey().toString()));
         for (Path volume : volumes) {
             args.add(volume.toString());
         }
@@ -213,7 +216,8 @@ class TransplantCrashIT {
     }
 
     private Process serve(String crashAt) throws IOException {
-        return ChildJvm.startMain(TransplantMain.class, crashAt, "serve", TOKEN, volA.toString());
+        return ChildJvm.startMain(
+                TransplantMain.class, crashAt, "serve", keys.verificationKey().toString(), volA.toString());
     }
 
     private static int portOf(Process sender) throws IOException {

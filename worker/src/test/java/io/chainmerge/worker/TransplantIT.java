@@ -57,15 +57,20 @@ import org.junit.jupiter.api.io.TempDir;
  * Two workers, each with a small real file system (tmpfs) as its volume, and a real broker: a merge
  * that cannot fit on its volume is refused, the chain is transplanted to the other worker's volume
  * through a job on that worker's pool, merged there, and reads what it read before (libvhdi as the
- * oracle); a byte flipped in transit is detected and fetched again; a wrong token or a path outside
- * the sender's roots changes nothing.
+ * oracle); a byte flipped in transit is detected and fetched again; a path outside the sender's roots
+ * changes nothing. The workers run as a fleet does (security.mode secure): HTTPS with certificates of a
+ * throwaway CA, and transfer capabilities signed by a key the test holds as the coordinator does; a
+ * forged, expired or other job's capability reads and deletes nothing, and a job that names a URL its
+ * capability does not sends nothing there.
  */
 class TransplantIT {
     private static final long MIB = 1 << 20;
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static final Topics TOPICS = new Topics("chainmerge");
     private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
-    private static final String TOKEN = "shared-between-the-workers";
+    private static TestPki pki;
+    private static TestPki.CapabilityKeys coordinatorKeys;
+    private static TestPki.CapabilityKeys impostorKeys;
 
     @TempDir
     static Path brokerDir;
@@ -83,11 +88,20 @@ class TransplantIT {
     private Worker workerB;
     private String poolA;
     private String poolB;
+    private TestPki.Issued tlsA;
+    private TestPki.Issued tlsB;
 
     @BeforeAll
     static void startBroker() {
         kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
         probe = new TopicProbe(kafka.bootstrapServers());
+        try {
+            pki = TestPki.create(brokerDir.resolve("pki"));
+            coordinatorKeys = pki.capabilityKeys("coordinator");
+            impostorKeys = pki.capabilityKeys("impostor");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @AfterAll
@@ -103,8 +117,10 @@ class TransplantIT {
         int run = RUNS.incrementAndGet();
         poolA = "transplant-it-a-" + run;
         poolB = "transplant-it-b-" + run;
-        workerA = Worker.start(config(poolA, volA, TOKEN));
-        workerB = Worker.start(config(poolB, volB, TOKEN));
+        tlsA = pki.issue(poolA);
+        tlsB = pki.issue(poolB);
+        workerA = Worker.start(config(poolA, volA, tlsA));
+        workerB = Worker.start(config(poolB, volB, tlsB));
     }
 
     @AfterEach
@@ -132,26 +148,22 @@ class TransplantIT {
         return mount.toRealPath();
     }
 
-    private static WorkerConfig config(String pool, Path volume, String token) {
-        return WorkerConfig.of(Map.of(
-                "pool",
-                pool,
-                "worker.id",
-                pool + "-w",
-                "volumes",
-                List.of(volume.toString()),
-                "http.host",
-                "127.0.0.1",
-                "http.port",
-                0,
-                "topics.partitions",
-                2,
-                "transfer.token",
-                token,
-                "in-use.quiet",
-                "0s",
-                "kafka.bootstrap.servers",
-                kafka.bootstrapServers()));
+    private static WorkerConfig config(String pool, Path volume, TestPki.Issued tls) {
+        return WorkerConfig.of(Map.ofEntries(
+                Map.entry("tls.certificate", tls.certificate().toString()),
+                Map.entry("tls.key", tls.key().toString()),
+                Map.entry("tls.ca", pki.caBundle().toString()),
+                Map.entry(
+                        "transfer.verification-keys",
+                        List.of(coordinatorKeys.verificationKey().toString())),
+                Map.entry("pool", pool),
+                Map.entry("worker.id", pool + "-w"),
+                Map.entry("volumes", List.of(volume.toString())),
+                Map.entry("http.host", "127.0.0.1"),
+                Map.entry("http.port", 0),
+                Map.entry("topics.partitions", 2),
+                Map.entry("in-use.quiet", "0s"),
+                Map.entry("kafka.bootstrap.servers", kafka.bootstrapServers())));
     }
 
     /** base.vhdx with 2 MiB of data, base_1.avhdx with 12 MiB more: merging it grows the base by 12 MiB. */
@@ -226,7 +238,8 @@ class TransplantIT {
         String before = io.chainmerge.worker.SampleDisks.digest(child);
         HttpServer proxy = flippingProxy(urlOf(workerA));
         try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
-            String via = "http://127.0.0.1:" + proxy.getAddress().getPort();
+            // The coordinator would sign the URL a worker advertised; here the test signs the proxy's.
+            String via = "https://127.0.0.1:" + proxy.getAddress().getPort();
             TransplantJob transplant = transplant("flipped", List.of(child, root), via, 0);
             publish(poolB, transplant);
             JobResult moved = awaitResult(results, transplant.jobId());
@@ -242,10 +255,7 @@ class TransplantIT {
     }
 
     @Test
-    void aWrongTokenOrAPathOutsideTheSendersRootsChangesNothing() throws Exception {
-        ChainFixture chain = chainOnA();
-        Path root = chain.root().toRealPath();
-        Path child = chain.top().toRealPath();
+    void aPathOutsideTheSendersRootsChangesNothing() throws Exception {
         Path outside = Files.writeString(dir.resolve("secret.vhdx"), "not yours");
         Map<Path, String> filesOnA = Fingerprint.ofTree(volA);
         try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
@@ -255,18 +265,189 @@ class TransplantIT {
             assertThat(rejected.outcome()).isEqualTo(Outcome.FAILED);
             assertThat(rejected.problem().reason()).isEqualTo("invalid-request");
             assertThat(rejected.problem().message()).contains("outside this worker's volume roots");
-
-            // The sender now expects another secret than the receiver presents.
-            workerA.close();
-            workerA = Worker.start(config(poolA, volA, "another-secret"));
-            TransplantJob wrongToken = transplant("wrong-token", List.of(child, root), urlOf(workerA), 0);
-            publish(poolB, wrongToken);
-            JobResult refused = awaitResult(results, wrongToken.jobId());
-            assertThat(refused.outcome()).isEqualTo(Outcome.FAILED);
-            assertThat(refused.problem().reason()).isEqualTo("transfer-failed");
-            assertThat(refused.problem().message()).contains("token");
         }
         assertThat(Fingerprint.ofTree(volA)).isEqualTo(filesOnA);
+        assertNothingArrivedOnB();
+    }
+
+    @Test
+    void aForgedExpiredOrOtherJobsCapabilityReadsAndDeletesNothing() throws Exception {
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        Map<Path, String> filesOnA = Fingerprint.ofTree(volA);
+        HttpClient client = trustingClient();
+        String fileOfChild = urlOf(workerA) + "/transfer/v1/file?path=" + encode(child);
+        String manifestOfRoot = urlOf(workerA) + "/transfer/v1/manifest?mode=move&path=" + encode(root);
+
+        TransplantJob genuine = transplant("genuine", List.of(child, root), urlOf(workerA), 0);
+        TransplantJob childOnly = transplant("child-only", List.of(child), urlOf(workerA), 0);
+        TransplantJob copyOnly = sign(unsigned("copy-only", List.of(child, root), urlOf(workerA), TransplantMode.COPY));
+        TransplantJob otherJob = transplant("other-job", List.of(volA.resolve("vm/other.vhdx")), urlOf(workerA), 0);
+        TransplantJob forWorkerB = sign(new TransplantJob(
+                Schema.VERSION,
+                "for-b",
+                "ad-hoc",
+                poolA,
+                Instant.now(),
+                child.toString(),
+                List.of(child.toString(), root.toString()),
+                volA.toString(),
+                new TransplantSource(poolB, poolB + "-w", urlOf(workerA)),
+                TransplantMode.MOVE,
+                0,
+                0,
+                null));
+        String forged = new io.chainmerge.common.security.CapabilitySigner(
+                        io.chainmerge.common.security.PemFiles.signingKey(impostorKeys.signingKey()),
+                        Duration.ofMinutes(10),
+                        java.time.Clock.systemUTC(),
+                        new JsonCodec())
+                .encode(new io.chainmerge.common.security.CapabilitySigner(
+                                io.chainmerge.common.security.PemFiles.signingKey(impostorKeys.signingKey()),
+                                Duration.ofMinutes(10),
+                                java.time.Clock.systemUTC(),
+                                new JsonCodec())
+                        .capabilityOf(unsigned("forged", List.of(child, root), urlOf(workerA), TransplantMode.MOVE)));
+        String expired = new io.chainmerge.common.security.CapabilitySigner(
+                        io.chainmerge.common.security.PemFiles.signingKey(coordinatorKeys.signingKey()),
+                        Duration.ofMinutes(10),
+                        java.time.Clock.fixed(Instant.now().minus(Duration.ofHours(1)), java.time.ZoneOffset.UTC),
+                        new JsonCodec())
+                .sign(unsigned("expired", List.of(child, root), urlOf(workerA), TransplantMode.MOVE))
+                .capability();
+
+        // The genuine capability opens the file: the refusals below are about the capability, nothing else.
+        assertThat(call(client, "GET", fileOfChild, genuine.capability()).statusCode())
+                .isEqualTo(200);
+
+        assertRefused(call(client, "GET", fileOfChild, null), 401);
+        assertRefused(call(client, "GET", fileOfChild, forged), 403);
+        assertRefused(call(client, "GET", fileOfChild, expired), 403);
+        assertRefused(call(client, "GET", fileOfChild, otherJob.capability()), 403);
+        assertRefused(call(client, "GET", fileOfChild, forWorkerB.capability()), 403);
+        assertRefused(call(client, "GET", manifestOfRoot, childOnly.capability()), 403);
+        String sha256 = Transplant.sha256(root, false);
+        String deleteRoot = urlOf(workerA) + "/transfer/v1/file?path=" + encode(root) + "&sha256=" + sha256;
+        assertRefused(call(client, "DELETE", deleteRoot, childOnly.capability()), 403);
+        assertRefused(call(client, "DELETE", deleteRoot, copyOnly.capability()), 403);
+        assertRefused(call(client, "DELETE", deleteRoot, forged), 403);
+        assertThat(Fingerprint.ofTree(volA)).isEqualTo(filesOnA);
+
+        // Through Kafka, as a forged job would come: the receiving worker refuses before it asks the source.
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            TransplantJob forgedJob = unsigned("forged-job", List.of(child, root), urlOf(workerA), TransplantMode.MOVE)
+                    .withCapability(forged);
+            publish(poolB, forgedJob);
+            JobResult refused = awaitResult(results, forgedJob.jobId());
+            assertThat(refused.outcome()).isEqualTo(Outcome.REFUSED);
+            assertThat(refused.problem().reason()).isEqualTo("unauthorized");
+            assertThat(refused.problem().message()).contains("not signed by a key this worker trusts");
+        }
+        assertThat(Fingerprint.ofTree(volA)).isEqualTo(filesOnA);
+        assertNothingArrivedOnB();
+    }
+
+    @Test
+    void aJobNamingAUrlItsCapabilityDoesNotIsRefusedAndThatUrlSeesNothing() throws Exception {
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        Map<Path, String> filesOnA = Fingerprint.ofTree(volA);
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer stranger = httpsServer("stranger");
+        stranger.createContext("/", exchange -> {
+            seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " "
+                    + exchange.getRequestHeaders().getFirst("Authorization"));
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+        String strangerUrl = "https://127.0.0.1:" + stranger.getAddress().getPort();
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            // A genuine capability (for worker A's URL) copied into a job that names another URL.
+            TransplantJob genuine = transplant("redirected", List.of(child, root), urlOf(workerA), 0);
+            TransplantJob redirected = unsigned("redirected", List.of(child, root), strangerUrl, TransplantMode.MOVE)
+                    .withCapability(genuine.capability());
+            TransplantJob bare = unsigned("bare", List.of(child, root), strangerUrl, TransplantMode.MOVE);
+            TransplantJob clear = transplant("clear", List.of(child, root), strangerUrl.replace("https:", "http:"), 0);
+            for (TransplantJob job : List.of(redirected, bare, clear)) {
+                publish(poolB, job);
+                JobResult refused = awaitResult(results, job.jobId());
+                assertThat(refused.outcome()).as(job.jobId()).isEqualTo(Outcome.REFUSED);
+                assertThat(refused.problem().reason()).isEqualTo("unauthorized");
+            }
+            // The TLS port is open and answers: the refusals above came from the receiving worker's check.
+            assertThat(call(trustingClient(), "GET", strangerUrl + "/probe", null)
+                            .statusCode())
+                    .isEqualTo(500);
+        } finally {
+            stranger.stop(0);
+        }
+        assertThat(seen).containsExactly("GET /probe null");
+        assertThat(Fingerprint.ofTree(volA)).isEqualTo(filesOnA);
+        assertNothingArrivedOnB();
+    }
+
+    @Test
+    void plainHttpToTheTlsPortIsRefused() throws Exception {
+        ChainFixture chain = chainOnA();
+        Path child = chain.top().toRealPath();
+        TransplantJob genuine = transplant("plain", List.of(child), urlOf(workerA), 0);
+        String plain = "http://127.0.0.1:" + workerA.httpPort();
+        HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        for (String url : List.of(plain + "/health", plain + "/transfer/v1/file?path=" + encode(child))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(client, "GET", url, genuine.capability()))
+                    .as(url)
+                    .isInstanceOf(IOException.class);
+        }
+        assertThat(call(trustingClient(), "GET", urlOf(workerA) + "/health", null)
+                        .statusCode())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void aRenewedCertificateIsServedWithoutARestart() throws Exception {
+        java.math.BigInteger first = presentedSerial(workerA.httpPort());
+        TestPki.Issued renewed = pki.issue(poolA + "-renewed");
+        // Key first, then the certificate: the reload waits for a pair that matches.
+        Files.copy(renewed.key(), tlsA.key(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(renewed.certificate(), tlsA.certificate(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        java.math.BigInteger expected = ((java.security.cert.X509Certificate)
+                        java.security.cert.CertificateFactory.getInstance("X.509")
+                                .generateCertificate(Files.newInputStream(renewed.certificate())))
+                .getSerialNumber();
+        assertThat(expected).isNotEqualTo(first);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(presentedSerial(workerA.httpPort()))
+                .isEqualTo(expected));
+        assertThat(call(trustingClient(), "GET", urlOf(workerA) + "/health", null)
+                        .statusCode())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void aSecureWorkerWithoutTlsOrVerificationKeysRefusesToStart() {
+        WorkerConfig bare = WorkerConfig.of(Map.of(
+                "pool", poolA + "-bare",
+                "volumes", List.of(volA.toString()),
+                "kafka.bootstrap.servers", kafka.bootstrapServers()));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Worker.start(bare))
+                .isInstanceOf(io.chainmerge.common.config.ConfigException.class)
+                .hasMessageContaining("tls.certificate, tls.key, tls.ca, transfer.verification-keys")
+                .hasMessageContaining("security.mode=insecure");
+    }
+
+    private static java.math.BigInteger presentedSerial(int port) throws Exception {
+        javax.net.ssl.SSLContext context = io.chainmerge.common.security.PemFiles.trusting(pki.caBundle());
+        try (javax.net.ssl.SSLSocket socket =
+                (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.startHandshake();
+            return ((java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0])
+                    .getSerialNumber();
+        }
+    }
+
+    private void assertNothingArrivedOnB() throws IOException {
         assertThat(
                         Files.exists(volB.resolve("vm"))
                                 ? Files.list(volB.resolve("vm")).toList()
@@ -274,12 +455,47 @@ class TransplantIT {
                 .isEmpty();
     }
 
+    private static void assertRefused(HttpResponse<String> response, int status) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.body()).contains("\"reason\":\"unauthorized\"");
+    }
+
+    private static HttpResponse<String> call(HttpClient client, String method, String url, String capability)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(URI.create(url)).method(method, HttpRequest.BodyPublishers.noBody());
+        if (capability != null) {
+            request.header("Authorization", "Bearer " + capability);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String encode(Path path) {
+        return java.net.URLEncoder.encode(path.toString(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static HttpClient trustingClient() throws IOException {
+        return HttpClient.newBuilder()
+                .sslContext(io.chainmerge.common.security.PemFiles.trusting(pki.caBundle()))
+                .build();
+    }
+
+    /** An HTTPS server with a certificate of the fleet's CA, on a free loopback port, started. */
+    private HttpServer httpsServer(String name) throws IOException {
+        com.sun.net.httpserver.HttpsServer server =
+                com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setHttpsConfigurator(
+                new com.sun.net.httpserver.HttpsConfigurator(TestPki.serverContext(pki.issue(name))));
+        server.start();
+        return server;
+    }
+
     private final AtomicInteger flipped = new AtomicInteger();
 
     /** Passes requests to {@code target}; the first file it carries arrives with one byte flipped. */
     private HttpServer flippingProxy(String target) throws IOException {
-        HttpClient client = HttpClient.newHttpClient();
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        HttpClient client = trustingClient();
+        HttpServer server = httpsServer("proxy");
         server.createContext("/", exchange -> {
             try {
                 HttpRequest.Builder forward = HttpRequest.newBuilder(URI.create(target + exchange.getRequestURI()))
@@ -311,15 +527,27 @@ class TransplantIT {
                 exchange.close();
             }
         });
-        server.start();
         return server;
     }
 
     private static String urlOf(Worker worker) {
-        return "http://127.0.0.1:" + worker.httpPort();
+        return "https://127.0.0.1:" + worker.httpPort();
     }
 
-    private TransplantJob transplant(String id, List<Path> disks, String url, long room) {
+    /** A move as the coordinator publishes it: with the capability it signs for {@code url}. */
+    private TransplantJob transplant(String id, List<Path> disks, String url, long room) throws IOException {
+        return sign(unsigned(id, disks, url, TransplantMode.MOVE, room));
+    }
+
+    private static TransplantJob sign(TransplantJob job) throws IOException {
+        return TestPki.signed(job, coordinatorKeys.signingKey(), Duration.ofMinutes(10));
+    }
+
+    private TransplantJob unsigned(String id, List<Path> disks, String url, TransplantMode mode) {
+        return unsigned(id, disks, url, mode, 0);
+    }
+
+    private TransplantJob unsigned(String id, List<Path> disks, String url, TransplantMode mode, long room) {
         TransplantJob job = new TransplantJob(
                 Schema.VERSION,
                 id + "-" + RUNS.get(),
@@ -330,7 +558,7 @@ class TransplantIT {
                 disks.stream().map(Path::toString).toList(),
                 volB.resolve("vm").toString(),
                 new TransplantSource(poolA, poolA + "-w", url),
-                TransplantMode.MOVE,
+                mode,
                 room,
                 0,
                 new ReserveSpec(MIB, 1));

@@ -21,8 +21,14 @@ import java.util.concurrent.TimeUnit;
  * One side of a transplant in its own JVM, so a test can kill it at a crash point:
  *
  * <pre>
- * serve TOKEN VOLUME...      the sending worker's transfer endpoints; prints "serving PORT", runs until stdin closes
- * run JOBFILE TOKEN VOLUME...  the receiving worker runs the job with its journal, as JobExecutions does; prints "result JSON"
+ * serve KEY VOLUME...      the sending worker's transfer endpoints; prints "serving PORT", runs until stdin closes
+ * run JOBFILE KEY VOLUME...  the receiving worker runs the job with its journal, as JobExecutions does; prints "result JSON"
+ * </pre>
+ *
+ * KEY is the PEM file of the public key the job's transfer capability is signed with. Plain HTTP
+ * ({@code security.mode: insecure}): these tests are about crashes, TransplantIT covers TLS.
+ *
+ * <pre>
  * </pre>
  */
 public final class TransplantMain {
@@ -39,7 +45,9 @@ public final class TransplantMain {
                 args[0].equals("serve") ? "sender" : "receiver",
                 "volumes",
                 volumes,
-                "transfer.token",
+                "security.mode",
+                "insecure",
+                "transfer.verification-keys",
                 args[0].equals("serve") ? args[1] : args[2],
                 "http.host",
                 "127.0.0.1",
@@ -57,6 +65,11 @@ public final class TransplantMain {
         }
     }
 
+    private static io.chainmerge.common.security.CapabilityVerifier verifier(WorkerConfig config)
+            throws java.io.IOException {
+        return config.security().verifier(CODEC.json(), Clock.systemUTC());
+    }
+
     private static InUseCheck inUse(WorkerConfig config) {
         return config.inUse().check(CODEC.json().mapper(), Clock.systemUTC());
     }
@@ -64,7 +77,7 @@ public final class TransplantMain {
     private static void serve(WorkerConfig config, VolumeRoots roots) throws Exception {
         Vertx vertx = Vertx.vertx();
         Router router = Router.router(vertx);
-        new TransferServer(vertx, config, roots, inUse(config)).mount(router);
+        new TransferServer(vertx, config, roots, inUse(config), verifier(config)).mount(router);
         HttpServer server = vertx.createHttpServer()
                 .requestHandler(router)
                 .listen(0, "127.0.0.1")
@@ -90,7 +103,11 @@ public final class TransplantMain {
                 roots,
                 inUse(config),
                 new RunningMerges(config.workerId(), () -> false),
-                new TransferClient(config.transferToken(), CODEC.json()),
+                new TransferClient(
+                        config.security().clientContext(),
+                        config.security().mode() == TransferSecurity.Mode.SECURE,
+                        verifier(config),
+                        CODEC.json()),
                 () -> false,
                 () -> config.advertisedUrl(config.httpPort()));
         Optional<JobJournal.Entry> earlier = journal.read(job.jobId());

@@ -98,6 +98,8 @@ class WorkerIT {
                 2,
                 "in-use.quiet",
                 "0s",
+                "security.mode",
+                "insecure",
                 "kafka.bootstrap.servers",
                 kafka.bootstrapServers())));
     }

@@ -24,6 +24,10 @@ import java.util.Set;
  *     the merge that follows there
  * @param rateBytesPerSecond the most bytes copied per second; 0 for the receiving worker's setting
  * @param reserve the space to leave free on the target's volume; null for the receiving worker's setting
+ * @param capability for a job with a {@code source}: the coordinator's signed transfer capability (see
+ *     {@code io.chainmerge.common.security.TransferCapability}), added when the job is published; the
+ *     receiving worker checks it before it contacts the source and presents it there. Null in messages
+ *     written before it existed (schema 1 without it), which a secure worker refuses to pull for
  */
 public record TransplantJob(
         int schemaVersion,
@@ -38,8 +42,41 @@ public record TransplantJob(
         TransplantMode mode,
         long roomForMergeBytes,
         long rateBytesPerSecond,
-        ReserveSpec reserve)
+        ReserveSpec reserve,
+        String capability)
         implements Job {
+
+    /** A job as it is planned: the capability is added when it is published. */
+    public TransplantJob(
+            int schemaVersion,
+            String jobId,
+            String campaignId,
+            String pool,
+            Instant issuedAt,
+            String chain,
+            List<String> disks,
+            String targetFolder,
+            TransplantSource source,
+            TransplantMode mode,
+            long roomForMergeBytes,
+            long rateBytesPerSecond,
+            ReserveSpec reserve) {
+        this(
+                schemaVersion,
+                jobId,
+                campaignId,
+                pool,
+                issuedAt,
+                chain,
+                disks,
+                targetFolder,
+                source,
+                mode,
+                roomForMergeBytes,
+                rateBytesPerSecond,
+                reserve,
+                null);
+    }
 
     public TransplantJob {
         Schema.checkVersion(schemaVersion);
@@ -70,6 +107,41 @@ public record TransplantJob(
         if (rateBytesPerSecond < 0) {
             throw new IllegalArgumentException("rateBytesPerSecond cannot be negative");
         }
+    }
+
+    /** The same job carrying {@code capability} instead of any it had. */
+    public TransplantJob withCapability(String capability) {
+        return new TransplantJob(
+                schemaVersion,
+                jobId,
+                campaignId,
+                pool,
+                issuedAt,
+                chain,
+                disks,
+                targetFolder,
+                source,
+                mode,
+                roomForMergeBytes,
+                rateBytesPerSecond,
+                reserve,
+                capability);
+    }
+
+    /** As records print themselves, but without the capability: it is a credential, never logged. */
+    @Override
+    public String toString() {
+        return "TransplantJob[jobId=%s, campaignId=%s, pool=%s, chain=%s, disks=%s, targetFolder=%s, source=%s, mode=%s, capability=%s]"
+                .formatted(
+                        jobId,
+                        campaignId,
+                        pool,
+                        chain,
+                        disks,
+                        targetFolder,
+                        source,
+                        mode,
+                        capability == null ? "(none)" : "******");
     }
 
     /** The files come from another worker, over HTTP. */

@@ -5,8 +5,10 @@ package io.chainmerge.common.message;
  * worker pulls them from {@code url}, that worker's HTTP server (the port of its {@code /health}).
  *
  * @param pool the source worker's pool
- * @param worker the source worker's id, for reports; the URL decides where the files come from
- * @param url the source worker's HTTP base URL, e.g. {@code http://storage-a:8081}
+ * @param worker the source worker's id ({@code worker.id}); the source serves the files only with a
+ *     capability issued for this id
+ * @param url the source worker's HTTP base URL, e.g. {@code https://storage-a:8081}; the receiving worker
+ *     pulls from it only when the job's capability names the same URL
  */
 public record TransplantSource(String pool, String worker, String url) {
     public TransplantSource {
