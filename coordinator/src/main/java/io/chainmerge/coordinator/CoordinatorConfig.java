@@ -22,7 +22,8 @@ public record CoordinatorConfig(
         Duration tick,
         BackupSettings backup,
         Topics topics,
-        KafkaClients kafka) {
+        KafkaClients kafka,
+        StallSettings stalls) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -77,6 +78,19 @@ public record CoordinatorConfig(
             "",
             "space each merge for a backup request leaves free, e.g. 2GiB or 5%; empty for the workers' setting");
 
+    public static final ConfigKey JOB_STALL_TIMEOUT = ConfigKey.optional(
+            "job.stall-timeout",
+            ConfigType.DURATION,
+            Duration.ofMinutes(10),
+            "a published job whose worker shows no sign of life this long (no progress, no result) is published"
+                    + " again; workers report every job they hold every progress.interval (2s at most),"
+                    + " so keep this many times that; at least 2s");
+    public static final ConfigKey JOB_MAX_ATTEMPTS = ConfigKey.optional(
+            "job.max-attempts",
+            ConfigType.INT,
+            3,
+            "how many times a stalled job is sent to its pool in all before it fails with reason stalled");
+
     public static final ConfigDef DEF = new ConfigDef(
             "coordinator",
             "kafka.",
@@ -92,7 +106,9 @@ public record CoordinatorConfig(
                     BACKUP_PER_POOL,
                     BACKUP_OVERALL,
                     BACKUP_RATE,
-                    BACKUP_RESERVE));
+                    BACKUP_RESERVE,
+                    JOB_STALL_TIMEOUT,
+                    JOB_MAX_ATTEMPTS));
 
     public static CoordinatorConfig from(Config config) {
         return new CoordinatorConfig(
@@ -104,7 +120,16 @@ public record CoordinatorConfig(
                 config.duration(TICK),
                 backup(config),
                 new Topics(config.string(TOPIC_PREFIX)),
-                new KafkaClients(config.passthrough()));
+                new KafkaClients(config.passthrough()),
+                stalls(config));
+    }
+
+    private static StallSettings stalls(Config config) {
+        try {
+            return new StallSettings(config.duration(JOB_STALL_TIMEOUT), config.integer(JOB_MAX_ATTEMPTS));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("job.*", "is wrong: " + e.getMessage());
+        }
     }
 
     private static BackupSettings backup(Config config) {

@@ -23,9 +23,11 @@ final class JobPublisher {
         this.callbacks = callbacks;
     }
 
-    CompletableFuture<Void> publish(Job job) {
+    /** Completes once the broker has the job, with where it was written (a stalled job's lease needs it). */
+    CompletableFuture<JobLeases.Placement> publish(Job job) {
         return Acks.send(
                         producer, new ProducerRecord<>(topics.jobs(job.pool()), job.key(), codec.write(job)), callbacks)
-                .thenApply(metadata -> null);
+                .thenApply(
+                        metadata -> new JobLeases.Placement(metadata.topic(), metadata.partition(), metadata.offset()));
     }
 }
