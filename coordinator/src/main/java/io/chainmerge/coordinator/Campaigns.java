@@ -727,7 +727,7 @@ final class Campaigns {
                 "campaign {}: job {} showed no sign of life for {} ({}); publishing it again, attempt {} of {}",
                 campaign.id,
                 job.jobId(),
-                stalls.timeout(),
+                stalls.readableTimeout(),
                 lastLife(expired),
                 job.attempts() + 1,
                 stalls.maxAttempts());
@@ -762,7 +762,7 @@ final class Campaigns {
         String message = "no sign of life from pool %s for %s after %d attempt%s (%s)"
                 .formatted(
                         job.job().pool(),
-                        stalls.timeout(),
+                        stalls.readableTimeout(),
                         job.attempts(),
                         job.attempts() == 1 ? "" : "s",
                         lastLife(expired));

@@ -21,4 +21,9 @@ record StallSettings(Duration timeout, int maxAttempts) {
             throw new IllegalArgumentException("job.max-attempts must be at least 1: " + maxAttempts);
         }
     }
+
+    /** The timeout as people write it: {@code 10m}, {@code 3s}, {@code 1h30m}. */
+    String readableTimeout() {
+        return timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+    }
 }
