@@ -10,6 +10,7 @@ import io.chainmerge.common.campaign.CampaignReport.JobView;
 import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.JobKind;
+import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.Outcome;
 import io.chainmerge.common.topic.Topics;
@@ -104,9 +105,111 @@ class StallsIT {
             CampaignView.print(new PrintWriter(text), report);
             assertThat(text.toString())
                     .contains("1 times a job was published again")
-                    .contains("failed    stall vm_1.avhdx: stalled: no sign of life from pool stall for 3s after 2 attempts");
+                    .contains(
+                            "failed    stall vm_1.avhdx: stalled: no sign of life from pool stall for 3s after 2 attempts");
         }
         assertThat(DemoFleet.digest(child)).isEqualTo(before);
+    }
+
+    /**
+     * A worker frozen mid-merge (SIGSTOP: its JVM, heartbeats and all, stops) sends nothing: its job is
+     * published again, then failed as stalled, and the campaign finishes. Thawed, the worker finishes the merge
+     * it had begun; that late result replaces the coordinator's verdict, and the copies answer from the journal.
+     */
+    @Test
+    void aFrozenWorkersJobFailsAsStalledAndItsLateResultStillCountsWithTheMergeRunOnce() throws Exception {
+        Path volume = Files.createDirectories(work.resolve("vol"));
+        Path root = Chains.root(volume.resolve("cold.vhdx"), 5, 2);
+        Path child = Chains.child(volume.resolve("cold_1.avhdx"), root, 6, 24);
+        String before = DemoFleet.digest(child);
+        Map<String, Object> settings = workerSettings("frozen", "frozen-w", volume);
+        settings.put("kafka.session.timeout.ms", "6000");
+        settings.put("kafka.heartbeat.interval.ms", "500");
+
+        Process worker = FaultsIT.workerProcess(work, settings, "frozen-w");
+        try (Coordinator coordinator = coordinator("frozen", "3s", 2);
+                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            CampaignClient client = client(coordinator);
+            String id = client.submit(
+                    """
+                    name: frozen
+                    pools: [frozen]
+                    action: merge-to-root
+                    rate: 4MiB/s
+                    """);
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                JobView merge = client.show(id).jobs().stream()
+                        .filter(j -> j.kind().equals("merge"))
+                        .findFirst()
+                        .orElse(null);
+                return merge != null
+                        && merge.progress() != null
+                        && merge.progress().bytesDone() > 0;
+            });
+            signal(worker, "STOP");
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> client.show(id).state() == CampaignState.FINISHED);
+            JobView stalled = merge(client.show(id));
+            assertThat(stalled.reason()).isEqualTo("stalled");
+            assertThat(stalled.attempts()).isEqualTo(2);
+            assertThat(stalled.figures())
+                    .containsEntry("lastWorker", "frozen-w")
+                    .containsKey("lastSignOfLife");
+            assertThat(stalled.message()).contains("last heard from frozen-w at");
+
+            signal(worker, "CONT");
+            await().atMost(Duration.ofSeconds(90))
+                    .until(() -> merge(client.show(id)).outcome() == Outcome.SUCCEEDED);
+            CampaignReport report = client.show(id);
+            assertThat(report.totals().merged()).isEqualTo(1);
+            assertThat(report.totals().failed()).isZero();
+            String jobId = merge(report).jobId();
+            // Both records of the job (the first and the copy) handled and committed by the pool: the copy was
+            // answered by the run under way, or from the journal once it had ended, never by a second run.
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                TopicPartition jobs = new TopicPartition(TOPICS.jobs("frozen"), 0);
+                long end = admin.listOffsets(Map.of(jobs, org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                        .partitionResult(jobs)
+                        .get()
+                        .offset();
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    var committed = admin.listConsumerGroupOffsets("chainmerge-pool-frozen")
+                            .partitionsToOffsetAndMetadata()
+                            .get()
+                            .get(jobs);
+                    return committed != null && committed.offset() == end;
+                });
+            }
+            assertThat(resultsOf(results, jobId))
+                    .filteredOn(r -> !r.redelivered())
+                    .hasSize(1);
+        } finally {
+            signal(worker, "CONT");
+            worker.destroy();
+            worker.waitFor();
+        }
+        assertThat(child).doesNotExist();
+        assertThat(DemoFleet.digest(root)).isEqualTo(before);
+    }
+
+    private static void signal(Process process, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid()))
+                .inheritIO()
+                .start();
+        assertThat(kill.waitFor()).isZero();
+    }
+
+    private static List<JobResult> resultsOf(TopicProbe.Reader results, String jobId) {
+        return results.poll().stream()
+                .map(r -> {
+                    try {
+                        return CODEC.read(r.value(), JobResult.class);
+                    } catch (Exception e) {
+                        return null;
+                    }
+                })
+                .filter(r -> r != null && r.jobId().equals(jobId))
+                .toList();
     }
 
     @Test

@@ -234,9 +234,20 @@ final class Campaigns {
                     if (job == null) {
                         return CompletableFuture.<Void>completedFuture(null);
                     }
-                    if (job.status() == JobStatus.FINISHED) {
+                    if (job.status() == JobStatus.FINISHED && !givenUp(job.result())) {
                         // Seen before; if its event never became durable, this redelivery must wait for it.
                         return recordAgain(campaign, job.key());
+                    }
+                    if (job.status() == JobStatus.FINISHED) {
+                        // A worker that was frozen (SIGSTOP, a hung mount) came back and finished the job the
+                        // coordinator gave up on: its files say what happened, so the report must say it too.
+                        LOG.warn(
+                                "campaign {}: job {}, given up as {}, has a result after all from {}: {}",
+                                campaign.id,
+                                job.jobId(),
+                                job.result().problem().reason(),
+                                result.worker(),
+                                result.outcome().wireName());
                     }
                     campaign.publishing.remove(job.jobId());
                     metrics.result(result);
@@ -772,6 +783,13 @@ final class Campaigns {
         LOG.warn("campaign {}: job {} failed: {}", campaign.id, job.jobId(), message);
         step(campaign);
     }
+
+    /** Whether the coordinator made this result itself ({@code stalled}, {@code dead-letter}): a worker's result replaces it. */
+    private static boolean givenUp(JobResult result) {
+        return result.problem() != null && GIVEN_UP.contains(result.problem().reason());
+    }
+
+    private static final Set<String> GIVEN_UP = Set.of("stalled", "dead-letter");
 
     private static String lastLife(JobLeases.Expired expired) {
         return expired.lastSignOfLife() == null
