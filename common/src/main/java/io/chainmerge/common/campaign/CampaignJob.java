@@ -12,8 +12,8 @@ import java.time.Instant;
  * @param volume the volume root the job works on, for the per-volume limit (null for space checks)
  * @param result the job's result once {@code FINISHED}
  * @param attempts how many times the job was sent to its pool: 1 once published, more after each re-publish of
- *     a job whose worker showed no sign of life for the stall timeout; 0 while planned (and in events written
- *     before it was counted)
+ *     a job whose worker showed no sign of life for the stall timeout; 0 while planned (and, once finished, in
+ *     events written before it was counted)
  */
 public record CampaignJob(
         int schemaVersion,
@@ -40,6 +40,9 @@ public record CampaignJob(
         attempts = attempts == null ? 0 : attempts;
         if (attempts < 0) {
             throw new IllegalArgumentException("attempts cannot be negative");
+        }
+        if (attempts == 0 && status == JobStatus.PUBLISHED) {
+            attempts = 1; // written before attempts were counted: it was sent once at least
         }
     }
 
