@@ -241,10 +241,15 @@ class StallsIT {
             String unreadable = new String(record.value(), java.nio.charset.StandardCharsets.UTF_8)
                     .replace("\"schemaVersion\":1", "\"schemaVersion\":99");
             probe.send(record.topic(), record.key(), unreadable.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            // And a record that is no job of anyone's: its dead letter matches nothing, is counted, and the
+            // coordinator's loop goes on.
+            probe.send(record.topic(), "noise", "this is not JSON".getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
             try (Worker worker = Worker.start(WorkerConfig.of(workerSettings(pool, "w2", volume)))) {
                 await().atMost(Duration.ofSeconds(60))
                         .until(() -> client.show(id).state() == CampaignState.FINISHED);
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> metrics(coordinator).contains("chainmerge_dead_letters_total{matched=\"false\"}"));
             }
             JobView merge = merge(client.show(id));
             assertThat(merge.outcome()).isEqualTo(Outcome.FAILED);
@@ -253,6 +258,7 @@ class StallsIT {
             assertThat(merge.host()).isEqualTo("w2");
             assertThat(merge.figures()).containsEntry("offset", (int) record.offset() + 1);
             assertThat(metrics(coordinator)).contains("chainmerge_dead_letters_total{matched=\"true\"} 1.0");
+            assertThat(coordinator.died().toCompletableFuture()).isNotDone();
         }
         assertThat(DemoFleet.digest(child)).isEqualTo(before);
     }

@@ -841,7 +841,7 @@ final class Campaigns {
                     if (job == null || job.status() == JobStatus.FINISHED) {
                         metrics.deadLetter(false);
                         LOG.warn(
-                                "a dead letter from worker {} for {}@{}-{} (job {}, campaign {}) matches no job"
+                                "a dead letter from worker {} for {}-{}@{} (job {}, campaign {}) matches no job"
                                         + " waiting for a result; ignored: {}",
                                 letter.worker(),
                                 letter.topic(),
