@@ -111,6 +111,31 @@ class StallsIT {
         assertThat(DemoFleet.digest(child)).isEqualTo(before);
     }
 
+    @Test
+    void aCancelledCampaignsStalledJobFailsAtOnceWithoutAnotherAttempt() throws Exception {
+        Path volume = Files.createDirectories(work.resolve("vol"));
+        Path root = Chains.root(volume.resolve("old.vhdx"), 7, 2);
+        Chains.child(volume.resolve("old_1.avhdx"), root, 8, 4);
+
+        try (Coordinator coordinator = coordinator("cancelled", "3s", 3);
+                TopicProbe.Reader jobs = probe.reader(TOPICS.jobs("gone"))) {
+            CampaignClient client = client(coordinator);
+            String id = plannedWithNoWorkerLeft(client, "gone", volume);
+            client.act(id, "resume");
+            String jobId = merge(client.show(id)).jobId();
+            await().atMost(Duration.ofSeconds(30)).until(() -> jobIds(jobs).contains(jobId));
+            client.act(id, "cancel");
+
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> merge(client.show(id)).outcome() == Outcome.FAILED);
+            JobView merge = merge(client.show(id));
+            assertThat(merge.reason()).isEqualTo("stalled");
+            assertThat(merge.attempts()).isEqualTo(1);
+            assertThat(client.show(id).state()).isEqualTo(CampaignState.CANCELLED);
+            assertThat(jobIds(jobs)).filteredOn(jobId::equals).hasSize(1);
+        }
+    }
+
     /**
      * A worker frozen mid-merge (SIGSTOP: its JVM, heartbeats and all, stops) sends nothing: its job is
      * published again, then failed as stalled, and the campaign finishes. Thawed, the worker finishes the merge
