@@ -55,6 +55,10 @@ final class CampaignView {
                 t.skipped());
         out.printf(
                 "  %s merged, %s reclaimed%n", ByteSize.format(t.bytesMerged()), ByteSize.format(t.reclaimedBytes()));
+        if (t.republished() > 0) {
+            out.printf(
+                    "  %d times a job was published again after its worker showed no sign of life%n", t.republished());
+        }
         if (report.submittedBy() != null) {
             out.printf("  submitted by %s%n", report.submittedBy());
         }
@@ -164,7 +168,13 @@ final class CampaignView {
                         name(job.child()),
                         job.destination() == null ? "" : " -> " + name(job.destination()));
         if (job.outcome() == null) {
-            return "%-9s %s".formatted(job.status() == JobStatus.PLANNED ? "waiting" : "running", what);
+            return "%-9s %s%s"
+                    .formatted(
+                            job.status() == JobStatus.PLANNED ? "waiting" : "running",
+                            what,
+                            job.attempts() > 1
+                                    ? " (attempt " + job.attempts() + ", published again after a stall)"
+                                    : "");
         }
         return switch (job.outcome()) {
             case SUCCEEDED ->
@@ -198,7 +208,8 @@ final class CampaignView {
         List<String> lines = new ArrayList<>();
         for (JobView job : report.jobs()) {
             JobProgress progress = job.progress();
-            if (job.kind().equals("merge") && job.outcome() == null && progress != null) {
+            // A job its worker holds waiting for a slot reports no bytes: no bar for it yet.
+            if (job.kind().equals("merge") && job.outcome() == null && progress != null && progress.bytesTotal() > 0) {
                 lines.add(ProgressDisplay.bar(
                         "  %-24s".formatted(truncate(job.pool() + " " + name(job.child()), 24)),
                         progress.bytesDone(),

@@ -147,6 +147,10 @@ final class Campaign {
         int failed = 0;
         long bytes = 0;
         long reclaimed = 0;
+        int republished = 0;
+        for (CampaignJob job : jobs.values()) {
+            republished += Math.max(0, job.attempts() - 1);
+        }
         List<JobView> views = new ArrayList<>();
         List<CampaignJob> merges = jobsOf(JobKind.MERGE);
         if (details) {
@@ -174,8 +178,8 @@ final class Campaign {
         }
         Instant ended = state.isOver() ? stateAt : null;
         Duration elapsed = Duration.between(submittedAt, ended != null ? ended : now);
-        Totals totals =
-                new Totals(merges.size(), waiting, running, merged, refused, failed, skips.size(), bytes, reclaimed);
+        Totals totals = new Totals(
+                merges.size(), waiting, running, merged, refused, failed, skips.size(), bytes, reclaimed, republished);
         return new CampaignReport(
                 id,
                 spec.name(),
@@ -237,6 +241,7 @@ final class Campaign {
                 result == null || result.merge() == null ? 0 : result.merge().reclaimedBytes(),
                 result == null ? null : result.duration(),
                 result == null ? List.of() : result.resultingChain(),
-                progress.get(job.jobId()));
+                progress.get(job.jobId()),
+                job.attempts());
     }
 }

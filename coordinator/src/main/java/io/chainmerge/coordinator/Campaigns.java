@@ -14,16 +14,19 @@ import io.chainmerge.common.campaign.CampaignStateChanged;
 import io.chainmerge.common.campaign.CampaignSubmitted;
 import io.chainmerge.common.campaign.JobStatus;
 import io.chainmerge.common.campaign.RecoveryStatus;
+import io.chainmerge.common.message.DeadLetter;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobKind;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MergeJob;
 import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.message.Problem;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SpaceCheckJob;
 import io.chainmerge.common.message.VolumeInventory;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -61,6 +64,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A backup system's requests run in a standing campaign of their own, driven by {@link BackupRequests}
  * on this same thread.
+ *
+ * <p>Nothing out at a pool hangs silently: every published job (but space checks, which have the campaign's
+ * scan timeout) holds a lease in {@link JobLeases}; a job without a sign of life for the stall timeout is
+ * published again with the same id, and after the last attempt fails with reason {@code stalled}. A job record
+ * a worker rejects to the dead-letter topic fails its job with the worker's reason.
  */
 final class Campaigns {
     private static final Logger LOG = LoggerFactory.getLogger(Campaigns.class);
@@ -81,6 +89,8 @@ final class Campaigns {
     private final Set<String> creatingPools = new HashSet<>();
 
     private final BackupRequests backupRequests;
+    private final StallSettings stalls;
+    private final JobLeases leases;
 
     Campaigns(
             ExecutorService thread,
@@ -91,8 +101,11 @@ final class Campaigns {
             Clock clock,
             InventoryView inventory,
             BackupNotifier notifier,
-            BackupSettings backup) {
+            BackupSettings backup,
+            StallSettings stalls) {
         this.thread = thread;
+        this.stalls = stalls;
+        this.leases = new JobLeases(stalls.timeout());
         this.topics = topics;
         this.store = store;
         this.publisher = publisher;
@@ -108,6 +121,9 @@ final class Campaigns {
                 campaigns.computeIfAbsent(event.campaignId(), Campaign::new).apply(event);
             }
             campaigns.values().removeIf(c -> !c.isComplete());
+            // Progress is not kept across a restart: every job out gets a whole timeout from now.
+            Instant now = clock.instant();
+            campaigns.values().forEach(c -> c.unfinished.values().forEach(job -> lease(job, now)));
             LOG.info(
                     "replayed {} events: {} campaigns, {} not over",
                     events.size(),
@@ -267,9 +283,20 @@ final class Campaigns {
                     if (job == null) {
                         return CompletableFuture.<Void>completedFuture(null);
                     }
-                    if (job.status() == JobStatus.FINISHED) {
+                    if (job.status() == JobStatus.FINISHED && !givenUp(job.result())) {
                         // Seen before; if its event never became durable, this redelivery must wait for it.
                         return recordAgain(campaign, job.key());
+                    }
+                    if (job.status() == JobStatus.FINISHED) {
+                        // A worker that was frozen (SIGSTOP, a hung mount) came back and finished the job the
+                        // coordinator gave up on: its files say what happened, so the report must say it too.
+                        LOG.warn(
+                                "campaign {}: job {}, given up as {}, has a result after all from {}: {}",
+                                campaign.id,
+                                job.jobId(),
+                                job.result().problem().reason(),
+                                result.worker(),
+                                result.outcome().wireName());
                     }
                     campaign.publishing.remove(job.jobId());
                     metrics.result(result);
@@ -287,6 +314,7 @@ final class Campaigns {
             CampaignJob job = campaign == null ? null : campaign.jobs.get(progress.jobId());
             if (job != null && job.status() != JobStatus.FINISHED) {
                 campaign.progress.put(progress.jobId(), progress);
+                leases.signOfLife(progress.jobId(), progress.worker(), clock.instant());
             }
         });
     }
@@ -297,6 +325,7 @@ final class Campaigns {
             List<CampaignEvent> again = new ArrayList<>(unrecorded.values());
             unrecorded.clear();
             again.forEach(event -> record(campaigns.get(event.campaignId()), event));
+            checkLeases();
             campaigns.values().forEach(this::step);
         });
     }
@@ -672,7 +701,8 @@ final class Campaigns {
                             metrics.published(message);
                             CampaignJob current = campaign.jobs.get(job.jobId());
                             if (current != null && current.status() == JobStatus.PLANNED) {
-                                record(campaign, current.with(JobStatus.PUBLISHED, null, clock.instant()));
+                                record(campaign, current.published(clock.instant()));
+                                leases.placed(job.jobId(), ok);
                             }
                         },
                         thread);
@@ -681,6 +711,9 @@ final class Campaigns {
     /** Applies an event and appends it to the log; also {@link BackupRequests}'s way to record. */
     CompletableFuture<Void> record(Campaign campaign, CampaignEvent event) {
         campaign.apply(event);
+        if (event instanceof CampaignJob job) {
+            lease(job, clock.instant());
+        }
         return store.append(event)
                 .whenCompleteAsync(
                         (ok, error) -> {
@@ -718,6 +751,183 @@ final class Campaigns {
                     }
                 },
                 thread);
+    }
+
+    /** Holds a lease while a job is out at its pool (space checks have their scan timeout instead). */
+    private void lease(CampaignJob job, Instant now) {
+        if (job.status() == JobStatus.FINISHED) {
+            leases.release(job.jobId());
+        } else if (job.status() == JobStatus.PUBLISHED && job.job().kind() != JobKind.SPACE_CHECK) {
+            leases.hold(job.campaignId(), job.jobId(), Math.max(1, job.attempts()), now);
+        }
+    }
+
+    /**
+     * Publishes again, or fails, every job whose lease ran out. Costs the leases that ran out, not the
+     * jobs in flight ({@link JobLeases}).
+     */
+    private void checkLeases() {
+        Instant now = clock.instant();
+        for (JobLeases.Expired expired : leases.expired(now)) {
+            Campaign campaign = campaigns.get(expired.campaignId());
+            CampaignJob job = campaign == null ? null : campaign.jobs.get(expired.jobId());
+            if (job == null || job.status() != JobStatus.PUBLISHED) {
+                leases.release(expired.jobId());
+            } else if (job.attempts() < stalls.maxAttempts() && campaign.state != CampaignState.CANCELLED) {
+                republish(campaign, job, expired);
+            } else {
+                failStalled(campaign, job, expired, now);
+            }
+        }
+    }
+
+    /** Sends a stalled job again, same id: the worker's job journal answers a copy of a job it ran or runs. */
+    private void republish(Campaign campaign, CampaignJob job, JobLeases.Expired expired) {
+        LOG.warn(
+                "campaign {}: job {} showed no sign of life for {} ({}); publishing it again, attempt {} of {}",
+                campaign.id,
+                job.jobId(),
+                stalls.readableTimeout(),
+                lastLife(expired),
+                job.attempts() + 1,
+                stalls.maxAttempts());
+        publisher
+                .publish(job.job())
+                .whenCompleteAsync(
+                        (placement, error) -> {
+                            CampaignJob current = campaign.jobs.get(job.jobId());
+                            if (error != null) {
+                                // Its lease is due again after another timeout, and this is tried again then.
+                                LOG.warn("publishing job {} again failed: {}", job.jobId(), error.toString());
+                            } else if (current != null
+                                    && current.status() == JobStatus.PUBLISHED
+                                    && current.attempts() == job.attempts()) {
+                                record(campaign, current.published(clock.instant()));
+                                leases.placed(job.jobId(), placement);
+                                metrics.republished(job.job());
+                            }
+                        },
+                        thread);
+    }
+
+    /** Gives a stalled job up after its last attempt: it fails, so its campaign goes on rather than hangs. */
+    private void failStalled(Campaign campaign, CampaignJob job, JobLeases.Expired expired, Instant now) {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("attempts", job.attempts());
+        figures.put("stallTimeoutSeconds", stalls.timeout().toSeconds());
+        if (expired.lastSignOfLife() != null) {
+            figures.put("lastSignOfLife", expired.lastSignOfLife().toString());
+            figures.put("lastWorker", expired.lastWorker());
+        }
+        String message = "no sign of life from pool %s for %s after %d attempt%s (%s)"
+                .formatted(
+                        job.job().pool(),
+                        stalls.readableTimeout(),
+                        job.attempts(),
+                        job.attempts() == 1 ? "" : "s",
+                        lastLife(expired));
+        String worker = expired.lastWorker() != null ? expired.lastWorker() : job.host() != null ? job.host() : "none";
+        fail(campaign, job, new Problem("failed", "stalled", message, null, null, null, figures), worker, now);
+        metrics.stalled(job.job());
+        LOG.warn("campaign {}: job {} failed: {}", campaign.id, job.jobId(), message);
+        step(campaign);
+    }
+
+    /** Whether the coordinator made this result itself ({@code stalled}, {@code dead-letter}): a worker's result replaces it. */
+    private static boolean givenUp(JobResult result) {
+        return result.problem() != null && GIVEN_UP.contains(result.problem().reason());
+    }
+
+    private static final Set<String> GIVEN_UP = Set.of("stalled", "dead-letter");
+
+    private static String lastLife(JobLeases.Expired expired) {
+        return expired.lastSignOfLife() == null
+                ? "never heard from a worker"
+                : "last heard from " + expired.lastWorker() + " at " + expired.lastSignOfLife();
+    }
+
+    /** Records a job the coordinator gives up on as failed, with {@code problem}; completes once durable. */
+    private CompletableFuture<Void> fail(
+            Campaign campaign, CampaignJob job, Problem problem, String worker, Instant now) {
+        JobResult failed = new JobResult(
+                Schema.VERSION,
+                job.jobId(),
+                campaign.id,
+                job.job().kind(),
+                job.job().pool(),
+                worker,
+                Outcome.FAILED,
+                problem,
+                0,
+                job.at(),
+                Duration.between(job.at(), now).isNegative() ? Duration.ZERO : Duration.between(job.at(), now),
+                List.of(),
+                null,
+                null,
+                List.of(),
+                false);
+        campaign.publishing.remove(job.jobId());
+        metrics.result(failed);
+        return record(campaign, job.with(JobStatus.FINISHED, failed, now));
+    }
+
+    /**
+     * A job record a worker rejected: the job it stands for fails with the worker's reason. Matched by job
+     * id, or, when the worker could not read one, by where the record was written; a letter that matches no
+     * job waiting for a result is logged and counted. Completes once the failure is durable.
+     */
+    CompletableFuture<Void> onDeadLetter(DeadLetter letter) {
+        return on(() -> {
+                    String jobId = letter.jobId() != null
+                            ? letter.jobId()
+                            : leases.jobAt(new JobLeases.Placement(letter.topic(), letter.partition(), letter.offset()))
+                                    .orElse(null);
+                    String campaignId = letter.campaignId() != null || jobId == null
+                            ? letter.campaignId()
+                            : leases.campaignOf(jobId).orElse(null);
+                    Campaign campaign = campaignId == null ? null : campaigns.get(campaignId);
+                    CampaignJob job = campaign == null || jobId == null ? null : campaign.jobs.get(jobId);
+                    if (job == null || job.status() == JobStatus.FINISHED) {
+                        metrics.deadLetter(false);
+                        LOG.warn(
+                                "a dead letter from worker {} for {}-{}@{} (job {}, campaign {}) matches no job"
+                                        + " waiting for a result; ignored: {}",
+                                letter.worker(),
+                                letter.topic(),
+                                letter.partition(),
+                                letter.offset(),
+                                letter.jobId(),
+                                letter.campaignId(),
+                                letter.reason());
+                        return CompletableFuture.<Void>completedFuture(null);
+                    }
+                    metrics.deadLetter(true);
+                    Map<String, Object> figures = new LinkedHashMap<>();
+                    figures.put("topic", letter.topic());
+                    figures.put("partition", letter.partition());
+                    figures.put("offset", letter.offset());
+                    LOG.warn(
+                            "campaign {}: job {} failed: worker {} rejected its record: {}",
+                            campaign.id,
+                            jobId,
+                            letter.worker(),
+                            letter.reason());
+                    CompletableFuture<Void> durable = fail(
+                            campaign,
+                            job,
+                            new Problem("invalid", "dead-letter", letter.reason(), null, null, null, figures),
+                            letter.worker(),
+                            clock.instant());
+                    step(campaign);
+                    return durable;
+                })
+                .thenCompose(f -> f);
+    }
+
+    /** A dead letter that could not be read is counted with those that match nothing. */
+    CompletableFuture<Void> onUnreadableDeadLetter() {
+        metrics.deadLetter(false);
+        return CompletableFuture.completedFuture(null);
     }
 
     Map<CampaignState, Long> countsByState() {

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running coordinator: creates the topics, rebuilds every campaign from {@code chainmerge.campaigns},
- * then follows results, progress and backup events, drives the campaigns on a tick, and serves the HTTP API.
+ * then follows results, progress, dead letters and backup events, drives the campaigns on a tick, and serves the HTTP API.
  */
 public final class Coordinator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
@@ -36,10 +36,12 @@ public final class Coordinator implements AutoCloseable {
     private final ResultsConsumer results;
     private final InventoryView inventory;
     private final BackupIntake backupIntake;
+    private final DeadLetters deadLetters;
     private final PollLoops loops = new PollLoops();
     private final Thread resultsThread;
     private final Thread inventoryThread;
     private final Thread backupThread;
+    private final Thread deadLetterThread;
     private final HttpServer http;
     private final long tickTimer;
     private final TopicCreator topics;
@@ -79,7 +81,16 @@ public final class Coordinator implements AutoCloseable {
         BackupNotifier notifier = new BackupNotifier(
                 producer, config.topics().notifications(), json, config.coordinatorId(), clock, campaignThread);
         this.campaigns = new Campaigns(
-                campaignThread, store, publisher, topics, metrics, clock, inventory, notifier, config.backup());
+                campaignThread,
+                store,
+                publisher,
+                topics,
+                metrics,
+                clock,
+                inventory,
+                notifier,
+                config.backup(),
+                config.stalls());
         campaigns
                 .replay(CampaignStore.replay(
                         kafka.consumer("chainmerge-" + config.coordinatorId() + "-replay", null),
@@ -109,6 +120,12 @@ public final class Coordinator implements AutoCloseable {
                 notifier,
                 campaigns,
                 configuredSource);
+        this.deadLetters = new DeadLetters(
+                new KafkaConsumer<>(kafka.consumer(
+                        "chainmerge-" + config.coordinatorId() + "-dead-letter", config.groupId() + "-dead-letter")),
+                config.topics().deadLetter(),
+                codec,
+                campaigns);
         loops.died()
                 .thenAccept(reason -> LOG.error(
                         "coordinator {} is dead: {}",
@@ -118,6 +135,7 @@ public final class Coordinator implements AutoCloseable {
         this.resultsThread = loops.start("chainmerge-results", results.loop());
         this.inventoryThread = loops.start("chainmerge-inventory", inventory);
         this.backupThread = loops.start("chainmerge-backup-intake", backupIntake.loop());
+        this.deadLetterThread = loops.start("chainmerge-dead-letters", deadLetters.loop());
 
         this.vertx = Vertx.vertx();
         String securityState = security.insecure() ? INSECURE : "secure";
@@ -223,9 +241,11 @@ public final class Coordinator implements AutoCloseable {
             LOG.warn("closing Vert.x: {}", e.toString());
         }
         backupIntake.stop();
+        deadLetters.stop();
         results.stop();
         inventory.stop();
         join(backupThread);
+        join(deadLetterThread);
         join(resultsThread);
         join(inventoryThread);
         campaignThread.shutdown();

@@ -27,7 +27,8 @@ public record CoordinatorConfig(
         Topics topics,
         KafkaClients kafka,
         TlsFiles tls,
-        TransferSigning transferSigning) {
+        TransferSigning transferSigning,
+        StallSettings stalls) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -127,6 +128,18 @@ public record CoordinatorConfig(
             ConfigType.DURATION,
             Duration.ofHours(2),
             "how long a transfer capability opens its job's files after the job is published; longer than a transplant takes");
+    public static final ConfigKey JOB_STALL_TIMEOUT = ConfigKey.optional(
+            "job.stall-timeout",
+            ConfigType.DURATION,
+            Duration.ofMinutes(10),
+            "a published job whose worker shows no sign of life this long (no progress, no result) is published"
+                    + " again; workers report every job they hold every progress.interval (2s at most),"
+                    + " so keep this many times that; at least 2s");
+    public static final ConfigKey JOB_MAX_ATTEMPTS = ConfigKey.optional(
+            "job.max-attempts",
+            ConfigType.INT,
+            3,
+            "how many times a stalled job is sent to its pool in all before it fails with reason stalled");
 
     public static final ConfigDef DEF = new ConfigDef(
             "coordinator",
@@ -153,7 +166,9 @@ public record CoordinatorConfig(
                     TlsFiles.CERTIFICATE,
                     TlsFiles.KEY,
                     TRANSFER_SIGNING_KEY,
-                    TRANSFER_CAPABILITY_LIFETIME));
+                    TRANSFER_CAPABILITY_LIFETIME,
+                    JOB_STALL_TIMEOUT,
+                    JOB_MAX_ATTEMPTS));
 
     public static CoordinatorConfig from(Config config) {
         return new CoordinatorConfig(
@@ -172,7 +187,16 @@ public record CoordinatorConfig(
                         config.string(TRANSFER_SIGNING_KEY).isBlank()
                                 ? null
                                 : java.nio.file.Path.of(config.string(TRANSFER_SIGNING_KEY)),
-                        config.duration(TRANSFER_CAPABILITY_LIFETIME)));
+                        config.duration(TRANSFER_CAPABILITY_LIFETIME)),
+                stalls(config));
+    }
+
+    private static StallSettings stalls(Config config) {
+        try {
+            return new StallSettings(config.duration(JOB_STALL_TIMEOUT), config.integer(JOB_MAX_ATTEMPTS));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("job.*", "is wrong: " + e.getMessage());
+        }
     }
 
     private static BackupSettings backup(Config config) {

@@ -10,7 +10,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 
-/** The coordinator's Prometheus metrics: jobs published, results by outcome, bytes merged, campaigns by state. */
+/**
+ * The coordinator's Prometheus metrics: jobs published (and published again, and stalled), results by outcome,
+ * dead letters, bytes merged, campaigns by state.
+ */
 final class CoordinatorMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final MultiGauge campaigns;
@@ -24,6 +27,33 @@ final class CoordinatorMetrics {
     void published(Job job) {
         Counter.builder("chainmerge.jobs.published")
                 .tag("kind", job.kind().wireName())
+                .register(registry)
+                .increment();
+    }
+
+    /** A job published again after its worker showed no sign of life for the stall timeout. */
+    void republished(Job job) {
+        Counter.builder("chainmerge.jobs.republished")
+                .description("jobs published again after no sign of life for job.stall-timeout")
+                .tag("kind", job.kind().wireName())
+                .register(registry)
+                .increment();
+    }
+
+    /** A job failed with reason stalled after its last attempt. */
+    void stalled(Job job) {
+        Counter.builder("chainmerge.jobs.stalled")
+                .description("jobs failed after job.max-attempts attempts without a sign of life")
+                .tag("kind", job.kind().wireName())
+                .register(registry)
+                .increment();
+    }
+
+    /** A dead letter read: {@code matched} when it failed a job waiting for a result. */
+    void deadLetter(boolean matched) {
+        Counter.builder("chainmerge.dead.letters")
+                .description("job records workers rejected, by whether they matched a job waiting for a result")
+                .tag("matched", String.valueOf(matched))
                 .register(registry)
                 .increment();
     }

@@ -37,13 +37,15 @@ final class JobPublisher {
      * A transplant between workers gets its transfer capability here, as it is published (and again
      * whenever it is published again), so its lifetime starts when the job can start, not when it was
      * planned. Without {@code transfer.signing-key} it goes without one and the workers refuse it.
+     * Completes once the broker has the job, with where it was written (a stalled job's lease needs it).
      */
-    CompletableFuture<Void> publish(Job job) {
+    CompletableFuture<JobLeases.Placement> publish(Job job) {
         if (job instanceof TransplantJob transplant && transplant.crossWorker() && signer.isPresent()) {
             job = signer.get().sign(transplant);
         }
         return Acks.send(
                         producer, new ProducerRecord<>(topics.jobs(job.pool()), job.key(), codec.write(job)), callbacks)
-                .thenApply(metadata -> null);
+                .thenApply(
+                        metadata -> new JobLeases.Placement(metadata.topic(), metadata.partition(), metadata.offset()));
     }
 }

@@ -48,6 +48,10 @@ final class JobExecutions {
     private final WorkerExecutor scanExecutor;
     private final Map<String, CompletableFuture<?>> chainTails = new HashMap<>();
     private final Map<String, CompletableFuture<JobResult>> byJobId = new ConcurrentHashMap<>();
+    /** Every job taken and not yet ended, with when it was taken: the progress reporter vouches for them. */
+    private final Map<String, Held> held = new ConcurrentHashMap<>();
+
+    private record Held(Job job, long takenNanos) {}
 
     JobExecutions(
             Vertx vertx,
@@ -80,6 +84,19 @@ final class JobExecutions {
                 vertx.createSharedWorkerExecutor("chainmerge-scan-" + config.workerId(), 1, 1, TimeUnit.HOURS);
     }
 
+    /**
+     * The jobs taken at least {@code for} ago whose execution has not ended: running, waiting for their
+     * volume's slot or for the jobs of their chain ahead of them, or waiting for a chain in use elsewhere.
+     * A job taken a moment ago is left out, so its first report comes from its run when it starts at once.
+     */
+    List<Job> heldFor(Duration atLeast) {
+        long now = System.nanoTime();
+        return held.values().stream()
+                .filter(h -> now - h.takenNanos() >= atLeast.toNanos())
+                .map(Held::job)
+                .toList();
+    }
+
     /** Jobs whose execution has not ended. */
     int inProgress() {
         return byJobId.size();
@@ -106,6 +123,7 @@ final class JobExecutions {
                         .toCompletionStage()
                         .toCompletableFuture());
         byJobId.put(job.jobId(), result);
+        held.put(job.jobId(), new Held(job, System.nanoTime()));
         chainTails.put(job.key(), result);
         CompletableFuture<?> published = result.thenCompose(this::publish);
         result.whenComplete((r, e) -> forget(job, result));
@@ -125,7 +143,9 @@ final class JobExecutions {
     }
 
     private synchronized void forget(Job job, CompletableFuture<JobResult> result) {
-        byJobId.remove(job.jobId(), result);
+        if (byJobId.remove(job.jobId(), result)) {
+            held.remove(job.jobId());
+        }
         chainTails.remove(job.key(), result);
     }
 

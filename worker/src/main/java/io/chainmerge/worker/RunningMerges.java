@@ -4,6 +4,8 @@ import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.MergeJob;
 import io.chainmerge.common.message.Schema;
+import io.chainmerge.common.message.SetParentJob;
+import io.chainmerge.common.message.TransplantJob;
 import io.chainmerge.disk.merge.MergeProgress;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -102,6 +104,34 @@ final class RunningMerges {
                     Instant.now()));
         }
         return out;
+    }
+
+    /**
+     * A sign of life for each of {@code held} that is not copying (waiting for a slot, for the jobs of its
+     * chain ahead of it, for a chain in use elsewhere; or a job that copies nothing): no bytes, so the
+     * coordinator does not take a job that merely waits for a stalled one.
+     */
+    List<JobProgress> waiting(List<Job> held) {
+        List<JobProgress> out = new ArrayList<>();
+        Instant now = Instant.now();
+        for (Job job : held) {
+            if (!running.containsKey(job.jobId())) {
+                out.add(new JobProgress(
+                        Schema.VERSION, job.jobId(), job.campaignId(), job.pool(), worker, subject(job), 0, 0, 0, now));
+            }
+        }
+        return out;
+    }
+
+    private static String subject(Job job) {
+        if (job instanceof MergeJob merge) {
+            return merge.child();
+        } else if (job instanceof TransplantJob move) {
+            return move.disks().isEmpty() ? null : move.disks().get(0);
+        } else if (job instanceof SetParentJob setParent) {
+            return setParent.child();
+        }
+        return null; // a space check names no disk
     }
 
     /** The summed copy rate of every running merge at the last snapshot, for the metrics. */

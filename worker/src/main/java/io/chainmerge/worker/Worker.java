@@ -212,12 +212,19 @@ public final class Worker implements AutoCloseable {
         return reports.deadLetter(letter).thenRun(metrics::recordDeadLetter);
     }
 
+    /**
+     * Every progress interval: each running merge's progress, and a sign of life for each other job this
+     * worker holds (waiting for a slot or a chain in use), so the coordinator's stall timeout
+     * ({@code job.stall-timeout}) never takes a job that is running or waiting here for stalled.
+     */
     private void publishProgress() {
-        if (running.count() == 0) {
+        List<Job> held = executions.heldFor(config.progressInterval());
+        if (running.count() == 0 && held.isEmpty()) {
             return;
         }
         vertx.executeBlocking(() -> {
             running.snapshot().forEach(reports::progress);
+            running.waiting(held).forEach(reports::progress);
             return null;
         });
     }

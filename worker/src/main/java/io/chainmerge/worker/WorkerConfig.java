@@ -76,7 +76,7 @@ public record WorkerConfig(
             "progress.interval",
             ConfigType.DURATION,
             Duration.ofSeconds(1),
-            "how often a running merge reports progress (at most 2s)");
+            "how often a running merge reports progress, and every other job the worker holds (waiting for a slot or a chain in use) a sign of life without bytes; at most 2s");
     public static final ConfigKey SHUTDOWN_GRACE = ConfigKey.optional(
             "shutdown.grace",
             ConfigType.DURATION,

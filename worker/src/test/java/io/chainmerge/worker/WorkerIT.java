@@ -40,6 +40,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -208,6 +209,71 @@ class WorkerIT {
         }
         assertThat(mid).doesNotExist();
         assertThat(SampleDisks.digest(top)).isEqualTo(before);
+    }
+
+    /**
+     * A stalled job is published again with the same id while its first run may still be going: the copy
+     * waits behind the run (same chain, same partition) and answers from the journal; the merge runs once.
+     */
+    @Test
+    void aCopyOfAJobPublishedWhileItRunsAnswersFromTheJournalAndTheMergeRunsOnce() throws Exception {
+        Path root = SampleDisks.root(volume.resolve("app.vhdx"), 7, 8);
+        Path child = SampleDisks.child(volume.resolve("app_1.avhdx"), root, 8, 24);
+        String before = SampleDisks.digest(child);
+        MergeJob job = merge(child, root, 0).withRate(8L << 20); // about 3 s
+
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
+                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+            publish(job);
+            await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
+                    .anyMatch(p -> p.jobId().equals(job.jobId()) && p.bytesDone() > 0));
+            publish(job);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(resultsOf(results, job.jobId()))
+                    .hasSize(2));
+            List<JobResult> answers = resultsOf(results, job.jobId());
+            assertThat(answers).allMatch(r -> r.outcome() == Outcome.SUCCEEDED);
+            assertThat(answers).filteredOn(r -> !r.redelivered()).hasSize(1);
+            assertThat(answers.get(1).bytesMerged()).isEqualTo(answers.get(0).bytesMerged());
+        }
+        assertThat(child).doesNotExist();
+        assertThat(SampleDisks.digest(root)).isEqualTo(before);
+    }
+
+    /**
+     * A job waiting for its volume's slot copies nothing yet, but the worker vouches for it every progress
+     * interval (no bytes), so the coordinator's stall timeout does not take it for stalled.
+     */
+    @Test
+    void aJobWaitingForItsVolumesSlotReportsSignsOfLifeWithoutBytes() throws Exception {
+        Path firstRoot = SampleDisks.root(volume.resolve("one.vhdx"), 9, 8);
+        Path firstChild = SampleDisks.child(volume.resolve("one_1.avhdx"), firstRoot, 10, 32);
+        Path secondRoot = SampleDisks.root(volume.resolve("two.vhdx"), 11, 4);
+        Path secondChild = SampleDisks.child(volume.resolve("two_1.avhdx"), secondRoot, 12, 4);
+        MergeJob running = merge(firstChild, firstRoot, 0).withRate(4L << 20); // about 8 s, holding the one slot
+        MergeJob waiting = merge(secondChild, secondRoot, 0);
+
+        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
+                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+            // Two partitions, so the second job reaches the worker while the first runs (a job behind a running
+            // one on its own partition waits in Kafka; the coordinator's leases allow for that).
+            probe.send(new ProducerRecord<>(TOPICS.jobs(pool), 0, running.key(), CODEC.write(running)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
+                    .anyMatch(p -> p.jobId().equals(running.jobId()) && p.bytesDone() > 0));
+            probe.send(new ProducerRecord<>(TOPICS.jobs(pool), 1, waiting.key(), CODEC.write(waiting)));
+            await().atMost(Duration.ofSeconds(30)).until(() -> read(progress, JobProgress.class).stream()
+                    .anyMatch(p -> p.jobId().equals(waiting.jobId())));
+            JobProgress heartbeat = read(progress, JobProgress.class).stream()
+                    .filter(p -> p.jobId().equals(waiting.jobId()))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(heartbeat.bytesDone()).isZero();
+            assertThat(heartbeat.bytesTotal()).isZero();
+            assertThat(heartbeat.child()).isEqualTo(secondChild.toString());
+            // It was vouched for while the first merge still held the slot.
+            assertThat(resultsOf(results, running.jobId())).isEmpty();
+            awaitResult(results, waiting.jobId());
+            assertThat(awaitResult(results, running.jobId()).outcome()).isEqualTo(Outcome.SUCCEEDED);
+        }
     }
 
     @Test

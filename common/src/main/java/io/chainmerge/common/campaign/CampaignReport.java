@@ -47,6 +47,8 @@ public record CampaignReport(
      *     (unless it failed or was impossible)
      * @param skipped disks the plan left alone (siblings, orphans, unreachable pools)
      * @param bytesToMerge payload bytes of the merges that ran or run, as far as known
+     * @param republished times a job of the campaign (of any kind) was published again because its worker
+     *     showed no sign of life for the stall timeout
      */
     public record Totals(
             int jobs,
@@ -57,9 +59,14 @@ public record CampaignReport(
             int failed,
             int skipped,
             long bytesMerged,
-            long reclaimedBytes) {}
+            long reclaimedBytes,
+            int republished) {}
 
-    /** One job of the campaign. {@code progress} is the latest report of a running merge. */
+    /**
+     * One job of the campaign. {@code progress} is the latest report of a running merge (or, with no bytes,
+     * of a job its worker holds waiting for a slot); {@code attempts} is how many times it was sent to its
+     * pool (more than 1 after stalls).
+     */
     public record JobView(
             String jobId,
             String kind,
@@ -77,7 +84,8 @@ public record CampaignReport(
             long reclaimedBytes,
             Duration duration,
             List<String> resultingChain,
-            JobProgress progress) {
+            JobProgress progress,
+            int attempts) {
         public JobView {
             figures = figures == null ? Map.of() : Map.copyOf(figures);
             resultingChain = resultingChain == null ? List.of() : List.copyOf(resultingChain);

@@ -214,4 +214,21 @@ class MessageCodecTest {
         assertThat(published.key()).isEqualTo(planned.key()).isEqualTo("c1/job/c1-scan-a");
         assertThat(codec.read(codec.write(published), CampaignEvent.class)).isEqualTo(published);
     }
+
+    @Test
+    void aJobEventCountsItsAttemptsAndOneWrittenBeforeTheyWereCountedReadsAsSentOnce() throws Exception {
+        SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, "c1-scan-a", "c1", "pool-a", at, List.of());
+        CampaignJob planned = CampaignJob.planned("c1", scan, null, null, at);
+        CampaignJob republished = planned.published(at).published(at.plusSeconds(600));
+        assertThat(planned.attempts()).isZero();
+        assertThat(republished.attempts()).isEqualTo(2);
+        assertThat(codec.read(codec.write(republished), CampaignEvent.class)).isEqualTo(republished);
+
+        String legacy = new String(codec.write(planned.with(JobStatus.PUBLISHED, null, at)), StandardCharsets.UTF_8)
+                .replace(",\"attempts\":1", "");
+        assertThat(legacy).doesNotContain("attempts");
+        CampaignJob read = (CampaignJob) codec.read(legacy.getBytes(StandardCharsets.UTF_8), CampaignEvent.class);
+        assertThat(read.attempts()).isEqualTo(1);
+        assertThat(read.published(at).attempts()).isEqualTo(2);
+    }
 }
