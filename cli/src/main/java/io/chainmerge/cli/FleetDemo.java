@@ -1,6 +1,7 @@
 package io.chainmerge.cli;
 
 import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.security.ThrowawayPki;
 import io.chainmerge.coordinator.Coordinator;
 import io.chainmerge.coordinator.CoordinatorConfig;
 import io.chainmerge.coordinator.Role;
@@ -73,8 +74,8 @@ final class FleetDemo {
         out.println("principals: " + principals + " (demo-operator, token in " + tokenFile + ")");
 
         // Secure as a fleet, with throwaway material: a CA, a certificate per daemon, the capability keys.
-        DemoPki pki = DemoPki.create(work.resolve("pki"));
-        DemoPki.CapabilityKeys capabilities = pki.capabilityKeys("coordinator");
+        ThrowawayPki pki = ThrowawayPki.create(work.resolve("pki"));
+        ThrowawayPki.CapabilityKeys capabilities = pki.capabilityKeys("coordinator");
         out.println("security: TLS with a throwaway CA (" + pki.caBundle() + "), signed transfer capabilities");
         out.print("broker: starting a single-node Kafka (KRaft) in its own process... ");
         out.flush();
@@ -82,7 +83,7 @@ final class FleetDemo {
         try (BrokerProcess broker = BrokerProcess.start(work.resolve("kafka"), work.resolve("kafka.log"))) {
             out.println(broker.bootstrapServers());
             String bootstrap = broker.bootstrapServers();
-            DemoPki.Issued coordinatorTls = pki.issue("coordinator");
+            ThrowawayPki.Issued coordinatorTls = pki.issue("coordinator");
             try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(
                             "http.host",
                             "127.0.0.1",
@@ -152,10 +153,10 @@ final class FleetDemo {
             String host,
             List<Path> volumes,
             String bootstrap,
-            DemoPki pki,
-            DemoPki.CapabilityKeys capabilities)
+            ThrowawayPki pki,
+            ThrowawayPki.CapabilityKeys capabilities)
             throws java.io.IOException {
-        DemoPki.Issued tls = pki.issue(host);
+        ThrowawayPki.Issued tls = pki.issue(host);
         Map<String, Object> settings = new java.util.HashMap<>(Map.of(
                 "tls.certificate", tls.certificate().toString(),
                 "tls.key", tls.key().toString(),

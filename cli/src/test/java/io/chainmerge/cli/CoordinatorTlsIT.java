@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.common.security.ThrowawayPki;
 import io.chainmerge.coordinator.Coordinator;
 import io.chainmerge.coordinator.CoordinatorConfig;
 import java.io.IOException;
@@ -30,13 +31,13 @@ class CoordinatorTlsIT {
 
     static EmbeddedKafka kafka;
     static Coordinator coordinator;
-    static DemoPki pki;
+    static ThrowawayPki pki;
 
     @BeforeAll
     static void start() throws Exception {
         kafka = EmbeddedKafka.start(dir.resolve("kafka"));
-        pki = DemoPki.create(dir.resolve("pki"));
-        DemoPki.Issued tls = pki.issue("coordinator");
+        pki = ThrowawayPki.create(dir.resolve("pki"));
+        ThrowawayPki.Issued tls = pki.issue("coordinator");
         coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(
                 "http.host",
                 "127.0.0.1",

@@ -32,7 +32,7 @@ class FileOpeningArchitectureTest {
                     "io.chainmerge.cli.TokenCommand$New", // the token file it makes
                     "io.chainmerge.cli.FleetDemo", // the demo's token
                     "io.chainmerge.common.security.PemFiles", // certificates and keys
-                    "io.chainmerge.cli.DemoPki" // the demo's throwaway CA
+                    "io.chainmerge.common.security.ThrowawayPki" // the demo's and the tests' throwaway CA
                     )))
             .should()
             .accessTargetWhere(FileOpenings.opensAFile())

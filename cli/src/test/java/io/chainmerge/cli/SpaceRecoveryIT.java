@@ -11,6 +11,7 @@ import io.chainmerge.common.campaign.CampaignReport.JobView;
 import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.common.campaign.RecoveryStatus;
 import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.security.ThrowawayPki;
 import io.chainmerge.coordinator.Coordinator;
 import io.chainmerge.coordinator.CoordinatorConfig;
 import io.chainmerge.disk.testing.Fingerprint;
@@ -51,9 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SpaceRecoveryIT {
     /** The fleet's throwaway CA and the coordinator's capability keys, as the demo makes them. */
-    private static DemoPki pki;
+    private static ThrowawayPki pki;
 
-    private static DemoPki.CapabilityKeys capabilityKeys;
+    private static ThrowawayPki.CapabilityKeys capabilityKeys;
     private static final String RESERVE = "4MiB";
 
     @TempDir
@@ -72,7 +73,7 @@ class SpaceRecoveryIT {
     static void startBroker() {
         kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
         try {
-            pki = DemoPki.create(brokerDir.resolve("pki"));
+            pki = ThrowawayPki.create(brokerDir.resolve("pki"));
             capabilityKeys = pki.capabilityKeys("coordinator");
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -451,7 +452,7 @@ class SpaceRecoveryIT {
         int port = freePort();
         Map<String, Object> settings = new HashMap<>(
                 CampaignScenario.workerSettings(pool, host, List.of(volume), kafka.bootstrapServers(), RESERVE));
-        DemoPki.Issued tls = pki.issue(host);
+        ThrowawayPki.Issued tls = pki.issue(host);
         settings.put("security.mode", "secure");
         settings.put("tls.certificate", tls.certificate().toString());
         settings.put("tls.key", tls.key().toString());

@@ -185,6 +185,11 @@ public final class Coordinator implements AutoCloseable {
                     http.actualPort(),
                     principals.all().size(),
                     principals.file().orElseThrow());
+            if (!config.tls().serves()) {
+                LOG.warn("SECURITY: the API speaks plain HTTP (no tls.certificate and tls.key): bearer tokens cross "
+                        + "the network in the clear; keep the port on a network only its callers reach "
+                        + "(docs/security.md#tls)");
+            }
         }
     }
 

@@ -1,156 +1,34 @@
 package io.chainmerge.worker;
 
+import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.message.TransplantJob;
+import io.chainmerge.common.security.CapabilitySigner;
 import io.chainmerge.common.security.PemFiles;
+import io.chainmerge.common.security.ThrowawayPki;
 import java.io.IOException;
-import java.math.BigInteger;
-import java.net.InetAddress;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Date;
-import java.util.List;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import java.util.Base64;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
-/**
- * Throwaway security for the tests (the same as the demo's {@code DemoPki}, which the worker cannot see), written into a folder: a CA (its certificate in {@code ca.pem}),
- * a certificate and key per daemon for {@code localhost} and {@code 127.0.0.1}, and the coordinator's
- * Ed25519 key pair for transfer capabilities. Private keys are readable by their owner only. Nothing
- * here is for a real fleet, whose certificates come from the site's CA.
- */
+/** What the worker's tests need beyond {@link ThrowawayPki}: jobs signed as the coordinator signs them, a TLS server. */
 final class TestPki {
-    private static final Duration VALIDITY = Duration.ofDays(30);
-
-    private final Path dir;
-    private final KeyPair ca;
-    private final X509Certificate caCertificate;
-    private final SecureRandom random = new SecureRandom();
-
-    /** A certificate and its key, as PEM files. */
-    record Issued(Path certificate, Path key) {}
-
-    /** The coordinator's signing key and the public half the workers verify with. */
-    record CapabilityKeys(Path signingKey, Path verificationKey) {}
-
-    private TestPki(Path dir, KeyPair ca, X509Certificate caCertificate) {
-        this.dir = dir;
-        this.ca = ca;
-        this.caCertificate = caCertificate;
-    }
-
-    static TestPki create(Path dir) throws IOException {
-        try {
-            Files.createDirectories(dir);
-            KeyPair ca = ecKeyPair();
-            X500Name name = new X500Name("CN=chainmerge demo CA");
-            Instant now = Instant.now();
-            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-                            name,
-                            BigInteger.valueOf(now.toEpochMilli()),
-                            Date.from(now.minus(Duration.ofMinutes(5))),
-                            Date.from(now.plus(VALIDITY)),
-                            name,
-                            ca.getPublic())
-                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-                    .addExtension(
-                            Extension.subjectKeyIdentifier,
-                            false,
-                            new JcaX509ExtensionUtils().createSubjectKeyIdentifier(ca.getPublic()));
-            X509Certificate certificate = sign(builder, ca);
-            Files.writeString(dir.resolve("ca.pem"), PemFiles.pem("CERTIFICATE", certificate.getEncoded()));
-            return new TestPki(dir, ca, certificate);
-        } catch (GeneralSecurityException | OperatorCreationException e) {
-            throw new IOException("cannot make the demo's CA: " + e.getMessage(), e);
-        }
-    }
-
-    /** The CA bundle every daemon and the CLI trust. */
-    Path caBundle() {
-        return dir.resolve("ca.pem");
-    }
-
-    /** A server certificate for {@code name}, valid for localhost and 127.0.0.1. */
-    Issued issue(String name) throws IOException {
-        try {
-            KeyPair keys = ecKeyPair();
-            Instant now = Instant.now();
-            List<GeneralName> names = new ArrayList<>();
-            names.add(new GeneralName(GeneralName.dNSName, "localhost"));
-            names.add(new GeneralName(
-                    GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress()));
-            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-                            caCertificate,
-                            new BigInteger(64, random),
-                            Date.from(now.minus(Duration.ofMinutes(5))),
-                            Date.from(now.plus(VALIDITY)),
-                            new X500Name("CN=" + name),
-                            keys.getPublic())
-                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-                    .addExtension(
-                            Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
-                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(new KeyPurposeId[] {
-                        KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
-                    }))
-                    .addExtension(
-                            Extension.subjectAlternativeName,
-                            false,
-                            new GeneralNames(names.toArray(GeneralName[]::new)));
-            X509Certificate certificate = sign(builder, ca);
-            Path cert = Files.writeString(
-                    dir.resolve(name + ".crt"),
-                    PemFiles.pem("CERTIFICATE", certificate.getEncoded())
-                            + PemFiles.pem("CERTIFICATE", caCertificate.getEncoded()));
-            return new Issued(
-                    cert, writePrivate(name + ".key", keys.getPrivate().getEncoded()));
-        } catch (GeneralSecurityException | OperatorCreationException e) {
-            throw new IOException("cannot make the demo's certificate for " + name + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A fresh Ed25519 key pair for transfer capabilities, as {@code openssl genpkey -algorithm ed25519} makes. */
-    CapabilityKeys capabilityKeys(String name) throws IOException {
-        try {
-            KeyPair keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-            Path signing = writePrivate(name + "-signing.pem", keys.getPrivate().getEncoded());
-            Path verification = Files.writeString(
-                    dir.resolve(name + "-verification.pem"),
-                    PemFiles.pem("PUBLIC KEY", keys.getPublic().getEncoded()));
-            return new CapabilityKeys(signing, verification);
-        } catch (GeneralSecurityException e) {
-            throw new IOException("cannot make an Ed25519 key pair: " + e.getMessage(), e);
-        }
-    }
+    private TestPki() {}
 
     /** The job as the coordinator publishes it: with a capability signed by {@code signingKey}. */
-    static io.chainmerge.common.message.TransplantJob signed(
-            io.chainmerge.common.message.TransplantJob job, Path signingKey, Duration lifetime) throws IOException {
-        return new io.chainmerge.common.security.CapabilitySigner(
-                        PemFiles.signingKey(signingKey),
-                        lifetime,
-                        java.time.Clock.systemUTC(),
-                        new io.chainmerge.common.json.JsonCodec())
+    static TransplantJob signed(TransplantJob job, Path signingKey, Duration lifetime) throws IOException {
+        return new CapabilitySigner(PemFiles.signingKey(signingKey), lifetime, Clock.systemUTC(), new JsonCodec())
                 .sign(job);
     }
 
@@ -158,54 +36,27 @@ final class TestPki {
      * A TLS context that presents {@code issued} (for a test server in front of a worker); the JDK reads
      * the PKCS#8 key and the certificate chain as they are.
      */
-    static javax.net.ssl.SSLContext serverContext(Issued issued) throws IOException {
+    static SSLContext serverContext(ThrowawayPki.Issued issued) throws IOException {
         try {
             String keyPem = Files.readString(issued.key());
-            byte[] der = java.util.Base64.getMimeDecoder().decode(keyPem.replaceAll("-----[A-Z ]+-----", ""));
-            java.security.PrivateKey key = java.security.KeyFactory.getInstance("EC")
-                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
-            java.security.cert.Certificate[] chain;
-            try (var in = Files.newInputStream(issued.certificate())) {
-                chain = java.security.cert.CertificateFactory.getInstance("X.509")
+            byte[] der = Base64.getMimeDecoder().decode(keyPem.replaceAll("-----[A-Z ]+-----", ""));
+            PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+            Certificate[] chain;
+            try (InputStream in = Files.newInputStream(issued.certificate())) {
+                chain = CertificateFactory.getInstance("X.509")
                         .generateCertificates(in)
-                        .toArray(java.security.cert.Certificate[]::new);
+                        .toArray(Certificate[]::new);
             }
-            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
             store.setKeyEntry("server", key, new char[0], chain);
-            javax.net.ssl.KeyManagerFactory keys =
-                    javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             keys.init(store, new char[0]);
-            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys.getKeyManagers(), null, null);
             return context;
         } catch (GeneralSecurityException e) {
             throw new IOException(e);
         }
-    }
-
-    private Path writePrivate(String file, byte[] pkcs8) throws IOException {
-        Path path = dir.resolve(file);
-        Files.deleteIfExists(path);
-        Files.createFile(path);
-        try {
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: the folder's own permissions are all there is
-        }
-        return Files.writeString(path, PemFiles.pem("PRIVATE KEY", pkcs8));
-    }
-
-    private static KeyPair ecKeyPair() throws GeneralSecurityException {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(new ECGenParameterSpec("secp256r1"));
-        return generator.generateKeyPair();
-    }
-
-    private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair issuer)
-            throws OperatorCreationException, GeneralSecurityException {
-        return new JcaX509CertificateConverter()
-                .getCertificate(
-                        builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.getPrivate())));
     }
 }

@@ -10,6 +10,7 @@ import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.TransplantJob;
 import io.chainmerge.common.message.TransplantMode;
 import io.chainmerge.common.message.TransplantSource;
+import io.chainmerge.common.security.ThrowawayPki;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.testing.ChainFixture;
@@ -45,11 +46,11 @@ class TransplantCrashIT {
     private Path child;
     private Path top;
     private String before;
-    private TestPki.CapabilityKeys keys;
+    private ThrowawayPki.CapabilityKeys keys;
 
     @BeforeEach
     void chain() throws IOException {
-        keys = TestPki.create(dir.resolve("pki")).capabilityKeys("coordinator");
+        keys = ThrowawayPki.create(dir.resolve("pki")).capabilityKeys("coordinator");
         volA = Files.createDirectories(dir.resolve("a")).toRealPath();
         volB = Files.createDirectories(dir.resolve("b")).toRealPath();
         Path vm = Files.createDirectories(volA.resolve("vm"));

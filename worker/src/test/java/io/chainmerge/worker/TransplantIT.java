@@ -18,6 +18,7 @@ import io.chainmerge.common.message.TransplantJob;
 import io.chainmerge.common.message.TransplantMode;
 import io.chainmerge.common.message.TransplantOutcome.TransplantedFile;
 import io.chainmerge.common.message.TransplantSource;
+import io.chainmerge.common.security.ThrowawayPki;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.Volume;
@@ -68,9 +69,9 @@ class TransplantIT {
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static final Topics TOPICS = new Topics("chainmerge");
     private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
-    private static TestPki pki;
-    private static TestPki.CapabilityKeys coordinatorKeys;
-    private static TestPki.CapabilityKeys impostorKeys;
+    private static ThrowawayPki pki;
+    private static ThrowawayPki.CapabilityKeys coordinatorKeys;
+    private static ThrowawayPki.CapabilityKeys impostorKeys;
 
     @TempDir
     static Path brokerDir;
@@ -88,15 +89,15 @@ class TransplantIT {
     private Worker workerB;
     private String poolA;
     private String poolB;
-    private TestPki.Issued tlsA;
-    private TestPki.Issued tlsB;
+    private ThrowawayPki.Issued tlsA;
+    private ThrowawayPki.Issued tlsB;
 
     @BeforeAll
     static void startBroker() {
         kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
         probe = new TopicProbe(kafka.bootstrapServers());
         try {
-            pki = TestPki.create(brokerDir.resolve("pki"));
+            pki = ThrowawayPki.create(brokerDir.resolve("pki"));
             coordinatorKeys = pki.capabilityKeys("coordinator");
             impostorKeys = pki.capabilityKeys("impostor");
         } catch (IOException e) {
@@ -148,7 +149,7 @@ class TransplantIT {
         return mount.toRealPath();
     }
 
-    private static WorkerConfig config(String pool, Path volume, TestPki.Issued tls) {
+    private static WorkerConfig config(String pool, Path volume, ThrowawayPki.Issued tls) {
         return WorkerConfig.of(Map.ofEntries(
                 Map.entry("tls.certificate", tls.certificate().toString()),
                 Map.entry("tls.key", tls.key().toString()),
@@ -409,7 +410,7 @@ class TransplantIT {
     @Test
     void aRenewedCertificateIsServedWithoutARestart() throws Exception {
         java.math.BigInteger first = presentedSerial(workerA.httpPort());
-        TestPki.Issued renewed = pki.issue(poolA + "-renewed");
+        ThrowawayPki.Issued renewed = pki.issue(poolA + "-renewed");
         // Key first, then the certificate: the reload waits for a pair that matches.
         Files.copy(renewed.key(), tlsA.key(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.copy(renewed.certificate(), tlsA.certificate(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);

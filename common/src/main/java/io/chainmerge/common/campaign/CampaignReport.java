@@ -60,7 +60,11 @@ public record CampaignReport(
             int skipped,
             long bytesMerged,
             long reclaimedBytes,
-            int republished) {}
+            Integer republished) {
+        public Totals {
+            republished = republished == null ? 0 : republished; // absent from reports made before stalls were counted
+        }
+    }
 
     /**
      * One job of the campaign. {@code progress} is the latest report of a running merge (or, with no bytes,
@@ -85,10 +89,11 @@ public record CampaignReport(
             Duration duration,
             List<String> resultingChain,
             JobProgress progress,
-            int attempts) {
+            Integer attempts) {
         public JobView {
             figures = figures == null ? Map.of() : Map.copyOf(figures);
             resultingChain = resultingChain == null ? List.of() : List.copyOf(resultingChain);
+            attempts = attempts == null ? 1 : attempts; // absent from reports made before attempts were counted
         }
     }
 

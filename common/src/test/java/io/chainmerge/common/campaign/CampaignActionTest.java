@@ -61,5 +61,6 @@ class CampaignActionTest {
         CampaignReport report = json.mapper().readValue(old, CampaignReport.class);
         assertThat(report.submittedBy()).isNull();
         assertThat(report.actions()).isEmpty();
+        assertThat(report.totals().republished()).isZero();
     }
 }

@@ -1,6 +1,5 @@
-package io.chainmerge.cli;
+package io.chainmerge.common.security;
 
-import io.chainmerge.common.security.PemFiles;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetAddress;
@@ -34,12 +33,14 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * The demo's throwaway security, written into its folder: a CA (its certificate in {@code ca.pem}),
+ * Throwaway security for the demo and the tests, written into a folder: a CA (its certificate in {@code ca.pem}),
  * a certificate and key per daemon for {@code localhost} and {@code 127.0.0.1}, and the coordinator's
  * Ed25519 key pair for transfer capabilities. Private keys are readable by their owner only. Nothing
- * here is for a real fleet, whose certificates come from the site's CA.
+ * here is for a real fleet, whose certificates come from the site's CA. Needs BouncyCastle ({@code
+ * bcpkix-jdk18on}) on the class path, an optional dependency of this module: the launcher has it, the
+ * daemons do not.
  */
-final class DemoPki {
+public final class ThrowawayPki {
     private static final Duration VALIDITY = Duration.ofDays(30);
 
     private final Path dir;
@@ -48,18 +49,18 @@ final class DemoPki {
     private final SecureRandom random = new SecureRandom();
 
     /** A certificate and its key, as PEM files. */
-    record Issued(Path certificate, Path key) {}
+    public record Issued(Path certificate, Path key) {}
 
     /** The coordinator's signing key and the public half the workers verify with. */
-    record CapabilityKeys(Path signingKey, Path verificationKey) {}
+    public record CapabilityKeys(Path signingKey, Path verificationKey) {}
 
-    private DemoPki(Path dir, KeyPair ca, X509Certificate caCertificate) {
+    private ThrowawayPki(Path dir, KeyPair ca, X509Certificate caCertificate) {
         this.dir = dir;
         this.ca = ca;
         this.caCertificate = caCertificate;
     }
 
-    static DemoPki create(Path dir) throws IOException {
+    public static ThrowawayPki create(Path dir) throws IOException {
         try {
             Files.createDirectories(dir);
             KeyPair ca = ecKeyPair();
@@ -80,19 +81,19 @@ final class DemoPki {
                             new JcaX509ExtensionUtils().createSubjectKeyIdentifier(ca.getPublic()));
             X509Certificate certificate = sign(builder, ca);
             Files.writeString(dir.resolve("ca.pem"), PemFiles.pem("CERTIFICATE", certificate.getEncoded()));
-            return new DemoPki(dir, ca, certificate);
+            return new ThrowawayPki(dir, ca, certificate);
         } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IOException("cannot make the demo's CA: " + e.getMessage(), e);
         }
     }
 
     /** The CA bundle every daemon and the CLI trust. */
-    Path caBundle() {
+    public Path caBundle() {
         return dir.resolve("ca.pem");
     }
 
     /** A server certificate for {@code name}, valid for localhost and 127.0.0.1. */
-    Issued issue(String name) throws IOException {
+    public Issued issue(String name) throws IOException {
         try {
             KeyPair keys = ecKeyPair();
             Instant now = Instant.now();
@@ -130,7 +131,7 @@ final class DemoPki {
     }
 
     /** A fresh Ed25519 key pair for transfer capabilities, as {@code openssl genpkey -algorithm ed25519} makes. */
-    CapabilityKeys capabilityKeys(String name) throws IOException {
+    public CapabilityKeys capabilityKeys(String name) throws IOException {
         try {
             KeyPair keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
             Path signing = writePrivate(name + "-signing.pem", keys.getPrivate().getEncoded());
