@@ -49,6 +49,8 @@ class CoordinatorTlsIT {
                 tls.certificate().toString(),
                 "tls.key",
                 tls.key().toString(),
+                "security.principals-file",
+                TestPrincipals.file().toString(),
                 "kafka.bootstrap.servers",
                 kafka.bootstrapServers())));
     }
@@ -67,8 +69,16 @@ class CoordinatorTlsIT {
 
     @Test
     void theCliReachesATlsCoordinatorWithTheCaItIsGiven() throws IOException {
-        CliTest.Run run =
-                CliTest.chainmerge("campaign", "--coordinator", api(), "--cacert", pki.caBundle(), "list", "--json");
+        CliTest.Run run = CliTest.chainmerge(
+                "campaign",
+                "--coordinator",
+                api(),
+                "--cacert",
+                pki.caBundle(),
+                "--token-file",
+                TestPrincipals.adminTokenFile(),
+                "list",
+                "--json");
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.json().isArray()).isTrue();
     }

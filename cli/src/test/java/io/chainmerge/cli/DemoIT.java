@@ -43,7 +43,8 @@ class DemoIT {
                 // Secure like any coordinator: its own principals file and token, and how to call it.
                 .contains("principals: ")
                 .containsPattern(
-                        "curl -H \"Authorization: Bearer \\$\\(cat \\S+operator.token\\)\" http://127\\.0\\.0\\.1:\\d+/campaigns");
+                        "curl --cacert \\S+ca\\.pem -H \"Authorization: Bearer \\$\\(cat \\S+operator.token\\)\" "
+                                + "https://127\\.0\\.0\\.1:\\d+/campaigns");
     }
 
     /** What every thread of a demo that did not end was doing, so a hang in CI explains itself. */
