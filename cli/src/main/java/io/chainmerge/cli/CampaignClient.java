@@ -25,10 +25,6 @@ final class CampaignClient {
 
     private final HttpClient http;
 
-    CampaignClient(String base, JsonCodec json) {
-        this(base, json, null, null);
-    }
-
     /** Sending {@code token} with every call, to a plain-HTTP coordinator or one the system's CAs trust. */
     CampaignClient(String base, JsonCodec json, String token) {
         this(base, json, token, null);

@@ -6,13 +6,13 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.ChainReader;
 import io.chainmerge.disk.io.LockedFile;
+import io.chainmerge.disk.io.Sha256;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -97,7 +97,6 @@ final class DemoFleet {
         untouchedDigests.add(fileDigest(file));
     }
 
-    /** Checks every expectation; prints one line each; true when all hold. */
     /** One expectation checked after the campaign: what was looked at, and whether it held. */
     record Check(String disk, String expectation, boolean ok) {}
 
@@ -154,7 +153,7 @@ final class DemoFleet {
     static String digest(Path top) throws IOException {
         try (Chain chain = Chain.open(top, Access.READ)) {
             ChainReader reader = new ChainReader(chain);
-            MessageDigest sha = sha256();
+            MessageDigest sha = Sha256.newDigest();
             ByteBuffer buffer = ByteBuffer.allocate(4 << 20);
             for (long at = 0; at < reader.virtualSize(); at += buffer.capacity()) {
                 buffer.clear().limit((int) Math.min(buffer.capacity(), reader.virtualSize() - at));
@@ -168,14 +167,6 @@ final class DemoFleet {
     private static String fileDigest(Path file) throws IOException {
         try (LockedFile locked = LockedFile.open(file, Access.READ)) {
             return locked.sha256();
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

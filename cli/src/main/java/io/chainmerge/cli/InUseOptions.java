@@ -1,6 +1,5 @@
 package io.chainmerge.cli;
 
-import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.disk.inuse.InUseCheck;
 import io.chainmerge.worker.inuse.InUseSettings;
 import java.time.Clock;
@@ -46,6 +45,6 @@ final class InUseOptions {
                         InUseSettings.COMMAND.name(), command,
                         InUseSettings.UNAVAILABLE.name(), unavailable,
                         InUseSettings.SAMBA_CONFIG.name(), sambaConfig))
-                .check(new JsonCodec().mapper(), Clock.systemUTC());
+                .check(ChainmergeCommand.JSON.mapper(), Clock.systemUTC());
     }
 }

@@ -524,23 +524,13 @@ final class BackupRequests {
     private void refuse(
             Campaign campaign, CampaignJob job, String reason, String message, Map<String, Object> figures) {
         Instant now = clock.instant();
-        JobResult result = new JobResult(
-                Schema.VERSION,
-                job.jobId(),
-                campaign.id,
-                job.job().kind(),
-                job.job().pool(),
+        JobResult result = JobResult.verdict(
+                job.job(),
                 "coordinator",
                 Outcome.REFUSED,
                 new Problem("refused", reason, message, null, null, null, figures),
-                0,
                 now,
-                Duration.ZERO,
-                List.of(),
-                null,
-                null,
-                List.of(),
-                false);
+                Duration.ZERO);
         metrics.result(result);
         campaigns.record(campaign, job.with(JobStatus.FINISHED, result, now));
     }

@@ -202,7 +202,7 @@ final class Campaign {
         return actions.values().stream()
                 .filter(a -> a.action().equals("submit"))
                 .findFirst()
-                .map(a -> a.address() == null ? a.principal() : a.principal() + " from " + a.address())
+                .map(a -> new Actor(a.principal(), a.address()).toString())
                 .orElse(null);
     }
 

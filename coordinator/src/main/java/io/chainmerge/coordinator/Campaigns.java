@@ -758,7 +758,7 @@ final class Campaigns {
         if (job.status() == JobStatus.FINISHED) {
             leases.release(job.jobId());
         } else if (job.status() == JobStatus.PUBLISHED && job.job().kind() != JobKind.SPACE_CHECK) {
-            leases.hold(job.campaignId(), job.jobId(), Math.max(1, job.attempts()), now);
+            leases.hold(job.campaignId(), job.jobId(), job.attempts(), now);
         }
     }
 
@@ -849,23 +849,9 @@ final class Campaigns {
     /** Records a job the coordinator gives up on as failed, with {@code problem}; completes once durable. */
     private CompletableFuture<Void> fail(
             Campaign campaign, CampaignJob job, Problem problem, String worker, Instant now) {
-        JobResult failed = new JobResult(
-                Schema.VERSION,
-                job.jobId(),
-                campaign.id,
-                job.job().kind(),
-                job.job().pool(),
-                worker,
-                Outcome.FAILED,
-                problem,
-                0,
-                job.at(),
-                Duration.between(job.at(), now).isNegative() ? Duration.ZERO : Duration.between(job.at(), now),
-                List.of(),
-                null,
-                null,
-                List.of(),
-                false);
+        Duration took = Duration.between(job.at(), now);
+        JobResult failed = JobResult.verdict(
+                job.job(), worker, Outcome.FAILED, problem, job.at(), took.isNegative() ? Duration.ZERO : took);
         campaign.publishing.remove(job.jobId());
         metrics.result(failed);
         return record(campaign, job.with(JobStatus.FINISHED, failed, now));

@@ -163,19 +163,9 @@ final class JobLeases {
         return lease == null ? Optional.empty() : Optional.of(lease.campaignId);
     }
 
-    /** The attempt held for {@code jobId}; 0 when none is. */
-    int attemptOf(String jobId) {
-        Lease lease = byJob.get(jobId);
-        return lease == null ? 0 : lease.attempt;
-    }
-
     /** Jobs in flight. */
     int size() {
         return byJob.size();
-    }
-
-    Duration timeout() {
-        return timeout;
     }
 
     private Instant lastLife(Lease lease) {

@@ -40,9 +40,6 @@ final class Principals {
 
     /** A caller the file names. */
     record Principal(String name, Set<Role> roles, String source, byte[] tokenSha256) {
-        boolean permits(Role.Permission permission) {
-            return roles.stream().anyMatch(r -> r.permits(permission));
-        }
 
         String rolesText() {
             return roles.stream().map(Role::wireName).sorted().collect(Collectors.joining(","));

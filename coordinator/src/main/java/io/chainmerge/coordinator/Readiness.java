@@ -4,6 +4,7 @@ import io.chainmerge.common.kafka.PollLoops;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.common.topic.Topics.TopicSpec;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -38,8 +39,9 @@ final class Readiness {
     record Status(boolean ready, boolean kafka, List<String> missingTopics, String problem, String security) {}
 
     Status check() {
-        if (loops.death().isPresent()) {
-            return new Status(false, false, List.of(), loops.death().get(), security);
+        Optional<String> death = loops.death();
+        if (death.isPresent()) {
+            return new Status(false, false, List.of(), death.get(), security);
         }
         Set<String> existing;
         try {

@@ -228,9 +228,7 @@ final class JobRunner {
                 report = Merge.run(request, progress, plan -> {
                     // The engine found the parent, the destination and other children by itself: none of them
                     // may lie outside the roots either.
-                    roots.checkAll(plan.sources());
-                    roots.checkAll(List.of(plan.destination()));
-                    roots.checkAll(plan.childrenToRepoint());
+                    roots.checkAll(plan.files());
                     if (!job.dryRun()) {
                         // Probes cost a walk of /proc and a call of smbstatus: a dry run (a campaign's
                         // preview of thousands) goes without; the real run asks them under its locks.

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A worker's settings, declared once: {@link #DEF} is what {@code chainmerge worker} reads (file,
@@ -114,34 +115,30 @@ public record WorkerConfig(
     public static final ConfigDef DEF = new ConfigDef(
             "worker",
             "kafka.",
-            List.of(
-                    ID,
-                    POOL,
-                    VOLUMES,
-                    CONCURRENCY,
-                    RATE,
-                    RESERVE,
-                    HTTP_HOST,
-                    HTTP_PORT,
-                    HTTP_ADVERTISED_URL,
-                    PROGRESS_INTERVAL,
-                    SHUTDOWN_GRACE,
-                    JOURNAL_RETENTION,
-                    TOPIC_PREFIX,
-                    TOPIC_PARTITIONS,
-                    TOPIC_REPLICATION,
-                    SECURITY_MODE,
-                    TlsFiles.CERTIFICATE,
-                    TlsFiles.KEY,
-                    TlsFiles.CA,
-                    TRANSFER_VERIFICATION_KEYS,
-                    InUseSettings.PROBES,
-                    InUseSettings.QUIET,
-                    InUseSettings.COMMAND,
-                    InUseSettings.COMMAND_TIMEOUT,
-                    InUseSettings.UNAVAILABLE,
-                    InUseSettings.SAMBA_CONFIG,
-                    InUseSettings.RETRIES));
+            Stream.concat(
+                            Stream.of(
+                                    ID,
+                                    POOL,
+                                    VOLUMES,
+                                    CONCURRENCY,
+                                    RATE,
+                                    RESERVE,
+                                    HTTP_HOST,
+                                    HTTP_PORT,
+                                    HTTP_ADVERTISED_URL,
+                                    PROGRESS_INTERVAL,
+                                    SHUTDOWN_GRACE,
+                                    JOURNAL_RETENTION,
+                                    TOPIC_PREFIX,
+                                    TOPIC_PARTITIONS,
+                                    TOPIC_REPLICATION,
+                                    SECURITY_MODE,
+                                    TlsFiles.CERTIFICATE,
+                                    TlsFiles.KEY,
+                                    TlsFiles.CA,
+                                    TRANSFER_VERIFICATION_KEYS),
+                            InUseSettings.KEYS.stream())
+                    .toList());
 
     public WorkerConfig {
         Schema.poolName(pool, "pool");

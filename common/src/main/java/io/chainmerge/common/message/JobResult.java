@@ -53,6 +53,31 @@ public record JobResult(
         inventory = inventory == null ? List.of() : List.copyOf(inventory);
     }
 
+    /**
+     * A verdict on {@code job} that no worker's run produced (the coordinator's, when it refuses or gives
+     * up on a job): nothing merged, nothing reported about disks.
+     */
+    public static JobResult verdict(
+            Job job, String worker, Outcome outcome, Problem problem, Instant startedAt, Duration duration) {
+        return new JobResult(
+                Schema.VERSION,
+                job.jobId(),
+                job.campaignId(),
+                job.kind(),
+                job.pool(),
+                worker,
+                outcome,
+                problem,
+                0,
+                startedAt,
+                duration,
+                List.of(),
+                null,
+                null,
+                List.of(),
+                false);
+    }
+
     public JobResult asRedelivered() {
         return new JobResult(
                 schemaVersion,

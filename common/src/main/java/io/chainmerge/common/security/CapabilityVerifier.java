@@ -30,11 +30,6 @@ public final class CapabilityVerifier {
         this.json = json;
     }
 
-    /** No key to verify with: this worker neither serves nor asks for transfers. */
-    public boolean isEmpty() {
-        return keys.isEmpty();
-    }
-
     public TransferCapability verify(String token) {
         if (token == null || token.isEmpty()) {
             throw CapabilityException.missing("no transfer capability was presented");

@@ -28,10 +28,6 @@ public final class InUseCheck {
         this.refuseWhenUnavailable = refuseWhenUnavailable;
     }
 
-    public List<InUseProbe> probes() {
-        return probes;
-    }
-
     /** Refused with the {@code in-use} guard, naming the holder, when any probe sees one of {@code files} in use. */
     public void check(List<Path> files) throws IOException {
         Set<Path> real = new LinkedHashSet<>();

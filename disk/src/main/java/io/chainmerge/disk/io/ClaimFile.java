@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -59,8 +60,29 @@ final class ClaimFile {
         return thread;
     });
 
+    /**
+     * How long a claim lives without being renewed; renewed four times as often. 60 s; {@code
+     * chainmerge.claims.ttl} (an ISO-8601 duration, as {@code PT2S}) for tests.
+     */
+    private static final Duration TTL = Duration.parse(System.getProperty("chainmerge.claims.ttl", "PT60S"));
+
+    /**
+     * Allowance for hosts whose clocks disagree: a claim is stale only this long after it expired. 30 s;
+     * {@code chainmerge.claims.grace} for tests that cannot wait that long.
+     */
+    private static final Duration GRACE = Duration.parse(System.getProperty("chainmerge.claims.grace", "PT30S"));
+
+    /**
+     * The host a claim names: the host's name, or {@code chainmerge.claims.host} where a test runs two
+     * "hosts" on one machine.
+     */
+    private static final String HOST = System.getProperty("chainmerge.claims.host", HostIdentity.name());
+
+    /** Folders where claims were released since the last sweep. */
+    private static final Set<Path> RELEASED_IN = ConcurrentHashMap.newKeySet();
+
     static {
-        long every = Math.max(1, ttl().toMillis() / 4);
+        long every = Math.max(1, TTL.toMillis() / 4);
         RENEWER.scheduleWithFixedDelay(ClaimFile::renewAll, every, every, TimeUnit.MILLISECONDS);
     }
 
@@ -136,9 +158,7 @@ final class ClaimFile {
     }
 
     /**
-     * Deletes the claim if it is still this one's, and the stale claims a crashed operation left in the
-     * same folder on files that are gone (a copy renamed into place, a source deleted): nothing else
-     * would ever look at those.
+     * Deletes the claim if it is still this one's, and notes its folder for {@link #sweepReleasedFolders}.
      */
     void release() throws IOException {
         synchronized (ClaimFile.class) {
@@ -151,7 +171,19 @@ final class ClaimFile {
         if (holder != null && id.equals(holder.fields().get("claim"))) {
             Files.deleteIfExists(path);
         }
-        sweepOrphans(path.getParent());
+        RELEASED_IN.add(path.getParent());
+    }
+
+    /**
+     * Deletes the stale claims a crashed operation left, on files that are gone (a copy renamed into
+     * place, a source deleted), in the folders where claims were released: nothing else would ever look
+     * at those. Run as an operation's scope ends, outside the table of open files, since it lists folders.
+     */
+    static void sweepReleasedFolders() {
+        for (Path folder : RELEASED_IN) {
+            RELEASED_IN.remove(folder);
+            sweepOrphans(folder);
+        }
     }
 
     private static void sweepOrphans(Path folder) {
@@ -176,30 +208,16 @@ final class ClaimFile {
         return disk.resolveSibling("." + disk.getFileName() + SUFFIX);
     }
 
-    /**
-     * How long a claim lives without being renewed; renewed four times as often. 60 s; {@code
-     * chainmerge.claims.ttl} (an ISO-8601 duration, as {@code PT2S}) for tests.
-     */
     static Duration ttl() {
-        String configured = System.getProperty("chainmerge.claims.ttl");
-        return configured == null ? Duration.ofSeconds(60) : Duration.parse(configured);
+        return TTL;
     }
 
-    /**
-     * The host a claim names: the host's name, or {@code chainmerge.claims.host} where a test runs two
-     * "hosts" on one machine.
-     */
     static String host() {
-        return System.getProperty("chainmerge.claims.host", HostIdentity.name());
+        return HOST;
     }
 
-    /**
-     * Allowance for hosts whose clocks disagree: a claim is stale only this long after it expired. 30 s;
-     * {@code chainmerge.claims.grace} for tests that cannot wait that long.
-     */
     static Duration grace() {
-        String configured = System.getProperty("chainmerge.claims.grace");
-        return configured == null ? Duration.ofSeconds(30) : Duration.parse(configured);
+        return GRACE;
     }
 
     static void renewAll() {

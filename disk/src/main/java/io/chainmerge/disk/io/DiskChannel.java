@@ -47,9 +47,10 @@ public final class DiskChannel implements Closeable {
      * all for {@link Access#PEEK}; inside a {@link LockScope} as the scope locks.
      */
     public static DiskChannel open(Path file, Access access) throws IOException {
-        Path real = OpenFileTable.realRegularFile(file);
+        OpenFileTable.RealFile real = OpenFileTable.realRegularFile(file);
         OpenFileTable.Lease lease = OpenFileTable.acquire(real, access);
-        return new DiskChannel(real, access, lease.channel(), access == Access.WRITE ? lease.direct() : null, lease);
+        return new DiskChannel(
+                real.path(), access, lease.channel(), access == Access.WRITE ? lease.direct() : null, lease);
     }
 
     /** Whether this process has the file open through a DiskChannel. */

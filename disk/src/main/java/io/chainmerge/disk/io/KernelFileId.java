@@ -3,6 +3,7 @@ package io.chainmerge.disk.io;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * A file as Linux names it in {@code /proc/locks} and in the NFS server's client state: its file system's
@@ -12,11 +13,12 @@ import java.nio.file.Path;
 public record KernelFileId(long major, long minor, long inode) {
 
     public static KernelFileId of(Path file) throws IOException {
-        long dev = (Long) Files.getAttribute(file, "unix:dev");
+        Map<String, Object> stat = Files.readAttributes(file, "unix:dev,ino");
+        long dev = (Long) stat.get("dev");
         // glibc's encoding of a device number in stat (sys/sysmacros.h)
         long major = ((dev >>> 32) & 0xfffff000L) | ((dev >>> 8) & 0xfffL);
         long minor = ((dev >>> 12) & 0xffffff00L) | (dev & 0xffL);
-        return new KernelFileId(major, minor, (Long) Files.getAttribute(file, "unix:ino"));
+        return new KernelFileId(major, minor, (Long) stat.get("ino"));
     }
 
     /** The id in the kernel's words, or null for text of another shape. */

@@ -32,17 +32,17 @@ public final class LockScope implements Closeable {
 
     private final String operation;
     private final Thread owner;
-    /** The outer scope this one joined, or null for a scope of its own. */
-    private final LockScope joined;
+    /** Whether this scope joined an outer one, whose end releases both. */
+    private final boolean nested;
     /** The table entries this scope keeps, one reference each, released when it closes. */
     private final Set<Object> kept = new LinkedHashSet<>();
 
     private boolean closed;
 
-    private LockScope(String operation, LockScope joined) {
+    private LockScope(String operation, boolean nested) {
         this.operation = operation;
         this.owner = Thread.currentThread();
-        this.joined = joined;
+        this.nested = nested;
     }
 
     /**
@@ -52,9 +52,9 @@ public final class LockScope implements Closeable {
     public static LockScope begin(String operation) {
         LockScope outer = CURRENT.get();
         if (outer != null) {
-            return new LockScope(operation, outer);
+            return new LockScope(operation, true);
         }
-        LockScope scope = new LockScope(operation, null);
+        LockScope scope = new LockScope(operation, false);
         CURRENT.set(scope);
         return scope;
     }
@@ -118,7 +118,7 @@ public final class LockScope implements Closeable {
         }
         requireOpenOnOwner();
         closed = true;
-        if (joined != null) {
+        if (nested) {
             return;
         }
         CURRENT.remove();
@@ -130,6 +130,7 @@ public final class LockScope implements Closeable {
                 first = first == null ? e : first;
             }
         }
+        ClaimFile.sweepReleasedFolders();
         if (first != null) {
             throw first;
         }

@@ -32,8 +32,8 @@ public final class LockedFile implements Closeable {
         if (access == Access.PEEK) {
             throw new IllegalArgumentException("a locked file is opened for reading or writing");
         }
-        Path real = OpenFileTable.realRegularFile(file);
-        return new LockedFile(real, OpenFileTable.acquire(real, access));
+        OpenFileTable.RealFile real = OpenFileTable.realRegularFile(file);
+        return new LockedFile(real.path(), OpenFileTable.acquire(real, access));
     }
 
     public Path path() {

@@ -78,7 +78,7 @@ final class OpenFileTable {
      * not a regular file: opening a FIFO for reading waits for a writer forever, and a directory, a
      * device or a socket is no disk chainmerge reads; nor is a loop of symbolic links.
      */
-    static Path realRegularFile(Path file) throws IOException {
+    static RealFile realRegularFile(Path file) throws IOException {
         Path real;
         try {
             real = file.toRealPath();
@@ -93,8 +93,12 @@ final class OpenFileTable {
             throw new UnsupportedDiskException(
                     file, "it is " + kindOf(real, attributes) + ", not a regular file; disks are read from files");
         }
-        return real;
+        Object key = attributes.fileKey();
+        return new RealFile(real, key != null ? key : real);
     }
+
+    /** A regular file's real path, and its identity as the table keys it (see {@link #keyOf}). */
+    record RealFile(Path path, Object key) {}
 
     private static String kindOf(Path real, BasicFileAttributes attributes) throws IOException {
         if (attributes.isDirectory()) {
@@ -111,10 +115,11 @@ final class OpenFileTable {
         };
     }
 
-    static synchronized Lease acquire(Path realPath, Access access) throws IOException {
+    static synchronized Lease acquire(RealFile file, Access access) throws IOException {
+        Path realPath = file.path();
         LockScope scope = access == Access.PEEK ? null : LockScope.current();
         Object holder = scope == null ? new Object() : scope;
-        Object key = keyOf(realPath);
+        Object key = file.key();
         Entry entry = OPEN.get(key);
         while (entry != null && entry.access == Access.PEEK && access != Access.PEEK) {
             try {
@@ -286,10 +291,5 @@ final class OpenFileTable {
 
     static synchronized boolean isOpen(Path realPath) throws IOException {
         return OPEN.containsKey(keyOf(realPath));
-    }
-
-    /** How many files this process has open through the table; for tests that nothing is left open. */
-    static synchronized int openFiles() {
-        return OPEN.size();
     }
 }

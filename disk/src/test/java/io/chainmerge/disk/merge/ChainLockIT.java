@@ -4,16 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.testing.ChainFixture;
 import io.chainmerge.disk.testing.ChildJvm;
-import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.EngineMain;
 import io.chainmerge.disk.testing.Oracles;
 import io.chainmerge.disk.testing.ProcLocks;
-import io.chainmerge.disk.testing.VhdOracles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,7 +40,7 @@ class ChainLockIT {
     Path dir;
 
     private ChainFixture chain;
-    private ContentModel expected;
+    private SlowMergeChain slow;
 
     @BeforeEach
     void requireLockList() {
@@ -54,13 +50,8 @@ class ChainLockIT {
 
     /** base ← top, with {@code childData} bytes in top: the merge of top takes that over {@link #RATE}. */
     private void buildChain(String format, long childData) throws IOException {
-        chain = ChainFixture.withRoot(
-                        dir, "base." + format, DiskSpec.dynamic(64 * MIB).withBlockSize((int) (2 * MIB)), 33)
-                .write(20)
-                .child("top.a" + format)
-                .writeAt(4 * MIB, (int) childData)
-                .write(20);
-        expected = chain.model().copy();
+        slow = SlowMergeChain.build(dir, format, childData, 33);
+        chain = slow.chain();
     }
 
     private Process startMerge() throws IOException {
@@ -68,17 +59,12 @@ class ChainLockIT {
     }
 
     private static ChildJvm.Outcome finish(Process process) throws Exception {
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(2, TimeUnit.MINUTES)).as("the merge ends").isTrue();
-        return new ChildJvm.Outcome(process.exitValue(), output);
+        return ChildJvm.finish(process, Duration.ofMinutes(2));
     }
 
-    private void assertBaseReadsTheMergedChain(String format) {
-        Path raw = format.equals("vhdx")
-                ? Oracles.qemuToRaw(chain.root(), "vhdx", dir.resolve("base.raw"))
-                : VhdOracles.qemuToRaw(chain.root(), dir.resolve("base.raw"));
+    private void assertBaseReadsTheMergedChain() {
         try {
-            expected.assertRawEquals(raw);
+            slow.assertBaseReadsTheMergedChain(dir);
         } catch (IOException e) {
             throw new AssertionError(e);
         }
@@ -154,7 +140,7 @@ class ChainLockIT {
         });
         assertThat(lapses).isEmpty();
         assertThat(top).doesNotExist();
-        assertBaseReadsTheMergedChain(format);
+        assertBaseReadsTheMergedChain();
     }
 
     @ParameterizedTest(name = "{0}, the second {1} ms after the first")
@@ -177,6 +163,6 @@ class ChainLockIT {
                 .as(outcomes.toString())
                 .hasSize(1);
         assertThat(chain.top()).doesNotExist();
-        assertBaseReadsTheMergedChain(format);
+        assertBaseReadsTheMergedChain();
     }
 }

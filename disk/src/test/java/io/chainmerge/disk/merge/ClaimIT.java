@@ -3,21 +3,16 @@ package io.chainmerge.disk.merge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.testing.ChainFixture;
 import io.chainmerge.disk.testing.ChildJvm;
-import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.EngineMain;
 import io.chainmerge.disk.testing.Oracles;
-import io.chainmerge.disk.testing.VhdOracles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,7 +33,7 @@ class ClaimIT {
     Path dir;
 
     private ChainFixture chain;
-    private ContentModel expected;
+    private SlowMergeChain slow;
 
     @BeforeEach
     void requireQemu() {
@@ -46,13 +41,8 @@ class ClaimIT {
     }
 
     private void buildChain(String format, long childData) throws IOException {
-        chain = ChainFixture.withRoot(
-                        dir, "base." + format, DiskSpec.dynamic(64 * MIB).withBlockSize((int) (2 * MIB)), 71)
-                .write(20)
-                .child("top.a" + format)
-                .writeAt(4 * MIB, (int) childData)
-                .write(20);
-        expected = chain.model().copy();
+        slow = SlowMergeChain.build(dir, format, childData, 71);
+        chain = slow.chain();
     }
 
     /** A merge of the chain's top on {@code host}, whose POSIX locks the other host never sees. */
@@ -72,16 +62,11 @@ class ClaimIT {
     }
 
     private static ChildJvm.Outcome finish(Process process) throws Exception {
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(2, TimeUnit.MINUTES)).as("the merge ends").isTrue();
-        return new ChildJvm.Outcome(process.exitValue(), output);
+        return ChildJvm.finish(process, Duration.ofMinutes(2));
     }
 
-    private void assertBaseReadsTheMergedChain(String format) throws IOException {
-        Path raw = format.equals("vhdx")
-                ? Oracles.qemuToRaw(chain.root(), "vhdx", dir.resolve("base.raw"))
-                : VhdOracles.qemuToRaw(chain.root(), dir.resolve("base.raw"));
-        expected.assertRawEquals(raw);
+    private void assertBaseReadsTheMergedChain() throws IOException {
+        slow.assertBaseReadsTheMergedChain(dir);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -105,7 +90,7 @@ class ClaimIT {
                 .hasSize(1);
         assertThat(chain.top()).doesNotExist();
         assertThat(claimsLeft()).isEmpty();
-        assertBaseReadsTheMergedChain(format);
+        assertBaseReadsTheMergedChain();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -134,7 +119,7 @@ class ClaimIT {
         assertThat(chain.top()).doesNotExist();
         assertThat(journal).doesNotExist();
         assertThat(claimsLeft()).isEmpty();
-        assertBaseReadsTheMergedChain(format);
+        assertBaseReadsTheMergedChain();
     }
 
     private List<Path> claimsLeft() throws IOException {

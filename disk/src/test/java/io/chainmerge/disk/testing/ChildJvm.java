@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,11 +25,16 @@ public final class ChildJvm {
 
     /** Runs an operation to its end, or to the crash point {@code crashAt} (null for none). */
     public static Outcome run(String crashAt, String... args) throws IOException, InterruptedException {
-        Process process = start(crashAt, args);
+        return finish(start(crashAt, args), Duration.ofMinutes(5));
+    }
+
+    /** Waits for a started child to end ({@code limit} at most), with all it printed. */
+    public static Outcome finish(Process process, Duration limit) throws IOException, InterruptedException {
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(5, TimeUnit.MINUTES)) {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("the child JVM did not finish: " + List.of(args));
+            throw new AssertionError("the child JVM did not finish: "
+                    + process.info().commandLine().orElse("?"));
         }
         return new Outcome(process.exitValue(), output);
     }

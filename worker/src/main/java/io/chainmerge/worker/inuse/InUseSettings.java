@@ -62,6 +62,10 @@ public record InUseSettings(
             30,
             "how often a job delivered again waits 2 s for the run that holds its chain before it gives up, freeing its slot");
 
+    /** Every in-use key, in the order the worker's settings list them. */
+    public static final List<ConfigKey> KEYS =
+            List.of(PROBES, QUIET, COMMAND, COMMAND_TIMEOUT, UNAVAILABLE, SAMBA_CONFIG, RETRIES);
+
     public InUseSettings {
         probes = List.copyOf(probes);
         for (String probe : probes) {
@@ -80,8 +84,7 @@ public record InUseSettings(
 
     /** Settings from a map of these keys alone, as the command line builds them. */
     public static InUseSettings of(Map<String, ?> settings) {
-        ConfigDef def = new ConfigDef(
-                "in-use", null, List.of(PROBES, QUIET, COMMAND, COMMAND_TIMEOUT, UNAVAILABLE, SAMBA_CONFIG, RETRIES));
+        ConfigDef def = new ConfigDef("in-use", null, KEYS);
         return from(Config.resolve(def, settings, Map.of(), Map.of()));
     }
 
