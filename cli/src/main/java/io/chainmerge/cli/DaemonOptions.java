@@ -71,6 +71,7 @@ final class DaemonOptions {
             "CHAINMERGE_JAVA_OPTS",
             "CHAINMERGE_DEBUG",
             CoordinatorAddress.ENVIRONMENT,
+            CoordinatorAddress.TOKEN_ENVIRONMENT,
             CoordinatorAddress.CACERT_ENVIRONMENT);
 
     /** Flags over CHAINMERGE_* environment variables over the file over the defaults. */

@@ -50,7 +50,9 @@ class DaemonOptionsTest {
                 "CHAINMERGE_VOLUMES", "/srv/vol1",
                 "CHAINMERGE_DEBUG", "1",
                 "CHAINMERGE_JAVA_OPTS", "-Xmx1g",
-                "CHAINMERGE_COORDINATOR", "http://coordinator:8080");
+                "CHAINMERGE_COORDINATOR", "http://coordinator:8080",
+                "CHAINMERGE_TOKEN", "an operator's token, exported for the campaign commands",
+                "CHAINMERGE_CACERT", "/etc/chainmerge/ca.pem");
         Config config = options().resolve(WorkerConfig.DEF, launcher);
         assertThat(config.string(WorkerConfig.POOL)).isEqualTo("pool-a");
 
