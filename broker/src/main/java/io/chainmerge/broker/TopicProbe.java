@@ -30,9 +30,10 @@ public final class TopicProbe implements AutoCloseable {
                 new ByteArraySerializer());
     }
 
-    public void send(String topic, String key, byte[] value) {
+    /** Publishes a record; returns the offset it was written at. */
+    public long send(String topic, String key, byte[] value) {
         try {
-            producer.send(new ProducerRecord<>(topic, key, value)).get();
+            return producer.send(new ProducerRecord<>(topic, key, value)).get().offset();
         } catch (Exception e) {
             throw new IllegalStateException("cannot publish to " + topic, e);
         }

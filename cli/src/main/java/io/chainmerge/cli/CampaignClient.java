@@ -16,9 +16,17 @@ import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 
-/** The coordinator's HTTP API, as the CLI and the demo use it. Errors name the coordinator's address. */
+/**
+ * The coordinator's HTTP API, as the CLI and the demo use it. Errors name the coordinator's address. Given
+ * several replicas of a coordinator group (comma-separated), a call goes to the one that answered last, or
+ * the next that accepts a connection; a write a standby answers with the leader's URL goes there.
+ */
 final class CampaignClient {
+    /** The first replica: requests are built against it, then sent to whichever replica answers. */
     private final URI base;
+
+    private final List<URI> replicas;
+    private volatile URI answering;
     private final JsonCodec json;
     /** The bearer token sent with every call, or null. */
     private final String token;
@@ -35,7 +43,16 @@ final class CampaignClient {
      * fleet's CA, from {@code --cacert}) for an https:// coordinator.
      */
     CampaignClient(String base, JsonCodec json, String token, SSLContext tls) {
-        this.base = URI.create(base.endsWith("/") ? base : base + "/");
+        this.replicas = java.util.Arrays.stream(base.split(","))
+                .map(String::strip)
+                .filter(url -> !url.isEmpty())
+                .map(url -> URI.create(url.endsWith("/") ? url : url + "/"))
+                .toList();
+        if (replicas.isEmpty()) {
+            throw new IllegalArgumentException("no coordinator URL in '" + base + "'");
+        }
+        this.base = replicas.get(0);
+        this.answering = this.base;
         this.json = json;
         this.token = token == null || token.isBlank() ? null : token.strip();
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
@@ -115,14 +132,82 @@ final class CampaignClient {
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
-        HttpResponse<String> response;
+        HttpRequest built = request.timeout(Duration.ofSeconds(30)).build();
+        HttpResponse<String> response = null;
+        Unreachable unreachable = null;
+        List<URI> order = new java.util.ArrayList<>(replicas);
+        order.remove(answering);
+        order.add(0, answering);
+        for (URI replica : order) {
+            try {
+                response = exchange(at(built, replica), replica);
+                answering = replica;
+                break;
+            } catch (Unreachable e) {
+                unreachable = unreachable == null ? e : unreachable.and(e);
+            }
+        }
+        if (response == null) {
+            throw unreachable;
+        }
+        URI leader = leaderNamedBy(response);
+        if (leader != null && !leader.equals(answering)) {
+            // A standby of the coordinator group: the write goes to the replica it names, once.
+            response = exchange(at(built, leader), leader);
+            return check(response, leader);
+        }
+        return check(response, answering);
+    }
+
+    /** {@code request} sent to {@code replica} instead of the first one. */
+    private HttpRequest at(HttpRequest request, URI replica) {
+        if (replica.equals(base)) {
+            return request;
+        }
+        return HttpRequest.newBuilder(request, (name, value) -> true)
+                .uri(replica.resolve(base.relativize(request.uri())))
+                .build();
+    }
+
+    /** No connection to a replica: the next one is tried. */
+    private static final class Unreachable extends IOException {
+        Unreachable(String message, Throwable cause) {
+            super(message, cause);
+        }
+
+        Unreachable and(Unreachable next) {
+            Unreachable both = new Unreachable(getMessage() + "; " + next.getMessage(), getCause());
+            both.addSuppressed(next);
+            return both;
+        }
+    }
+
+    /** The leader's address when {@code response} is a standby's "not the leader" answer naming one. */
+    private URI leaderNamedBy(HttpResponse<String> response) {
+        if (response.statusCode() != 503) {
+            return null;
+        }
         try {
-            response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (java.net.ConnectException e) {
+            var body = json.mapper().readTree(response.body());
+            String url = body.path("leader").path("url").asText("");
+            if (!body.path("error").asText().equals("not-leader") || url.isBlank()) {
+                return null;
+            }
+            return URI.create(url.endsWith("/") ? url : url + "/");
+        } catch (IOException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private HttpResponse<String> exchange(HttpRequest request, URI base) throws IOException, InterruptedException {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.ConnectException | java.net.http.HttpConnectTimeoutException e) {
             // The JDK's message is empty or just the exception's name: say which address refused.
-            throw new IOException(
-                    "no coordinator answers at " + base + " (connection refused; set --coordinator or "
-                            + CoordinatorAddress.ENVIRONMENT + ")",
+            throw new Unreachable(
+                    "no coordinator answers at " + base + " ("
+                            + (e instanceof java.net.ConnectException ? "connection refused" : "no connection in time")
+                            + "; set --coordinator or " + CoordinatorAddress.ENVIRONMENT + ")",
                     e);
         } catch (javax.net.ssl.SSLHandshakeException e) {
             throw new IOException(
@@ -137,6 +222,9 @@ final class CampaignClient {
                             + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
                     e);
         }
+    }
+
+    private HttpResponse<String> check(HttpResponse<String> response, URI base) throws IOException {
         if (response.statusCode() >= 400) {
             String error = response.body();
             try {

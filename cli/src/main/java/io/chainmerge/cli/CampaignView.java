@@ -62,6 +62,12 @@ final class CampaignView {
         if (report.submittedBy() != null) {
             out.printf("  submitted by %s%n", report.submittedBy());
         }
+        if (report.summarizedAt() != null) {
+            out.printf(
+                    "  folded to its totals at %s (campaigns.retention after it ended): its jobs, skips and recoveries"
+                            + " are no longer kept%n",
+                    report.summarizedAt());
+        }
         for (CampaignAction action : report.actions()) {
             if (!action.action().equals("submit")) {
                 out.printf(

@@ -23,7 +23,9 @@ final class CoordinatorAddress {
             names = "--coordinator",
             scope = ScopeType.INHERIT,
             paramLabel = "URL",
-            description = "the coordinator's API (default: $" + ENVIRONMENT + " or " + DEFAULT + ")")
+            description = "the coordinator's API, or its replicas' comma-separated (the first that answers is "
+                    + "asked; a write goes on to the leader a standby names) (default: $" + ENVIRONMENT + " or "
+                    + DEFAULT + ")")
     String url;
 
     @Option(

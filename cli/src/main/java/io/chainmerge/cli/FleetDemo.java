@@ -17,8 +17,9 @@ import java.util.Map;
 
 /**
  * {@code chainmerge demo}: the whole system on one machine. A broker in its own process (Kafka's
- * jars, KRaft, one node), a coordinator and two workers in this one, a fleet on temporary volumes,
- * and a campaign over both pools followed live.
+ * jars, KRaft, one node), two coordinator replicas (one leads, one stands by) and two workers in this one,
+ * a fleet on temporary volumes, and a campaign over both pools followed live; the leading coordinator
+ * stops after the first merge, as in a rolling update, and the standby finishes the campaign.
  */
 final class FleetDemo {
     static final String SPEC =
@@ -83,57 +84,49 @@ final class FleetDemo {
         try (BrokerProcess broker = BrokerProcess.start(work.resolve("kafka"), work.resolve("kafka.log"))) {
             out.println(broker.bootstrapServers());
             String bootstrap = broker.bootstrapServers();
-            ThrowawayPki.Issued coordinatorTls = pki.issue("coordinator");
-            try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(Map.of(
-                            "http.host",
-                            "127.0.0.1",
-                            "http.port",
-                            0,
-                            "topics.partitions",
-                            3,
-                            "topics.replication",
-                            1,
-                            "security.principals-file",
-                            principals.toString(),
-                            "tls.certificate",
-                            coordinatorTls.certificate().toString(),
-                            "tls.key",
-                            coordinatorTls.key().toString(),
-                            "transfer.signing-key",
-                            capabilities.signingKey().toString(),
-                            "kafka.bootstrap.servers",
-                            bootstrap)));
+            try (Coordinator coordinator =
+                            Coordinator.start(coordinator("coordinator-1", bootstrap, principals, pki, capabilities));
+                    Coordinator standby =
+                            Coordinator.start(coordinator("coordinator-2", bootstrap, principals, pki, capabilities));
                     Worker workerA =
                             Worker.start(worker("pool-a", "storage-a", List.of(a1, a2), bootstrap, pki, capabilities));
                     Worker workerB =
                             Worker.start(worker("pool-b", "storage-b", List.of(b1), bootstrap, pki, capabilities))) {
                 String url = "https://127.0.0.1:" + coordinator.httpPort();
+                String standbyUrl = "https://127.0.0.1:" + standby.httpPort();
                 api = new DemoCommand.Api(
-                        url,
+                        standbyUrl,
                         tokenFile,
                         "curl --cacert " + pki.caBundle() + " -H \"Authorization: Bearer $(cat " + tokenFile + ")\" "
-                                + url + "/campaigns");
+                                + standbyUrl + "/campaigns");
                 out.printf(
-                        "coordinator: %s%nworkers: storage-a (pool-a: vol1, vol2) https %d, storage-b (pool-b: vol1) https %d%n",
-                        url, workerA.httpPort(), workerB.httpPort());
+                        "coordinators (group coordinator): coordinator-1 leads at %s, coordinator-2 stands by at %s%n"
+                                + "workers: storage-a (pool-a: vol1, vol2) https %d, storage-b (pool-b: vol1) https %d%n",
+                        url, standbyUrl, workerA.httpPort(), workerB.httpPort());
                 out.println("call its API while the demo runs: " + api.example());
                 out.printf(
-                        "or: chainmerge campaign --coordinator %s --cacert %s --token-file %s list%n",
-                        url, pki.caBundle(), tokenFile);
+                        "or: chainmerge campaign --coordinator %s,%s --cacert %s --token-file %s list%n",
+                        url, standbyUrl, pki.caBundle(), tokenFile);
                 out.println("campaign spec:");
                 SPEC.lines().forEach(line -> out.println("  " + line));
                 out.flush();
 
+                // Both replicas, the standby first: it names the leader, and the client sends the submission there.
                 CampaignClient client = new CampaignClient(
-                        url,
+                        standbyUrl + "," + url,
                         ChainmergeCommand.JSON,
                         token,
                         io.chainmerge.common.security.PemFiles.trusting(pki.caBundle()));
                 String id = client.submit(SPEC);
-                out.println("submitted " + id + "; following it (chainmerge campaign watch " + id + "):");
+                out.println("submitted " + id + " (to coordinator-2, which sent it to the leader); following it"
+                        + " (chainmerge campaign watch " + id + "):");
                 out.flush();
+                Handover handover = new Handover(coordinator, standby, client, id);
+                handover.start();
                 CampaignReport report = new CampaignWatch(client, live, System.console() != null).follow(id);
                 out.println();
+                handover.join();
+                out.println(handover.story());
                 CampaignView.print(out, report);
             }
         }
@@ -146,6 +139,86 @@ final class FleetDemo {
                 ok ? "OK: every chain reads exactly what it read before" : "FAILED: see above", seconds);
         out.flush();
         return new DemoCommand.Outcome(ok, seconds, work, checks, api);
+    }
+
+    /**
+     * Stops the leading coordinator once the campaign's first merge has a result, as a rolling update would,
+     * and times the standby's takeover. Runs beside the watch, which carries on through the standby.
+     */
+    private static final class Handover extends Thread {
+        private final Coordinator leader;
+        private final Coordinator standby;
+        private final CampaignClient client;
+        private final String campaignId;
+        private volatile String story = "handover: none (the campaign ended before its first merge had a result)";
+
+        Handover(Coordinator leader, Coordinator standby, CampaignClient client, String campaignId) {
+            super("chainmerge-demo-handover");
+            this.leader = leader;
+            this.standby = standby;
+            this.client = client;
+            this.campaignId = campaignId;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (true) {
+                    CampaignReport report = client.show(campaignId);
+                    if (report.state().isOver()) {
+                        return;
+                    }
+                    if (report.totals().merged()
+                                    + report.totals().refused()
+                                    + report.totals().failed()
+                            > 0) {
+                        break;
+                    }
+                    Thread.sleep(100);
+                }
+                long stopped = System.nanoTime();
+                leader.close();
+                standby.leads().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+                story = String.format(
+                        "handover: coordinator-1 stopped after the first merge (as in a rolling update); coordinator-2"
+                                + " led %d ms later, fenced every earlier leader, and finished the campaign",
+                        (System.nanoTime() - stopped) / 1_000_000);
+            } catch (Exception e) {
+                story = "handover: " + e;
+            }
+        }
+
+        String story() {
+            return story;
+        }
+    }
+
+    /** A coordinator replica of the demo's group: TLS from the throwaway CA, the demo's principals. */
+    private static CoordinatorConfig coordinator(
+            String id, String bootstrap, Path principals, ThrowawayPki pki, ThrowawayPki.CapabilityKeys capabilities)
+            throws java.io.IOException {
+        ThrowawayPki.Issued tls = pki.issue(id);
+        Map<String, Object> settings = new java.util.HashMap<>(Map.of(
+                "coordinator.id", id,
+                "leader.session-timeout", "6s",
+                "tls.certificate", tls.certificate().toString(),
+                "tls.key", tls.key().toString(),
+                "transfer.signing-key", capabilities.signingKey().toString()));
+        settings.putAll(Map.of(
+                "http.host",
+                "127.0.0.1",
+                "http.port",
+                0,
+                "topics.partitions",
+                3,
+                "topics.replication",
+                1,
+                "security.principals-file",
+                principals.toString(),
+                "kafka.bootstrap.servers",
+                bootstrap));
+        return CoordinatorConfig.of(settings);
     }
 
     private static WorkerConfig worker(

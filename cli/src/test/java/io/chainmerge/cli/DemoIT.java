@@ -40,6 +40,10 @@ class DemoIT {
                 .contains("siblings")
                 .contains("missing-parent")
                 .contains("OK: every chain reads exactly what it read before")
+                // Two coordinators: the leader stops after the first merge, the standby finishes the campaign.
+                .contains("coordinator-1 leads at https://127.0.0.1:")
+                .containsPattern(
+                        "coordinator-2 led \\d+ ms later, fenced every earlier leader, and finished the campaign")
                 // Secure like any coordinator: its own principals file and token, and how to call it.
                 .contains("principals: ")
                 .containsPattern(

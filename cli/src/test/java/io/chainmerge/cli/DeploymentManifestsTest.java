@@ -64,7 +64,7 @@ class DeploymentManifestsTest {
                         "copy", read("k8s/base/kustomization.yaml").replace("resources:", "resource:"), false))
                 .anySatisfy(p -> assertThat(p).contains("unknown kustomize field resource"));
         assertThat(DeploymentChecks.kubernetesProblems(
-                        "copy", deployment.replace("replicas: 1", "replicas: one"), false))
+                        "copy", deployment.replace("replicas: 2", "replicas: one"), false))
                 .anySatisfy(p -> assertThat(p).contains("does not deserialize").contains("one"));
         assertThat(DeploymentChecks.kubernetesProblems("copy", "apiVersion: apps/v1\nkind: DeamonSet\n", false))
                 .anySatisfy(p -> assertThat(p).contains("not a known kind"));

@@ -1,10 +1,7 @@
 package io.chainmerge.coordinator;
 
 import io.chainmerge.common.audit.AuditRecord;
-import io.chainmerge.common.kafka.Acks;
 import io.chainmerge.common.message.MessageCodec;
-import java.util.concurrent.Executor;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,16 +13,14 @@ import org.slf4j.LoggerFactory;
 final class AuditLog {
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
 
-    private final Producer<String, byte[]> producer;
+    private final TransactionalLog log;
     private final String topic;
     private final MessageCodec codec;
-    private final Executor callbacks;
 
-    AuditLog(Producer<String, byte[]> producer, String topic, MessageCodec codec, Executor callbacks) {
-        this.producer = producer;
+    AuditLog(TransactionalLog log, String topic, MessageCodec codec) {
+        this.log = log;
         this.topic = topic;
         this.codec = codec;
-        this.callbacks = callbacks;
     }
 
     void record(AuditRecord record) {
@@ -37,9 +32,12 @@ final class AuditLog {
                 record.request(),
                 record.campaignId() == null ? "" : "[" + record.campaignId() + "]",
                 record.status());
-        Acks.send(producer, new ProducerRecord<>(topic, record.principal(), codec.write(record)), callbacks)
+        log.send(new ProducerRecord<>(topic, record.principal(), codec.write(record)))
                 .whenComplete((ok, error) -> {
-                    if (error != null) {
+                    if (error instanceof TransactionalLog.NotLeadingException) {
+                        // A standby answered the call (503, naming the leader): the line above is its record.
+                        LOG.debug("audit record of {} kept in the log only: {}", record.request(), error.getMessage());
+                    } else if (error != null) {
                         LOG.error(
                                 "the audit record of {} could not be written: {}",
                                 record.request(),

@@ -3,7 +3,6 @@ package io.chainmerge.coordinator;
 import io.chainmerge.common.campaign.BackupOutcome;
 import io.chainmerge.common.campaign.BackupRequest;
 import io.chainmerge.common.json.JsonCodec;
-import io.chainmerge.common.kafka.Acks;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
 import io.cloudevents.jackson.JsonFormat;
@@ -14,8 +13,6 @@ import java.time.Clock;
 import java.time.ZoneOffset;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -31,26 +28,19 @@ final class BackupNotifier {
 
     private static final JsonFormat FORMAT = new JsonFormat();
 
-    private final Producer<String, byte[]> producer;
+    private final TransactionalLog log;
     private final String topic;
     private final JsonCodec json;
     private final URI source;
     private final Clock clock;
-    private final Executor callbacks;
 
-    BackupNotifier(
-            Producer<String, byte[]> producer,
-            String topic,
-            JsonCodec json,
-            String coordinatorId,
-            Clock clock,
-            Executor callbacks) {
-        this.producer = producer;
+    /** @param coordinatorGroup the coordinator group (not the replica), so the events' source survives a takeover */
+    BackupNotifier(TransactionalLog log, String topic, JsonCodec json, String coordinatorGroup, Clock clock) {
+        this.log = log;
         this.topic = topic;
         this.json = json;
-        this.source = URI.create("/chainmerge/coordinator/" + coordinatorId);
+        this.source = URI.create("/chainmerge/coordinator/" + coordinatorGroup);
         this.clock = clock;
-        this.callbacks = callbacks;
     }
 
     /** Publishes a request's outcome; completes once the broker has it. */
@@ -95,6 +85,6 @@ final class BackupNotifier {
     private CompletableFuture<Void> send(String key, CloudEvent event) {
         ProducerRecord<String, byte[]> record =
                 KafkaMessageFactory.<String>createWriter(topic, key).writeStructured(event, FORMAT);
-        return Acks.send(producer, record, callbacks).thenApply(metadata -> null);
+        return log.send(record).thenApply(metadata -> null);
     }
 }

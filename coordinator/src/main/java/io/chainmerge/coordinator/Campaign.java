@@ -13,6 +13,7 @@ import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.common.campaign.CampaignStateChanged;
 import io.chainmerge.common.campaign.CampaignSubmitted;
+import io.chainmerge.common.campaign.CampaignSummarized;
 import io.chainmerge.common.campaign.JobStatus;
 import io.chainmerge.common.campaign.RecoveryStatus;
 import io.chainmerge.common.message.JobKind;
@@ -62,6 +63,15 @@ final class Campaign {
     final Map<Integer, CampaignAction> actions = new java.util.TreeMap<>();
     /** Jobs sent to their pool whose PUBLISHED event is not written yet. */
     final Set<String> publishing = new HashSet<>();
+    /** The totals it was folded to once over for campaigns.retention; null while its entities are kept. */
+    CampaignReport.Totals summary;
+
+    Instant summarizedAt;
+    /**
+     * Keys of entities read after the fold (on another partition than the summary, their tombstones not
+     * written or not yet compacted): a new leader tombstones them again.
+     */
+    final Set<String> leftovers = new HashSet<>();
 
     Campaign(String id) {
         this.id = id;
@@ -69,7 +79,20 @@ final class Campaign {
 
     /** Folds one event in. Each event carries its entity's whole state, so the latest simply wins. */
     void apply(CampaignEvent event) {
-        if (event instanceof CampaignSubmitted submitted) {
+        if (summary != null && isEntity(event)) {
+            leftovers.add(event.key());
+            return;
+        }
+        if (event instanceof CampaignSummarized summarized) {
+            summary = summarized.totals();
+            summarizedAt = summarized.at();
+            jobs.clear();
+            unfinished.clear();
+            skips.clear();
+            recoveries.clear();
+            progress.clear();
+            publishing.clear();
+        } else if (event instanceof CampaignSubmitted submitted) {
             spec = submitted.spec();
             submittedAt = submitted.at();
         } else if (event instanceof CampaignStateChanged changed) {
@@ -98,6 +121,20 @@ final class Campaign {
 
     boolean isComplete() {
         return spec != null;
+    }
+
+    /** What a fold drops: jobs, skips and recoveries (a standing campaign is never over, so never folded). */
+    static boolean isEntity(CampaignEvent event) {
+        return event instanceof CampaignJob || event instanceof CampaignSkip || event instanceof CampaignRecovery;
+    }
+
+    /** The keys of every entity a fold drops. */
+    List<String> entityKeys() {
+        List<String> keys = new ArrayList<>(jobs.size() + skips.size() + recoveries.size());
+        jobs.values().forEach(job -> keys.add(job.key()));
+        skips.values().forEach(skip -> keys.add(skip.key()));
+        recoveries.values().forEach(recovery -> keys.add(recovery.key()));
+        return keys;
     }
 
     List<CampaignJob> jobsOf(JobKind kind) {
@@ -178,8 +215,19 @@ final class Campaign {
         }
         Instant ended = state.isOver() ? stateAt : null;
         Duration elapsed = Duration.between(submittedAt, ended != null ? ended : now);
-        Totals totals = new Totals(
-                merges.size(), waiting, running, merged, refused, failed, skips.size(), bytes, reclaimed, republished);
+        Totals totals = summary != null
+                ? summary
+                : new Totals(
+                        merges.size(),
+                        waiting,
+                        running,
+                        merged,
+                        refused,
+                        failed,
+                        skips.size(),
+                        bytes,
+                        reclaimed,
+                        republished);
         return new CampaignReport(
                 id,
                 spec.name(),
@@ -194,7 +242,8 @@ final class Campaign {
                 List.copyOf(skips.values()),
                 details ? List.copyOf(recoveries.values()) : List.of(),
                 submittedBy(),
-                details ? List.copyOf(actions.values()) : List.of());
+                details ? List.copyOf(actions.values()) : List.of(),
+                summarizedAt);
     }
 
     /** Who submitted it, from its history; null when it has none (submitted before it was kept, or standing). */

@@ -12,6 +12,7 @@ import io.chainmerge.common.campaign.CampaignSpec.SpacePolicy;
 import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.common.campaign.CampaignStateChanged;
 import io.chainmerge.common.campaign.CampaignSubmitted;
+import io.chainmerge.common.campaign.CampaignSummarized;
 import io.chainmerge.common.campaign.JobStatus;
 import io.chainmerge.common.campaign.RecoveryStatus;
 import io.chainmerge.common.message.DeadLetter;
@@ -31,12 +32,14 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -92,6 +95,16 @@ final class Campaigns {
     private final StallSettings stalls;
     private final JobLeases leases;
 
+    /** How long a campaign that is over keeps its jobs, skips and recoveries before it folds to its totals. */
+    private final Duration retention;
+    /** Campaigns that are over, by when they fold: a tick looks at the head only. */
+    private final PriorityQueue<Fold> folds = new PriorityQueue<>(Comparator.comparing(Fold::due));
+
+    private record Fold(Instant due, String campaignId) {}
+
+    /** How long a campaign due to fold waits when a job of it is still out (a cancelled campaign's). */
+    private static final Duration FOLD_AGAIN = Duration.ofMinutes(1);
+
     Campaigns(
             ExecutorService thread,
             CampaignStore store,
@@ -102,8 +115,10 @@ final class Campaigns {
             InventoryView inventory,
             BackupNotifier notifier,
             BackupSettings backup,
-            StallSettings stalls) {
+            StallSettings stalls,
+            Duration retention) {
         this.thread = thread;
+        this.retention = retention;
         this.stalls = stalls;
         this.leases = new JobLeases(stalls.timeout());
         this.topics = topics;
@@ -114,19 +129,37 @@ final class Campaigns {
         this.backupRequests = new BackupRequests(this, campaigns, thread, clock, metrics, inventory, notifier, backup);
     }
 
-    /** Rebuilds every campaign from the event log. */
-    CompletableFuture<Void> replay(List<CampaignEvent> events) {
+    /**
+     * Folds events committed to the event log in, as a standby follows them (and a new leader, up to the
+     * end of the log). Nothing is decided from them until {@link #takeOver}.
+     */
+    CompletableFuture<Void> follow(List<CampaignEvent> events) {
         return on(() -> {
             for (CampaignEvent event : events) {
                 campaigns.computeIfAbsent(event.campaignId(), Campaign::new).apply(event);
             }
+            return null;
+        });
+    }
+
+    /**
+     * This replica leads from now on: the campaigns it followed become the ones it drives. A campaign whose
+     * submission never committed is dropped; every job out gets a lease of a whole timeout from now, since
+     * the previous leader's knowledge of their progress is not in the log.
+     */
+    CompletableFuture<Void> takeOver() {
+        return on(() -> {
             campaigns.values().removeIf(c -> !c.isComplete());
-            // Progress is not kept across a restart: every job out gets a whole timeout from now.
             Instant now = clock.instant();
             campaigns.values().forEach(c -> c.unfinished.values().forEach(job -> lease(job, now)));
+            for (Campaign campaign : campaigns.values()) {
+                scheduleFold(campaign);
+                // A fold's tombstones that never committed, or records not yet compacted: dropped again.
+                campaign.leftovers.forEach(store::tombstone);
+                campaign.leftovers.clear();
+            }
             LOG.info(
-                    "replayed {} events: {} campaigns, {} not over",
-                    events.size(),
+                    "taking over {} campaigns, {} not over",
                     campaigns.size(),
                     campaigns.values().stream().filter(c -> !c.state.isOver()).count());
             return null;
@@ -157,11 +190,14 @@ final class Campaigns {
     }
 
     CompletableFuture<Optional<CampaignReport>> report(String id) {
-        return on(() -> Optional.ofNullable(campaigns.get(id)).map(c -> c.report(clock.instant())));
+        return on(() -> Optional.ofNullable(campaigns.get(id))
+                .filter(Campaign::isComplete)
+                .map(c -> c.report(clock.instant())));
     }
 
     CompletableFuture<List<CampaignReport>> list() {
         return on(() -> campaigns.values().stream()
+                .filter(Campaign::isComplete) // a standby may hold a job's event before its campaign's
                 .map(c -> c.report(clock.instant(), false).summary())
                 .toList());
     }
@@ -326,6 +362,7 @@ final class Campaigns {
             unrecorded.clear();
             again.forEach(event -> record(campaigns.get(event.campaignId()), event));
             checkLeases();
+            foldDue(clock.instant());
             campaigns.values().forEach(this::step);
         });
     }
@@ -713,6 +750,9 @@ final class Campaigns {
         campaign.apply(event);
         if (event instanceof CampaignJob job) {
             lease(job, clock.instant());
+        } else if (event instanceof CampaignStateChanged changed
+                && changed.state().isOver()) {
+            scheduleFold(campaign);
         }
         return store.append(event)
                 .whenCompleteAsync(
@@ -732,6 +772,44 @@ final class Campaigns {
     CompletableFuture<Void> recordAgain(Campaign campaign, String key) {
         CampaignEvent failed = unrecorded.remove(key);
         return failed == null ? CompletableFuture.completedFuture(null) : record(campaign, failed);
+    }
+
+    /** Queues a campaign that is over to fold {@code campaigns.retention} after it ended. */
+    private void scheduleFold(Campaign campaign) {
+        if (campaign.summary == null && campaign.state.isOver() && campaign.stateAt != null) {
+            folds.add(new Fold(campaign.stateAt.plus(retention), campaign.id));
+        }
+    }
+
+    /**
+     * Folds every campaign whose retention ran out: its totals are written as a summary, then its jobs,
+     * skips and recoveries get tombstones, so they no longer cost a restart or heap. Costs the folds due.
+     */
+    private void foldDue(Instant now) {
+        while (!folds.isEmpty() && !folds.peek().due().isAfter(now)) {
+            Campaign campaign = campaigns.get(folds.poll().campaignId());
+            if (campaign == null || campaign.summary != null || !campaign.state.isOver()) {
+                continue;
+            }
+            boolean jobsOut = !campaign.publishing.isEmpty()
+                    || !campaign.requests.isEmpty()
+                    || campaign.unfinished.values().stream()
+                            .anyMatch(j -> j.job().kind() != JobKind.SPACE_CHECK);
+            if (jobsOut) {
+                // A cancelled campaign's jobs already out still report (or stall and fail): fold after them.
+                folds.add(new Fold(now.plus(FOLD_AGAIN), campaign.id));
+                continue;
+            }
+            CampaignReport.Totals totals = campaign.report(now, false).totals();
+            List<String> dropped = campaign.entityKeys();
+            record(campaign, new CampaignSummarized(Schema.VERSION, campaign.id, null, now, totals, dropped.size()));
+            dropped.forEach(store::tombstone);
+            LOG.info(
+                    "campaign {} folded to its totals, {} after it ended: {} jobs, skips and recoveries dropped",
+                    campaign.id,
+                    retention,
+                    dropped.size());
+        }
     }
 
     /** Whether the event of {@code key} failed to append and waits to be appended again. */

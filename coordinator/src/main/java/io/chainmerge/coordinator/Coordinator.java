@@ -5,45 +5,71 @@ import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.kafka.PollLoops;
 import io.chainmerge.common.message.MessageCodec;
+import io.chainmerge.common.topic.Topics.TopicSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running coordinator: creates the topics, rebuilds every campaign from {@code chainmerge.campaigns},
- * then follows results, progress, dead letters and backup events, drives the campaigns on a tick, and serves the HTTP API.
+ * A running coordinator replica. Every replica of a coordinator group creates the topics, follows the
+ * campaigns' event log ({@link StateFollower}), serves the HTTP API and takes part in the election
+ * ({@link LeaderElection}). The one elected fences every earlier leader ({@link TransactionalLog}), reads the
+ * log to its end, then follows results, progress, dead letters and backup events and drives the campaigns on
+ * a tick; the others stand by, answer reads, and answer writes with 503 naming the leader.
  */
 public final class Coordinator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
 
     private final CoordinatorConfig config;
+    private final JsonCodec json = new JsonCodec();
+    private final Clock clock = Clock.systemUTC();
     private final Vertx vertx;
     private final ExecutorService campaignThread;
-    private final KafkaProducer<String, byte[]> producer;
+    private final ExecutorService takeoverThread;
+    private final TransactionalLog log;
+    private final Leadership leadership;
     private final CoordinatorMetrics metrics;
     private final Campaigns campaigns;
-    private final ResultsConsumer results;
+    private final StateFollower follower;
+    private final LeaderElection election;
     private final InventoryView inventory;
-    private final BackupIntake backupIntake;
-    private final DeadLetters deadLetters;
+    private final KafkaClients kafka;
+    private final MessageCodec codec;
+    private final BackupEvents backupEvents;
+    private final BackupNotifier notifier;
+    private final Predicate<String> configuredSource;
+    /** The leader's loops, made at the takeover: a standby reads no results, backup events or dead letters. */
+    private ResultsConsumer results;
+
+    private BackupIntake backupIntake;
+    private DeadLetters deadLetters;
     private final PollLoops loops = new PollLoops();
-    private final Thread resultsThread;
+    private final java.util.concurrent.CompletableFuture<Void> leads = new java.util.concurrent.CompletableFuture<>();
+    private final Thread followerThread;
     private final Thread inventoryThread;
-    private final Thread backupThread;
-    private final Thread deadLetterThread;
+    private final Thread electionThread;
+    private Thread resultsThread;
+    private Thread backupThread;
+    private Thread deadLetterThread;
     private final HttpServer http;
-    private final long tickTimer;
+    private long tickTimer = -1;
     private final TopicCreator topics;
     private final Admin admin;
     private final Principals principals;
@@ -54,32 +80,51 @@ public final class Coordinator implements AutoCloseable {
     static final String INSECURE = "insecure: anyone who reaches this API may submit, cancel and approve merges";
     /** How often the principals file is looked at for a change. */
     static final Duration RELOAD_EVERY = Duration.ofSeconds(2);
+    /**
+     * How long a transaction a leader left open (it stopped mid-commit, and no successor aborted it yet)
+     * holds back {@code read_committed} readers: workers' jobs among them. Transactions last milliseconds.
+     */
+    static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(15);
 
     private Coordinator(CoordinatorConfig config) throws Exception {
         this.config = config;
-        JsonCodec json = new JsonCodec();
         // Before anything is created: a coordinator that would answer anyone does not start by mistake.
         SecuritySettings security = config.security();
         this.principals = principals(security, json);
-        MessageCodec codec = new MessageCodec(json);
-        KafkaClients kafka = config.kafka();
+        this.codec = new MessageCodec(json);
+        this.kafka = config.kafka();
+        String client = "chainmerge-" + config.coordinatorId();
         // Kept open: /ready asks it whether the broker answers and the topics still exist.
-        this.admin = Admin.create(kafka.admin("chainmerge-coordinator-admin"));
+        this.admin = Admin.create(kafka.admin(client + "-admin"));
         KafkaClients.ensureTopics(admin, config.topics().shared(), config.topicPartitions(), config.topicReplication());
+        // One partition, whatever topics.partitions says: its holder leads.
+        KafkaClients.ensureTopics(
+                admin, List.of(new TopicSpec(config.topics().leader(), true, null)), 1, config.topicReplication());
         this.campaignThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "chainmerge-campaigns"));
-        this.producer = new KafkaProducer<>(kafka.producer("chainmerge-" + config.coordinatorId()));
+        this.takeoverThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "chainmerge-takeover"));
+        this.leadership = new Leadership(config.coordinatorId());
+        this.log = new TransactionalLog(
+                kafka.transactionalProducer(client, config.transactionalId(), TRANSACTION_TIMEOUT),
+                config.coordinatorId(),
+                campaignThread,
+                fenced -> {
+                    leadership.deposed();
+                    loops.fail(
+                            "fenced: another replica of coordinator group " + config.group()
+                                    + " leads now; this one writes nothing more (" + fenced + ")",
+                            fenced);
+                });
         this.metrics = new CoordinatorMetrics();
-        CampaignStore store = new CampaignStore(producer, config.topics().campaigns(), codec, campaignThread);
+        metrics.leadership(leadership);
+        CampaignStore store = new CampaignStore(log, config.topics().campaigns(), codec);
         this.topics = new TopicCreator(kafka, config);
         JobPublisher publisher = new JobPublisher(
-                producer, config.topics(), codec, config.transferSigning().signer(json), campaignThread);
+                log, config.topics(), codec, config.transferSigning().signer(json));
         this.inventory = new InventoryView(
-                new KafkaConsumer<>(kafka.consumer("chainmerge-" + config.coordinatorId() + "-inventory", null)),
+                new KafkaConsumer<>(kafka.consumer(client + "-inventory", null)),
                 config.topics().inventory(),
                 codec);
-        Clock clock = Clock.systemUTC();
-        BackupNotifier notifier = new BackupNotifier(
-                producer, config.topics().notifications(), json, config.coordinatorId(), clock, campaignThread);
+        this.notifier = new BackupNotifier(log, config.topics().notifications(), json, config.group(), clock);
         this.campaigns = new Campaigns(
                 campaignThread,
                 store,
@@ -90,52 +135,35 @@ public final class Coordinator implements AutoCloseable {
                 inventory,
                 notifier,
                 config.backup(),
-                config.stalls());
-        campaigns
-                .replay(CampaignStore.replay(
-                        kafka.consumer("chainmerge-" + config.coordinatorId() + "-replay", null),
-                        config.topics().campaigns(),
-                        codec))
-                .get(60, TimeUnit.SECONDS);
-
-        this.results = new ResultsConsumer(
-                new KafkaConsumer<>(
-                        kafka.consumer("chainmerge-" + config.coordinatorId() + "-results", config.groupId())),
+                config.stalls(),
+                config.retention());
+        this.follower = new StateFollower(
+                new KafkaConsumer<>(kafka.consumer(client + "-state", null)),
                 config.topics(),
                 codec,
-                campaigns);
-        BackupEvents backupEvents = new BackupEvents(json, inventory::poolOf);
-        Predicate<String> configuredSource = source -> security.backupSources().contains(source)
+                json,
+                campaigns::follow,
+                leadership);
+        this.backupEvents = new BackupEvents(json, inventory::poolOf);
+        this.configuredSource = source -> security.backupSources().contains(source)
                 || principals.boundSources().contains(source)
                 // A lab without any configured source takes every source, as before sources were configured.
                 || (security.insecure()
                         && security.backupSources().isEmpty()
                         && principals.boundSources().isEmpty());
-        // A group of its own: the results consumer's group subscribes to other topics.
-        this.backupIntake = new BackupIntake(
-                new KafkaConsumer<>(kafka.consumer(
-                        "chainmerge-" + config.coordinatorId() + "-backup", config.groupId() + "-backup")),
-                config.topics().backupEvents(),
-                backupEvents,
-                notifier,
-                campaigns,
-                configuredSource);
-        this.deadLetters = new DeadLetters(
-                new KafkaConsumer<>(kafka.consumer(
-                        "chainmerge-" + config.coordinatorId() + "-dead-letter", config.groupId() + "-dead-letter")),
-                config.topics().deadLetter(),
-                codec,
-                campaigns);
-        loops.died()
-                .thenAccept(reason -> LOG.error(
-                        "coordinator {} is dead: {}",
-                        config.coordinatorId(),
-                        reason,
-                        loops.cause().orElse(null)));
-        this.resultsThread = loops.start("chainmerge-results", results.loop());
+        this.election = new LeaderElection(
+                new KafkaConsumer<>(electionSettings(kafka, config, client)),
+                config.topics().leader());
+        loops.died().thenAccept(reason -> {
+            leadership.deposed();
+            LOG.error(
+                    "coordinator {} is dead: {}",
+                    config.coordinatorId(),
+                    reason,
+                    loops.cause().orElse(null));
+        });
+        this.followerThread = loops.startFinite("chainmerge-follower", follower);
         this.inventoryThread = loops.start("chainmerge-inventory", inventory);
-        this.backupThread = loops.start("chainmerge-backup-intake", backupIntake.loop());
-        this.deadLetterThread = loops.start("chainmerge-dead-letters", deadLetters.loop());
 
         this.vertx = Vertx.vertx();
         String securityState = security.insecure() ? INSECURE : "secure";
@@ -145,7 +173,7 @@ public final class Coordinator implements AutoCloseable {
                         campaigns,
                         inventory,
                         metrics,
-                        new Readiness(admin, config.topics(), loops, securityState),
+                        new Readiness(admin, config.topics(), loops, securityState, leadership),
                         backupEvents,
                         notifier,
                         new ApiSecurity(
@@ -153,23 +181,33 @@ public final class Coordinator implements AutoCloseable {
                                 security.insecure(),
                                 new WriteRateLimit(security.writesPerMinute(), security.writeBurst(), clock)),
                         configuredSource,
-                        new AuditLog(producer, config.topics().audit(), codec, campaignThread),
+                        new AuditLog(log, config.topics().audit(), codec),
                         security.bodyLimit(),
-                        clock)
+                        clock,
+                        leadership)
                 .listen(config.httpHost(), config.httpPort(), config.tls())
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
-        this.tickTimer = vertx.setPeriodic(config.tick().toMillis(), id -> {
-            campaigns.tick();
-            campaignThread.execute(() -> metrics.campaigns(campaigns.countsByState()));
-        });
         if (principals.file().isPresent()) {
             // Rotation without a restart: a changed file is read again (docs/security.md).
             this.reloadTimer = vertx.setPeriodic(
                     RELOAD_EVERY.toMillis(), id -> vertx.executeBlocking(principals::reloadIfChanged, false));
         } else {
             this.reloadTimer = -1;
+        }
+
+        this.electionThread = loops.start("chainmerge-election", election);
+        if (electedOrStandingBy(config.leaderSessionTimeout().multipliedBy(3).plusSeconds(30))) {
+            takeOver();
+        } else {
+            leadership.standingBy();
+            election.elected().thenRunAsync(this::takeOverOrDie, takeoverThread);
+            LOG.info(
+                    "coordinator {} of group {} stands by: {} leads; reads are answered here, writes there",
+                    config.coordinatorId(),
+                    config.group(),
+                    leadership.leader().map(Leadership.Leader::coordinator).orElse("another replica"));
         }
         if (security.insecure()) {
             LOG.warn(
@@ -191,6 +229,139 @@ public final class Coordinator implements AutoCloseable {
                         + "(docs/security.md#tls)");
             }
         }
+    }
+
+    /**
+     * Waits until this replica is elected, or another live replica is seen holding the lead (an empty
+     * assignment alone says nothing: the group may have assigned before the new topic's metadata arrived).
+     * A lone replica is elected within a rebalance; one that joins a live leader sees it as fast.
+     */
+    private boolean electedOrStandingBy(Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        TopicPartition leaderPartition = new TopicPartition(config.topics().leader(), 0);
+        String self = "chainmerge-" + config.coordinatorId() + "-election";
+        while (System.nanoTime() < deadline) {
+            if (election.elected().isDone()) {
+                return true;
+            }
+            var group = admin.describeConsumerGroups(List.of(config.leaderGroupId()))
+                    .describedGroups()
+                    .get(config.leaderGroupId())
+                    .get(10, TimeUnit.SECONDS);
+            boolean anotherLeads = group.members().stream()
+                    .anyMatch(member -> !member.clientId().equals(self)
+                            && member.assignment().topicPartitions().contains(leaderPartition));
+            if (anotherLeads) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("no coordinator of group " + config.group() + " was elected in " + limit
+                + "; is the broker answering?");
+    }
+
+    /**
+     * The election's consumer: its group is the coordinator group's; the cooperative sticky assignor keeps the
+     * one partition with its holder when a standby joins, and the session timeout is how long a silent leader
+     * keeps the lead.
+     */
+    private static Map<String, Object> electionSettings(KafkaClients kafka, CoordinatorConfig config, String client) {
+        Map<String, Object> settings = kafka.consumer(client + "-election", config.leaderGroupId());
+        settings.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        return session(settings, config.leaderSessionTimeout());
+    }
+
+    /**
+     * A leader's group consumer (results, backup events, dead letters) leaves its group as fast as the lead:
+     * a successor would otherwise wait out the dead leader's membership (45 s by Kafka's default) before it
+     * reads a single result.
+     */
+    private Map<String, Object> leaderLoop(Map<String, Object> settings) {
+        return session(settings, config.leaderSessionTimeout());
+    }
+
+    private static Map<String, Object> session(Map<String, Object> settings, Duration timeout) {
+        settings.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+        settings.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, timeout.toMillis() / 4));
+        return settings;
+    }
+
+    /** What only the leader does: read results, backup events and dead letters, and tick. */
+    private void startLeaderLoops() {
+        String client = "chainmerge-" + config.coordinatorId();
+        this.results = new ResultsConsumer(
+                new KafkaConsumer<>(leaderLoop(kafka.consumer(client + "-results", config.groupId()))),
+                config.topics(),
+                codec,
+                campaigns);
+        // A group of its own: the results consumer's group subscribes to other topics.
+        this.backupIntake = new BackupIntake(
+                new KafkaConsumer<>(leaderLoop(kafka.consumer(client + "-backup", config.groupId() + "-backup"))),
+                config.topics().backupEvents(),
+                backupEvents,
+                notifier,
+                campaigns,
+                configuredSource);
+        this.deadLetters = new DeadLetters(
+                new KafkaConsumer<>(
+                        leaderLoop(kafka.consumer(client + "-dead-letter", config.groupId() + "-dead-letter"))),
+                config.topics().deadLetter(),
+                codec,
+                campaigns);
+        this.resultsThread = loops.start("chainmerge-results", results.loop());
+        this.backupThread = loops.start("chainmerge-backup-intake", backupIntake.loop());
+        this.deadLetterThread = loops.start("chainmerge-dead-letters", deadLetters.loop());
+        this.tickTimer = vertx.setPeriodic(config.tick().toMillis(), id -> {
+            campaigns.tick();
+            campaignThread.execute(() -> metrics.campaigns(campaigns.countsByState()));
+        });
+    }
+
+    private void takeOverOrDie() {
+        try {
+            takeOver();
+        } catch (Exception e) {
+            loops.fail("taking the lead failed: " + e, e);
+        }
+    }
+
+    /**
+     * Becomes the leader: fences every earlier leader, reads the event log to its end, drives the campaigns
+     * from there, and announces itself.
+     */
+    private void takeOver() throws Exception {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+        }
+        long started = System.nanoTime();
+        log.open(); // from here no earlier leader commits anything
+        long followed = follower.finish().get(2, TimeUnit.MINUTES);
+        campaigns.takeOver().get(60, TimeUnit.SECONDS);
+        Leadership.Leader self =
+                new Leadership.Leader(config.coordinatorId(), config.advertisedUrl(http.actualPort()), clock.instant());
+        log.send(new ProducerRecord<>(
+                        config.topics().leader(), 0, "leader", json.write(self).getBytes(StandardCharsets.UTF_8)))
+                .get(60, TimeUnit.SECONDS);
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            leadership.leads(self);
+            startLeaderLoops();
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        metrics.tookOver(took);
+        leads.complete(null);
+        LOG.info(
+                "coordinator {} leads group {} (transactional id {}): took over in {} ms, every earlier leader "
+                        + "fenced, {} campaign events followed",
+                config.coordinatorId(),
+                config.group(),
+                log.transactionalId(),
+                took.toMillis(),
+                followed);
     }
 
     /**
@@ -223,6 +394,11 @@ public final class Coordinator implements AutoCloseable {
         return loops.died();
     }
 
+    /** Completes once this replica leads its group: at start, or when it took over from the previous leader. */
+    public CompletionStage<Void> leads() {
+        return leads;
+    }
+
     public int httpPort() {
         return http.actualPort();
     }
@@ -245,27 +421,38 @@ public final class Coordinator implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("closing Vert.x: {}", e.toString());
         }
-        backupIntake.stop();
-        deadLetters.stop();
-        results.stop();
+        if (results != null) {
+            backupIntake.stop();
+            deadLetters.stop();
+            results.stop();
+        }
         inventory.stop();
+        follower.stop();
         join(backupThread);
         join(deadLetterThread);
         join(resultsThread);
         join(inventoryThread);
+        join(followerThread);
+        takeoverThread.shutdownNow();
         campaignThread.shutdown();
         try {
             campaignThread.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        producer.close(Duration.ofSeconds(10));
+        // What was sent commits before the lead is handed over, so the successor's fencing aborts nothing.
+        log.close();
+        election.stop();
+        join(electionThread);
         topics.close();
         admin.close(Duration.ofSeconds(10));
         metrics.close();
     }
 
     private static void join(Thread thread) {
+        if (thread == null) {
+            return;
+        }
         try {
             thread.join(Duration.ofSeconds(20).toMillis());
         } catch (InterruptedException e) {

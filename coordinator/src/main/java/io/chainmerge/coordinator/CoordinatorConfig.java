@@ -17,6 +17,9 @@ import java.util.Map;
 /** The coordinator's settings, declared once; {@link #DEF} is what {@code chainmerge coordinator} reads. */
 public record CoordinatorConfig(
         String coordinatorId,
+        String group,
+        Duration leaderSessionTimeout,
+        String advertisedUrl,
         String httpHost,
         int httpPort,
         int topicPartitions,
@@ -28,13 +31,32 @@ public record CoordinatorConfig(
         KafkaClients kafka,
         TlsFiles tls,
         TransferSigning transferSigning,
-        StallSettings stalls) {
+        StallSettings stalls,
+        Duration retention) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
             ConfigType.STRING,
+            "",
+            "this replica's name, different for every replica of a group; empty for the host name");
+    public static final ConfigKey GROUP = ConfigKey.optional(
+            "coordinator.group",
+            ConfigType.STRING,
             "coordinator",
-            "this coordinator's name; its consumer group is chainmerge-ID");
+            "the coordinator group: its replicas share campaigns, one leads and the others stand by "
+                    + "(docs/campaigns.md#leadership); results are read by the consumer group chainmerge-GROUP");
+    public static final ConfigKey LEADER_SESSION_TIMEOUT = ConfigKey.optional(
+            "leader.session-timeout",
+            ConfigType.DURATION,
+            Duration.ofSeconds(10),
+            "a leader not heard from this long (killed, paused, cut off) loses the lead to a standby; at least the "
+                    + "broker's group.min.session.timeout.ms (6s by default)");
+    public static final ConfigKey ADVERTISED_URL = ConfigKey.optional(
+            "http.advertised-url",
+            ConfigType.STRING,
+            "",
+            "the URL other replicas name when they answer a write while this one leads; empty for "
+                    + "http(s)://HOST:PORT, HOST being http.host, or the host name when that is every address");
     public static final ConfigKey HTTP_HOST =
             ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of the HTTP API");
     public static final ConfigKey HTTP_PORT =
@@ -141,12 +163,22 @@ public record CoordinatorConfig(
             3,
             "how many times a stalled job is sent to its pool in all before it fails with reason stalled");
 
+    public static final ConfigKey RETENTION = ConfigKey.optional(
+            "campaigns.retention",
+            ConfigType.DURATION,
+            Duration.ofDays(7),
+            "how long a campaign that is over keeps its jobs, skips and recoveries; then it folds to its totals, "
+                    + "so a restart reads live work, not history (its spec, state and history of actions stay)");
+
     public static final ConfigDef DEF = new ConfigDef(
             "coordinator",
             "kafka.",
             List.of(
                     ID,
+                    GROUP,
+                    LEADER_SESSION_TIMEOUT,
                     HTTP_HOST,
+                    ADVERTISED_URL,
                     HTTP_PORT,
                     TOPIC_PREFIX,
                     TOPIC_PARTITIONS,
@@ -168,11 +200,16 @@ public record CoordinatorConfig(
                     TRANSFER_SIGNING_KEY,
                     TRANSFER_CAPABILITY_LIFETIME,
                     JOB_STALL_TIMEOUT,
-                    JOB_MAX_ATTEMPTS));
+                    JOB_MAX_ATTEMPTS,
+                    RETENTION));
 
     public static CoordinatorConfig from(Config config) {
+        String id = config.string(ID).isBlank() ? hostName() : config.string(ID);
         return new CoordinatorConfig(
-                config.string(ID),
+                id,
+                config.string(GROUP),
+                config.duration(LEADER_SESSION_TIMEOUT),
+                config.string(ADVERTISED_URL),
                 config.string(HTTP_HOST),
                 config.integer(HTTP_PORT),
                 config.integer(TOPIC_PARTITIONS),
@@ -188,7 +225,16 @@ public record CoordinatorConfig(
                                 ? null
                                 : java.nio.file.Path.of(config.string(TRANSFER_SIGNING_KEY)),
                         config.duration(TRANSFER_CAPABILITY_LIFETIME)),
-                stalls(config));
+                stalls(config),
+                retention(config));
+    }
+
+    private static Duration retention(Config config) {
+        Duration retention = config.duration(RETENTION);
+        if (retention.isNegative() || retention.isZero()) {
+            throw new ConfigException(RETENTION.name(), "must be longer than 0, not " + retention);
+        }
+        return retention;
     }
 
     private static StallSettings stalls(Config config) {
@@ -232,7 +278,39 @@ public record CoordinatorConfig(
         return from(Config.resolve(DEF, settings, Map.of(), Map.of()));
     }
 
+    /** The consumer group that reads results: one per coordinator group, whichever replica leads it. */
     public String groupId() {
-        return "chainmerge-" + coordinatorId;
+        return "chainmerge-" + group;
+    }
+
+    /** Shared by every replica of the group: the leader's producer takes it, fencing every earlier one. */
+    public String transactionalId() {
+        return topics.prefix() + "-" + group;
+    }
+
+    /** The consumer group whose holder of the leader topic's partition leads. */
+    public String leaderGroupId() {
+        return topics.prefix() + "-" + group + "-leader";
+    }
+
+    /** Where other replicas send callers that want to write, while this one leads. */
+    public String advertisedUrl(int boundPort) {
+        if (!advertisedUrl.isBlank()) {
+            return advertisedUrl;
+        }
+        boolean everyAddress = httpHost.equals("0.0.0.0") || httpHost.equals("::") || httpHost.isBlank();
+        return (tls.serves() ? "https" : "http") + "://" + (everyAddress ? hostName() : httpHost) + ":" + boundPort;
+    }
+
+    private static String hostName() {
+        String fromEnvironment = System.getenv("HOSTNAME");
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return fromEnvironment;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
     }
 }

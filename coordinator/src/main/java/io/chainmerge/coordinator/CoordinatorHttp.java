@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * POST /v1/backup-events          a backup system's CloudEvent (structured, or binary with ce-* headers)
  *                                 202 {"requestId": …}; 400 with the reason (and an invalid notification)
  * GET  /health                   the process runs                                    (anonymous)
- * GET  /ready                    the broker answers and every topic exists: 200, else 503   (anonymous)
+ * GET  /ready                    the broker answers and every topic exists: 200, else 503   (anonymous);
+ *                                 says whether this replica leads or stands by, and who leads
  * GET  /metrics                  Prometheus                                          (anonymous)
  * </pre>
  *
@@ -78,6 +79,7 @@ final class CoordinatorHttp {
     private final Problems problems;
     private final long bodyLimit;
     private final Clock clock;
+    private final Leadership leadership;
 
     CoordinatorHttp(
             Vertx vertx,
@@ -92,7 +94,8 @@ final class CoordinatorHttp {
             Predicate<String> configuredSource,
             AuditLog audit,
             long bodyLimit,
-            Clock clock) {
+            Clock clock,
+            Leadership leadership) {
         this.vertx = vertx;
         this.backupEvents = backupEvents;
         this.notifier = notifier;
@@ -107,6 +110,7 @@ final class CoordinatorHttp {
         this.problems = new Problems(json);
         this.bodyLimit = bodyLimit;
         this.clock = clock;
+        this.leadership = leadership;
     }
 
     Future<HttpServer> listen(String host, int port, TlsFiles tls) {
@@ -160,7 +164,10 @@ final class CoordinatorHttp {
         return router;
     }
 
-    /** A state-changing route: audited (refusals too), allowed by {@code permission}, rate-limited. */
+    /**
+     * A state-changing route: audited (refusals too), allowed by {@code permission}, taken by the leader only,
+     * rate-limited.
+     */
     private Route write(Router router, String path, String action, Role.Permission permission) {
         return router.post(path)
                 .handler(ctx -> {
@@ -168,7 +175,34 @@ final class CoordinatorHttp {
                     ctx.next();
                 })
                 .handler(security.require(permission))
+                // Before the rate limit: a call a standby turns away does not count against the caller.
+                .handler(this::leaderOnly)
                 .handler(security.writeLimit());
+    }
+
+    /**
+     * Only the leader changes state: a standby answers 503 with the leader's name and URL (and
+     * {@code Retry-After}, since a takeover may be under way), which {@code chainmerge campaign} follows.
+     */
+    private void leaderOnly(RoutingContext ctx) {
+        if (leadership.leading()) {
+            ctx.next();
+            return;
+        }
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("error", "not-leader");
+        extra.put("role", leadership.role().wireName());
+        leadership.leader().ifPresent(leader -> extra.put("leader", leader));
+        ctx.response().putHeader("Retry-After", "2");
+        problems.send(
+                ctx,
+                503,
+                leadership
+                        .leader()
+                        .map(leader -> "coordinator " + leadership.self() + " stands by; " + leader.coordinator()
+                                + " leads and takes writes at " + leader.url())
+                        .orElse("coordinator " + leadership.self() + " stands by and knows no leader yet; try again"),
+                extra);
     }
 
     private void audit(RoutingContext ctx, String action) {

@@ -11,7 +11,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 
 /**
- * The coordinator's Prometheus metrics: jobs published (and published again, and stalled), results by outcome,
+ * The coordinator's Prometheus metrics: leadership, jobs published (and published again, and stalled), results by outcome,
  * dead letters, bytes merged, campaigns by state.
  */
 final class CoordinatorMetrics {
@@ -22,6 +22,22 @@ final class CoordinatorMetrics {
         campaigns = MultiGauge.builder("chainmerge.campaigns")
                 .description("campaigns by state")
                 .register(registry);
+    }
+
+    /** 1 while this replica leads its coordinator group; a group without exactly one 1 deserves an alert. */
+    void leadership(Leadership leadership) {
+        io.micrometer.core.instrument.Gauge.builder(
+                        "chainmerge.coordinator.leader", leadership, l -> l.leading() ? 1 : 0)
+                .description("1 while this replica leads its coordinator group, 0 while it stands by")
+                .register(registry);
+    }
+
+    /** How long the last takeover took, from the election to the first tick (fencing and catching up included). */
+    void tookOver(java.time.Duration took) {
+        io.micrometer.core.instrument.Timer.builder("chainmerge.coordinator.takeover")
+                .description("from this replica's election to its first tick as leader")
+                .register(registry)
+                .record(took);
     }
 
     void published(Job job) {

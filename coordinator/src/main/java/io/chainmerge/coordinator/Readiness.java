@@ -23,25 +23,47 @@ final class Readiness {
     private final Topics topics;
     private final PollLoops loops;
     private final String security;
+    private final Leadership leadership;
 
     /** @param security how the API guards itself, as the answer says it ({@code secure} or a warning) */
-    Readiness(Admin admin, Topics topics, PollLoops loops, String security) {
+    Readiness(Admin admin, Topics topics, PollLoops loops, String security, Leadership leadership) {
         this.admin = admin;
         this.topics = topics;
         this.loops = loops;
         this.security = security;
+        this.leadership = leadership;
     }
 
     /**
      * @param problem why it is not ready, or null when it is
      * @param security {@code secure}, or a warning that anyone who reaches the API may use it
+     * @param role {@code leader}, {@code standby} (ready too: it answers reads) or {@code electing}
+     * @param leader the replica that leads, as last announced, if any
      */
-    record Status(boolean ready, boolean kafka, List<String> missingTopics, String problem, String security) {}
+    record Status(
+            boolean ready,
+            boolean kafka,
+            List<String> missingTopics,
+            String problem,
+            String security,
+            String role,
+            Leadership.Leader leader) {}
+
+    private Status status(boolean ready, boolean kafka, List<String> missing, String problem) {
+        return new Status(
+                ready,
+                kafka,
+                missing,
+                problem,
+                security,
+                leadership.role().wireName(),
+                leadership.leader().orElse(null));
+    }
 
     Status check() {
         Optional<String> death = loops.death();
         if (death.isPresent()) {
-            return new Status(false, false, List.of(), death.get(), security);
+            return status(false, false, List.of(), death.get());
         }
         Set<String> existing;
         try {
@@ -53,16 +75,16 @@ final class Readiness {
                     .get(TIMEOUT_MS + 1000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Status(false, false, List.of(), "interrupted while asking the broker", security);
+            return status(false, false, List.of(), "interrupted while asking the broker");
         } catch (Exception e) {
-            return new Status(false, false, List.of(), "the broker does not answer: " + e.getMessage(), security);
+            return status(false, false, List.of(), "the broker does not answer: " + e.getMessage());
         }
-        List<String> missing = topics.shared().stream()
-                .map(TopicSpec::name)
+        List<String> missing = java.util.stream.Stream.concat(
+                        topics.shared().stream().map(TopicSpec::name), java.util.stream.Stream.of(topics.leader()))
                 .filter(name -> !existing.contains(name))
                 .toList();
         return missing.isEmpty()
-                ? new Status(true, true, missing, null, security)
-                : new Status(false, true, missing, "topics missing: " + String.join(", ", missing), security);
+                ? status(true, true, missing, null)
+                : status(false, true, missing, "topics missing: " + String.join(", ", missing));
     }
 }

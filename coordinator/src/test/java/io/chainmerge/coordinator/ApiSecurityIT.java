@@ -125,9 +125,13 @@ class ApiSecurityIT {
     }
 
     static Map<String, Object> settings(Map<String, Object> extra) {
+        String name = "auth-it-" + UUID.randomUUID();
         Map<String, Object> settings = new HashMap<>(Map.of(
                 "coordinator.id",
-                "auth-it-" + UUID.randomUUID(),
+                name,
+                // A group each: the coordinators one test starts beside the class's own each lead.
+                "coordinator.group",
+                name,
                 "topics.prefix",
                 PREFIX,
                 "topics.replication",

@@ -106,7 +106,9 @@ class CoordinatorReadyIT {
                 "127.0.0.1:" + closedPort,
                 AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG,
                 200))) {
-            Readiness.Status status = new Readiness(admin, new Topics("chainmerge"), new PollLoops(), "secure").check();
+            Readiness.Status status = new Readiness(
+                            admin, new Topics("chainmerge"), new PollLoops(), "secure", new Leadership("ready-test"))
+                    .check();
 
             assertThat(status.ready()).isFalse();
             assertThat(status.kafka()).isFalse();

@@ -18,10 +18,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +38,22 @@ class JobPublisherTest {
     private final KeyPair keys = keyPair();
     private final MockProducer<String, byte[]> producer =
             new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+    private final TransactionalLog log = new TransactionalLog(
+            settings -> producer,
+            Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "chainmerge-test"),
+            "test",
+            Runnable::run,
+            fenced -> {});
+
+    @BeforeEach
+    void open() {
+        log.open();
+    }
+
+    @AfterEach
+    void close() {
+        log.close();
+    }
 
     private static KeyPair keyPair() {
         try {
@@ -61,7 +81,7 @@ class JobPublisherTest {
     }
 
     private TransplantJob published(Optional<CapabilitySigner> signer, TransplantJob job) throws Exception {
-        new JobPublisher(producer, new Topics("chainmerge"), codec, signer, Runnable::run)
+        new JobPublisher(log, new Topics("chainmerge"), codec, signer)
                 .publish(job)
                 .get();
         return (TransplantJob) codec.readJob(

@@ -9,7 +9,8 @@ import java.time.Instant;
  * One fact about a campaign on {@code chainmerge.campaigns}. The topic is compacted, so each event is
  * keyed by the entity it is about ({@code <campaign>/spec}, {@code <campaign>/state},
  * {@code <campaign>/job/<job>}, {@code <campaign>/skip/<pool>:<disk>}, {@code <campaign>/recovery/<id>},
- * {@code <campaign>/request/<request>}, {@code <campaign>/action/<n>}) and carries that entity's whole
+ * {@code <campaign>/request/<request>}, {@code <campaign>/action/<n>}, {@code <campaign>/summary}) and
+ * carries that entity's whole
  * current state: compaction keeps the latest per entity, and replaying what is left rebuilds every
  * campaign.
  */
@@ -21,7 +22,8 @@ import java.time.Instant;
     @JsonSubTypes.Type(value = CampaignSkip.class, name = "skipped"),
     @JsonSubTypes.Type(value = CampaignRecovery.class, name = "recovery"),
     @JsonSubTypes.Type(value = BackupRequest.class, name = "request"),
-    @JsonSubTypes.Type(value = CampaignAction.class, name = "action")
+    @JsonSubTypes.Type(value = CampaignAction.class, name = "action"),
+    @JsonSubTypes.Type(value = CampaignSummarized.class, name = "summarized")
 })
 public sealed interface CampaignEvent
         permits CampaignSubmitted,
@@ -30,7 +32,8 @@ public sealed interface CampaignEvent
                 CampaignSkip,
                 CampaignRecovery,
                 BackupRequest,
-                CampaignAction {
+                CampaignAction,
+                CampaignSummarized {
     int schemaVersion();
 
     String campaignId();

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param submittedBy who submitted it ({@code principal from address}); null for a report of a campaign
  *     submitted before the coordinator recorded it, and for a backup system's standing campaign
  * @param actions who submitted, cancelled, paused, resumed or approved it, oldest first
+ * @param summarizedAt when it was folded to its totals ({@code campaigns.retention} after it ended): its
+ *     jobs, skips and recoveries are no longer kept; null while they are
  */
 public record CampaignReport(
         String campaignId,
@@ -30,7 +32,8 @@ public record CampaignReport(
         List<CampaignSkip> skipped,
         List<CampaignRecovery> recoveries,
         String submittedBy,
-        List<CampaignAction> actions) {
+        List<CampaignAction> actions,
+        Instant summarizedAt) {
 
     public CampaignReport {
         jobs = jobs == null ? List.of() : List.copyOf(jobs);
@@ -113,6 +116,7 @@ public record CampaignReport(
                 List.of(),
                 List.of(),
                 submittedBy,
-                List.of());
+                List.of(),
+                summarizedAt);
     }
 }

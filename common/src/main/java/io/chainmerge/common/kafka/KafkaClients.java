@@ -2,6 +2,7 @@ package io.chainmerge.common.kafka;
 
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.common.topic.Topics.TopicSpec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -57,6 +58,20 @@ public final class KafkaClients {
         settings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         settings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         settings.putAll(passthrough);
+        return settings;
+    }
+
+    /**
+     * A {@link #producer} that writes only in transactions under {@code transactionalId}: a later producer
+     * that takes the same id fences this one. Transactions are short (milliseconds), so one left open by a
+     * producer that stopped blocks {@code read_committed} readers of its partitions for at most
+     * {@code transactionTimeout}, when no successor aborts it first.
+     */
+    public Map<String, Object> transactionalProducer(
+            String clientId, String transactionalId, Duration transactionTimeout) {
+        Map<String, Object> settings = producer(clientId);
+        settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        settings.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) transactionTimeout.toMillis());
         return settings;
     }
 

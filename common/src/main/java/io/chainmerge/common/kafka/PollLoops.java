@@ -15,26 +15,43 @@ public final class PollLoops {
     private volatile Throwable cause;
     private volatile boolean stopping;
 
-    /** Starts {@code loop} on a thread named {@code name}, watched. */
+    /** Starts {@code loop} on a thread named {@code name}, watched: its end, for any reason, kills the daemon. */
     public Thread start(String name, Runnable loop) {
+        return start(name, loop, false);
+    }
+
+    /**
+     * Starts {@code loop}, watched, on a thread named {@code name}: a loop that may end once its work is done
+     * (a follower that hands over); only a throw kills the daemon.
+     */
+    public Thread startFinite(String name, Runnable loop) {
+        return start(name, loop, true);
+    }
+
+    private Thread start(String name, Runnable loop, boolean mayEnd) {
         Thread thread = new Thread(
                 () -> {
                     try {
                         loop.run();
-                        if (!stopping) {
+                        if (!stopping && !mayEnd) {
                             death.complete(name + " ended by itself");
                         }
                     } catch (RuntimeException | Error e) {
                         // Not thrown on: the death is the report, and the daemon logs it with this cause.
-                        if (!stopping) {
-                            cause = e;
-                            death.complete(name + " stopped: " + e);
-                        }
+                        fail(name + " stopped: " + e, e);
                     }
                 },
                 name);
         thread.start();
         return thread;
+    }
+
+    /** Kills the daemon from outside a loop (a producer fenced for good, a takeover that failed). */
+    public void fail(String reason, Throwable failure) {
+        if (!stopping && !death.isDone()) {
+            cause = failure;
+            death.complete(reason);
+        }
     }
 
     /** A stop began: loops that end from now on were asked to. */

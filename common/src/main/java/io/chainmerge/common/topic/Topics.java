@@ -27,7 +27,19 @@ public record Topics(String prefix) {
         public Map<String, String> configs() {
             String max = String.valueOf(MAX_MESSAGE_BYTES);
             return compacted
-                    ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0", "max.message.bytes", max)
+                    // Segments roll hourly, so compaction reaches superseded records and tombstones within hours;
+                    // a tombstone itself is kept a day, for readers that were away.
+                    ? Map.of(
+                            "cleanup.policy",
+                            "compact",
+                            "min.compaction.lag.ms",
+                            "0",
+                            "segment.ms",
+                            String.valueOf(Duration.ofHours(1).toMillis()),
+                            "delete.retention.ms",
+                            String.valueOf(Duration.ofDays(1).toMillis()),
+                            "max.message.bytes",
+                            max)
                     : Map.of(
                             "cleanup.policy",
                             "delete",
@@ -76,6 +88,14 @@ public record Topics(String prefix) {
     /** One CloudEvent per backup request's outcome (and per invalid event), keyed by request id. */
     public String notifications() {
         return prefix + ".notifications";
+    }
+
+    /**
+     * The coordinator group's election (docs/campaigns.md#leadership): one partition, compacted; the replica
+     * whose consumer holds it leads, and announces itself on it under the key {@code leader}.
+     */
+    public String leader() {
+        return prefix + ".leader";
     }
 
     /** One record per state-changing call to the coordinator's API, with its caller, keyed by principal. */

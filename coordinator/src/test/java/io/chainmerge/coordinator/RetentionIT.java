@@ -1,0 +1,152 @@
+package io.chainmerge.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.kafka.KafkaClients;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * State stays bounded by live work: a campaign over for {@code campaigns.retention} folds to its totals, its
+ * jobs and skips get tombstones on the state topic, and a coordinator started afterwards shows it folded, with
+ * the same totals, from the few records that are left.
+ */
+class RetentionIT {
+    private static final JsonCodec JSON = new JsonCodec();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    static Path brokerDir;
+
+    static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        kafka.close();
+    }
+
+    @Test
+    void aCampaignOverForItsRetentionFoldsToItsTotalsAndARestartReadsOnlyWhatIsLeft() throws Exception {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("coordinator.id", "keeper");
+        settings.put("coordinator.group", "retention");
+        settings.put("topics.prefix", "retention");
+        settings.put("topics.partitions", 3);
+        settings.put("tick", "200ms");
+        settings.put("campaigns.retention", "2s");
+        settings.put("http.host", "127.0.0.1");
+        settings.put("http.port", 0);
+        settings.put("security.mode", "insecure");
+        settings.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+
+        String id;
+        JsonNode finished;
+        try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(settings))) {
+            // Two pools nobody serves: two space checks time out, two skips, no merge; the campaign finishes.
+            id = submit(coordinator, "name: short\npools: [nobody, none]\naction: merge-to-root\nscanTimeout: 1s\n");
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> report(coordinator, id).path("state").asText().equals("finished"));
+            finished = report(coordinator, id);
+            assertThat(finished.path("jobs")).hasSize(2);
+            assertThat(finished.path("skipped")).hasSize(2);
+            assertThat(finished.path("summarizedAt").isNull()).isTrue();
+
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !report(coordinator, id).path("summarizedAt").isNull());
+            JsonNode folded = report(coordinator, id);
+            assertThat(folded.path("jobs")).isEmpty();
+            assertThat(folded.path("skipped")).isEmpty();
+            assertThat(folded.path("totals")).isEqualTo(finished.path("totals"));
+            assertThat(folded.path("actions")).hasSize(1); // who submitted it stays
+        }
+
+        // The latest record per key, as compaction leaves the topic: the jobs and skips are tombstones.
+        Map<String, byte[]> latest = latest("retention.campaigns");
+        List<String> kept = new ArrayList<>();
+        latest.forEach((key, value) -> {
+            if (key.startsWith(id + "/") && value != null) {
+                kept.add(key.substring(id.length() + 1));
+            }
+        });
+        assertThat(kept).containsExactlyInAnyOrder("spec", "state", "summary", "action/1");
+        assertThat(latest.keySet())
+                .filteredOn(key -> key.startsWith(id + "/job/") || key.startsWith(id + "/skip/"))
+                .hasSize(4)
+                .allSatisfy(key -> assertThat(latest.get(key)).isNull());
+
+        settings.put("coordinator.id", "restarted");
+        try (Coordinator restarted = Coordinator.start(CoordinatorConfig.of(settings))) {
+            JsonNode again = report(restarted, id);
+            assertThat(again.path("summarizedAt").asText()).isNotEmpty();
+            assertThat(again.path("totals")).isEqualTo(finished.path("totals"));
+            assertThat(again.path("jobs")).isEmpty();
+        }
+    }
+
+    private static Map<String, byte[]> latest(String topic) {
+        KafkaClients clients = new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+        Map<String, byte[]> latest = new LinkedHashMap<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(clients.consumer("retention-reader", null))) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            consumer.partitionsFor(topic, Duration.ofSeconds(10))
+                    .forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    latest.put(record.key(), record.value());
+                }
+            }
+        }
+        return latest;
+    }
+
+    private static String submit(Coordinator coordinator, String spec) throws Exception {
+        HttpResponse<String> response = HTTP.send(
+                HttpRequest.newBuilder(url(coordinator, "/campaigns"))
+                        .header("content-type", "application/yaml")
+                        .POST(HttpRequest.BodyPublishers.ofString(spec))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        return JSON.mapper().readTree(response.body()).path("campaignId").asText();
+    }
+
+    private static JsonNode report(Coordinator coordinator, String id) throws Exception {
+        HttpResponse<String> response = HTTP.send(
+                HttpRequest.newBuilder(url(coordinator, "/campaigns/" + id)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.mapper().readTree(response.body());
+    }
+
+    private static URI url(Coordinator coordinator, String path) {
+        return URI.create("http://127.0.0.1:" + coordinator.httpPort() + path);
+    }
+}
