@@ -9,6 +9,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -46,6 +47,37 @@ public final class TopicProbe implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot publish to " + record.topic(), e);
         }
+    }
+
+    /**
+     * Every record on {@code topics} up to their ends as they stand now, as a {@code read_committed} reader (a
+     * worker, a coordinator's follower) sees them: nothing an aborted transaction wrote, no commit markers.
+     */
+    public List<ConsumerRecord<String, byte[]>> committed(List<String> topics) {
+        List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                Map.<String, Object>of(
+                        "bootstrap.servers",
+                        bootstrap,
+                        "isolation.level",
+                        "read_committed",
+                        "enable.auto.commit",
+                        false),
+                new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : topics) {
+                consumer.partitionsFor(topic, Duration.ofSeconds(10))
+                        .forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+            }
+        }
+        return seen;
     }
 
     /** A reader of {@code topic} from its beginning; call {@link Reader#poll()} to take what arrived. */

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
 import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.common.json.JsonCodec;
-import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.message.JobKind;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MessageCodec;
@@ -33,8 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -284,22 +282,9 @@ class FailoverIT {
 
     /** What a read_committed reader (a follower, a worker) sees on {@code topics}, to their ends now. */
     private static List<ConsumerRecord<String, byte[]>> committed(List<String> topics) {
-        KafkaClients clients = new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-        List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(clients.consumer("failover-reader", null))) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (String topic : topics) {
-                consumer.partitionsFor(topic, Duration.ofSeconds(10))
-                        .forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
-            }
+        try (TopicProbe probe = new TopicProbe(kafka.bootstrapServers())) {
+            return probe.committed(topics);
         }
-        return seen;
     }
 
     private static int freePort() throws Exception {

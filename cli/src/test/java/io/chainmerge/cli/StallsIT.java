@@ -218,20 +218,11 @@ class StallsIT {
 
     /** The offset after the partition's last record (a control record, such as a commit marker, is none). */
     private static long afterLastRecord(TopicPartition partition) {
-        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(
-                new io.chainmerge.common.kafka.KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()))
-                        .consumer("stalls-last-record", null))) {
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
-            long after = 0;
-            while (consumer.position(partition) < end) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    after = record.offset() + 1;
-                }
-            }
-            return after;
-        }
+        return probe.committed(List.of(partition.topic())).stream()
+                .filter(record -> record.partition() == partition.partition())
+                .mapToLong(record -> record.offset() + 1)
+                .max()
+                .orElse(0);
     }
 
     private static void signal(Process process, String signal) throws Exception {

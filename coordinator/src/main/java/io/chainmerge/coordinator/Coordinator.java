@@ -156,6 +156,8 @@ public final class Coordinator implements AutoCloseable {
                 config.topics().leader());
         loops.died().thenAccept(reason -> {
             leadership.deposed();
+            // Dead, it writes nothing more, even before a successor fences it (the process exits, but not at once).
+            log.stopWriting("coordinator " + config.coordinatorId() + " is dead: " + reason);
             LOG.error(
                     "coordinator {} is dead: {}",
                     config.coordinatorId(),

@@ -128,6 +128,16 @@ final class TransactionalLog implements AutoCloseable {
     }
 
     /**
+     * Takes no more sends, for {@code reason}: a replica that lost the lead or died writes nothing more,
+     * whether or not its successor has fenced it yet. What is being committed still commits or aborts.
+     */
+    void stopWriting(String reason) {
+        if (fenced == null) {
+            fenced = new NotLeadingException(reason);
+        }
+    }
+
+    /**
      * Queues {@code record} for the next transaction; completes on {@code callbacks} with where it was
      * written once that transaction has committed, or fails when it was aborted (nothing of it is visible to
      * {@code read_committed} readers then) or when this replica does not lead.

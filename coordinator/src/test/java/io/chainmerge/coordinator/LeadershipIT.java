@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
 import java.net.URI;
@@ -23,9 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.junit.jupiter.api.AfterAll;
@@ -175,29 +174,23 @@ class LeadershipIT {
             successor.close();
         }
         // What a read_committed reader (every replica's follower, every worker) sees, with who wrote it.
-        assertThat(committed(clients, topic)).containsExactly("zombie:before", "successor:successor");
+        assertThat(committed(topic)).containsExactly("zombie:before", "successor:successor");
     }
 
     private static ProducerRecord<String, byte[]> record(String topic, String value) {
         return new ProducerRecord<>(topic, "k", value.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static List<String> committed(KafkaClients clients, String topic) {
+    private static List<String> committed(String topic) {
         List<String> seen = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(clients.consumer("fence-reader", null))) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
-            while (consumer.position(partition) < end) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    String writer = new String(
-                            record.headers()
-                                    .lastHeader(TransactionalLog.WRITER_HEADER)
-                                    .value(),
-                            StandardCharsets.UTF_8);
-                    seen.add(writer + ":" + new String(record.value(), StandardCharsets.UTF_8));
-                }
+        try (TopicProbe probe = new TopicProbe(kafka.bootstrapServers())) {
+            for (ConsumerRecord<String, byte[]> record : probe.committed(List.of(topic))) {
+                String writer = new String(
+                        record.headers()
+                                .lastHeader(TransactionalLog.WRITER_HEADER)
+                                .value(),
+                        StandardCharsets.UTF_8);
+                seen.add(writer + ":" + new String(record.value(), StandardCharsets.UTF_8));
             }
         }
         return seen;

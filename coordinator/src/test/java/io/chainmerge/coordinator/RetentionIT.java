@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
-import io.chainmerge.common.kafka.KafkaClients;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,9 +18,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -109,20 +106,9 @@ class RetentionIT {
     }
 
     private static Map<String, byte[]> latest(String topic) {
-        KafkaClients clients = new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()));
         Map<String, byte[]> latest = new LinkedHashMap<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(clients.consumer("retention-reader", null))) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic, Duration.ofSeconds(10))
-                    .forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    latest.put(record.key(), record.value());
-                }
-            }
+        try (TopicProbe probe = new TopicProbe(kafka.bootstrapServers())) {
+            probe.committed(List.of(topic)).forEach(record -> latest.put(record.key(), record.value()));
         }
         return latest;
     }
