@@ -189,7 +189,7 @@ final class BackupRequests {
             campaigns.publishPlanned(campaign);
         }
         if (!open) {
-            for (CampaignJob job : List.copyOf(campaign.jobs.values())) {
+            for (CampaignJob job : List.copyOf(campaign.unfinished.values())) {
                 if (job.status() == JobStatus.PLANNED && !campaign.publishing.contains(job.jobId())) {
                     refuse(
                             campaign,
@@ -200,7 +200,7 @@ final class BackupRequests {
                 }
             }
         }
-        for (BackupRequest request : List.copyOf(campaign.requests.values())) {
+        for (BackupRequest request : List.copyOf(campaign.openRequests.values())) {
             if (request.status() == Status.RECEIVED) {
                 plan(campaign, request);
             } else if (request.status() == Status.PLANNED

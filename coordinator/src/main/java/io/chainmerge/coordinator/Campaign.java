@@ -57,6 +57,16 @@ final class Campaign {
     final Map<String, JobProgress> progress = new HashMap<>();
     /** A standing campaign's backup requests, in the order they were received. */
     final Map<String, BackupRequest> requests = new LinkedHashMap<>();
+    /**
+     * The requests not answered yet, in the same order: what a standing campaign's step looks at, so a tick
+     * costs the requests under way, not every request ever answered.
+     */
+    final Map<String, BackupRequest> openRequests = new LinkedHashMap<>();
+    /**
+     * Merges refused for space, by job id, that no space recovery stands in for yet: what a step plans
+     * recoveries for, without scanning every merge of the campaign.
+     */
+    final Map<String, CampaignJob> refusedForSpace = new LinkedHashMap<>();
     /** The backup request each of a standing campaign's merge jobs serves. */
     final Map<String, String> requestOfJob = new HashMap<>();
     /** Who submitted, cancelled, paused, resumed or approved it, by sequence. */
@@ -90,6 +100,7 @@ final class Campaign {
             unfinished.clear();
             skips.clear();
             recoveries.clear();
+            refusedForSpace.clear();
             progress.clear();
             publishing.clear();
         } else if (event instanceof CampaignSubmitted submitted) {
@@ -104,6 +115,11 @@ final class Campaign {
             if (job.status() == JobStatus.FINISHED) {
                 progress.remove(job.jobId());
                 unfinished.remove(job.jobId());
+                if (refusedForSpace(job.result()) && !recoveries.containsKey(job.jobId())) {
+                    refusedForSpace.put(job.jobId(), job);
+                } else {
+                    refusedForSpace.remove(job.jobId());
+                }
             } else {
                 unfinished.put(job.jobId(), job);
             }
@@ -111,10 +127,16 @@ final class Campaign {
             skips.put(skip.key(), skip);
         } else if (event instanceof CampaignRecovery recovery) {
             recoveries.put(recovery.jobId(), recovery);
+            refusedForSpace.remove(recovery.jobId());
         } else if (event instanceof CampaignAction action) {
             actions.put(action.sequence(), action);
         } else if (event instanceof BackupRequest request) {
             requests.put(request.requestId(), request);
+            if (request.status() == BackupRequest.Status.ANSWERED) {
+                openRequests.remove(request.requestId());
+            } else {
+                openRequests.put(request.requestId(), request);
+            }
             request.jobIds().forEach(job -> requestOfJob.put(job, request.requestId()));
         }
     }
@@ -149,6 +171,15 @@ final class Campaign {
         return publishing.isEmpty()
                 && unfinished.values().stream().allMatch(j -> j.job().kind() == JobKind.SPACE_CHECK)
                 && recoveries.values().stream().allMatch(r -> r.status().isOver());
+    }
+
+    /** A merge the worker refused because its destination's volume could not hold the growth. */
+    static boolean refusedForSpace(JobResult result) {
+        return result != null
+                && result.kind() == JobKind.MERGE
+                && result.outcome() == Outcome.REFUSED
+                && result.problem() != null
+                && "insufficient-space".equals(result.problem().reason());
     }
 
     /** The recovery whose step {@code jobId} is, if any. */

@@ -369,7 +369,7 @@ final class Campaigns {
 
     void step(Campaign campaign) {
         if (campaign.state == CampaignState.STANDING
-                || (campaign.state == CampaignState.CANCELLED && !campaign.requests.isEmpty())) {
+                || (campaign.state == CampaignState.CANCELLED && !campaign.openRequests.isEmpty())) {
             backupRequests.step(campaign);
             return;
         }
@@ -412,18 +412,9 @@ final class Campaigns {
         if (campaign.spec.onInsufficientSpace() == SpacePolicy.REFUSE) {
             return;
         }
-        for (CampaignJob job : campaign.jobsOf(JobKind.MERGE)) {
-            if (job.status() == JobStatus.FINISHED && refusedForSpace(job.result())) {
-                recover(campaign, job, job.result());
-            }
+        for (CampaignJob job : List.copyOf(campaign.refusedForSpace.values())) {
+            recover(campaign, job, job.result());
         }
-    }
-
-    private static boolean refusedForSpace(JobResult result) {
-        return result.kind() == JobKind.MERGE
-                && result.outcome() == Outcome.REFUSED
-                && result.problem() != null
-                && "insufficient-space".equals(result.problem().reason());
     }
 
     /**
@@ -436,6 +427,7 @@ final class Campaigns {
                 || campaign.recoveries.containsKey(job.jobId())
                 || campaign.recoveryOfStep(job.jobId()) != null
                 || !(job.job() instanceof MergeJob)) {
+            campaign.refusedForSpace.remove(job.jobId()); // none will be planned for it: not asked again
             return;
         }
         List<VolumeInventory> fleet = new ArrayList<>();
@@ -792,7 +784,7 @@ final class Campaigns {
                 continue;
             }
             boolean jobsOut = !campaign.publishing.isEmpty()
-                    || !campaign.requests.isEmpty()
+                    || !campaign.openRequests.isEmpty()
                     || campaign.unfinished.values().stream()
                             .anyMatch(j -> j.job().kind() != JobKind.SPACE_CHECK);
             if (jobsOut) {
