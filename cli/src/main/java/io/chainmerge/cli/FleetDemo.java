@@ -118,7 +118,8 @@ final class FleetDemo {
                         token,
                         io.chainmerge.common.security.PemFiles.trusting(pki.caBundle()));
                 String id = client.submit(SPEC);
-                out.println("submitted " + id + " (to coordinator-2, which sent it to the leader); following it"
+                out.println("submitted " + id
+                        + " (to coordinator-2, which named the leader; the client sent it there); following it"
                         + " (chainmerge campaign watch " + id + "):");
                 out.flush();
                 Handover handover = new Handover(coordinator, standby, client, id);
