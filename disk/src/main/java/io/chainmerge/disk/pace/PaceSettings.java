@@ -23,6 +23,9 @@ public record PaceSettings(
         if (latencyTarget.isNegative() || latencyPause.isNegative()) {
             throw new IllegalArgumentException("io.latency-target and io.latency-pause cannot be negative");
         }
+        if (!latencyPause.isZero() && latencyTarget.isZero()) {
+            throw new IllegalArgumentException("io.latency-pause needs io.latency-target");
+        }
         if (!latencyPause.isZero() && latencyPause.compareTo(latencyTarget) <= 0) {
             throw new IllegalArgumentException("io.latency-pause (" + latencyPause.toMillis()
                     + " ms) must be above io.latency-target (" + latencyTarget.toMillis() + " ms), or 0");
@@ -33,7 +36,7 @@ public record PaceSettings(
         if (maxRate < 0) {
             throw new IllegalArgumentException("rate cannot be negative");
         }
-        if (maxRate > 0 && minRate > maxRate) {
+        if (!latencyTarget.isZero() && maxRate > 0 && minRate > maxRate) {
             throw new IllegalArgumentException("io.min-rate (" + minRate + ") cannot be above rate (" + maxRate + ")");
         }
         if (interval.isNegative() || interval.isZero()) {

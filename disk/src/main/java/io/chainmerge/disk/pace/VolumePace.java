@@ -2,6 +2,7 @@ package io.chainmerge.disk.pace;
 
 import io.chainmerge.disk.merge.Pace;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -50,7 +51,16 @@ public final class VolumePace {
 
     /** Paces the merges on {@code volume}, reading the latency of the device under it, if any. */
     public static VolumePace of(Path volume, PaceSettings settings) throws IOException {
-        BlockDevice.Mount mount = BlockDevice.Mount.of(volume);
+        Path mountinfo = Path.of("/proc/self/mountinfo");
+        if (!Files.isReadable(mountinfo)) {
+            return new VolumePace(
+                    volume,
+                    settings,
+                    Optional.empty(),
+                    "no mount table (" + mountinfo + "): latency from the merges' own I/O",
+                    System::nanoTime);
+        }
+        BlockDevice.Mount mount = BlockDevice.Mount.of(volume, mountinfo);
         Optional<BlockDevice> device = mount.device(Path.of("/sys"));
         String signal = device.map(d -> "latency of " + d.description() + " under " + mount)
                 .orElse(mount + " has no block device: latency from the merges' own I/O");
@@ -73,6 +83,11 @@ public final class VolumePace {
             sampledAt = now;
             controller.step(sample());
         }
+        return controller.current();
+    }
+
+    /** The pace as last set, without sampling (for metrics, which must not steer it). */
+    public synchronized PaceDecision current() {
         return controller.current();
     }
 
