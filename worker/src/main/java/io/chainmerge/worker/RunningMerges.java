@@ -3,6 +3,7 @@ package io.chainmerge.worker;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.MergeWindows;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SetParentJob;
 import io.chainmerge.common.message.TransplantJob;
@@ -51,6 +52,7 @@ final class RunningMerges {
         final Job job;
         final String subject;
         final BooleanSupplier stop;
+        final MergeWindows windows;
         volatile VolumePace.Share share;
         volatile long done;
         volatile long total;
@@ -62,6 +64,7 @@ final class RunningMerges {
             this.job = job;
             this.subject = subject;
             this.stop = stop;
+            this.windows = job instanceof MergeJob merge && !merge.dryRun() ? merge.windows() : null;
         }
 
         @Override
@@ -70,10 +73,13 @@ final class RunningMerges {
             total = bytesTotal;
         }
 
-        /** Asked by the engine after every chunk: a stop interrupts the merge where it stands, journaled. */
+        /**
+         * Asked by the engine after every chunk: a stop, or the end of the job's window, interrupts the
+         * merge where it stands, journaled.
+         */
         @Override
         public boolean cancelled() {
-            return stop.getAsBoolean();
+            return stop.getAsBoolean() || (windows != null && !windows.contains(Instant.now()));
         }
 
         /** The volume's latency pace, capped by the job's rate, when the volume is paced; else the rate. */
