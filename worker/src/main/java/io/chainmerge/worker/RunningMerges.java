@@ -105,7 +105,7 @@ final class RunningMerges {
             }
             PaceDecision decision = joined.decision();
             return new JobProgress.Pacing(
-                    decision.paused() ? 0 : Math.max(0, joined.bytesPerSecond()), decision.paused(), decision.reason());
+                    decision.paused() ? 0 : joined.share(decision), decision.paused(), decision.reason());
         }
 
         void close() {

@@ -10,7 +10,7 @@ import java.io.InterruptedIOException;
  */
 public final class Throttle {
     /** How often a wait looks at the pace again: a pace that rises or resumes is heard this soon. */
-    static final long PACE_POLL_NANOS = 100_000_000L;
+    static final long PACE_POLL_NANOS = 20_000_000L;
 
     private final long bytesPerSecond;
     private final Pace pace;

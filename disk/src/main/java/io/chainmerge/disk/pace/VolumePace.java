@@ -25,6 +25,21 @@ import java.util.function.LongSupplier;
 public final class VolumePace {
     static final long REQUEST_BYTES = 512 << 10;
 
+    /** How long the merges' last requests get to complete before the device is measured without them. */
+    static final long DRAIN_NANOS = 50_000_000L;
+
+    /** How long the device is measured while the merges hold still: 15 % of a 1 s interval with the drain. */
+    static final long MEASURE_NANOS = 100_000_000L;
+
+    private enum Phase {
+        RUN,
+        DRAIN,
+        MEASURE
+    }
+
+    private Phase phase = Phase.RUN;
+    private long phaseSince;
+
     private final Path volume;
     private final PaceSettings settings;
     private final Optional<BlockDevice> device;
@@ -76,14 +91,64 @@ public final class VolumePace {
         return signal;
     }
 
-    /** The pace now, sampling the latency first when an interval has passed. */
+    /**
+     * The pace now, sampling the latency first when an interval has passed. With a device, a sample is
+     * taken while the merges hold still ({@link #quiet()}): after {@link #DRAIN_NANOS} for their last
+     * requests to complete, the device's counters over {@link #MEASURE_NANOS} show the latency of the
+     * others' I/O alone, the VMs', which the merges' own large requests would otherwise swamp (on an
+     * otherwise idle volume, they alone show several milliseconds per request).
+     */
     public synchronized PaceDecision decision() {
         long now = clock.getAsLong();
-        if (now - sampledAt >= settings.interval().toNanos()) {
-            sampledAt = now;
-            controller.step(sample());
+        if (device.isEmpty()) {
+            if (now - sampledAt >= settings.interval().toNanos()) {
+                sampledAt = now;
+                controller.step(ownSample());
+            }
+            return controller.current();
+        }
+        switch (phase) {
+            case RUN -> {
+                if (now - sampledAt >= settings.interval().toNanos()) {
+                    phase = Phase.DRAIN;
+                    phaseSince = now;
+                }
+            }
+            case DRAIN -> {
+                if (now - phaseSince >= DRAIN_NANOS) {
+                    counters = read();
+                    phase = counters == null ? Phase.RUN : Phase.MEASURE;
+                    phaseSince = now;
+                    if (counters == null) {
+                        sampledAt = now;
+                        controller.step(ownSample()); // the device went away: the merges' own timings
+                    }
+                }
+            }
+            case MEASURE -> {
+                if (now - phaseSince >= MEASURE_NANOS) {
+                    BlockDevice.Counters after = read();
+                    ownSample(); // their throughput still sets the ceiling without a rate
+                    controller.step(after == null ? OptionalLong.empty() : BlockDevice.latencyNanos(counters, after));
+                    phase = Phase.RUN;
+                    sampledAt = now;
+                }
+            }
         }
         return controller.current();
+    }
+
+    /** Whether the merges hold still now, for the volume's latency to be measured without them. */
+    public synchronized boolean quiet() {
+        return phase != Phase.RUN;
+    }
+
+    private BlockDevice.Counters read() {
+        try {
+            return device.orElseThrow().read();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** The pace as last set, without sampling (for metrics, which must not steer it). */
@@ -101,7 +166,7 @@ public final class VolumePace {
         return shares.get();
     }
 
-    private OptionalLong sample() {
+    private OptionalLong ownSample() {
         OptionalLong own = OptionalLong.empty();
         if (ownRequests > 0) {
             lastOwnLatency = ownNanos / ownRequests;
@@ -111,18 +176,7 @@ public final class VolumePace {
         ownBytes = 0;
         ownNanos = 0;
         ownRequests = 0;
-        if (device.isEmpty()) {
-            return own;
-        }
-        try {
-            BlockDevice.Counters now = device.get().read();
-            BlockDevice.Counters before = counters;
-            counters = now;
-            return before == null ? OptionalLong.empty() : BlockDevice.latencyNanos(before, now);
-        } catch (IOException e) {
-            counters = null;
-            return own; // the device went away: the merges' own timings still say something
-        }
+        return own;
     }
 
     private synchronized void observed(long bytes, long nanos) {
@@ -155,9 +209,14 @@ public final class VolumePace {
         @Override
         public long bytesPerSecond() {
             PaceDecision decision = decision();
-            if (decision.paused()) {
+            if (decision.paused() || quiet()) {
                 return PAUSED;
             }
+            return share(decision);
+        }
+
+        /** This merge's part of {@code decision}'s pace, within its own limit; 0 for no limit. */
+        public long share(PaceDecision decision) {
             long share = decision.bytesPerSecond() == 0
                     ? 0
                     : Math.max(1, decision.bytesPerSecond() / Math.max(1, shares.get()));

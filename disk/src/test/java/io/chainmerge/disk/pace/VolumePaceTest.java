@@ -39,21 +39,32 @@ class VolumePaceTest {
         Files.writeString(dir.resolve("sys/dev/block/9:9/stat"), ios + " 0 0 " + millis + " 0 0 0 0 0 0 0\n");
     }
 
+    /** One sample: the merges hold still, the device is read after the drain and after the measure. */
+    private void sample(VolumePace.Share share, long ios, long millis) throws IOException {
+        clock.addAndGet(1_000_000_000L);
+        assertThat(share.bytesPerSecond()).as("quiet while measuring").isEqualTo(Pace.PAUSED);
+        clock.addAndGet(VolumePace.DRAIN_NANOS);
+        assertThat(share.bytesPerSecond()).isEqualTo(Pace.PAUSED); // the first reading
+        counters(ios, millis);
+        clock.addAndGet(VolumePace.MEASURE_NANOS);
+    }
+
     @Test
-    void theDevicesLatencySetsThePaceAndTheReasonSaysSo() throws IOException {
+    void theDevicesLatencyWhileTheMergesHoldStillSetsThePaceAndTheReasonSaysSo() throws IOException {
         BlockDevice device = device();
         VolumePace pace = new VolumePace(dir, SETTINGS, Optional.of(device), "test", clock::get);
         VolumePace.Share share = pace.join(0, () -> false);
         assertThat(share.bytesPerSecond()).isEqualTo(100 * MIB);
-        tick();
-        share.bytesPerSecond(); // the first reading: nothing to compare yet
-        counters(100, 3500); // 100 I/Os that took 35 ms each
-        tick();
+        // Whatever the merges' own requests did before the quiet window does not count.
+        counters(5000, 900_000);
+        sample(share, 5010, 900_350); // 10 I/Os of others, 35 ms each
         assertThat(share.bytesPerSecond()).isEqualTo(50 * MIB);
         assertThat(share.decision().reason()).isEqualTo("latency 35 ms > 20 ms");
-        counters(100, 3500); // idle
-        tick();
+        assertThat(pace.quiet()).isFalse();
+        counters(9000, 990_000);
+        sample(share, 9000, 990_000); // nobody else did any I/O: an idle volume
         assertThat(share.bytesPerSecond()).isEqualTo(60 * MIB);
+        assertThat(share.decision().reason()).isEqualTo("latency 0.0 ms <= 20 ms");
     }
 
     @Test
