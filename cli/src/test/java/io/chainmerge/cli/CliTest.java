@@ -275,6 +275,28 @@ class CliTest {
     }
 
     @Test
+    void aMergePacedByLatencyNamesWhatItMeasuredAndMergesTheSame() throws IOException {
+        ChainFixture chain = chain(5);
+        Run merged = chainmerge(
+                "merge", chain.top(), "--latency-target", "50ms", "--latency-pause", "1s", "--min-rate", "1MiB/s");
+        assertThat(merged.exit()).as(merged.err()).isZero();
+        assertThat(merged.out()).contains("paced        by the ").contains("latency");
+        chain.assertReads(chain.root());
+    }
+
+    @Test
+    void pacingOptionsThatCannotWorkAreUsageErrors() throws IOException {
+        ChainFixture chain = chain(6);
+        Run alone = chainmerge("merge", chain.top(), "--min-rate", "1MiB/s");
+        assertThat(alone.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(alone.err()).contains("need --latency-target");
+        Run under = chainmerge("merge", chain.top(), "--latency-target", "20ms", "--latency-pause", "5ms");
+        assertThat(under.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(under.err()).contains("io.latency-pause");
+        assertThat(chain.top()).exists();
+    }
+
+    @Test
     void aRefusedMergeExitsWithThreeAndSaysWhyAsJson() throws IOException {
         ChainFixture chain = chain(4);
         Map<Path, String> before = Fingerprint.ofTree(dir);

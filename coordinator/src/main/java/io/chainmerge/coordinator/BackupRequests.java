@@ -336,7 +336,8 @@ final class BackupRequests {
                 null,
                 false,
                 campaign.spec.rateBytesPerSecond(),
-                campaign.spec.reserveSpec());
+                campaign.spec.reserveSpec(),
+                campaign.spec.mergeWindows());
         CompletableFuture<Void> jobDurable =
                 campaigns.record(campaign, CampaignJob.planned(campaign.id, job, disk.host(), disk.volume(), now));
         CompletableFuture<Void> requestDurable = campaigns.record(
@@ -395,7 +396,8 @@ final class BackupRequests {
                     null,
                     false,
                     merge.rateBytesPerSecond(),
-                    merge.reserve());
+                    merge.reserve(),
+                    merge.windows());
             jobIds.add(job.jobId());
             durable.add(campaigns.record(
                     campaign, CampaignJob.planned(campaign.id, job, planned.host(), planned.volume(), now)));

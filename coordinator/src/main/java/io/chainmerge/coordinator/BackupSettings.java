@@ -6,11 +6,12 @@ import io.chainmerge.common.campaign.CampaignSpec.Limits;
 import java.util.List;
 
 /**
- * What every backup system's standing campaign runs with: its limits, and the rate and reserve of its
- * merges (null for the workers' settings). A merge that does not fit is refused (no space recovery): the
- * backup system hears of it and decides.
+ * What every backup system's standing campaign runs with: its limits, the rate and reserve of its
+ * merges (null for the workers' settings), and the windows in time they may run in (empty for any
+ * time). A merge that does not fit is refused (no space recovery): the backup system hears of it and
+ * decides.
  */
-record BackupSettings(Limits limits, String rate, String reserve) {
+record BackupSettings(Limits limits, String rate, String reserve, List<String> windows, String timeZone) {
 
     /** The spec of {@code source}'s standing campaign, over the pools its requests have named. */
     CampaignSpec spec(String source, List<String> pools) {
@@ -29,6 +30,8 @@ record BackupSettings(Limits limits, String rate, String reserve) {
                 null,
                 null,
                 null,
-                null);
+                null,
+                windows,
+                timeZone);
     }
 }

@@ -21,6 +21,7 @@ import io.chainmerge.common.message.JobKind;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.MergeWindows;
 import io.chainmerge.common.message.Outcome;
 import io.chainmerge.common.message.Problem;
 import io.chainmerge.common.message.Schema;
@@ -640,6 +641,9 @@ final class Campaigns {
             if (backupRequests.refusedPastDeadline(campaign, job, now)) {
                 continue;
             }
+            if (heavy(job) && outsideWindows(campaign, job, now)) {
+                continue; // published when a window opens; a tick comes at least every `tick`
+            }
             if (heavy(job)) {
                 ChainKey chain = ChainKey.of(job);
                 VolumeKey volume = VolumeKey.of(job);
@@ -689,6 +693,18 @@ final class Campaigns {
                             thread);
         }
         return false;
+    }
+
+    /**
+     * Whether {@code job} must wait for one of the campaign's windows: a merge or a transplant, unless a
+     * dry run (which reads a few headers), at a time none of the windows holds.
+     */
+    private static boolean outsideWindows(Campaign campaign, CampaignJob job, Instant now) {
+        MergeWindows windows = campaign.spec.mergeWindows();
+        if (windows == null || (job.job() instanceof MergeJob merge && merge.dryRun())) {
+            return false;
+        }
+        return !windows.contains(now);
     }
 
     /** Merges and transplants are I/O storms: the campaign's limits hold for both. */

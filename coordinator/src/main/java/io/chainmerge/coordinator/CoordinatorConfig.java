@@ -104,6 +104,13 @@ public record CoordinatorConfig(
             ConfigType.STRING,
             "",
             "space each merge for a backup request leaves free, e.g. 2GiB or 5%; empty for the workers' setting");
+    public static final ConfigKey BACKUP_WINDOWS = ConfigKey.optional(
+            "backup.windows",
+            ConfigType.LIST,
+            List.of(),
+            "when merges for backup requests may run, e.g. Mon-Fri 22:00-06:00,Sat-Sun (docs/pacing.md); empty for any time");
+    public static final ConfigKey BACKUP_TIME_ZONE = ConfigKey.optional(
+            "backup.time-zone", ConfigType.STRING, "", "the zone of backup.windows, e.g. Europe/Paris; empty for UTC");
 
     public static final ConfigKey SECURITY_MODE = ConfigKey.optional(
             "security.mode",
@@ -189,6 +196,8 @@ public record CoordinatorConfig(
                     BACKUP_OVERALL,
                     BACKUP_RATE,
                     BACKUP_RESERVE,
+                    BACKUP_WINDOWS,
+                    BACKUP_TIME_ZONE,
                     SECURITY_MODE,
                     PRINCIPALS_FILE,
                     BACKUP_SOURCES,
@@ -255,7 +264,9 @@ public record CoordinatorConfig(
                             config.integer(BACKUP_PER_POOL),
                             config.integer(BACKUP_OVERALL)),
                     rate.isBlank() ? null : rate,
-                    reserve.isBlank() ? null : reserve);
+                    reserve.isBlank() ? null : reserve,
+                    config.list(BACKUP_WINDOWS),
+                    config.string(BACKUP_TIME_ZONE).isBlank() ? null : config.string(BACKUP_TIME_ZONE));
             settings.spec("check", List.of("check")); // the spec's own checks of rate and reserve
             return settings;
         } catch (IllegalArgumentException e) {

@@ -242,7 +242,8 @@ public final class Planner {
                     intoNew == null ? null : "dynamic",
                     spec.dryRun(),
                     spec.rateBytesPerSecond(),
-                    spec.reserveSpec());
+                    spec.reserveSpec(),
+                    spec.mergeWindows());
             List<InventoryDisk> sources = action == Action.MERGE_ONE_LEVEL ? picked.subList(0, 1) : picked;
             long growth = sources.stream().mapToLong(InventoryDisk::fileSize).sum();
             jobs.add(new PlannedJob(job, volume.host(), volume.volume(), growth));

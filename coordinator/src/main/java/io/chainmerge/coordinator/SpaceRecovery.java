@@ -491,7 +491,8 @@ final class SpaceRecovery {
                     null,
                     merge.dryRun(),
                     merge.rateBytesPerSecond(),
-                    merge.reserve());
+                    merge.reserve(),
+                    merge.windows());
         }
 
         private TransplantJob transplant(

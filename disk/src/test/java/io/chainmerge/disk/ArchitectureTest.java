@@ -77,7 +77,8 @@ class ArchitectureTest {
     /**
      * The other files the engine opens are not disks: the merge and transplant journals, folders (to
      * flush them), the kernel's lock, mount and process lists and its NFS server's client state, the
-     * host's name and boot, the claims beside disks that other hosts see.
+     * host's name and boot, the claims beside disks that other hosts see, the mount table and the
+     * block devices' I/O counters.
      */
     @ArchTest
     static final ArchRule onlyTheTableOfOpenFilesOpensADiskFile = noClasses()
@@ -93,6 +94,7 @@ class ArchitectureTest {
                     "io.chainmerge.disk.io.HostIdentity",
                     "io.chainmerge.disk.io.ClaimFile",
                     "io.chainmerge.disk.inuse.NfsServerProbe",
+                    "io.chainmerge.disk.pace.BlockDevice",
                     "io.chainmerge.disk.Volume")))
             .should()
             .accessTargetWhere(FileOpenings.opensAFile())

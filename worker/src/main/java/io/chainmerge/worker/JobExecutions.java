@@ -118,10 +118,8 @@ final class JobExecutions {
         boolean changesFiles = !(job instanceof MergeJob merge && merge.dryRun());
         JobJournal journal = changesFiles ? volume.map(journals::get).orElse(null) : null;
         CompletableFuture<?> previous = chainTails.getOrDefault(job.key(), CompletableFuture.completedFuture(null));
-        CompletableFuture<JobResult> result = previous.handle((ignored, error) -> null)
-                .thenCompose(ignored -> executor.executeBlocking(() -> execute(job, journal), false)
-                        .toCompletionStage()
-                        .toCompletableFuture());
+        CompletableFuture<JobResult> result =
+                previous.handle((ignored, error) -> null).thenCompose(ignored -> runInWindow(job, journal, executor));
         byJobId.put(job.jobId(), result);
         held.put(job.jobId(), new Held(job, System.nanoTime()));
         chainTails.put(job.key(), result);
@@ -136,6 +134,45 @@ final class JobExecutions {
             }
         });
         return published;
+    }
+
+    /**
+     * Runs {@code job} on its volume's executor; a merge outside its windows gives its slot back and runs
+     * again (resuming from its journal) when the next window opens, held meanwhile: its partition stays
+     * paused and the progress reporter vouches for it, so the coordinator neither re-publishes it nor
+     * sends the jobs of its chain behind it ahead.
+     */
+    private CompletableFuture<JobResult> runInWindow(Job job, JobJournal journal, WorkerExecutor executor) {
+        return executor.executeBlocking(() -> execute(job, journal), false)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .handle((result, error) -> {
+                    if (error != null && unwrap(error) instanceof JobRunner.OutsideWindowException outside) {
+                        LOG.info(
+                                "job {} is outside its windows; it runs when the next opens, at {}",
+                                job.jobId(),
+                                outside.opensAt());
+                        return waitUntil(outside.opensAt()).thenCompose(x -> runInWindow(job, journal, executor));
+                    }
+                    return error != null
+                            ? CompletableFuture.<JobResult>failedFuture(error)
+                            : CompletableFuture.completedFuture(result);
+                })
+                .thenCompose(next -> next);
+    }
+
+    /** Completes at {@code at}, or fails as stopped as soon as the worker drains. */
+    private CompletableFuture<Void> waitUntil(Instant at) {
+        if (draining.getAsBoolean()) {
+            return CompletableFuture.failedFuture(new JobRunner.StoppedException(null));
+        }
+        long millis = Duration.between(Instant.now(), at).toMillis();
+        if (millis <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.runAsync(
+                        () -> {}, CompletableFuture.delayedExecutor(Math.min(millis, 1000), TimeUnit.MILLISECONDS))
+                .thenCompose(x -> waitUntil(at));
     }
 
     private static Throwable unwrap(Throwable error) {
@@ -183,6 +220,7 @@ final class JobExecutions {
                 LOG.info("job {} was delivered again; it finished before, answering with its result", job.jobId());
                 return earlier.get().result().asRedelivered();
             }
+            JobRunner.requireWindow(job, Instant.now()); // before its journal entry: a job not begun is not resumed
             boolean resumed = earlier.isPresent();
             JobJournal.Entry entry;
             if (resumed) {

@@ -98,8 +98,36 @@ final class JobRunner {
         this.advertisedUrl = advertisedUrl;
     }
 
+    /**
+     * A merge outside its job's windows: it did not start, or it stopped at a window's end, committed and
+     * journaled. No result, no commit: it runs again, and resumes, when the next window opens.
+     */
+    static final class OutsideWindowException extends Exception {
+        private final Instant opensAt;
+
+        OutsideWindowException(Instant opensAt, Throwable cause) {
+            super("outside the job's windows; it runs again when the next opens, at " + opensAt, cause);
+            this.opensAt = opensAt;
+        }
+
+        Instant opensAt() {
+            return opensAt;
+        }
+    }
+
+    /** Refuses to start a merge outside its job's windows (a dry run reads a few headers: it runs any time). */
+    static void requireWindow(Job job, Instant now) throws OutsideWindowException {
+        if (job instanceof MergeJob merge
+                && merge.windows() != null
+                && !merge.dryRun()
+                && !merge.windows().contains(now)) {
+            throw new OutsideWindowException(merge.windows().nextOpening(now), null);
+        }
+    }
+
     /** Runs {@code job}; {@code entry} is its journal entry (to record a merge's plan before it starts). */
-    JobResult run(Job job, JobJournal journal, JobJournal.Entry entry, boolean resumed) throws StoppedException {
+    JobResult run(Job job, JobJournal journal, JobJournal.Entry entry, boolean resumed)
+            throws StoppedException, OutsideWindowException {
         Instant startedAt = Instant.now();
         long started = System.nanoTime();
         try {
@@ -107,6 +135,12 @@ final class JobRunner {
         } catch (InterruptedIOException e) {
             if (stopRequested.getAsBoolean()) {
                 throw new StoppedException(e);
+            }
+            Instant now = Instant.now();
+            if (job instanceof MergeJob merge
+                    && merge.windows() != null
+                    && !merge.windows().contains(now)) {
+                throw new OutsideWindowException(merge.windows().nextOpening(now), e);
             }
             return failure(job, startedAt, started, e);
         } catch (Exception | LinkageError e) {

@@ -3,14 +3,21 @@ package io.chainmerge.worker;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.MergeWindows;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SetParentJob;
 import io.chainmerge.common.message.TransplantJob;
 import io.chainmerge.disk.merge.MergeProgress;
+import io.chainmerge.disk.merge.Throttle;
+import io.chainmerge.disk.pace.PaceDecision;
+import io.chainmerge.disk.pace.VolumePace;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
@@ -18,21 +25,35 @@ import java.util.function.BooleanSupplier;
  * The merges (and transplants, whose copies report the same way) running on this worker and how far each has come. The merging thread writes a merge's
  * counts; the progress reporter reads them on its own schedule, so progress goes out at a steady rate
  * however slowly (throttled) or quickly the engine copies its windows.
+ *
+ * <p>On a volume paced by its latency ({@code io.latency-target}), a merge takes its part of the
+ * volume's pace, and its progress says what that pace is and why.
  */
 final class RunningMerges {
     private final Map<String, Tracked> running = new ConcurrentHashMap<>();
     private final String worker;
     private final BooleanSupplier stopRequested;
+    private final VolumeRoots roots;
+    private final Map<Path, VolumePace> paces;
 
     RunningMerges(String worker, BooleanSupplier stopRequested) {
-        this.worker = worker;
-        this.stopRequested = stopRequested;
+        this(worker, stopRequested, null, Map.of());
     }
 
-    private static final class Tracked implements MergeProgress {
+    /** {@code paces}: the pace of each volume root paced by its latency; empty for fixed rates. */
+    RunningMerges(String worker, BooleanSupplier stopRequested, VolumeRoots roots, Map<Path, VolumePace> paces) {
+        this.worker = worker;
+        this.stopRequested = stopRequested;
+        this.roots = roots;
+        this.paces = Map.copyOf(paces);
+    }
+
+    private final class Tracked implements MergeProgress {
         final Job job;
         final String subject;
         final BooleanSupplier stop;
+        final MergeWindows windows;
+        volatile VolumePace.Share share;
         volatile long done;
         volatile long total;
         long reportedDone;
@@ -43,6 +64,7 @@ final class RunningMerges {
             this.job = job;
             this.subject = subject;
             this.stop = stop;
+            this.windows = job instanceof MergeJob merge && !merge.dryRun() ? merge.windows() : null;
         }
 
         @Override
@@ -51,10 +73,57 @@ final class RunningMerges {
             total = bytesTotal;
         }
 
-        /** Asked by the engine after every chunk: a stop interrupts the merge where it stands, journaled. */
+        /**
+         * Asked by the engine after every chunk: a stop, or the end of the job's window, interrupts the
+         * merge where it stands, journaled.
+         */
         @Override
         public boolean cancelled() {
-            return stop.getAsBoolean();
+            return stop.getAsBoolean() || (windows != null && !windows.contains(Instant.now()));
+        }
+
+        /** The volume's latency pace, capped by the job's rate, when the volume is paced; else the rate. */
+        @Override
+        public Throttle throttle(long rateBytesPerSecond) {
+            Optional<VolumePace> pace = paceOf(subject);
+            if (pace.isEmpty()) {
+                return new Throttle(rateBytesPerSecond);
+            }
+            VolumePace.Share joined = pace.get().join(rateBytesPerSecond, this::cancelled);
+            VolumePace.Share before = share;
+            share = joined;
+            if (before != null) {
+                before.close(); // a merge of several passes takes a new share for each
+            }
+            return new Throttle(joined);
+        }
+
+        JobProgress.Pacing pacing() {
+            VolumePace.Share joined = share;
+            if (joined == null) {
+                return null;
+            }
+            PaceDecision decision = joined.decision();
+            return new JobProgress.Pacing(
+                    decision.paused() ? 0 : joined.share(decision), decision.paused(), decision.reason());
+        }
+
+        void close() {
+            VolumePace.Share joined = share;
+            if (joined != null) {
+                joined.close();
+            }
+        }
+    }
+
+    private Optional<VolumePace> paceOf(String subject) {
+        if (paces.isEmpty() || subject == null) {
+            return Optional.empty();
+        }
+        try {
+            return roots.volumeOf(roots.resolve(subject)).map(paces::get);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // the job's own checks report a bad path; the merge never starts
         }
     }
 
@@ -72,7 +141,10 @@ final class RunningMerges {
     }
 
     void finish(String jobId) {
-        running.remove(jobId);
+        Tracked tracked = running.remove(jobId);
+        if (tracked != null) {
+            tracked.close();
+        }
     }
 
     int count() {
@@ -101,7 +173,8 @@ final class RunningMerges {
                     done,
                     Math.max(done, t.total),
                     Math.max(0, t.rate),
-                    Instant.now()));
+                    Instant.now(),
+                    t.pacing()));
         }
         return out;
     }

@@ -11,6 +11,7 @@ import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.security.CapabilityVerifier;
 import io.chainmerge.common.topic.Topics.TopicSpec;
 import io.chainmerge.disk.inuse.InUseCheck;
+import io.chainmerge.disk.pace.VolumePace;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.nio.charset.StandardCharsets;
@@ -83,8 +84,20 @@ public final class Worker implements AutoCloseable {
         this.producer = new KafkaProducer<>(kafka.producer("chainmerge-worker-" + config.workerId()));
         this.callbacks = Executors.newSingleThreadExecutor(r -> new Thread(r, "chainmerge-acks-" + config.workerId()));
         this.reports = new Reports(producer, config.topics(), codec, callbacks);
-        this.running = new RunningMerges(config.workerId(), () -> stopRequested);
-        this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running);
+        Map<Path, VolumePace> paces = new LinkedHashMap<>();
+        if (config.pacing().enabled()) {
+            for (Path volume : roots.roots()) {
+                VolumePace pace = VolumePace.of(volume, config.pacing());
+                LOG.info(
+                        "merges on {} keep its latency under {} ms: {}",
+                        volume,
+                        config.pacing().latencyTarget().toMillis(),
+                        pace.signal());
+                paces.put(volume, pace);
+            }
+        }
+        this.running = new RunningMerges(config.workerId(), () -> stopRequested, roots, paces);
+        this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running, paces);
         InUseCheck inUse = config.inUse().check(codec.json().mapper(), Clock.systemUTC());
         CapabilityVerifier capabilities = config.security().verifier(codec.json(), Clock.systemUTC());
         JobRunner runner = new JobRunner(

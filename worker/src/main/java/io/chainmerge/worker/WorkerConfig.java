@@ -9,6 +9,7 @@ import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.security.TlsFiles;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.disk.merge.Reserve;
+import io.chainmerge.disk.pace.PaceSettings;
 import io.chainmerge.worker.inuse.InUseSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,7 @@ public record WorkerConfig(
         List<Path> volumes,
         int concurrencyPerVolume,
         long rateBytesPerSecond,
+        PaceSettings pacing,
         Reserve reserve,
         String httpHost,
         int httpPort,
@@ -56,6 +58,26 @@ public record WorkerConfig(
             ConfigType.SIZE,
             0L,
             "the most bytes per second a merge copies when its job sets none; 0 for no limit");
+    public static final ConfigKey LATENCY_TARGET = ConfigKey.optional(
+            "io.latency-target",
+            ConfigType.DURATION,
+            Duration.ZERO,
+            "the service latency (per I/O, of the device under a volume) that the volume's merges keep under by slowing down between io.min-rate and rate, e.g. 20ms; 0 for a fixed pace (rate alone). See docs/pacing.md");
+    public static final ConfigKey LATENCY_PAUSE = ConfigKey.optional(
+            "io.latency-pause",
+            ConfigType.DURATION,
+            Duration.ZERO,
+            "with io.latency-target: above this latency for two samples in a row the volume's merges stop copying until it is back under the target; 0 never to pause");
+    public static final ConfigKey MIN_RATE = ConfigKey.optional(
+            "io.min-rate",
+            ConfigType.SIZE,
+            8L << 20,
+            "with io.latency-target: the slowest a merge goes while the latency is over its target, in bytes per second");
+    public static final ConfigKey LATENCY_INTERVAL = ConfigKey.optional(
+            "io.latency-interval",
+            ConfigType.DURATION,
+            Duration.ofSeconds(1),
+            "with io.latency-target: how often a volume's latency is sampled and its merges' pace set");
     public static final ConfigKey RESERVE = ConfigKey.optional(
             "reserve",
             ConfigType.STRING,
@@ -122,6 +144,10 @@ public record WorkerConfig(
                                     VOLUMES,
                                     CONCURRENCY,
                                     RATE,
+                                    LATENCY_TARGET,
+                                    LATENCY_PAUSE,
+                                    MIN_RATE,
+                                    LATENCY_INTERVAL,
                                     RESERVE,
                                     HTTP_HOST,
                                     HTTP_PORT,
@@ -170,6 +196,12 @@ public record WorkerConfig(
                 config.list(VOLUMES).stream().map(Path::of).toList(),
                 config.integer(CONCURRENCY),
                 config.size(RATE),
+                new PaceSettings(
+                        config.duration(LATENCY_TARGET),
+                        config.duration(LATENCY_PAUSE),
+                        config.size(MIN_RATE),
+                        config.size(RATE),
+                        config.duration(LATENCY_INTERVAL)),
                 config.string(RESERVE).isBlank() ? Reserve.DEFAULT : Reserve.parse(config.string(RESERVE)),
                 config.string(HTTP_HOST),
                 config.integer(HTTP_PORT),

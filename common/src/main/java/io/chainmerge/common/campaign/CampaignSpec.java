@@ -1,9 +1,11 @@
 package io.chainmerge.common.campaign;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.chainmerge.common.DataSize;
 import io.chainmerge.common.config.ConfigType;
+import io.chainmerge.common.message.MergeWindows;
 import io.chainmerge.common.message.ReserveSpec;
 import io.chainmerge.common.message.Schema;
 import java.nio.file.FileSystems;
@@ -35,6 +37,10 @@ import java.util.List;
  *     planned and run) or {@code ask} (a recovery is planned and waits for an operator's approval)
  * @param transplantTo where a recovery may move disks; null for any volume of the campaign's pools
  * @param moveBack after a recovery's merge, move the merged result back where it was
+ * @param windows when merges and transplants may run, e.g. {@code ["Mon-Fri 22:00-06:00", "Sat-Sun"]}
+ *     ({@link MergeWindows}); none for any time. Outside them nothing heavy is published, and a merge
+ *     running at a window's end stops resumably and finishes in the next
+ * @param timeZone the zone of {@code windows}, e.g. {@code Europe/Paris}; null for UTC
  */
 public record CampaignSpec(
         String name,
@@ -51,7 +57,46 @@ public record CampaignSpec(
         String scanTimeout,
         SpacePolicy onInsufficientSpace,
         TransplantTargets transplantTo,
-        Boolean moveBack) {
+        Boolean moveBack,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> windows,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String timeZone) {
+
+    /** A spec whose merges run any time. */
+    public CampaignSpec(
+            String name,
+            List<String> pools,
+            List<String> hosts,
+            List<String> volumes,
+            Selection select,
+            Action action,
+            String flattenTo,
+            Limits limits,
+            String rate,
+            String reserve,
+            Boolean dryRun,
+            String scanTimeout,
+            SpacePolicy onInsufficientSpace,
+            TransplantTargets transplantTo,
+            Boolean moveBack) {
+        this(
+                name,
+                pools,
+                hosts,
+                volumes,
+                select,
+                action,
+                flattenTo,
+                limits,
+                rate,
+                reserve,
+                dryRun,
+                scanTimeout,
+                onInsufficientSpace,
+                transplantTo,
+                moveBack,
+                null,
+                null);
+    }
 
     public CampaignSpec {
         if (pools == null || pools.isEmpty()) {
@@ -91,6 +136,14 @@ public record CampaignSpec(
                     + " recovers merges in place; a flatten changes no source, point flattenTo at a volume with room");
         }
         transplantTo = transplantTo == null ? TransplantTargets.ANY : transplantTo;
+        windows = windows == null ? List.of() : List.copyOf(windows);
+        MergeWindows.of(windows, timeZone); // refuses a window or zone it cannot read
+    }
+
+    /** When the campaign's merges may run; null for any time. */
+    @JsonIgnore
+    public MergeWindows mergeWindows() {
+        return MergeWindows.of(windows, timeZone);
     }
 
     /** What a campaign does with a merge that does not fit on its volume. */

@@ -66,6 +66,9 @@ public final class ConfigDef {
         }
         if (value instanceof java.time.Duration duration) {
             long ms = duration.toMillis();
+            if (ms == 0) {
+                return "0"; // off, not "0d"
+            }
             long[] sizes = {86_400_000L, 3_600_000L, 60_000L, 1000L};
             String[] units = {"d", "h", "m", "s"};
             for (int i = 0; i < sizes.length; i++) {

@@ -1,5 +1,6 @@
 package io.chainmerge.common.message;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.Locale;
 
@@ -15,6 +16,8 @@ import java.util.Locale;
  * @param dryRun check and plan only
  * @param rateBytesPerSecond the most bytes copied per second; 0 for the worker's setting
  * @param reserve the space to leave free; null for the worker's setting
+ * @param windows when the merge may run: it starts only inside one and stops, resumably, at the end
+ *     of one, to finish in the next; null (and not written) for any time
  */
 public record MergeJob(
         int schemaVersion,
@@ -29,8 +32,41 @@ public record MergeJob(
         String intoNewType,
         boolean dryRun,
         long rateBytesPerSecond,
-        ReserveSpec reserve)
+        ReserveSpec reserve,
+        @JsonInclude(JsonInclude.Include.NON_NULL) MergeWindows windows)
         implements Job {
+
+    /** A merge that may run any time. */
+    public MergeJob(
+            int schemaVersion,
+            String jobId,
+            String campaignId,
+            String pool,
+            Instant issuedAt,
+            String chain,
+            String child,
+            String destination,
+            String intoNew,
+            String intoNewType,
+            boolean dryRun,
+            long rateBytesPerSecond,
+            ReserveSpec reserve) {
+        this(
+                schemaVersion,
+                jobId,
+                campaignId,
+                pool,
+                issuedAt,
+                chain,
+                child,
+                destination,
+                intoNew,
+                intoNewType,
+                dryRun,
+                rateBytesPerSecond,
+                reserve,
+                null);
+    }
 
     public MergeJob {
         Schema.checkVersion(schemaVersion);
@@ -72,7 +108,27 @@ public record MergeJob(
                 intoNewType,
                 dryRun,
                 bytesPerSecond,
-                reserve);
+                reserve,
+                windows);
+    }
+
+    /** The same job, to run only inside {@code value} (null: any time). */
+    public MergeJob withWindows(MergeWindows value) {
+        return new MergeJob(
+                schemaVersion,
+                jobId,
+                campaignId,
+                pool,
+                issuedAt,
+                chain,
+                child,
+                destination,
+                intoNew,
+                intoNewType,
+                dryRun,
+                rateBytesPerSecond,
+                reserve,
+                value);
     }
 
     @Override

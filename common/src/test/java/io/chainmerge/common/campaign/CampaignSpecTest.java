@@ -60,6 +60,25 @@ class CampaignSpecTest {
         assertRefused("pools: [a]\naction: flatten\nonInsufficientSpace: transplant", "a flatten changes no source");
     }
 
+    @Test
+    void windowsInTimeAreReadWithTheirZoneAndASpecWithoutThemIsWrittenAsBefore() throws Exception {
+        CampaignSpec spec = read(
+                """
+                pools: [pool-a]
+                windows: ["Mon-Fri 22:00-06:00", "Sat-Sun"]
+                timeZone: Europe/Paris
+                """);
+        assertThat(spec.mergeWindows().windows()).containsExactly("Mon-Fri 22:00-06:00", "Sat-Sun");
+        assertThat(spec.mergeWindows().contains(java.time.Instant.parse("2026-12-07T21:30:00Z")))
+                .isTrue();
+        assertThat(read(json.write(spec))).isEqualTo(spec);
+        CampaignSpec always = read("pools: [pool-a]");
+        assertThat(always.mergeWindows()).isNull();
+        assertThat(json.write(always)).doesNotContain("windows").doesNotContain("timeZone");
+        assertRefused("pools: [a]\nwindows: [\"Mon-Fry\"]", "\"Fry\" is not a day");
+        assertRefused("pools: [a]\nwindows: [Sat]\ntimeZone: Paris", "timeZone");
+    }
+
     private void assertRefused(String yaml, String reason) {
         assertThatThrownBy(() -> read(yaml))
                 .isInstanceOf(JsonMappingException.class)

@@ -231,4 +231,28 @@ class MessageCodecTest {
         assertThat(read.attempts()).isEqualTo(1);
         assertThat(read.published(at).attempts()).isEqualTo(2);
     }
+
+    @Test
+    void progressCarriesItsPacingAndWithoutOneIsWrittenAsEarlierReleasesWroteIt() throws Exception {
+        JobProgress paced = new JobProgress(
+                Schema.VERSION,
+                "j1",
+                "c1",
+                "pool-a",
+                "storage-a",
+                "/srv/v1/vm_2.avhdx",
+                1,
+                2,
+                3,
+                at,
+                new JobProgress.Pacing(50L << 20, false, "latency 35 ms > 20 ms"));
+        assertThat(codec.read(codec.write(paced), JobProgress.class)).isEqualTo(paced);
+
+        JobProgress fixed =
+                new JobProgress(Schema.VERSION, "j1", "c1", "pool-a", "storage-a", "/srv/v1/vm_2.avhdx", 1, 2, 3, at);
+        String written = new String(codec.write(fixed), StandardCharsets.UTF_8);
+        assertThat(written).doesNotContain("pacing");
+        assertThat(codec.read(codec.write(fixed), JobProgress.class)).isEqualTo(fixed);
+        assertThatThrownBy(() -> new JobProgress.Pacing(-1, false, "x")).isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -119,7 +119,7 @@ public final class Merge {
                 destination.virtualSize(),
                 destination,
                 false,
-                new Throttle(request.rateBytesPerSecond()),
+                progress.throttle(request.rateBytesPerSecond()),
                 progress,
                 plan.payloadBytes());
         // MS-VHDX 2.6.1.2: merging replaces the parent's virtual-disk metadata with the child's.
@@ -212,7 +212,7 @@ public final class Merge {
                     chain.virtualSize(),
                     out,
                     true,
-                    new Throttle(request.rateBytesPerSecond()),
+                    progress.throttle(request.rateBytesPerSecond()),
                     progress,
                     plan.payloadBytes());
         } catch (IOException | RuntimeException e) {

@@ -22,4 +22,12 @@ public interface MergeProgress {
     default boolean cancelled() {
         return false;
     }
+
+    /**
+     * The throttle the copy holds itself to, given the request's rate: that fixed rate unless the
+     * caller paces the copy by something it measures (the volume's latency) through a {@link Pace}.
+     */
+    default Throttle throttle(long rateBytesPerSecond) {
+        return new Throttle(rateBytesPerSecond);
+    }
 }
