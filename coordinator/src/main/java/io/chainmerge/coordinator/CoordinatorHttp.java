@@ -146,7 +146,13 @@ final class CoordinatorHttp {
                 .handler(read)
                 .handler(ctx -> replyFound(ctx, campaigns.report(ctx.pathParam("id"))));
         router.post("/plan").handler(read).handler(this::plan);
-        router.get("/inventory").handler(read).handler(ctx -> send(ctx, 200, inventory.snapshot()));
+        // The whole fleet's inventory: written off the event loop, as it may be large.
+        router.get("/inventory").handler(read).handler(ctx -> vertx.executeBlocking(
+                        () -> json.write(inventory.snapshot()), false)
+                .onSuccess(text -> ctx.response()
+                        .putHeader("content-type", "application/json")
+                        .end(text))
+                .onFailure(ctx::fail));
 
         write(router, "/campaigns", "submit", Role.Permission.OPERATE).handler(this::submit);
         write(router, "/campaigns/:id/cancel", "cancel", Role.Permission.OPERATE)
@@ -256,6 +262,13 @@ final class CoordinatorHttp {
         if (spec == null) {
             return;
         }
+        // Off the event loop: a plan over a large fleet's inventory takes long enough to stall every other call.
+        vertx.executeBlocking(() -> plan(spec), false)
+                .onSuccess(plan -> send(ctx, 200, plan))
+                .onFailure(error -> problems.internal(ctx, error));
+    }
+
+    private Planner.Plan plan(CampaignSpec spec) {
         Map<String, List<VolumeInventory>> byPool = new HashMap<>();
         for (VolumeInventory volume : inventory.snapshot()) {
             if (spec.scannedPools().contains(volume.pool())) {
@@ -282,7 +295,7 @@ final class CoordinatorHttp {
             }
         }
         skips.addAll(plan.skips());
-        send(ctx, 200, new Planner.Plan(plan.jobs(), skips, plan.recoveries()));
+        return new Planner.Plan(plan.jobs(), skips, plan.recoveries());
     }
 
     private void submit(RoutingContext ctx) {

@@ -177,15 +177,22 @@ final class TransactionalLog implements AutoCloseable {
                 queue.drainTo(batch, MAX_BATCH - 1);
                 if (fenced != null) {
                     failAll(batch, fenced);
-                } else if (!commit(batch) && batch.size() > 1) {
+                    batch.clear();
+                    continue;
+                }
+                KafkaException aborted = commit(batch);
+                if (aborted != null && batch.size() > 1 && fenced == null) {
                     // One bad record (too large, say) aborts its whole transaction: alone, each of the others commits.
                     for (Pending pending : batch) {
+                        KafkaException alone = fenced != null ? null : commit(List.of(pending));
                         if (fenced != null) {
                             failAll(List.of(pending), fenced);
-                        } else {
-                            commit(List.of(pending));
+                        } else if (alone != null) {
+                            failAll(List.of(pending), alone);
                         }
                     }
+                } else if (aborted != null) {
+                    failAll(batch, fenced != null ? fenced : aborted);
                 }
                 batch.clear();
             } catch (InterruptedException e) {
@@ -199,8 +206,11 @@ final class TransactionalLog implements AutoCloseable {
         failAll(left, new NotLeadingException("the coordinator is stopping"));
     }
 
-    /** Commits {@code batch} as one transaction; false (every send failed) when it was aborted. */
-    private boolean commit(List<Pending> batch) {
+    /**
+     * Commits {@code batch} as one transaction and completes its sends; when it was aborted (or this producer
+     * is fenced) returns why and leaves the sends to the caller, which may try them again one by one.
+     */
+    private KafkaException commit(List<Pending> batch) {
         List<Future<RecordMetadata>> sent = new ArrayList<>(batch.size());
         try {
             producer.beginTransaction();
@@ -211,20 +221,15 @@ final class TransactionalLog implements AutoCloseable {
         } catch (KafkaException e) {
             if (fatal(e)) {
                 fence(e);
-                failAll(batch, fenced);
-                return false;
+                return e;
             }
-            LOG.warn(
-                    "a transaction of {} records was aborted; its sends fail and are made again: {}",
-                    batch.size(),
-                    e.toString());
+            LOG.warn("a transaction of {} records was aborted: {}", batch.size(), e.toString());
             try {
                 producer.abortTransaction();
             } catch (KafkaException abortFailed) {
                 fence(abortFailed);
             }
-            failAll(batch, e);
-            return false;
+            return e;
         }
         for (int i = 0; i < batch.size(); i++) {
             try {
@@ -236,7 +241,7 @@ final class TransactionalLog implements AutoCloseable {
                 batch.get(i).done().completeExceptionally(e);
             }
         }
-        return true;
+        return null;
     }
 
     /** A commit that timed out (the broker away for a while) is asked again: it completes, or aborts, never half. */

@@ -177,6 +177,34 @@ class LeadershipIT {
         assertThat(committed(topic)).containsExactly("zombie:before", "successor:successor");
     }
 
+    @Test
+    void aRecordTheBrokerCannotTakeFailsAloneAndTheRecordsSentWithItCommit() throws Exception {
+        String group = "oversize-" + GROUPS.incrementAndGet();
+        String topic = group + ".campaigns";
+        KafkaClients clients = new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+        try (org.apache.kafka.clients.admin.Admin admin =
+                org.apache.kafka.clients.admin.Admin.create(clients.admin("oversize-admin"))) {
+            KafkaClients.ensureTopics(
+                    admin, List.of(new io.chainmerge.common.topic.Topics.TopicSpec(topic, true, null)), 1, (short) 1);
+        }
+        try (TransactionalLog log = new TransactionalLog(
+                clients.transactionalProducer("oversize", group, Duration.ofSeconds(15)),
+                "leader",
+                Runnable::run,
+                fenced -> {})) {
+            log.open();
+            CompletableFuture<?> before = log.send(record(topic, "before"));
+            CompletableFuture<?> huge = log.send(new ProducerRecord<>(
+                    topic, "k", new byte[io.chainmerge.common.topic.Topics.MAX_MESSAGE_BYTES + 1]));
+            CompletableFuture<?> after = log.send(record(topic, "after"));
+            assertThat(huge).failsWithin(Duration.ofSeconds(30));
+            assertThat(before).succeedsWithin(Duration.ofSeconds(30));
+            assertThat(after).succeedsWithin(Duration.ofSeconds(30));
+            assertThat(log.isOpen()).isTrue();
+        }
+        assertThat(committed(topic)).containsExactly("leader:before", "leader:after");
+    }
+
     private static ProducerRecord<String, byte[]> record(String topic, String value) {
         return new ProducerRecord<>(topic, "k", value.getBytes(StandardCharsets.UTF_8));
     }
