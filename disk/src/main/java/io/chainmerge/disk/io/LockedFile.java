@@ -15,12 +15,18 @@ public final class LockedFile implements Closeable {
     private final Path path;
     private final OpenFileTable.Lease lease;
     private final FileChannel channel;
+    /** For large aligned reads and writes past the page cache (a transplant's copy); null where none. */
+    private final FileChannel direct;
+
+    private final Access access;
     private boolean closed;
 
-    private LockedFile(Path path, OpenFileTable.Lease lease) {
+    private LockedFile(Path path, OpenFileTable.Lease lease, Access access) {
         this.path = path;
         this.lease = lease;
         this.channel = lease.channel();
+        this.direct = lease.direct();
+        this.access = access;
     }
 
     /**
@@ -33,7 +39,7 @@ public final class LockedFile implements Closeable {
             throw new IllegalArgumentException("a locked file is opened for reading or writing");
         }
         OpenFileTable.RealFile real = OpenFileTable.realRegularFile(file);
-        return new LockedFile(real.path(), OpenFileTable.acquire(real, access));
+        return new LockedFile(real.path(), OpenFileTable.acquire(real, access), access);
     }
 
     public Path path() {
@@ -44,16 +50,24 @@ public final class LockedFile implements Closeable {
         return channel.size();
     }
 
-    /** Reads from {@code position}; -1 at the end of the file. */
+    /**
+     * Reads from {@code position}; -1 at the end of the file. A large aligned read goes past the page
+     * cache, as {@link DiskChannel} reads do.
+     */
     public int read(java.nio.ByteBuffer destination, long position) throws IOException {
-        return channel.read(destination, position);
+        boolean past = direct != null && DiskChannel.fitsDirect(destination, position);
+        return (past ? direct : channel).read(destination, position);
     }
 
-    /** Writes all of {@code source} at {@code position}; the file is open for writing. */
+    /**
+     * Writes all of {@code source} at {@code position}; the file is open for writing. A large aligned
+     * write goes past the page cache, and {@link #force()} makes it durable like any other.
+     */
     public void write(java.nio.ByteBuffer source, long position) throws IOException {
         long at = position;
         while (source.hasRemaining()) {
-            at += channel.write(source, at);
+            boolean past = access == Access.WRITE && direct != null && DiskChannel.fitsDirect(source, at);
+            at += (past ? direct : channel).write(source, at);
         }
     }
 
