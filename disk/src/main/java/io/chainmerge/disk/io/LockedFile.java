@@ -3,8 +3,11 @@ package io.chainmerge.disk.io;
 import io.chainmerge.disk.Access;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 
 /**
  * A disk file's raw bytes under this process's lock on it, for copying the file as it is (a
@@ -12,6 +15,9 @@ import java.nio.file.Path;
  * chain open in this process already holds; closing it never drops a lock another operation relies on.
  */
 public final class LockedFile implements Closeable {
+    /** The chunk of a read-ahead over the file: as a merge copies. */
+    private static final int CHUNK = 8 << 20;
+
     private final Path path;
     private final OpenFileTable.Lease lease;
     private final FileChannel channel;
@@ -54,7 +60,7 @@ public final class LockedFile implements Closeable {
      * Reads from {@code position}; -1 at the end of the file. A large aligned read goes past the page
      * cache, as {@link DiskChannel} reads do.
      */
-    public int read(java.nio.ByteBuffer destination, long position) throws IOException {
+    public int read(ByteBuffer destination, long position) throws IOException {
         boolean past = direct != null && DiskChannel.fitsDirect(destination, position);
         return (past ? direct : channel).read(destination, position);
     }
@@ -63,7 +69,7 @@ public final class LockedFile implements Closeable {
      * Writes all of {@code source} at {@code position}; the file is open for writing. A large aligned
      * write goes past the page cache, and {@link #force()} makes it durable like any other.
      */
-    public void write(java.nio.ByteBuffer source, long position) throws IOException {
+    public void write(ByteBuffer source, long position) throws IOException {
         long at = position;
         while (source.hasRemaining()) {
             boolean past = access == Access.WRITE && direct != null && DiskChannel.fitsDirect(source, at);
@@ -85,7 +91,39 @@ public final class LockedFile implements Closeable {
      * again and closing it would drop every lock this process holds on it.
      */
     public String sha256() throws IOException {
-        return Sha256.of(channel);
+        MessageDigest digest = Sha256.newDigest();
+        try (ReadAhead<ByteBuffer> reads =
+                new ReadAhead<>("chainmerge-digest " + path.getFileName(), ReadAhead.DEPTH, CHUNK, this::readAll)) {
+            // A transplant reads its copy back right after writing it past the page cache: cold, so the
+            // reads run ahead of the digest, and past the cache too.
+            for (ByteBuffer buffer = reads.next(); buffer != null; buffer = reads.next()) {
+                digest.update(buffer);
+                reads.release(buffer);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /**
+     * Reads every byte of the file from its start, in order, a buffer of {@code output} at a time: a
+     * {@link ReadAhead}'s reader.
+     */
+    public void readAll(ReadAhead.Output<ByteBuffer> output) throws IOException {
+        long position = 0;
+        while (true) {
+            ByteBuffer buffer = output.buffer();
+            while (buffer.hasRemaining()) {
+                int read = read(buffer, position + buffer.position());
+                if (read < 0) {
+                    break;
+                }
+            }
+            if (buffer.position() == 0) {
+                return;
+            }
+            position += buffer.position();
+            output.emit(buffer.flip());
+        }
     }
 
     @Override

@@ -209,7 +209,6 @@ public final class LocalSource implements TransplantSource {
     @Override
     public String copy(TransplantFile file, Path partial, Throttle throttle, CopyProgress progress) throws IOException {
         LockedFile source = locked.get(file.source());
-        long size = source.size(); // locked exclusively since open: it cannot change
         MessageDigest digest = Sha256.newDigest();
         if (!Files.exists(partial)) {
             Files.createFile(partial);
@@ -220,7 +219,7 @@ public final class LocalSource implements TransplantSource {
                         "chainmerge-read-ahead " + file.source().getFileName(),
                         ReadAhead.DEPTH,
                         CHUNK,
-                        output -> readChunks(source, size, output))) {
+                        source::readAll)) {
             out.truncate(0);
             long position = 0;
             for (ByteBuffer buffer = reads.next(); buffer != null; buffer = reads.next()) {
@@ -236,24 +235,6 @@ public final class LocalSource implements TransplantSource {
             out.force();
         }
         return HexFormat.of().formatHex(digest.digest());
-    }
-
-    /** The reader thread's work: the file's bytes, in order, a chunk at a time. */
-    private static void readChunks(LockedFile source, long size, ReadAhead.Output<ByteBuffer> output)
-            throws IOException {
-        long position = 0;
-        while (position < size) {
-            ByteBuffer buffer = output.buffer().limit((int) Math.min(CHUNK, size - position));
-            while (buffer.hasRemaining()) {
-                int read = source.read(buffer, position + buffer.position());
-                if (read < 0) {
-                    throw new IOException("%s ended at %d while it was copied, though it was locked at %d bytes"
-                            .formatted(source.path(), position + buffer.position(), size));
-                }
-            }
-            position += buffer.flip().remaining();
-            output.emit(buffer);
-        }
     }
 
     @Override
