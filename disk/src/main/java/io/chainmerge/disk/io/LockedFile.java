@@ -21,18 +21,16 @@ public final class LockedFile implements Closeable {
     private final Path path;
     private final OpenFileTable.Lease lease;
     private final FileChannel channel;
-    /** For large aligned reads and writes past the page cache (a transplant's copy); null where none. */
+    /** For large aligned reads past the page cache (the source of a transplant's copy); null where none. */
     private final FileChannel direct;
 
-    private final Access access;
     private boolean closed;
 
-    private LockedFile(Path path, OpenFileTable.Lease lease, Access access) {
+    private LockedFile(Path path, OpenFileTable.Lease lease) {
         this.path = path;
         this.lease = lease;
         this.channel = lease.channel();
         this.direct = lease.direct();
-        this.access = access;
     }
 
     /**
@@ -45,7 +43,7 @@ public final class LockedFile implements Closeable {
             throw new IllegalArgumentException("a locked file is opened for reading or writing");
         }
         OpenFileTable.RealFile real = OpenFileTable.realRegularFile(file);
-        return new LockedFile(real.path(), OpenFileTable.acquire(real, access), access);
+        return new LockedFile(real.path(), OpenFileTable.acquire(real, access));
     }
 
     public Path path() {
@@ -56,24 +54,16 @@ public final class LockedFile implements Closeable {
         return channel.size();
     }
 
-    /**
-     * Reads from {@code position}; -1 at the end of the file. A large aligned read goes past the page
-     * cache, as {@link DiskChannel} reads do.
-     */
+    /** Reads from {@code position}; -1 at the end of the file. */
     public int read(ByteBuffer destination, long position) throws IOException {
-        boolean past = direct != null && DiskChannel.fitsDirect(destination, position);
-        return (past ? direct : channel).read(destination, position);
+        return channel.read(destination, position);
     }
 
-    /**
-     * Writes all of {@code source} at {@code position}; the file is open for writing. A large aligned
-     * write goes past the page cache, and {@link #force()} makes it durable like any other.
-     */
+    /** Writes all of {@code source} at {@code position}; the file is open for writing. */
     public void write(ByteBuffer source, long position) throws IOException {
         long at = position;
         while (source.hasRemaining()) {
-            boolean past = access == Access.WRITE && direct != null && DiskChannel.fitsDirect(source, at);
-            at += (past ? direct : channel).write(source, at);
+            at += channel.write(source, at);
         }
     }
 
@@ -92,10 +82,12 @@ public final class LockedFile implements Closeable {
      */
     public String sha256() throws IOException {
         MessageDigest digest = Sha256.newDigest();
-        try (ReadAhead<ByteBuffer> reads =
-                new ReadAhead<>("chainmerge-digest " + path.getFileName(), ReadAhead.DEPTH, CHUNK, this::readAll)) {
-            // A transplant reads its copy back right after writing it past the page cache: cold, so the
-            // reads run ahead of the digest, and past the cache too.
+        // Through the page cache: a transplant checks the copy it has just written through it.
+        try (ReadAhead<ByteBuffer> reads = new ReadAhead<>(
+                "chainmerge-digest " + path.getFileName(),
+                ReadAhead.DEPTH,
+                CHUNK,
+                output -> readAll(output, channel))) {
             for (ByteBuffer buffer = reads.next(); buffer != null; buffer = reads.next()) {
                 digest.update(buffer);
                 reads.release(buffer);
@@ -105,16 +97,23 @@ public final class LockedFile implements Closeable {
     }
 
     /**
-     * Reads every byte of the file from its start, in order, a buffer of {@code output} at a time: a
-     * {@link ReadAhead}'s reader.
+     * Reads every byte of the file from its start, in order, a buffer of {@code output} at a time (a
+     * {@link ReadAhead}'s reader), past the page cache where the file system allows: what a copy of a
+     * cold file reads once is not worth evicting a host's cache for.
      */
     public void readAll(ReadAhead.Output<ByteBuffer> output) throws IOException {
+        readAll(output, direct != null ? direct : channel);
+    }
+
+    private void readAll(ReadAhead.Output<ByteBuffer> output, FileChannel from) throws IOException {
         long position = 0;
         while (true) {
             ByteBuffer buffer = output.buffer();
             while (buffer.hasRemaining()) {
-                int read = read(buffer, position + buffer.position());
-                if (read < 0) {
+                long at = position + buffer.position();
+                // The file's last piece is rarely a whole number of pages, which O_DIRECT needs.
+                FileChannel source = from == direct && !DiskChannel.fitsDirect(buffer, at) ? channel : from;
+                if (source.read(buffer, at) < 0) {
                     break;
                 }
             }

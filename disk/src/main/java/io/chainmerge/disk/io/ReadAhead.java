@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.Deque;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,6 +48,16 @@ public final class ReadAhead<T> implements AutoCloseable {
         void emit(T item) throws IOException;
     }
 
+    /**
+     * Buffers of closed read-aheads, for the next one. Direct memory goes back to the system only when a
+     * collection finds its buffer unreachable, which a small heap may not do for a long time, and a
+     * transplant opens a read-ahead per file and per check: without these, a merge's resident memory
+     * grew by the pool with each of them.
+     */
+    private static final Deque<ByteBuffer> KEPT = new ConcurrentLinkedDeque<>();
+
+    private static final int KEPT_MAX = DEPTH * 2;
+
     /** Marks the end of the items in the queue: the reader finished, or failed with {@code failure}. */
     private record End(Throwable failure) {}
 
@@ -62,10 +74,14 @@ public final class ReadAhead<T> implements AutoCloseable {
     public ReadAhead(String name, int buffers, int bufferSize, Reader<T> reader) {
         this.free = new ArrayBlockingQueue<>(buffers);
         for (int i = 0; i < buffers; i++) {
-            free.add(ByteBuffer.allocateDirect(bufferSize + DiskChannel.DIRECT_ALIGN)
-                    .alignedSlice(DiskChannel.DIRECT_ALIGN)
-                    .limit(bufferSize)
-                    .slice());
+            ByteBuffer buffer = KEPT.pollFirst();
+            if (buffer == null || buffer.capacity() != bufferSize) {
+                buffer = ByteBuffer.allocateDirect(bufferSize + DiskChannel.DIRECT_ALIGN)
+                        .alignedSlice(DiskChannel.DIRECT_ALIGN)
+                        .limit(bufferSize)
+                        .slice();
+            }
+            free.add(buffer);
         }
         // Steps that read nothing take no buffer; a bound keeps a run of them from piling up.
         this.items = new ArrayBlockingQueue<>(Math.max(buffers, DEPTH) * 4);
@@ -184,6 +200,10 @@ public final class ReadAhead<T> implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while the read-ahead stopped");
+        }
+        // Only what is back in the pool: a buffer the writer still holds stays the writer's.
+        for (ByteBuffer buffer = free.poll(); buffer != null && KEPT.size() < KEPT_MAX; buffer = free.poll()) {
+            KEPT.addFirst(buffer);
         }
     }
 

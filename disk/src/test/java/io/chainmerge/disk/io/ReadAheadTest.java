@@ -48,6 +48,32 @@ class ReadAheadTest {
     }
 
     @Test
+    void aReadAheadOpenedAfterAnotherReusesItsBuffers() throws Exception {
+        int size = 48 << 10; // no other test's size: the kept buffers are these
+        Set<ByteBuffer> first = drain(new ReadAhead<>("first read-ahead", 2, size, ReadAheadTest::twoChunks));
+        Set<ByteBuffer> second = drain(new ReadAhead<>("second read-ahead", 2, size, ReadAheadTest::twoChunks));
+        assertThat(second)
+                .as("direct memory is freed only by a collection: each transplant file would add a pool")
+                .isEqualTo(first);
+    }
+
+    private static void twoChunks(ReadAhead.Output<ByteBuffer> output) throws java.io.IOException {
+        output.emit(output.buffer().putInt(1).flip());
+        output.emit(output.buffer().putInt(2).flip());
+    }
+
+    private static Set<ByteBuffer> drain(ReadAhead<ByteBuffer> reads) throws Exception {
+        Set<ByteBuffer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        try (reads) {
+            for (ByteBuffer buffer = reads.next(); buffer != null; buffer = reads.next()) {
+                seen.add(buffer);
+                reads.release(buffer);
+            }
+        }
+        return seen;
+    }
+
+    @Test
     void theReaderStaysAtMostThePoolAheadOfTheWriter() throws Exception {
         AtomicInteger read = new AtomicInteger();
         try (ReadAhead<ByteBuffer> reads = new ReadAhead<>("test read-ahead", 4, BUFFER, output -> {
