@@ -80,11 +80,14 @@ echo "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB memory; $(cm --v
 [ -z "$compare" ] || "$compare" --version > /dev/null # builds it first, untimed
 
 # Payload: a seeded AES-CTR keystream, incompressible and the same on every run.
-for ((i = 0; i < bytes / chunk; i++)); do
+# In 256 MiB pieces too: qemu-io writes at most 2 GiB - 512 bytes in one go.
+chunks=$((bytes / chunk))
+for ((i = 0; i < chunks; i++)); do
   # head closes the pipe once it has its bytes; the keystream's SIGPIPE is expected.
   { openssl enc -aes-128-ctr -nosalt -pass "pass:chainmerge-bench-$i" -pbkdf2 < /dev/zero 2>/dev/null || true; } \
-    | head -c "$chunk"
-done > "$work/payload.bin"
+    | head -c "$chunk" > "$work/chunk.$i"
+done
+for ((i = 0; i < chunks; i++)); do cat "$work/chunk.$i"; done > "$work/payload.bin"
 [ "$(stat -c %s "$work/payload.bin")" -eq "$bytes" ] || { echo "bench: payload generation failed" >&2; exit 1; }
 
 # Fixtures for one run. i/: the chain --into-new and cp + sha256sum read (neither changes it); m/ and
@@ -103,7 +106,9 @@ prepare() {
   done
   qemu-img create -q -f qcow2 "$work/q/base.qcow2" "$virtual"
   qemu-img create -q -f qcow2 -b "$work/q/base.qcow2" -F qcow2 "$work/q/child.qcow2"
-  qemu-io -f qcow2 -c "write -q -s $work/payload.bin 0 $bytes" "$work/q/child.qcow2"
+  local writes=()
+  for ((i = 0; i < chunks; i++)); do writes+=(-c "write -q -s $work/chunk.$i $((i * chunk)) $chunk"); done
+  qemu-io -f qcow2 "${writes[@]}" "$work/q/child.qcow2"
 }
 
 # Each step runs after a dropped page cache and prints "seconds engine-seconds peak-RSS-KiB load".
@@ -158,8 +163,8 @@ results="$work/results.tsv"
 : > "$results"
 good=0
 for ((attempt = 1; attempt <= attempts && good < runs; attempt++)); do
-  # Wait a while for other work on the machine to pass before the run starts.
-  for _ in $(seq 1 60); do
+  # Wait a while (BENCH_LOAD_WAIT seconds, default 120) for other work on the machine to pass.
+  for _ in $(seq 1 $(( ${BENCH_LOAD_WAIT:-120} / 5 ))); do
     [ "$(echo "$(load) <= $max_load" | bc -l)" -eq 1 ] && break
     sleep 5
   done
