@@ -21,10 +21,29 @@ import java.nio.file.Path;
  * all use it. Paths are plain strings, times and durations ISO-8601, unknown properties are errors.
  */
 public final class JsonCodec {
-    private final ObjectMapper mapper;
-    private final ObjectMapper yaml;
+    /**
+     * Built on first use: Jackson's modules took about a third of the start-up of a command that prints
+     * no JSON ({@code chainmerge --version}, most commands without {@code --json}).
+     */
+    private volatile Mappers mappers;
 
-    public JsonCodec() {
+    private record Mappers(ObjectMapper json, ObjectMapper yaml) {}
+
+    private Mappers mappers() {
+        Mappers built = mappers;
+        if (built == null) {
+            synchronized (this) {
+                built = mappers;
+                if (built == null) {
+                    built = build();
+                    mappers = built;
+                }
+            }
+        }
+        return built;
+    }
+
+    private static Mappers build() {
         SimpleModule paths = new SimpleModule("chainmerge-paths");
         paths.addSerializer(Path.class, new StdSerializer<>(Path.class) {
             @Override
@@ -32,9 +51,10 @@ public final class JsonCodec {
                 generator.writeString(value.toString());
             }
         });
-        this.mapper = configure(JsonMapper.builder(), paths).build();
         // Campaign specs and configuration files are YAML (a superset of JSON), read with the same rules.
-        this.yaml = configure(YAMLMapper.builder(), paths).build();
+        return new Mappers(
+                configure(JsonMapper.builder(), paths).build(),
+                configure(YAMLMapper.builder(), paths).build());
     }
 
     private static <M extends ObjectMapper, B extends MapperBuilder<M, B>> B configure(B builder, SimpleModule paths) {
@@ -49,16 +69,16 @@ public final class JsonCodec {
 
     /** The same configuration for YAML (and so JSON) text written by people: specs and configuration files. */
     public ObjectMapper yaml() {
-        return yaml;
+        return mappers().yaml();
     }
 
     public ObjectMapper mapper() {
-        return mapper;
+        return mappers().json();
     }
 
     public String write(Object value) {
         try {
-            return mapper.writeValueAsString(value);
+            return mapper().writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(
                     "cannot write " + value.getClass().getSimpleName() + " as JSON", e);
@@ -67,7 +87,7 @@ public final class JsonCodec {
 
     public String writePretty(Object value) {
         try {
-            return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(value);
+            return mapper().writerWithDefaultPrettyPrinter().writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(
                     "cannot write " + value.getClass().getSimpleName() + " as JSON", e);

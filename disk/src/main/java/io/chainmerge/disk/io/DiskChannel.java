@@ -21,7 +21,12 @@ public final class DiskChannel implements Closeable {
     private final Path path;
     private final Access access;
     private final FileChannel channel;
-    /** Takes large aligned data writes past the page cache, when the file system allows; else null. */
+    /**
+     * Takes large aligned data reads and writes past the page cache, when the file system allows; else
+     * null. Past it, a copy neither waits for the kernel's read-ahead nor evicts what the host's
+     * virtual machines keep cached; the kernel writes back cached dirty pages of a range before it
+     * reads that range directly, so both paths read the same bytes.
+     */
     private final FileChannel direct;
     /** This open's share of the process's one entry for the file; null for a channel opened elsewhere. */
     private final OpenFileTable.Lease lease;
@@ -49,8 +54,7 @@ public final class DiskChannel implements Closeable {
     public static DiskChannel open(Path file, Access access) throws IOException {
         OpenFileTable.RealFile real = OpenFileTable.realRegularFile(file);
         OpenFileTable.Lease lease = OpenFileTable.acquire(real, access);
-        return new DiskChannel(
-                real.path(), access, lease.channel(), access == Access.WRITE ? lease.direct() : null, lease);
+        return new DiskChannel(real.path(), access, lease.channel(), lease.direct(), lease);
     }
 
     /** Whether this process has the file open through a DiskChannel. */
@@ -78,7 +82,7 @@ public final class DiskChannel implements Closeable {
     public void readFully(ByteBuffer destination, long position, String structure) throws IOException {
         long at = position;
         while (destination.hasRemaining()) {
-            int n = channel.read(destination, at);
+            int n = readOnce(destination, at);
             if (n < 0) {
                 throw new CorruptDiskException(
                         path,
@@ -95,7 +99,7 @@ public final class DiskChannel implements Closeable {
         int total = 0;
         long at = position;
         while (destination.hasRemaining()) {
-            int n = channel.read(destination, at);
+            int n = readOnce(destination, at);
             if (n < 0) {
                 break;
             }
@@ -103,6 +107,14 @@ public final class DiskChannel implements Closeable {
             at += n;
         }
         return total;
+    }
+
+    /**
+     * One read, past the page cache when {@link #goesDirect} allows: a short read at the end of the
+     * file leaves the rest unaligned, so the next read of the loop goes through the cache.
+     */
+    private int readOnce(ByteBuffer destination, long position) throws IOException {
+        return (goesDirect(destination, position) ? direct : channel).read(destination, position);
     }
 
     public void writeFully(ByteBuffer source, long position) throws IOException {
@@ -116,21 +128,30 @@ public final class DiskChannel implements Closeable {
 
     /** Whether large aligned writes go past the page cache (the file system takes O_DIRECT). */
     boolean writesDirect() {
+        return direct != null && access == Access.WRITE;
+    }
+
+    /** Whether large aligned reads go past the page cache (the file system takes O_DIRECT). */
+    boolean readsDirect() {
         return direct != null;
     }
 
     /**
-     * Whether a write goes past the page cache: large, and aligned in memory, in the file and in length
-     * to what O_DIRECT needs. Such writes still need {@link #force()} to be durable.
+     * Whether a read or write goes past the page cache: large, and aligned in memory, in the file and
+     * in length to what O_DIRECT needs. Such writes still need {@link #force()} to be durable.
      */
-    private boolean goesDirect(ByteBuffer source, long position) {
-        int length = source.remaining();
-        return direct != null
-                && source.isDirect()
+    private boolean goesDirect(ByteBuffer buffer, long position) {
+        return direct != null && fitsDirect(buffer, position);
+    }
+
+    /** Whether O_DIRECT takes {@code buffer} at {@code position}, and it is large enough to gain by it. */
+    static boolean fitsDirect(ByteBuffer buffer, long position) {
+        int length = buffer.remaining();
+        return buffer.isDirect()
                 && length >= DIRECT_MIN
                 && length % DIRECT_ALIGN == 0
                 && position % DIRECT_ALIGN == 0
-                && source.alignmentOffset(source.position(), DIRECT_ALIGN) == 0;
+                && buffer.alignmentOffset(buffer.position(), DIRECT_ALIGN) == 0;
     }
 
     /**

@@ -57,7 +57,7 @@ final class OpenFileTable {
         final Access access;
         /** What other hosts see of a file held for writing; null for reading. Follows renames. */
         ClaimFile claim;
-        /** A second descriptor for large aligned data writes past the page cache; null where none. */
+        /** A second descriptor for large aligned data reads and writes past the page cache; null where none. */
         final FileChannel direct;
         /** Each holder with its number of open leases (a scope's own reference included). */
         final Map<Object, Integer> holders = new LinkedHashMap<>();
@@ -204,7 +204,7 @@ final class OpenFileTable {
             channel.close(); // closing releases the lock too
             throw e;
         }
-        return new Entry(channel, lock, access, claim, access == Access.WRITE ? openDirect(realPath) : null);
+        return new Entry(channel, lock, access, claim, access == Access.PEEK ? null : openDirect(realPath, access));
     }
 
     /**
@@ -216,11 +216,14 @@ final class OpenFileTable {
         return key != null ? key : realPath;
     }
 
-    private static FileChannel openDirect(Path realPath) {
+    private static FileChannel openDirect(Path realPath, Access access) {
         try {
-            return FileChannel.open(realPath, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+            return access == Access.WRITE
+                    ? FileChannel.open(
+                            realPath, StandardOpenOption.READ, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)
+                    : FileChannel.open(realPath, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
         } catch (IOException | UnsupportedOperationException e) {
-            return null; // buffered writes, as everywhere else
+            return null; // buffered reads and writes, as everywhere else
         }
     }
 

@@ -4,8 +4,8 @@ import io.chainmerge.disk.Extent;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.ChainOverlay;
 import io.chainmerge.disk.io.CrashPoints;
-import io.chainmerge.disk.io.DiskChannel;
 import io.chainmerge.disk.io.LockScope;
+import io.chainmerge.disk.io.ReadAhead;
 import io.chainmerge.disk.io.Zeros;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -14,9 +14,9 @@ import java.util.List;
 
 /**
  * Walks the virtual disk in large windows, asking {@link ChainOverlay} which level defines each
- * piece, for estimating and for copying. Memory is one chunk, whatever the size of the disk; the
- * target is committed after every window, so a crash loses at most one window's work, and a {@link
- * WriteBehind} thread flushes what is written while the copy goes on.
+ * piece, for estimating and for copying. Memory is {@link ReadAhead#DEPTH} chunks, whatever the size
+ * of the disk; the target is committed after every window, so a crash loses at most one window's
+ * work, and a {@link WriteBehind} thread flushes what is written while the copy goes on.
  */
 final class WindowCopy {
     /**
@@ -70,6 +70,12 @@ final class WindowCopy {
      * Copies what {@code levels} define into {@code target}. A {@code sparseTarget} is a new root
      * that already reads zeros everywhere: zero pieces and all-zero data are skipped rather than
      * written.
+     *
+     * <p>A {@link ReadAhead} thread resolves the pieces and reads the chunks ahead, {@link
+     * ReadAhead#DEPTH} at most, while this thread writes; the sources are that thread's alone until it
+     * stops, the target this thread's. Each window is committed here once every write of it has
+     * returned, so what a crash can find is what it found with one buffer: committed windows, and
+     * uncommitted writes of the window under way that the run redoes.
      */
     static Copied copy(
             List<? extends VirtualDisk> levels,
@@ -81,47 +87,83 @@ final class WindowCopy {
             long totalBytes)
             throws IOException {
         int window = windowFor(concat(levels, target));
-        // Aligned, so whole-block writes can go past the page cache (DiskChannel).
-        ByteBuffer buffer =
-                ByteBuffer.allocateDirect(CHUNK + DiskChannel.DIRECT_ALIGN).alignedSlice(DiskChannel.DIRECT_ALIGN);
         long data = 0;
         long zeros = 0;
-        try (WriteBehind writeBehind = new WriteBehind(target)) {
-            for (long offset = 0; offset < virtualSize; offset += window) {
-                stopIfCancelled(progress, target, offset, virtualSize);
-                LockScope.requireClaims(); // another host took the chain over while this one was paused
-                for (ChainOverlay.Piece piece :
-                        ChainOverlay.resolve(levels, offset, Math.min(window, virtualSize - offset))) {
-                    Extent extent = piece.extent();
-                    if (extent.isZero()) {
-                        if (!sparseTarget) {
-                            target.writeZeros(extent.offset(), extent.length());
-                            writeBehind.request();
-                        }
-                        zeros += extent.length();
-                        continue;
+        try (WriteBehind writeBehind = new WriteBehind(target);
+                ReadAhead<Step> reads = new ReadAhead<>(
+                        "chainmerge-read-ahead " + target.path().getFileName(),
+                        ReadAhead.DEPTH,
+                        CHUNK,
+                        output -> readWindows(levels, virtualSize, window, output))) {
+            for (Step step = reads.next(); step != null; step = reads.next()) {
+                if (step instanceof WindowStart start) {
+                    stopIfCancelled(progress, target, start.offset(), virtualSize);
+                    LockScope.requireClaims(); // another host took the chain over while this one was paused
+                } else if (step instanceof ZeroRun run) {
+                    if (!sparseTarget) {
+                        target.writeZeros(run.offset(), run.length());
+                        writeBehind.request();
                     }
-                    for (long done = 0; done < extent.length(); done += CHUNK) {
-                        int length = (int) Math.min(CHUNK, extent.length() - done);
-                        throttle.acquire(length);
-                        buffer.clear().limit(length);
-                        levels.get(piece.level()).readStored(extent.fileOffset() + done, buffer);
-                        buffer.flip();
-                        if (!sparseTarget || !Zeros.isAllZero(buffer)) {
-                            target.write(extent.offset() + done, buffer);
-                            writeBehind.request();
-                        }
-                        data += length;
-                        progress.update(data, totalBytes);
-                        stopIfCancelled(progress, target, extent.offset() + done + length, virtualSize);
+                    zeros += run.length();
+                } else if (step instanceof Chunk chunk) {
+                    ByteBuffer buffer = chunk.buffer();
+                    int length = buffer.remaining();
+                    throttle.acquire(length);
+                    if (!sparseTarget || !Zeros.isAllZero(buffer)) {
+                        target.write(chunk.offset(), buffer);
+                        writeBehind.request();
                     }
+                    reads.release(buffer);
+                    data += length;
+                    progress.update(data, totalBytes);
+                    stopIfCancelled(progress, target, chunk.offset() + length, virtualSize);
+                } else {
+                    target.commit(); // WindowEnd: every write of the window has returned
+                    CrashPoints.reach("merge.window-committed");
+                    progress.update(data, totalBytes);
                 }
-                target.commit();
-                CrashPoints.reach("merge.window-committed");
-                progress.update(data, totalBytes);
             }
         }
         return new Copied(data, zeros);
+    }
+
+    /** What the reader hands the writer, in the order the copy does it. */
+    private sealed interface Step {}
+
+    /** A window begins: the writer checks for a stop and for its claims first. */
+    private record WindowStart(long offset) implements Step {}
+
+    /** Virtual bytes the levels define as zeros. */
+    private record ZeroRun(long offset, long length) implements Step {}
+
+    /** Data read from a level, to be written at {@code offset} of the virtual disk. */
+    private record Chunk(long offset, ByteBuffer buffer) implements Step {}
+
+    /** Every write of the window has been handed over: the writer commits. */
+    private record WindowEnd() implements Step {}
+
+    /** The reader thread's work: every window's pieces, data read in chunks. */
+    private static void readWindows(
+            List<? extends VirtualDisk> levels, long virtualSize, int window, ReadAhead.Output<Step> output)
+            throws IOException {
+        for (long offset = 0; offset < virtualSize; offset += window) {
+            output.emit(new WindowStart(offset));
+            for (ChainOverlay.Piece piece :
+                    ChainOverlay.resolve(levels, offset, Math.min(window, virtualSize - offset))) {
+                Extent extent = piece.extent();
+                if (extent.isZero()) {
+                    output.emit(new ZeroRun(extent.offset(), extent.length()));
+                    continue;
+                }
+                for (long done = 0; done < extent.length(); done += CHUNK) {
+                    int length = (int) Math.min(CHUNK, extent.length() - done);
+                    ByteBuffer buffer = output.buffer().limit(length);
+                    levels.get(piece.level()).readStored(extent.fileOffset() + done, buffer);
+                    output.emit(new Chunk(extent.offset() + done, buffer.flip()));
+                }
+            }
+            output.emit(new WindowEnd());
+        }
     }
 
     /**

@@ -14,6 +14,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -115,6 +116,44 @@ class DiskChannelTest {
                     .isTrue();
         }
         assertThat(Files.size(file)).isEqualTo((1 << 20) + expected.length);
+    }
+
+    @Test
+    void largeAlignedReadsGoPastThePageCacheAndSeeWritesStillInIt() throws Exception {
+        Path file = folder.resolve("parent.vhdx");
+        byte[] expected = new byte[(3 << 20) + 512]; // the file ends 512 bytes past a 4 KiB boundary
+        new Random(22).nextBytes(expected);
+        Files.createFile(file);
+        try (DiskChannel channel = DiskChannel.open(file, Access.WRITE)) {
+            Assumptions.assumeTrue(channel.readsDirect(), "the file system of " + folder + " takes no O_DIRECT");
+            // Buffered, never flushed: dirty pages that a read past the cache must still see.
+            channel.writeFully(ByteBuffer.wrap(expected), 0);
+            ByteBuffer aligned = ByteBuffer.allocateDirect((4 << 20) + DiskChannel.DIRECT_ALIGN)
+                    .alignedSlice(DiskChannel.DIRECT_ALIGN);
+            aligned.limit(2 << 20);
+            channel.readFully(aligned, 1 << 20, "test data");
+            byte[] middle = new byte[2 << 20];
+            aligned.flip().get(middle);
+            assertThat(middle).isEqualTo(Arrays.copyOfRange(expected, 1 << 20, 3 << 20));
+
+            // Past the end: a short direct read, then the unaligned rest through the cache.
+            aligned.clear().limit(2 << 20);
+            assertThat(channel.readAvailable(aligned, 2 << 20)).isEqualTo((1 << 20) + 512);
+            byte[] tail = new byte[(1 << 20) + 512];
+            aligned.flip().get(tail);
+            assertThat(tail).isEqualTo(Arrays.copyOfRange(expected, 2 << 20, expected.length));
+        }
+        try (DiskChannel reader = DiskChannel.open(file, Access.READ)) {
+            assertThat(reader.readsDirect())
+                    .as("a disk opened for reading reads past the cache too")
+                    .isTrue();
+            ByteBuffer aligned = ByteBuffer.allocateDirect((2 << 20) + DiskChannel.DIRECT_ALIGN)
+                    .alignedSlice(DiskChannel.DIRECT_ALIGN);
+            reader.readFully(aligned, 0, "test data");
+            byte[] head = new byte[2 << 20];
+            aligned.flip().get(head);
+            assertThat(head).isEqualTo(Arrays.copyOfRange(expected, 0, 2 << 20));
+        }
     }
 
     private static void forceQuietly(DiskChannel channel) {
