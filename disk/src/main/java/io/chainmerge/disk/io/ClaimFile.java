@@ -135,7 +135,7 @@ final class ClaimFile {
                 HELD.put(path, claim);
                 return claim;
             } catch (FileAlreadyExistsException e) {
-                holder = Holder.read(path);
+                holder = Holder.readWritten(path);
                 if (holder == null) {
                     continue; // released meanwhile
                 }
@@ -325,6 +325,19 @@ final class ClaimFile {
             } catch (IOException e) {
                 return new Holder(Map.of(), Instant.now()); // unreadable: live, as far as anyone can tell
             }
+        }
+
+        /**
+         * The claim at {@code path} once its holder has written it: a claim is created, then written, so one
+         * read in between finds it empty. A claim still without its id after a moment is judged as it is.
+         */
+        static Holder readWritten(Path path) {
+            Holder holder = read(path);
+            for (int wait = 0; wait < 10 && holder != null && !holder.fields().containsKey("claim"); wait++) {
+                sleep(20);
+                holder = read(path);
+            }
+            return holder;
         }
 
         boolean stale() {
