@@ -152,8 +152,10 @@ final class CampaignClient {
         }
         URI leader = leaderNamedBy(response);
         if (leader != null && !leader.equals(answering)) {
-            // A standby of the coordinator group: the write goes to the replica it names, once.
+            // A standby of the coordinator group: the write goes to the replica it names, once; later calls go
+            // there first too, so a read after the write sees it (a standby follows a poll behind).
             response = exchange(at(built, leader), leader);
+            answering = leader;
             return check(response, leader);
         }
         return check(response, answering);
