@@ -140,14 +140,8 @@ class LeadershipIT {
     @Test
     void aLeaderWhoseTransactionalIdAnotherTookIsFencedAndNothingItSendsAfterCommits() throws Exception {
         String group = "fence-" + GROUPS.incrementAndGet();
-        String topic = group + ".campaigns";
-        KafkaClients clients = new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-        try (org.apache.kafka.clients.admin.Admin admin =
-                org.apache.kafka.clients.admin.Admin.create(clients.admin("fence-admin"))) {
-            KafkaClients.ensureTopics(
-                    admin, List.of(new io.chainmerge.common.topic.Topics.TopicSpec(topic, true, null)), 1, (short) 1);
-        }
-        Map<String, Object> settings = clients.transactionalProducer("fence", group, Duration.ofSeconds(15));
+        String topic = stateTopic(group);
+        Map<String, Object> settings = transactional(group);
         AtomicReference<Throwable> zombieFenced = new AtomicReference<>();
         TransactionalLog zombie = new TransactionalLog(settings, "zombie", Runnable::run, zombieFenced::set);
         TransactionalLog successor = new TransactionalLog(settings, "successor", Runnable::run, fenced -> {});
@@ -180,18 +174,8 @@ class LeadershipIT {
     @Test
     void aRecordTheBrokerCannotTakeFailsAloneAndTheRecordsSentWithItCommit() throws Exception {
         String group = "oversize-" + GROUPS.incrementAndGet();
-        String topic = group + ".campaigns";
-        KafkaClients clients = new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-        try (org.apache.kafka.clients.admin.Admin admin =
-                org.apache.kafka.clients.admin.Admin.create(clients.admin("oversize-admin"))) {
-            KafkaClients.ensureTopics(
-                    admin, List.of(new io.chainmerge.common.topic.Topics.TopicSpec(topic, true, null)), 1, (short) 1);
-        }
-        try (TransactionalLog log = new TransactionalLog(
-                clients.transactionalProducer("oversize", group, Duration.ofSeconds(15)),
-                "leader",
-                Runnable::run,
-                fenced -> {})) {
+        String topic = stateTopic(group);
+        try (TransactionalLog log = new TransactionalLog(transactional(group), "leader", Runnable::run, fenced -> {})) {
             log.open();
             CompletableFuture<?> before = log.send(record(topic, "before"));
             CompletableFuture<?> huge = log.send(new ProducerRecord<>(
@@ -203,6 +187,26 @@ class LeadershipIT {
             assertThat(log.isOpen()).isTrue();
         }
         assertThat(committed(topic)).containsExactly("leader:before", "leader:after");
+    }
+
+    /** A one-partition state topic of the group's own, created for the test. */
+    private static String stateTopic(String group) throws Exception {
+        String topic = group + ".campaigns";
+        try (org.apache.kafka.clients.admin.Admin admin =
+                org.apache.kafka.clients.admin.Admin.create(clients().admin(group + "-admin"))) {
+            KafkaClients.ensureTopics(
+                    admin, List.of(new io.chainmerge.common.topic.Topics.TopicSpec(topic, true, null)), 1, (short) 1);
+        }
+        return topic;
+    }
+
+    /** The settings of a producer that takes the group's transactional id, as a leader's does. */
+    private static Map<String, Object> transactional(String group) {
+        return clients().transactionalProducer(group, group, Duration.ofSeconds(15));
+    }
+
+    private static KafkaClients clients() {
+        return new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()));
     }
 
     private static ProducerRecord<String, byte[]> record(String topic, String value) {
