@@ -219,10 +219,11 @@ final class CampaignClient {
         } catch (java.net.http.HttpTimeoutException e) {
             throw new IOException("the coordinator at " + base + " did not answer in time: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new IOException(
-                    "talking to the coordinator at " + base + ": "
-                            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
-                    e);
+            String message = "talking to the coordinator at " + base + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            // A read cut off (its replica stopped mid-answer) is asked of the next replica; a write is not
+            // repeated, since it may have been taken.
+            throw request.method().equals("GET") ? new Unreachable(message, e) : new IOException(message, e);
         }
     }
 
