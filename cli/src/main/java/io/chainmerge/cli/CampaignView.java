@@ -180,7 +180,7 @@ final class CampaignView {
                             what,
                             job.attempts() > 1
                                     ? " (attempt " + job.attempts() + ", published again after a stall)"
-                                    : "");
+                                    : job.waitingFor() != null ? " (" + job.waitingFor() + ")" : "");
         }
         return switch (job.outcome()) {
             case SUCCEEDED ->

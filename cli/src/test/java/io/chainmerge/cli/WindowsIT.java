@@ -8,12 +8,9 @@ import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
 import io.chainmerge.common.campaign.CampaignState;
-import io.chainmerge.common.json.JsonCodec;
-import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobKind;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MergeJob;
-import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.Outcome;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.coordinator.Coordinator;
@@ -30,7 +27,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WindowsIT {
     private static final Topics TOPICS = new Topics("chainmerge");
-    private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
     private static final DateTimeFormatter CLOCK =
             DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
@@ -113,9 +108,10 @@ class WindowsIT {
                                     CLOCK.format(secondOpens),
                                     CLOCK.format(secondOpens.plus(Duration.ofMinutes(10)))));
 
-            await().atMost(Duration.ofSeconds(40)).until(() -> !merges(jobs).isEmpty());
+            await().atMost(Duration.ofSeconds(40))
+                    .until(() -> !PublishedJobs.merges(jobs).isEmpty());
             Instant firstSeen = Instant.now();
-            List<MergeJob> published = merges(jobs);
+            List<MergeJob> published = PublishedJobs.merges(jobs);
             assertThat(firstSeen).as("nothing heavy before the window").isAfter(firstOpens);
             assertThat(published).hasSize(1).allSatisfy(j -> assertThat(j.windows())
                     .isNotNull());
@@ -127,11 +123,13 @@ class WindowsIT {
             assertThat(Instant.now())
                     .as("the machine is too slow for this test's gap")
                     .isBefore(secondOpens);
-            assertThat(merges(jobs)).hasSize(1);
+            assertThat(PublishedJobs.merges(jobs)).hasSize(1);
             assertThat(running).exists();
             assertThat(DemoFleet.digest(running)).isEqualTo(before.get(children.indexOf(running)));
             assertThat(client.show(id).totals().merged()).isZero();
-            assertThat(read(results)).as("no merge result while stopped").noneMatch(r -> r.kind() == JobKind.MERGE);
+            assertThat(PublishedJobs.results(results))
+                    .as("no merge result while stopped")
+                    .noneMatch(r -> r.kind() == JobKind.MERGE);
 
             await().atMost(Duration.ofSeconds(120)).until(() -> client.show(id).state() == CampaignState.FINISHED);
             CampaignReport report = client.show(id);
@@ -140,7 +138,7 @@ class WindowsIT {
                     .filteredOn(j -> j.kind().equals("merge"))
                     .extracting(JobView::attempts)
                     .containsExactly(1, 1);
-            List<JobResult> merged = read(results).stream()
+            List<JobResult> merged = PublishedJobs.results(results).stream()
                     .filter(r -> r.kind() == JobKind.MERGE)
                     .toList();
             assertThat(merged).hasSize(2).allSatisfy(r -> {
@@ -155,33 +153,5 @@ class WindowsIT {
         for (Path child : children) {
             assertThat(child).doesNotExist();
         }
-    }
-
-    /** Every merge job published so far (the reader keeps what it has seen). */
-    private static List<MergeJob> merges(TopicProbe.Reader jobs) {
-        List<MergeJob> out = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> record : jobs.poll()) {
-            try {
-                Job job = CODEC.readJob(record.value());
-                if (job instanceof MergeJob merge) {
-                    out.add(merge);
-                }
-            } catch (Exception e) {
-                // not a job this build reads
-            }
-        }
-        return out;
-    }
-
-    private static List<JobResult> read(TopicProbe.Reader results) {
-        List<JobResult> out = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> record : results.poll()) {
-            try {
-                out.add(CODEC.read(record.value(), JobResult.class));
-            } catch (Exception e) {
-                // not a result this build reads
-            }
-        }
-        return out;
     }
 }

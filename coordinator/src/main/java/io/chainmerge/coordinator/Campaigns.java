@@ -95,6 +95,7 @@ final class Campaigns {
     private final BackupRequests backupRequests;
     private final StallSettings stalls;
     private final JobLeases leases;
+    private final ChainLeases chains = new ChainLeases();
 
     /** How long a campaign that is over keeps its jobs, skips and recoveries before it folds to its totals. */
     private final Duration retention;
@@ -601,7 +602,6 @@ final class Campaigns {
         Limits limits = campaign.spec.limits();
         Map<VolumeKey, Integer> perVolume = new HashMap<>();
         Map<String, Integer> perPool = new HashMap<>();
-        Set<ChainKey> busyChains = new HashSet<>();
         Set<String> scanning = new HashSet<>();
         boolean standing = campaign.state == CampaignState.STANDING;
         Instant now = clock.instant();
@@ -620,7 +620,6 @@ final class Campaigns {
             if (out) {
                 perVolume.merge(VolumeKey.of(job), 1, Integer::sum);
                 perPool.merge(job.job().pool(), 1, Integer::sum);
-                busyChains.add(ChainKey.of(job));
                 overall++;
             } else if (job.status() == JobStatus.PLANNED) {
                 waiting.add(job);
@@ -629,6 +628,7 @@ final class Campaigns {
         if (standing) {
             waiting.sort(BackupRequests.mostUrgentFirst(campaign));
         }
+        campaign.waitingForChain.clear();
         for (CampaignJob job : waiting) {
             if (!poolReady(job.job().pool())) {
                 continue;
@@ -644,19 +644,23 @@ final class Campaigns {
             if (heavy(job) && outsideWindows(campaign, job, now)) {
                 continue; // published when a window opens; a tick comes at least every `tick`
             }
+            if (ChainLeases.writes(job)) {
+                ChainLeases.Holder holder = chains.heldByAnother(job);
+                if (holder != null) {
+                    campaign.waitingForChain.put(job.jobId(), holder);
+                    continue;
+                }
+            }
             if (heavy(job)) {
-                ChainKey chain = ChainKey.of(job);
                 VolumeKey volume = VolumeKey.of(job);
                 if (perVolume.getOrDefault(volume, 0) >= limits.perVolume()
                         || (limits.perPool() > 0
                                 && perPool.getOrDefault(job.job().pool(), 0) >= limits.perPool())
-                        || (limits.overall() > 0 && overall >= limits.overall())
-                        || busyChains.contains(chain)) {
+                        || (limits.overall() > 0 && overall >= limits.overall())) {
                     continue;
                 }
                 perVolume.merge(volume, 1, Integer::sum);
                 perPool.merge(job.job().pool(), 1, Integer::sum);
-                busyChains.add(chain);
                 overall++;
             }
             publish(campaign, job);
@@ -719,15 +723,11 @@ final class Campaigns {
         }
     }
 
-    /** A chain of a pool (its jobs run one at a time). */
-    private record ChainKey(String pool, String chain) {
-        static ChainKey of(CampaignJob job) {
-            return new ChainKey(job.job().pool(), job.job().key());
-        }
-    }
-
     private void publish(Campaign campaign, CampaignJob job) {
         campaign.publishing.add(job.jobId());
+        if (ChainLeases.writes(job)) {
+            chains.take(job); // free: publishPlanned checked
+        }
         Job message = job.job();
         publisher
                 .publish(message)
@@ -741,6 +741,7 @@ final class Campaigns {
                                         "publishing job {} failed; it stays planned and is sent again: {}",
                                         job.jobId(),
                                         error.toString());
+                                chains.release(job.jobId());
                                 return;
                             }
                             metrics.published(message);
@@ -843,8 +844,21 @@ final class Campaigns {
     private void lease(CampaignJob job, Instant now) {
         if (job.status() == JobStatus.FINISHED) {
             leases.release(job.jobId());
+            chains.release(job.jobId());
         } else if (job.status() == JobStatus.PUBLISHED && job.job().kind() != JobKind.SPACE_CHECK) {
             leases.hold(job.campaignId(), job.jobId(), job.attempts(), now);
+            if (ChainLeases.writes(job)) {
+                ChainLeases.Holder other = chains.take(job);
+                if (other != null) {
+                    LOG.warn(
+                            "campaign {}: job {} is out while job {} of campaign {} holds its chain {}",
+                            job.campaignId(),
+                            job.jobId(),
+                            other.jobId(),
+                            other.campaignId(),
+                            job.job().key());
+                }
+            }
         }
     }
 

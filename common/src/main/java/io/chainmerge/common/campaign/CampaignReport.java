@@ -72,7 +72,8 @@ public record CampaignReport(
     /**
      * One job of the campaign. {@code progress} is the latest report of a running merge (or, with no bytes,
      * of a job its worker holds waiting for a slot); {@code attempts} is how many times it was sent to its
-     * pool (more than 1 after stalls).
+     * pool (more than 1 after stalls); {@code waitingFor}, for a planned job, names the job elsewhere it waits for
+     * (another job holds its chain), or is null.
      */
     public record JobView(
             String jobId,
@@ -92,7 +93,8 @@ public record CampaignReport(
             Duration duration,
             List<String> resultingChain,
             JobProgress progress,
-            Integer attempts) {
+            Integer attempts,
+            String waitingFor) {
         public JobView {
             figures = figures == null ? Map.of() : Map.copyOf(figures);
             resultingChain = resultingChain == null ? List.of() : List.copyOf(resultingChain);

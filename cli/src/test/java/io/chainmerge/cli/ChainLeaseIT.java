@@ -1,0 +1,147 @@
+package io.chainmerge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.TopicProbe;
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignReport.JobView;
+import io.chainmerge.common.campaign.CampaignState;
+import io.chainmerge.common.message.JobKind;
+import io.chainmerge.common.message.JobResult;
+import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.topic.Topics;
+import io.chainmerge.coordinator.Coordinator;
+import io.chainmerge.coordinator.CoordinatorConfig;
+import io.chainmerge.worker.Worker;
+import io.chainmerge.worker.WorkerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two campaigns that both plan a merge of one chain (a fleet campaign and another one, say a colleague's)
+ * with a real broker, coordinator and worker: the chain is leased to one job at a time across campaigns, so
+ * the second merge is not even published while the first is out, its campaign says which job it waits
+ * for, and the chain is merged once.
+ */
+class ChainLeaseIT {
+    private static final Topics TOPICS = new Topics("chainmerge");
+    private static final DateTimeFormatter CLOCK =
+            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+
+    @TempDir
+    static Path brokerDir;
+
+    static EmbeddedKafka kafka;
+    static TopicProbe probe;
+
+    @TempDir
+    Path work;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
+        probe = new TopicProbe(kafka.bootstrapServers());
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        probe.close();
+        kafka.close();
+    }
+
+    @Test
+    void twoCampaignsOverOneChainMergeItOnceAndTheSecondSaysWhatItWaitsFor() throws Exception {
+        Path volume = Files.createDirectories(work.resolve("vol"));
+        Path root = Chains.root(volume.resolve("vm.vhdx"), 50, 2);
+        Path child = Chains.child(volume.resolve("vm_1.avhdx"), root, 51, 16);
+        try (Coordinator coordinator = Coordinator.start(
+                        CoordinatorConfig.of(CampaignScenario.coordinatorSettings(kafka.bootstrapServers())));
+                Worker worker = Worker.start(WorkerConfig.of(CampaignScenario.workerSettings(
+                        "lease", "w", List.of(volume), kafka.bootstrapServers(), "0")));
+                TopicProbe.Reader jobs = probe.reader(TOPICS.jobs("lease"));
+                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            CampaignClient client = new CampaignClient(
+                    "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
+            // Both scan now and plan the same merge; neither may publish it before the window opens, so both
+            // want the chain at once. At 2 MiB/s the merge takes about 8 s.
+            Instant opens = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(12);
+            String spec =
+                    """
+                    name: %s
+                    pools: [lease]
+                    action: merge-to-root
+                    rate: 2MiB/s
+                    windows: ["%s-%s"]
+                    timeZone: UTC
+                    """;
+            String window = CLOCK.format(opens);
+            String windowEnd = CLOCK.format(opens.plus(Duration.ofMinutes(10)));
+            String first = client.submit(spec.formatted("first", window, windowEnd));
+            String second = client.submit(spec.formatted("second", window, windowEnd));
+            await().atMost(Duration.ofSeconds(40))
+                    .until(() -> plannedMerge(client.show(first)).isPresent()
+                            && plannedMerge(client.show(second)).isPresent());
+
+            await().atMost(Duration.ofSeconds(40))
+                    .until(() -> !PublishedJobs.merges(jobs).isEmpty());
+            MergeJob out = PublishedJobs.merges(jobs).get(0);
+            String waiting = out.campaignId().equals(first) ? second : first;
+            // Until the first merge's result is in, the other campaign's merge stays planned, naming it.
+            boolean named = false;
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+            while (resultOf(results, out.jobId()).isEmpty()) {
+                assertThat(PublishedJobs.merges(jobs))
+                        .as("one merge out per chain")
+                        .hasSize(1);
+                Optional<JobView> held = plannedMerge(client.show(waiting));
+                if (held.isPresent() && held.get().waitingFor() != null) {
+                    assertThat(held.get().waitingFor())
+                            .isEqualTo("its chain is held by job " + out.jobId() + " of campaign " + out.campaignId());
+                    named = true;
+                }
+                assertThat(Instant.now()).as("the first merge's result").isBefore(deadline);
+                Thread.sleep(200);
+            }
+            assertThat(named)
+                    .as("the waiting campaign named the job it waits for")
+                    .isTrue();
+            assertThat(resultOf(results, out.jobId()).get().outcome()).isEqualTo(Outcome.SUCCEEDED);
+
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> client.show(first).state() == CampaignState.FINISHED
+                            && client.show(second).state() == CampaignState.FINISHED);
+            assertThat(PublishedJobs.merges(jobs)).hasSize(2);
+            assertThat(PublishedJobs.results(results))
+                    .filteredOn(r -> r.kind() == JobKind.MERGE && r.outcome() == Outcome.SUCCEEDED)
+                    .as("the chain is merged once")
+                    .hasSize(1);
+            assertThat(client.show(waiting).jobs())
+                    .allSatisfy(j -> assertThat(j.waitingFor()).isNull());
+        }
+        assertThat(child).doesNotExist();
+    }
+
+    private static Optional<JobView> plannedMerge(CampaignReport report) {
+        return report.jobs().stream().filter(j -> j.kind().equals("merge")).findFirst();
+    }
+
+    private static Optional<JobResult> resultOf(TopicProbe.Reader results, String jobId) {
+        return PublishedJobs.results(results).stream()
+                .filter(r -> r.jobId().equals(jobId))
+                .findFirst();
+    }
+}

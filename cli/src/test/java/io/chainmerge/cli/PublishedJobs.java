@@ -1,0 +1,47 @@
+package io.chainmerge.cli;
+
+import io.chainmerge.broker.TopicProbe;
+import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.message.Job;
+import io.chainmerge.common.message.JobResult;
+import io.chainmerge.common.message.MergeJob;
+import io.chainmerge.common.message.MessageCodec;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/** What went over a pool's job topic and the results topic, as a test reads it from the broker. */
+final class PublishedJobs {
+    private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
+
+    private PublishedJobs() {}
+
+    /** Every merge job published so far (the reader keeps what it has seen). */
+    static List<MergeJob> merges(TopicProbe.Reader jobs) {
+        List<MergeJob> out = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : jobs.poll()) {
+            try {
+                Job job = CODEC.readJob(record.value());
+                if (job instanceof MergeJob merge) {
+                    out.add(merge);
+                }
+            } catch (Exception e) {
+                // not a job this build reads
+            }
+        }
+        return out;
+    }
+
+    /** Every result sent so far. */
+    static List<JobResult> results(TopicProbe.Reader results) {
+        List<JobResult> out = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : results.poll()) {
+            try {
+                out.add(CODEC.read(record.value(), JobResult.class));
+            } catch (Exception e) {
+                // not a result this build reads
+            }
+        }
+        return out;
+    }
+}
