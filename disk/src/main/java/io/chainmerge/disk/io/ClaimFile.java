@@ -5,8 +5,6 @@ import io.chainmerge.disk.GuardRefusal.Guard;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
-import java.nio.ByteBuffer;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,9 +28,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A claim on a disk file that every host sharing its volume sees: a file {@code .NAME.chainmerge-claim}
- * beside it, created with {@code O_EXCL} (atomic on local file systems, NFSv4 and SMB alike), naming the
- * host, process and operation, and renewed by touching its modification time while the file is held
- * for writing.
+ * beside it, naming the host, process and operation, and renewed by touching its modification time while
+ * the file is held for writing. It appears whole or not at all: it is written under a draft name of its
+ * own, then hard-linked into place by a link that fails when the name exists (atomic on local file
+ * systems, NFS and SMB alike, as the job journal's entries are), so nobody ever reads a claim half
+ * written.
  *
  * <p>POSIX locks exclude writers only as well as the mount shares them: {@code nolock}, {@code
  * local_lock=all} and {@code nobrl} mounts keep them on one host, and two workers of a pool on such a
@@ -47,6 +47,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class ClaimFile {
     static final String SUFFIX = ".chainmerge-claim";
+    /** The end of a claim's name while it is written, before it is linked into place. */
+    private static final String DRAFT = ".draft";
 
     /**
      * The claims this process holds, by claim file: one claim per path however many table entries use
@@ -122,29 +124,30 @@ final class ClaimFile {
         mine.put("operation", operation);
         mine.put("since", Instant.now().toString());
         mine.put("ttl", ttl().toString());
-        byte[] content = text(mine).getBytes(StandardCharsets.UTF_8);
-        Holder holder = null;
-        for (int attempt = 0; attempt < 3; attempt++) {
-            try (SeekableByteChannel channel =
-                    Files.newByteChannel(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buffer = ByteBuffer.wrap(content);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                ClaimFile claim = new ClaimFile(disk, path, id, operation);
-                HELD.put(path, claim);
-                return claim;
-            } catch (FileAlreadyExistsException e) {
-                holder = Holder.readWritten(path);
-                if (holder == null) {
-                    continue; // released meanwhile
-                }
-                if (attempt > 0 || !holder.stale() || !takeOver(path, holder)) {
-                    throw refusal(disk, path, holder);
+        Path draft = path.resolveSibling(path.getFileName() + "." + id + DRAFT);
+        Files.write(draft, text(mine).getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW);
+        try {
+            Holder holder = null;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                try {
+                    Files.createLink(path, draft);
+                    ClaimFile claim = new ClaimFile(disk, path, id, operation);
+                    HELD.put(path, claim);
+                    return claim;
+                } catch (FileAlreadyExistsException e) {
+                    holder = Holder.read(path);
+                    if (holder == null) {
+                        continue; // released meanwhile
+                    }
+                    if (attempt > 0 || !holder.stale() || !takeOver(path, holder)) {
+                        throw refusal(disk, path, holder);
+                    }
                 }
             }
+            throw refusal(disk, path, holder != null ? holder : new Holder(Map.of(), Instant.now()));
+        } finally {
+            Files.deleteIfExists(draft);
         }
-        throw refusal(disk, path, holder != null ? holder : new Holder(Map.of(), Instant.now()));
     }
 
     /** The operation the claim names. */
@@ -201,6 +204,19 @@ final class ClaimFile {
             }
         } catch (IOException e) {
             // litter, not danger: the next release in this folder tries again
+        }
+        // Drafts of claims an operation died writing: only their writer ever links or deletes one.
+        Instant old = Instant.now().minus(ttl()).minus(grace());
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(folder, ".*" + SUFFIX + ".*" + DRAFT)) {
+            for (Path leftover : leftovers) {
+                if (Files.getLastModifiedTime(leftover, LinkOption.NOFOLLOW_LINKS)
+                        .toInstant()
+                        .isBefore(old)) {
+                    Files.deleteIfExists(leftover);
+                }
+            }
+        } catch (IOException e) {
+            // as above
         }
     }
 
@@ -306,7 +322,7 @@ final class ClaimFile {
     /** What a claim file says, and when it was last renewed. */
     private record Holder(Map<String, String> fields, Instant renewed) {
 
-        /** The claim at {@code path}, or null when there is none; fields may be missing from a torn write. */
+        /** The claim at {@code path}, or null when there is none; fields may be missing from a foreign or damaged one. */
         static Holder read(Path path) {
             try {
                 Instant renewed = Files.getLastModifiedTime(path).toInstant();
@@ -325,19 +341,6 @@ final class ClaimFile {
             } catch (IOException e) {
                 return new Holder(Map.of(), Instant.now()); // unreadable: live, as far as anyone can tell
             }
-        }
-
-        /**
-         * The claim at {@code path} once its holder has written it: a claim is created, then written, so one
-         * read in between finds it empty. A claim still without its id after a moment is judged as it is.
-         */
-        static Holder readWritten(Path path) {
-            Holder holder = read(path);
-            for (int wait = 0; wait < 10 && holder != null && !holder.fields().containsKey("claim"); wait++) {
-                sleep(20);
-                holder = read(path);
-            }
-            return holder;
         }
 
         boolean stale() {

@@ -11,7 +11,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,6 +70,8 @@ class ClaimFileTest {
         Path orphan = foreignClaim(dir.resolve("vm01.vhdx.partial"), "hv-02", stale); // a crashed copy's
         Path live = foreignClaim(dir.resolve("vm02.vhdx.partial"), "hv-03", Instant.now()); // a running one's
         Path staleOnAFileThatIsThere = foreignClaim(disk("vm03.vhdx"), "hv-02", stale);
+        Path deadDraft = draft(dir.resolve("vm04.vhdx"), stale); // its writer died between writing and linking
+        Path liveDraft = draft(dir.resolve("vm05.vhdx"), Instant.now());
 
         try (LockScope scope = LockScope.begin("merge of " + disk)) {
             scope.hold(disk, Access.WRITE);
@@ -76,6 +82,49 @@ class ClaimFileTest {
         assertThat(staleOnAFileThatIsThere)
                 .as("taken over when that file is next held")
                 .exists();
+        assertThat(deadDraft).doesNotExist();
+        assertThat(liveDraft).exists();
+    }
+
+    @Test
+    void aClaimIsNeverSeenHalfWrittenAndLeavesNoDraftBehind() throws Exception {
+        Path disk = disk("vm01.avhdx");
+        Path claim = ClaimFile.pathOf(disk);
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicInteger seen = new AtomicInteger();
+        List<String> halfWritten = new CopyOnWriteArrayList<>();
+        // Another host's view: it reads the claim whenever it is there, as a refused writer does.
+        Thread reader = new Thread(() -> {
+            while (!done.get()) {
+                try {
+                    byte[] content = Files.readAllBytes(claim);
+                    seen.incrementAndGet();
+                    Properties fields = new Properties();
+                    fields.load(new java.io.ByteArrayInputStream(content));
+                    if (fields.getProperty("claim") == null) {
+                        halfWritten.add(new String(content, java.nio.charset.StandardCharsets.UTF_8));
+                    }
+                } catch (IOException e) {
+                    // not there between two holds
+                }
+            }
+        });
+        reader.start();
+        try {
+            for (int i = 0; i < 2000; i++) {
+                try (LockScope scope = LockScope.begin("merge of " + disk)) {
+                    scope.hold(disk, Access.WRITE);
+                }
+            }
+        } finally {
+            done.set(true);
+            reader.join();
+        }
+        assertThat(seen.get()).as("the reader met the claim").isPositive();
+        assertThat(halfWritten).isEmpty();
+        try (var names = Files.list(dir)) {
+            assertThat(names.map(p -> p.getFileName().toString())).containsExactly("vm01.avhdx");
+        }
     }
 
     @Test
@@ -199,6 +248,14 @@ class ClaimFileTest {
         Path claim = ClaimFile.pathOf(disk);
         write(claim, claimFields(host, 4242), renewed);
         return claim;
+    }
+
+    /** A claim's draft, as {@code ClaimFile} names one, last written at {@code written}. */
+    private static Path draft(Path disk, Instant written) throws IOException {
+        Path draft =
+                ClaimFile.pathOf(disk).resolveSibling(ClaimFile.pathOf(disk).getFileName() + ".c-1.draft");
+        write(draft, claimFields(HostIdentity.name(), 4242), written);
+        return draft;
     }
 
     private static Properties claimFields(String host, long pid) {
