@@ -321,7 +321,8 @@ final class Campaigns {
                     if (job == null) {
                         return CompletableFuture.<Void>completedFuture(null);
                     }
-                    if (job.status() == JobStatus.FINISHED && !givenUp(job.result())) {
+                    if (job.status() == JobStatus.FINISHED
+                            && (!givenUp(job.result()) || sameVerdict(job.result(), result))) {
                         // Seen before; if its event never became durable, this redelivery must wait for it.
                         return recordAgain(campaign, job.key());
                     }
@@ -938,7 +939,17 @@ final class Campaigns {
         return result.problem() != null && GIVEN_UP.contains(result.problem().reason());
     }
 
-    private static final Set<String> GIVEN_UP = Set.of("stalled", "dead-letter");
+    private static boolean sameVerdict(JobResult recorded, JobResult result) {
+        return result.outcome() == recorded.outcome()
+                && result.problem() != null
+                && result.problem().reason().equals(recorded.problem().reason());
+    }
+
+    /**
+     * Verdicts a later result replaces: the coordinator's (a stall, a dead letter) and a worker's that gave
+     * up waiting for its chain, which another delivery of the same job may have been holding all along.
+     */
+    private static final Set<String> GIVEN_UP = Set.of("stalled", "dead-letter", "in-use");
 
     private static String lastLife(JobLeases.Expired expired) {
         return expired.lastSignOfLife() == null

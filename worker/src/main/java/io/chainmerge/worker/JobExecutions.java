@@ -233,7 +233,11 @@ final class JobExecutions {
                 entry = begun.get();
             }
             JobResult result = runner.run(job, journal, entry, resumed);
-            if (resumed && isInUse(result)) {
+            // Resumed, the job was started elsewhere. Begun here but refused by another host's claim, it may be
+            // the same job delivered there too and holding the chain first (a rebalance does that): refusing
+            // would write this run's "in-use" over the result that other run is about to write. Either way
+            // another chainmerge run holds the chain, and it ends: wait for it.
+            if (isInUse(result) && (resumed || claimedElsewhere(result))) {
                 if (++waited > config.inUse().retries()) {
                     // Its slot is freed; the entry stays with the run that owns it, and the refusal names the
                     // holder, so the campaign can try again later.
@@ -272,6 +276,11 @@ final class JobExecutions {
 
     private static boolean isInUse(JobResult result) {
         return result.outcome() == Outcome.REFUSED && result.problem().reason().equals("in-use");
+    }
+
+    /** Refused by a claim, which only a chainmerge run on another host sharing the volume writes. */
+    private static boolean claimedElsewhere(JobResult result) {
+        return result.problem().figures().containsKey("claim");
     }
 
     private CompletableFuture<Void> publish(JobResult result) {

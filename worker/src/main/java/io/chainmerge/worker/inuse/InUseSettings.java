@@ -60,7 +60,8 @@ public record InUseSettings(
             "in-use.retries",
             ConfigType.INT,
             30,
-            "how often a job delivered again waits 2 s for the run that holds its chain before it gives up, freeing its slot");
+            "how often a job waits 2 s for another chainmerge run that holds its chain (a delivery of it elsewhere, a claim"
+                    + " of another host) before it gives up, freeing its slot");
 
     /** Every in-use key, in the order the worker's settings list them. */
     public static final List<ConfigKey> KEYS =
