@@ -95,7 +95,7 @@ final class Campaigns {
     private final BackupRequests backupRequests;
     private final StallSettings stalls;
     private final JobLeases leases;
-    private final ChainLeases chains = new ChainLeases();
+    private final ChainLeases chains;
 
     /** How long a campaign that is over keeps its jobs, skips and recoveries before it folds to its totals. */
     private final Duration retention;
@@ -123,6 +123,7 @@ final class Campaigns {
         this.retention = retention;
         this.stalls = stalls;
         this.leases = new JobLeases(stalls.timeout());
+        this.chains = new ChainLeases(inventory == null ? (host, volume) -> null : inventory::volumeId);
         this.topics = topics;
         this.store = store;
         this.publisher = publisher;

@@ -111,6 +111,12 @@ final class InventoryView implements Runnable {
         }
     }
 
+    /** The id a host's volume root reported in its latest space check, or null. */
+    String volumeId(String host, String volume) {
+        VolumeInventory latest = this.latest.get(host + ":" + volume);
+        return latest == null ? null : latest.volumeId();
+    }
+
     /** The pool a worker serves, from its latest inventory. */
     Optional<String> poolOf(String host) {
         // a handful of volumes per host: a scan of the latest inventories is cheap

@@ -9,6 +9,7 @@ import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SpaceCheckJob;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** One job out per chain across campaigns: who may be published, and what a takeover meets. */
@@ -17,7 +18,7 @@ class ChainLeasesTest {
 
     @Test
     void aChainHeldByOneCampaignsJobWaitsAnotherCampaignsJobUntilReleased() {
-        ChainLeases chains = new ChainLeases();
+        ChainLeases chains = new ChainLeases((host, volume) -> null);
         CampaignJob fleet = merge("c-fleet", "m-1", "p", "/srv/v/vm.vhdx");
         CampaignJob backup = merge("backup-b", "m-2", "p", "/srv/v/vm.vhdx");
 
@@ -32,15 +33,33 @@ class ChainLeasesTest {
 
     @Test
     void theSameRootPathInAnotherPoolIsAnotherChain() {
-        ChainLeases chains = new ChainLeases();
+        ChainLeases chains = new ChainLeases((host, volume) -> null);
         chains.take(merge("c-1", "m-1", "pool-a", "/srv/v/vm.vhdx"));
         assertThat(chains.heldByAnother(merge("c-1", "m-2", "pool-b", "/srv/v/vm.vhdx")))
                 .isNull();
     }
 
     @Test
+    void oneVolumeMountedByTwoPoolsAtDifferentPathsIsOneSetOfChainsOnceItsIdIsKnown() {
+        // hv-a mounts the volume at /srv/v (pool-a), hv-b at /mnt/shared (pool-b); both reported its id.
+        Map<String, String> ids = Map.of("hv-a:/srv/v", "vol-1", "hv-b:/mnt/shared", "vol-1");
+        ChainLeases chains = new ChainLeases((host, volume) -> ids.get(host + ":" + volume));
+        CampaignJob viaA = merge("c-1", "m-1", "pool-a", "hv-a", "/srv/v", "/srv/v/vm7/vm.vhdx");
+        CampaignJob viaB = merge("c-2", "m-2", "pool-b", "hv-b", "/mnt/shared", "/mnt/shared/vm7/vm.vhdx");
+        CampaignJob otherChain = merge("c-2", "m-3", "pool-b", "hv-b", "/mnt/shared", "/mnt/shared/vm8/vm.vhdx");
+
+        chains.take(viaA);
+
+        assertThat(chains.heldByAnother(viaB)).isEqualTo(new ChainLeases.Holder("c-1", "m-1"));
+        assertThat(chains.heldByAnother(otherChain)).isNull();
+        chains.release("m-1");
+        assertThat(chains.heldByAnother(viaB)).isNull();
+        assertThat(chains.held()).isZero();
+    }
+
+    @Test
     void twoJobsOutOnOneChainAtATakeoverLeaveItToTheFirstAndReleasingTheOtherKeepsIt() {
-        ChainLeases chains = new ChainLeases();
+        ChainLeases chains = new ChainLeases((host, volume) -> null);
         chains.take(merge("c-1", "m-1", "p", "/srv/v/vm.vhdx"));
         assertThat(chains.take(merge("c-2", "m-2", "p", "/srv/v/vm.vhdx")))
                 .isEqualTo(new ChainLeases.Holder("c-1", "m-1"));
@@ -60,6 +79,11 @@ class ChainLeasesTest {
     }
 
     private static CampaignJob merge(String campaignId, String jobId, String pool, String root) {
+        return merge(campaignId, jobId, pool, "h", "/srv/v", root);
+    }
+
+    private static CampaignJob merge(
+            String campaignId, String jobId, String pool, String host, String volume, String root) {
         MergeJob merge = new MergeJob(
                 Schema.VERSION,
                 jobId,
@@ -74,6 +98,6 @@ class ChainLeasesTest {
                 false,
                 0,
                 new ReserveSpec(0, 0));
-        return CampaignJob.planned(campaignId, merge, "h", "/srv/v", T0);
+        return CampaignJob.planned(campaignId, merge, host, volume, T0);
     }
 }

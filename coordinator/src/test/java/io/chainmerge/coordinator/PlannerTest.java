@@ -171,7 +171,7 @@ class PlannerTest {
 
     private Planner.Plan plan(CampaignSpec spec) {
         VolumeInventory volume = new VolumeInventory(
-                Schema.VERSION, "scan", "c1", "p", "h1", "/v", NOW, "ext4", 100, 50, disks, null, null, 0, null);
+                Schema.VERSION, "scan", "c1", "p", "h1", "/v", NOW, "ext4", 100, 50, disks, null, null, 0, null, null);
         return Planner.plan("c1", spec, Map.of("p", List.of(volume)), NOW);
     }
 }

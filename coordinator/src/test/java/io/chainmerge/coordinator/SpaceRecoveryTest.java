@@ -158,7 +158,22 @@ class SpaceRecoveryTest {
     void aWorkerThatReportsNoUrlCannotSendItsFilesAway() {
         fleet.computeIfAbsent("p", p -> new ArrayList<>())
                 .add(new VolumeInventory(
-                        Schema.VERSION, "s", "c1", "p", "h1", "/v", NOW, "tmpfs", GIB, MIB, full, null, null, 0, null));
+                        Schema.VERSION,
+                        "s",
+                        "c1",
+                        "p",
+                        "h1",
+                        "/v",
+                        NOW,
+                        "tmpfs",
+                        GIB,
+                        MIB,
+                        full,
+                        null,
+                        null,
+                        0,
+                        null,
+                        null));
         add(volume("p", "h2", "/x", 900 * MIB, List.of()));
 
         CampaignRecovery recovery = recoverOnlyMerge(spec(SpacePolicy.TRANSPLANT, null, false), 8 * MIB);
@@ -259,7 +274,8 @@ class SpaceRecoveryTest {
                         null,
                         null,
                         2 * MIB,
-                        "http://h1:8081"));
+                        "http://h1:8081",
+                        null));
         add(volume("p", "h1", "/w", 40 * MIB, List.of()));
         CampaignSpec spec = new CampaignSpec(
                 "t",
@@ -364,7 +380,8 @@ class SpaceRecoveryTest {
                 null,
                 null,
                 0,
-                "http://" + host + ":8081");
+                "http://" + host + ":8081",
+                null);
     }
 
     private static CampaignSpec spec(SpacePolicy policy, Object targets, boolean moveBack) {

@@ -70,6 +70,7 @@ final class JobRunner {
     private final BooleanSupplier stopRequested;
     private final Supplier<String> advertisedUrl;
     private final TransferClient transfers;
+    private final VolumeIdentity volumeIds = new VolumeIdentity();
 
     /** Times a copy that arrives damaged is fetched again from scratch before the job fails. */
     static final int TRANSFER_ATTEMPTS = 3;
@@ -551,7 +552,8 @@ final class JobRunner {
                         .map(Path::toString)
                         .toList(),
                 config.reserve().bytesOn(store.getTotalSpace()),
-                advertisedUrl.get());
+                advertisedUrl.get(),
+                volumeIds.of(volume));
     }
 
     private static Duration elapsed(long started) {

@@ -381,6 +381,10 @@ class WorkerIT {
                     .extracting(d -> Path.of(d.path()).getFileName().toString())
                     .containsExactlyInAnyOrder("app.vhdx", "app_1.avhdx");
             assertThat(scanned.usableBytes()).isPositive();
+            assertThat(scanned.volumeId())
+                    .as("the volume's own id, kept on it")
+                    .isEqualTo(Files.readString(volume.resolve(".chainmerge/volume-id"))
+                            .strip());
             await().atMost(Duration.ofSeconds(20))
                     .untilAsserted(() -> assertThat(read(inventory, VolumeInventory.class))
                             .anySatisfy(v -> assertThat(v.jobId()).isEqualTo(job.jobId())));

@@ -16,6 +16,8 @@ import java.util.List;
  *     transplanted files from; null when not reported
  * @param problems files that could not be read as disks ({@code path: kind: message})
  * @param pendingMerges journals of interrupted merges
+ * @param volumeId the volume's own identity, the same from every host and mount path
+ *     ({@code .chainmerge/volume-id} on the volume); null when the worker could not have it, or predates it
  */
 public record VolumeInventory(
         int schemaVersion,
@@ -32,7 +34,8 @@ public record VolumeInventory(
         List<String> problems,
         List<String> pendingMerges,
         long reserveBytes,
-        String workerUrl) {
+        String workerUrl,
+        String volumeId) {
     public VolumeInventory {
         Schema.checkVersion(schemaVersion);
         Schema.require(jobId, "jobId");
