@@ -26,16 +26,20 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two campaigns that both plan a merge of one chain (a fleet campaign and another one, say a colleague's)
- * with a real broker, coordinator and worker: the chain is leased to one job at a time across campaigns, so
- * the second merge is not even published while the first is out, its campaign says which job it waits
- * for, and the chain is merged once.
+ * with a real broker, coordinator and workers: the chain is leased to one job at a time across campaigns,
+ * and across pools that mount its volume at different paths, so the second merge is not even published
+ * while the first is out, its campaign says which job it waits for, and the chain is merged once.
  */
 class ChainLeaseIT {
     private static final Topics TOPICS = new Topics("chainmerge");
@@ -66,13 +70,61 @@ class ChainLeaseIT {
     @Test
     void twoCampaignsOverOneChainMergeItOnceAndTheSecondSaysWhatItWaitsFor() throws Exception {
         Path volume = Files.createDirectories(work.resolve("vol"));
-        Path root = Chains.root(volume.resolve("vm.vhdx"), 50, 2);
-        Path child = Chains.child(volume.resolve("vm_1.avhdx"), root, 51, 16);
+        Path child = chain(volume, 50);
         try (Coordinator coordinator = Coordinator.start(
                         CoordinatorConfig.of(CampaignScenario.coordinatorSettings(kafka.bootstrapServers())));
-                Worker worker = Worker.start(WorkerConfig.of(CampaignScenario.workerSettings(
-                        "lease", "w", List.of(volume), kafka.bootstrapServers(), "0")));
-                TopicProbe.Reader jobs = probe.reader(TOPICS.jobs("lease"));
+                Worker worker = worker("lease", volume)) {
+            campaignsRaceForOneChain(coordinator, "lease", "lease");
+        }
+        assertThat(child).doesNotExist();
+    }
+
+    /**
+     * One volume, mounted twice on this host (a bind mount: two hosts of two pools, as far as chainmerge can
+     * tell from the paths), one worker per pool: the chain is one chain to the coordinator by the volume's id.
+     */
+    @Test
+    void twoPoolsMountingOneVolumeAtDifferentPathsMergeItsChainOnce() throws Exception {
+        Path volume = Files.createDirectories(work.resolve("vol"));
+        Path alias = Files.createDirectories(work.resolve("mnt/shared"));
+        Process bind = new ProcessBuilder("mount", "--bind", volume.toString(), alias.toString())
+                .redirectErrorStream(true)
+                .start();
+        String why = new String(bind.getInputStream().readAllBytes());
+        Assumptions.assumeTrue(bind.waitFor() == 0, "a bind mount needs root: " + why);
+        try {
+            Path child = chain(volume, 52);
+            try (Coordinator coordinator = Coordinator.start(
+                            CoordinatorConfig.of(CampaignScenario.coordinatorSettings(kafka.bootstrapServers())));
+                    Worker a = worker("pool-a", volume);
+                    Worker b = worker("pool-b", alias)) {
+                campaignsRaceForOneChain(coordinator, "pool-a", "pool-b");
+            }
+            assertThat(child).doesNotExist();
+        } finally {
+            new ProcessBuilder("umount", alias.toString()).start().waitFor();
+        }
+    }
+
+    private static Path chain(Path volume, long seed) throws Exception {
+        Path root = Chains.root(volume.resolve("vm.vhdx"), seed, 2);
+        return Chains.child(volume.resolve("vm_1.avhdx"), root, seed + 1, 16);
+    }
+
+    private static Worker worker(String pool, Path volume) throws Exception {
+        return Worker.start(WorkerConfig.of(
+                CampaignScenario.workerSettings(pool, "w-" + pool, List.of(volume), kafka.bootstrapServers(), "0")));
+    }
+
+    /**
+     * A campaign over {@code firstPool} and one over {@code secondPool} both plan a merge of the chain for
+     * one window: while the first merge published is out, the other is not published and says which job it
+     * waits for; both campaigns finish and the chain is merged once.
+     */
+    private static void campaignsRaceForOneChain(Coordinator coordinator, String firstPool, String secondPool)
+            throws Exception {
+        try (TopicProbe.Reader firstJobs = probe.reader(TOPICS.jobs(firstPool));
+                TopicProbe.Reader secondJobs = probe.reader(TOPICS.jobs(secondPool));
                 TopicProbe.Reader results = probe.reader(TOPICS.results())) {
             CampaignClient client = new CampaignClient(
                     "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
@@ -82,7 +134,7 @@ class ChainLeaseIT {
             String spec =
                     """
                     name: %s
-                    pools: [lease]
+                    pools: [%s]
                     action: merge-to-root
                     rate: 2MiB/s
                     windows: ["%s-%s"]
@@ -90,23 +142,26 @@ class ChainLeaseIT {
                     """;
             String window = CLOCK.format(opens);
             String windowEnd = CLOCK.format(opens.plus(Duration.ofMinutes(10)));
-            String first = client.submit(spec.formatted("first", window, windowEnd));
-            String second = client.submit(spec.formatted("second", window, windowEnd));
+            String first = client.submit(spec.formatted("first", firstPool, window, windowEnd));
+            String second = client.submit(spec.formatted("second", secondPool, window, windowEnd));
             await().atMost(Duration.ofSeconds(40))
                     .until(() -> plannedMerge(client.show(first)).isPresent()
                             && plannedMerge(client.show(second)).isPresent());
+            Set<String> campaigns = Set.of(first, second);
+            Callable<List<MergeJob>> merges = () -> Stream.concat(
+                            PublishedJobs.merges(firstJobs).stream(),
+                            firstPool.equals(secondPool) ? Stream.empty() : PublishedJobs.merges(secondJobs).stream())
+                    .filter(m -> campaigns.contains(m.campaignId()))
+                    .toList();
 
-            await().atMost(Duration.ofSeconds(40))
-                    .until(() -> !PublishedJobs.merges(jobs).isEmpty());
-            MergeJob out = PublishedJobs.merges(jobs).get(0);
+            await().atMost(Duration.ofSeconds(40)).until(() -> !merges.call().isEmpty());
+            MergeJob out = merges.call().get(0);
             String waiting = out.campaignId().equals(first) ? second : first;
             // Until the first merge's result is in, the other campaign's merge stays planned, naming it.
             boolean named = false;
             Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
             while (resultOf(results, out.jobId()).isEmpty()) {
-                assertThat(PublishedJobs.merges(jobs))
-                        .as("one merge out per chain")
-                        .hasSize(1);
+                assertThat(merges.call()).as("one merge out per chain").hasSize(1);
                 Optional<JobView> held = plannedMerge(client.show(waiting));
                 if (held.isPresent() && held.get().waitingFor() != null) {
                     assertThat(held.get().waitingFor())
@@ -124,15 +179,16 @@ class ChainLeaseIT {
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> client.show(first).state() == CampaignState.FINISHED
                             && client.show(second).state() == CampaignState.FINISHED);
-            assertThat(PublishedJobs.merges(jobs)).hasSize(2);
+            assertThat(merges.call()).hasSize(2);
             assertThat(PublishedJobs.results(results))
-                    .filteredOn(r -> r.kind() == JobKind.MERGE && r.outcome() == Outcome.SUCCEEDED)
+                    .filteredOn(r -> campaigns.contains(r.campaignId())
+                            && r.kind() == JobKind.MERGE
+                            && r.outcome() == Outcome.SUCCEEDED)
                     .as("the chain is merged once")
                     .hasSize(1);
             assertThat(client.show(waiting).jobs())
                     .allSatisfy(j -> assertThat(j.waitingFor()).isNull());
         }
-        assertThat(child).doesNotExist();
     }
 
     private static Optional<JobView> plannedMerge(CampaignReport report) {
