@@ -15,6 +15,7 @@ import io.chainmerge.disk.pace.VolumePace;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -98,6 +99,7 @@ public final class Worker implements AutoCloseable {
         }
         this.running = new RunningMerges(config.workerId(), () -> stopRequested, roots, paces);
         this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running, paces);
+        metrics.kafka(producer);
         InUseCheck inUse = config.inUse().check(codec.json().mapper(), Clock.systemUTC());
         CapabilityVerifier capabilities = config.security().verifier(codec.json(), Clock.systemUTC());
         JobRunner runner = new JobRunner(
@@ -115,9 +117,12 @@ public final class Worker implements AutoCloseable {
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
 
         this.consumer = new JobConsumer(
-                new KafkaConsumer<>(jobConsumerSettings(kafka, config)),
+                metrics.kafka(new KafkaConsumer<>(jobConsumerSettings(kafka, config))),
                 config.topics().jobs(config.pool()),
                 this::handle);
+        metrics.readiness(() -> consumer.hasPolled()
+                && loops.death().isEmpty()
+                && roots.roots().stream().allMatch(root -> Files.isDirectory(root) && Files.isReadable(root)));
 
         this.http = WorkerHttp.start(
                         vertx,
