@@ -3,6 +3,7 @@ package io.chainmerge.worker;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.kafka.PollLoops;
+import io.chainmerge.common.log.LogContext;
 import io.chainmerge.common.message.DeadLetter;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.MalformedMessageException;
@@ -209,16 +210,20 @@ public final class Worker implements AutoCloseable {
     private CompletableFuture<?> deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
         byte[] value = record.value() == null ? new byte[0] : record.value();
         String payload = new String(value, 0, Math.min(value.length, MAX_DEAD_LETTER_PAYLOAD), StandardCharsets.UTF_8);
-        LOG.warn(
-                "rejected the record at {}-{}@{} to the dead-letter topic: {}",
-                record.topic(),
-                record.partition(),
-                record.offset(),
-                reason);
+        String jobId = codec.peek(value, "jobId");
+        String campaignId = codec.peek(value, "campaignId");
+        try (LogContext context = LogContext.ofResult(campaignId, jobId, config.pool(), config.workerId())) {
+            LOG.warn(
+                    "rejected the record at {}-{}@{} to the dead-letter topic: {}",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    reason);
+        }
         DeadLetter letter = new DeadLetter(
                 Schema.VERSION,
-                codec.peek(value, "jobId"),
-                codec.peek(value, "campaignId"),
+                jobId,
+                campaignId,
                 record.topic(),
                 record.partition(),
                 record.offset(),

@@ -40,7 +40,7 @@ final class WorkerMetrics {
     };
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final DaemonMeters daemon = new DaemonMeters(registry);
+    private final DaemonMeters daemon;
     private final Counter mergedBytes;
     private final Counter deadLetters;
     private final Timer inUseWaits;
@@ -50,7 +50,9 @@ final class WorkerMetrics {
     }
 
     WorkerMetrics(String worker, String pool, VolumeRoots roots, RunningMerges running, Map<Path, VolumePace> paces) {
+        // Before any meter: a meter registered earlier would go without the worker's tags.
         registry.config().commonTags("worker", worker, "pool", pool);
+        daemon = new DaemonMeters(registry);
         mergedBytes = Counter.builder("chainmerge.merged.bytes")
                 .description("payload bytes merged")
                 .baseUnit("bytes")
