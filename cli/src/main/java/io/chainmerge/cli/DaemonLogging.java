@@ -24,12 +24,14 @@ final class DaemonLogging {
 
     private DaemonLogging() {}
 
-    static void use(LogFormat format) {
+    /** Returns the appender it replaced, if it replaced one (what {@link #restore} puts back). */
+    static Appender<ILoggingEvent> use(LogFormat format) {
         if (format == LogFormat.JSON) {
             ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
             console.setTarget("System.err");
-            replaceConsole(console);
+            return replaceConsole(console);
         }
+        return root().getAppender(APPENDER);
     }
 
     /** JSON lines to {@code out} instead of the console; what a test reads. Returns the appender it replaced. */
@@ -43,6 +45,9 @@ final class DaemonLogging {
     static void restore(Appender<ILoggingEvent> previous) {
         ch.qos.logback.classic.Logger root = root();
         Appender<ILoggingEvent> current = root.getAppender(APPENDER);
+        if (current == previous) {
+            return;
+        }
         root.detachAppender(APPENDER);
         if (current != null) {
             current.stop();
