@@ -14,7 +14,7 @@ javac -nowarn -d "$out/classes" -cp "$cp" "$here"/src/io/chainmerge/bench/*.java
 
 # The broker runs in its own JVM, as in the demo, so its work and garbage do not share the measured JVM.
 mkfifo "$out/broker.in"
-java -Xmx1g -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
+java -Xmx1g -XX:+UseSerialGC -cp "$cp" \
   io.chainmerge.broker.BrokerMain "$out/kafka" < "$out/broker.in" > "$out/broker.out" 2> "$out/broker.log" &
 broker=$!
 exec 3> "$out/broker.in"
@@ -23,6 +23,6 @@ for _ in $(seq 1 120); do grep -q '^BOOTSTRAP ' "$out/broker.out" 2>/dev/null &&
 bootstrap="$(sed -n 's/^BOOTSTRAP //p' "$out/broker.out")"
 [ -n "$bootstrap" ] || { echo "the broker did not start; see $out/broker.log" >&2; exit 1; }
 
-java -Xmx3g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$out/classes:$cp" io.chainmerge.bench.KafkaBench \
+java -Xmx3g -cp "$out/classes:$cp" io.chainmerge.bench.KafkaBench \
   "$bootstrap" "$out" "${1:-1000}" "${2:-10000}" "${3:-8}" | tee "$out/results.md"
 echo "results in $out/results.md" >&2

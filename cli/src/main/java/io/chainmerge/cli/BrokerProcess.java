@@ -37,7 +37,6 @@ final class BrokerProcess implements AutoCloseable {
                         javaBin,
                         "-Xmx768m",
                         "-XX:+UseSerialGC",
-                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                         "-cp",
                         classpath,
                         "io.chainmerge.broker.BrokerMain",

@@ -1,9 +1,11 @@
 package io.chainmerge.cli;
 
 import io.chainmerge.common.config.Config;
+import io.chainmerge.common.config.LogFormat;
 import io.chainmerge.coordinator.Coordinator;
 import io.chainmerge.coordinator.CoordinatorConfig;
 import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,7 +32,14 @@ final class CoordinatorCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(config);
             return ExitCodes.OK;
         }
-        System.err.println(config);
+        LogFormat format = LogFormat.from(config);
+        if (format == LogFormat.JSON) {
+            DaemonLogging.use(format);
+            // A log collector reads every line of standard error as JSON: the settings go in one line too.
+            LoggerFactory.getLogger(CoordinatorCommand.class).info("settings:\n{}", config);
+        } else {
+            System.err.println(config);
+        }
         Coordinator coordinator = Coordinator.start(CoordinatorConfig.from(config));
         return DaemonOptions.runUntilStopped(coordinator, coordinator.died(), "coordinator");
     }

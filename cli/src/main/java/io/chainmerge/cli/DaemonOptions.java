@@ -2,6 +2,7 @@ package io.chainmerge.cli;
 
 import io.chainmerge.common.config.Config;
 import io.chainmerge.common.config.ConfigDef;
+import io.chainmerge.common.config.LogFormat;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +27,13 @@ final class DaemonOptions {
 
     @Option(names = "--print-config", description = "print the resolved settings (secrets masked) and exit")
     boolean printConfig;
+
+    @Option(
+            names = "--log-format",
+            paramLabel = "FORMAT",
+            description =
+                    "text or json: the setting log.format, how the daemon logs to standard error (a --set of it wins)")
+    String logFormat;
 
     /** Keeps this process running until SIGTERM (or SIGINT), which closes {@code daemon} gracefully. */
     static int runUntilStopped(AutoCloseable daemon, CompletionStage<String> died, String name)
@@ -83,6 +91,11 @@ final class DaemonOptions {
         Map<String, Object> file = config == null ? Map.of() : Config.readFile(config);
         Map<String, String> settingsOnly = new HashMap<>(environment);
         settingsOnly.keySet().removeAll(LAUNCHER_VARIABLES);
-        return Config.resolve(def, file, settingsOnly, Config.parseFlags(settings));
+        List<String> flags = new ArrayList<>();
+        if (logFormat != null) {
+            flags.add(LogFormat.KEY.name() + "=" + logFormat);
+        }
+        flags.addAll(settings);
+        return Config.resolve(def, file, settingsOnly, Config.parseFlags(flags));
     }
 }

@@ -49,8 +49,7 @@ final class FleetDemo {
 
     DemoCommand.Outcome run() throws Exception {
         long started = System.nanoTime();
-        // The demo's own lines tell the story; the daemons' logs would bury them (set before any logger exists).
-        System.setProperty("org.slf4j.simpleLogger.log.io.chainmerge", "warn");
+        DaemonLogging.quiet();
         out.println("chainmerge demo in " + work);
         Path a1 = Files.createDirectories(work.resolve("storage-a/vol1"));
         Path a2 = Files.createDirectories(work.resolve("storage-a/vol2"));

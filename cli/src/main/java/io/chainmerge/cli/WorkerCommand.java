@@ -1,9 +1,11 @@
 package io.chainmerge.cli;
 
 import io.chainmerge.common.config.Config;
+import io.chainmerge.common.config.LogFormat;
 import io.chainmerge.worker.Worker;
 import io.chainmerge.worker.WorkerConfig;
 import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +33,14 @@ final class WorkerCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(config);
             return ExitCodes.OK;
         }
-        System.err.println(config);
+        LogFormat format = LogFormat.from(config);
+        if (format == LogFormat.JSON) {
+            DaemonLogging.use(format);
+            // A log collector reads every line of standard error as JSON: the settings go in one line too.
+            LoggerFactory.getLogger(WorkerCommand.class).info("settings:\n{}", config);
+        } else {
+            System.err.println(config);
+        }
         Worker worker = Worker.start(WorkerConfig.from(config));
         return DaemonOptions.runUntilStopped(worker, worker.died(), "worker");
     }

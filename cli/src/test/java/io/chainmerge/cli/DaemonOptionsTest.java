@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.chainmerge.common.config.Config;
 import io.chainmerge.common.config.ConfigException;
+import io.chainmerge.common.config.LogFormat;
 import io.chainmerge.worker.WorkerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +62,25 @@ class DaemonOptionsTest {
         assertThatThrownBy(() -> options().resolve(WorkerConfig.DEF, misspelt))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("CHAINMERGE_VOLUMS is not a worker setting (from the environment)");
+    }
+
+    @Test
+    void logFormatIsAFlagOfItsOwnThatASetOfTheSettingOverrides() throws Exception {
+        Map<String, String> env = Map.of("CHAINMERGE_POOL", "pool-a", "CHAINMERGE_VOLUMES", "/srv/vol1");
+        assertThat(options().resolve(WorkerConfig.DEF, env).string(LogFormat.KEY))
+                .isEqualTo("text");
+        assertThat(options("--log-format", "json")
+                        .resolve(WorkerConfig.DEF, env)
+                        .string(LogFormat.KEY))
+                .isEqualTo("json");
+        assertThat(options("--log-format", "json", "--set", "log.format=text")
+                        .resolve(WorkerConfig.DEF, env)
+                        .string(LogFormat.KEY))
+                .isEqualTo("text");
+        Config xml = options("--log-format", "xml").resolve(WorkerConfig.DEF, env);
+        assertThatThrownBy(() -> LogFormat.from(xml))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("log.format must be text or json, not xml");
     }
 
     private static DaemonOptions options(String... args) {

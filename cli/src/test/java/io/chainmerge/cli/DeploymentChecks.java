@@ -62,7 +62,13 @@ final class DeploymentChecks {
                     io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class),
             Map.entry("kafka.strimzi.io/v1 Kafka", Kafka.class),
             Map.entry("kafka.strimzi.io/v1 KafkaNodePool", KafkaNodePool.class),
-            Map.entry("kafka.strimzi.io/v1 KafkaUser", KafkaUser.class));
+            Map.entry("kafka.strimzi.io/v1 KafkaUser", KafkaUser.class),
+            Map.entry(
+                    "monitoring.coreos.com/v1 ServiceMonitor",
+                    io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor.class),
+            Map.entry(
+                    "monitoring.coreos.com/v1 PrometheusRule",
+                    io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule.class));
 
     /** Kustomize's fields for Kustomization and Component files (kustomize v5 reference). */
     private static final Set<String> KUSTOMIZE_FIELDS = Set.of(

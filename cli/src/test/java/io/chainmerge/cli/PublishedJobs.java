@@ -6,6 +6,7 @@ import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MergeJob;
 import io.chainmerge.common.message.MessageCodec;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -30,6 +31,34 @@ final class PublishedJobs {
             }
         }
         return out;
+    }
+
+    /** When {@code jobId} was first published on a job topic (its producer's clock). */
+    static Instant publishedAt(TopicProbe.Reader jobs, String jobId) {
+        return firstTime(jobs, jobId, value -> CODEC.readJob(value).jobId());
+    }
+
+    /** When the first result of {@code jobId} was sent (its producer's clock). */
+    static Instant resultAt(TopicProbe.Reader results, String jobId) {
+        return firstTime(
+                results, jobId, value -> CODEC.read(value, JobResult.class).jobId());
+    }
+
+    private interface JobIdOf {
+        String of(byte[] value) throws Exception;
+    }
+
+    private static Instant firstTime(TopicProbe.Reader topic, String jobId, JobIdOf jobIdOf) {
+        for (ConsumerRecord<String, byte[]> record : topic.poll()) {
+            try {
+                if (jobIdOf.of(record.value()).equals(jobId)) {
+                    return Instant.ofEpochMilli(record.timestamp());
+                }
+            } catch (Exception e) {
+                // not a record this build reads
+            }
+        }
+        throw new AssertionError("no record of job " + jobId);
     }
 
     /** Every result sent so far. */

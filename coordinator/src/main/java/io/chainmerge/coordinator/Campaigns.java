@@ -15,6 +15,7 @@ import io.chainmerge.common.campaign.CampaignSubmitted;
 import io.chainmerge.common.campaign.CampaignSummarized;
 import io.chainmerge.common.campaign.JobStatus;
 import io.chainmerge.common.campaign.RecoveryStatus;
+import io.chainmerge.common.log.LogContext;
 import io.chainmerge.common.message.DeadLetter;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobKind;
@@ -174,22 +175,27 @@ final class Campaigns {
             Instant now = clock.instant();
             String id = "c-" + ID_TIME.format(now) + "-"
                     + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
-            Campaign campaign = new Campaign(id);
-            campaigns.put(id, campaign);
-            record(campaign, new CampaignSubmitted(Schema.VERSION, id, null, now, spec));
-            recordAction(campaign, "submit", by, spec.name());
-            record(
-                    campaign,
-                    new CampaignStateChanged(
-                            Schema.VERSION, id, null, now, CampaignState.SCANNING, false, "submitted"));
-            for (String pool : spec.scannedPools()) {
-                SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, id + "-scan-" + pool, id, pool, now, List.of());
-                record(campaign, CampaignJob.planned(id, scan, null, null, now));
+            try (LogContext context = LogContext.ofCampaign(id)) {
+                return submitted(id, spec, by, now);
             }
-            LOG.info("campaign {} ({}) submitted for pools {} by {}", id, spec.name(), spec.pools(), by);
-            publishPlanned(campaign);
-            return id;
         });
+    }
+
+    private String submitted(String id, CampaignSpec spec, Actor by, Instant now) {
+        Campaign campaign = new Campaign(id);
+        campaigns.put(id, campaign);
+        record(campaign, new CampaignSubmitted(Schema.VERSION, id, null, now, spec));
+        recordAction(campaign, "submit", by, spec.name());
+        record(
+                campaign,
+                new CampaignStateChanged(Schema.VERSION, id, null, now, CampaignState.SCANNING, false, "submitted"));
+        for (String pool : spec.scannedPools()) {
+            SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, id + "-scan-" + pool, id, pool, now, List.of());
+            record(campaign, CampaignJob.planned(id, scan, null, null, now));
+        }
+        LOG.info("campaign {} ({}) submitted for pools {} by {}", id, spec.name(), spec.pools(), by);
+        publishPlanned(campaign);
+        return id;
     }
 
     CompletableFuture<Optional<CampaignReport>> report(String id) {
@@ -317,35 +323,40 @@ final class Campaigns {
     /** Records a result; completes once it is durable (or when there is nothing to record). */
     CompletableFuture<Void> onResult(JobResult result) {
         return on(() -> {
-                    Campaign campaign = campaigns.get(result.campaignId());
-                    CampaignJob job = campaign == null ? null : campaign.jobs.get(result.jobId());
-                    if (job == null) {
-                        return CompletableFuture.<Void>completedFuture(null);
+                    try (LogContext context =
+                            LogContext.ofResult(result.campaignId(), result.jobId(), result.pool(), result.worker())) {
+                        return recordResult(result);
                     }
-                    if (job.status() == JobStatus.FINISHED
-                            && (!givenUp(job.result()) || sameVerdict(job.result(), result))) {
-                        // Seen before; if its event never became durable, this redelivery must wait for it.
-                        return recordAgain(campaign, job.key());
-                    }
-                    if (job.status() == JobStatus.FINISHED) {
-                        // A worker that was frozen (SIGSTOP, a hung mount) came back and finished the job the
-                        // coordinator gave up on: its files say what happened, so the report must say it too.
-                        LOG.warn(
-                                "campaign {}: job {}, given up as {}, has a result after all from {}: {}",
-                                campaign.id,
-                                job.jobId(),
-                                job.result().problem().reason(),
-                                result.worker(),
-                                result.outcome().wireName());
-                    }
-                    campaign.publishing.remove(job.jobId());
-                    metrics.result(result);
-                    CompletableFuture<Void> durable =
-                            record(campaign, job.with(JobStatus.FINISHED, result, clock.instant()));
-                    step(campaign);
-                    return durable;
                 })
                 .thenCompose(f -> f);
+    }
+
+    private CompletableFuture<Void> recordResult(JobResult result) {
+        Campaign campaign = campaigns.get(result.campaignId());
+        CampaignJob job = campaign == null ? null : campaign.jobs.get(result.jobId());
+        if (job == null) {
+            return CompletableFuture.<Void>completedFuture(null);
+        }
+        if (job.status() == JobStatus.FINISHED && (!givenUp(job.result()) || sameVerdict(job.result(), result))) {
+            // Seen before; if its event never became durable, this redelivery must wait for it.
+            return recordAgain(campaign, job.key());
+        }
+        if (job.status() == JobStatus.FINISHED) {
+            // A worker that was frozen (SIGSTOP, a hung mount) came back and finished the job the
+            // coordinator gave up on: its files say what happened, so the report must say it too.
+            LOG.warn(
+                    "campaign {}: job {}, given up as {}, has a result after all from {}: {}",
+                    campaign.id,
+                    job.jobId(),
+                    job.result().problem().reason(),
+                    result.worker(),
+                    result.outcome().wireName());
+        }
+        campaign.publishing.remove(job.jobId());
+        metrics.result(result);
+        CompletableFuture<Void> durable = record(campaign, job.with(JobStatus.FINISHED, result, clock.instant()));
+        step(campaign);
+        return durable;
     }
 
     void onProgress(JobProgress progress) {
@@ -372,6 +383,13 @@ final class Campaigns {
     }
 
     void step(Campaign campaign) {
+        // On the campaign thread: every line this step logs, and the steps it leads to, name the campaign.
+        try (LogContext context = LogContext.ofCampaign(campaign.id)) {
+            stepWithin(campaign);
+        }
+    }
+
+    private void stepWithin(Campaign campaign) {
         if (campaign.state == CampaignState.STANDING
                 || (campaign.state == CampaignState.CANCELLED && !campaign.openRequests.isEmpty())) {
             backupRequests.step(campaign);

@@ -70,6 +70,11 @@ public final class Coordinator implements AutoCloseable {
     private Thread deadLetterThread;
     private final HttpServer http;
     private long tickTimer = -1;
+    private long lagTimer = -1;
+    private final PoolLag poolLag;
+    /** How often the leader reads its pools' lag from the broker: a few admin requests per pool. */
+    static final Duration LAG_EVERY = Duration.ofSeconds(15);
+
     private final TopicCreator topics;
     private final Admin admin;
     private final Principals principals;
@@ -103,7 +108,12 @@ public final class Coordinator implements AutoCloseable {
         this.campaignThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "chainmerge-campaigns"));
         this.takeoverThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "chainmerge-takeover"));
         this.leadership = new Leadership(config.coordinatorId());
+        this.metrics = new CoordinatorMetrics();
+        metrics.leadership(leadership);
+        this.poolLag = new PoolLag(admin, config.topics());
         this.log = new TransactionalLog(
+                settings ->
+                        metrics.kafka(new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(settings)),
                 kafka.transactionalProducer(client, config.transactionalId(), TRANSACTION_TIMEOUT),
                 config.coordinatorId(),
                 campaignThread,
@@ -114,14 +124,12 @@ public final class Coordinator implements AutoCloseable {
                                     + " leads now; this one writes nothing more (" + fenced + ")",
                             fenced);
                 });
-        this.metrics = new CoordinatorMetrics();
-        metrics.leadership(leadership);
         CampaignStore store = new CampaignStore(log, config.topics().campaigns(), codec);
         this.topics = new TopicCreator(kafka, config);
         JobPublisher publisher = new JobPublisher(
                 log, config.topics(), codec, config.transferSigning().signer(json));
         this.inventory = new InventoryView(
-                new KafkaConsumer<>(kafka.consumer(client + "-inventory", null)),
+                metrics.kafka(new KafkaConsumer<>(kafka.consumer(client + "-inventory", null))),
                 config.topics().inventory(),
                 codec);
         this.notifier = new BackupNotifier(log, config.topics().notifications(), json, config.group(), clock);
@@ -138,7 +146,7 @@ public final class Coordinator implements AutoCloseable {
                 config.stalls(),
                 config.retention());
         this.follower = new StateFollower(
-                new KafkaConsumer<>(kafka.consumer(client + "-state", null)),
+                metrics.kafka(new KafkaConsumer<>(kafka.consumer(client + "-state", null))),
                 config.topics(),
                 codec,
                 json,
@@ -152,7 +160,7 @@ public final class Coordinator implements AutoCloseable {
                         && security.backupSources().isEmpty()
                         && principals.boundSources().isEmpty());
         this.election = new LeaderElection(
-                new KafkaConsumer<>(electionSettings(kafka, config, client)),
+                metrics.kafka(new KafkaConsumer<>(electionSettings(kafka, config, client))),
                 config.topics().leader());
         loops.died().thenAccept(reason -> {
             leadership.deposed();
@@ -292,21 +300,22 @@ public final class Coordinator implements AutoCloseable {
     private void startLeaderLoops() {
         String client = "chainmerge-" + config.coordinatorId();
         this.results = new ResultsConsumer(
-                new KafkaConsumer<>(leaderLoop(kafka.consumer(client + "-results", config.groupId()))),
+                metrics.kafka(new KafkaConsumer<>(leaderLoop(kafka.consumer(client + "-results", config.groupId())))),
                 config.topics(),
                 codec,
                 campaigns);
         // A group of its own: the results consumer's group subscribes to other topics.
         this.backupIntake = new BackupIntake(
-                new KafkaConsumer<>(leaderLoop(kafka.consumer(client + "-backup", config.groupId() + "-backup"))),
+                metrics.kafka(new KafkaConsumer<>(
+                        leaderLoop(kafka.consumer(client + "-backup", config.groupId() + "-backup")))),
                 config.topics().backupEvents(),
                 backupEvents,
                 notifier,
                 campaigns,
                 configuredSource);
         this.deadLetters = new DeadLetters(
-                new KafkaConsumer<>(
-                        leaderLoop(kafka.consumer(client + "-dead-letter", config.groupId() + "-dead-letter"))),
+                metrics.kafka(new KafkaConsumer<>(
+                        leaderLoop(kafka.consumer(client + "-dead-letter", config.groupId() + "-dead-letter")))),
                 config.topics().deadLetter(),
                 codec,
                 campaigns);
@@ -317,6 +326,14 @@ public final class Coordinator implements AutoCloseable {
             campaigns.tick();
             campaignThread.execute(() -> metrics.campaigns(campaigns.countsByState()));
         });
+        readPoolLag();
+        this.lagTimer = vertx.setPeriodic(LAG_EVERY.toMillis(), id -> readPoolLag());
+    }
+
+    private void readPoolLag() {
+        vertx.executeBlocking(poolLag::read, false)
+                .onSuccess(metrics::poolLag)
+                .onFailure(e -> LOG.warn("reading the pools' lag failed: {}", e.toString()));
     }
 
     private void takeOverOrDie() {
@@ -417,6 +434,7 @@ public final class Coordinator implements AutoCloseable {
         closed = true;
         loops.stopping();
         vertx.cancelTimer(tickTimer);
+        vertx.cancelTimer(lagTimer);
         vertx.cancelTimer(reloadTimer);
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

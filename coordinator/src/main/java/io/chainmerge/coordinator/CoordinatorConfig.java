@@ -6,6 +6,7 @@ import io.chainmerge.common.config.ConfigDef;
 import io.chainmerge.common.config.ConfigException;
 import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
+import io.chainmerge.common.config.LogFormat;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.security.TlsFiles;
 import io.chainmerge.common.topic.Topics;
@@ -210,9 +211,11 @@ public record CoordinatorConfig(
                     TRANSFER_CAPABILITY_LIFETIME,
                     JOB_STALL_TIMEOUT,
                     JOB_MAX_ATTEMPTS,
-                    RETENTION));
+                    RETENTION,
+                    LogFormat.KEY));
 
     public static CoordinatorConfig from(Config config) {
+        LogFormat.from(config); // the launcher applies it; a wrong value stops the coordinator here, named
         String id = config.string(ID).isBlank() ? hostName() : config.string(ID);
         return new CoordinatorConfig(
                 id,

@@ -1,5 +1,6 @@
 package io.chainmerge.worker;
 
+import io.chainmerge.common.log.LogContext;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MergeJob;
@@ -127,10 +128,12 @@ final class JobExecutions {
         result.whenComplete((r, e) -> forget(job, result));
         published.whenComplete((r, e) -> {
             if (e != null && !(unwrap(e) instanceof JobRunner.StoppedException)) {
-                LOG.error(
-                        "job {} could not be completed; it is not committed and runs again when redelivered",
-                        job.jobId(),
-                        e);
+                try (LogContext context = LogContext.ofJob(job, config.workerId())) {
+                    LOG.error(
+                            "job {} could not be completed; it is not committed and runs again when redelivered",
+                            job.jobId(),
+                            e);
+                }
             }
         });
         return published;
@@ -148,10 +151,12 @@ final class JobExecutions {
                 .toCompletableFuture()
                 .handle((result, error) -> {
                     if (error != null && unwrap(error) instanceof JobRunner.OutsideWindowException outside) {
-                        LOG.info(
-                                "job {} is outside its windows; it runs when the next opens, at {}",
-                                job.jobId(),
-                                outside.opensAt());
+                        try (LogContext context = LogContext.ofJob(job, config.workerId())) {
+                            LOG.info(
+                                    "job {} is outside its windows; it runs when the next opens, at {}",
+                                    job.jobId(),
+                                    outside.opensAt());
+                        }
                         return waitUntil(outside.opensAt()).thenCompose(x -> runInWindow(job, journal, executor));
                     }
                     return error != null
@@ -205,8 +210,46 @@ final class JobExecutions {
         }
     }
 
-    /** On the volume's executor: the journal, the run, the journal again. */
+    /**
+     * On the volume's executor, with the job in the log context of every line it logs: its start and its end
+     * (outcome, time, bytes), and between them the journal, the run, the journal again.
+     */
     private JobResult execute(Job job, JobJournal journal) throws Exception {
+        try (LogContext context = LogContext.ofJob(job, config.workerId())) {
+            long started = System.nanoTime();
+            LOG.info("job {} started: {}", job.jobId(), job.kind().wireName());
+            try {
+                JobResult result = executeJournaled(job, journal);
+                LOG.info(
+                        "job {} ended: {} {}{} in {} ms, {} bytes merged",
+                        job.jobId(),
+                        job.kind().wireName(),
+                        result.outcome().wireName(),
+                        result.problem() == null ? "" : " (" + result.problem().reason() + ")",
+                        millisSince(started),
+                        result.bytesMerged());
+                return result;
+            } catch (JobRunner.OutsideWindowException e) {
+                LOG.info("job {} ended: outside its windows after {} ms", job.jobId(), millisSince(started));
+                throw e;
+            } catch (JobRunner.StoppedException e) {
+                LOG.info(
+                        "job {} ended: stopped after {} ms; it resumes when delivered again",
+                        job.jobId(),
+                        millisSince(started));
+                throw e;
+            } catch (Exception e) {
+                LOG.warn("job {} ended: {} after {} ms", job.jobId(), e.toString(), millisSince(started));
+                throw e;
+            }
+        }
+    }
+
+    private static long millisSince(long startedNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    }
+
+    private JobResult executeJournaled(Job job, JobJournal journal) throws Exception {
         int waited = 0;
         while (true) {
             if (draining.getAsBoolean()) {
@@ -250,7 +293,9 @@ final class JobExecutions {
                 }
                 // It was started elsewhere and its files are still locked: that worker is running it.
                 // Wait for it to finish (the journal then holds its result) rather than report a refusal.
+                long waitStarted = System.nanoTime();
                 Thread.sleep(IN_USE_RETRY.toMillis());
+                metrics.recordInUseWait(Duration.ofNanos(System.nanoTime() - waitStarted));
                 continue;
             }
             if (unfinishedTransplant(job, result)) {

@@ -3,6 +3,7 @@ package io.chainmerge.worker;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.kafka.PollLoops;
+import io.chainmerge.common.log.LogContext;
 import io.chainmerge.common.message.DeadLetter;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.MalformedMessageException;
@@ -15,6 +16,7 @@ import io.chainmerge.disk.pace.VolumePace;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -98,6 +100,7 @@ public final class Worker implements AutoCloseable {
         }
         this.running = new RunningMerges(config.workerId(), () -> stopRequested, roots, paces);
         this.metrics = new WorkerMetrics(config.workerId(), config.pool(), roots, running, paces);
+        metrics.kafka(producer);
         InUseCheck inUse = config.inUse().check(codec.json().mapper(), Clock.systemUTC());
         CapabilityVerifier capabilities = config.security().verifier(codec.json(), Clock.systemUTC());
         JobRunner runner = new JobRunner(
@@ -115,9 +118,12 @@ public final class Worker implements AutoCloseable {
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
 
         this.consumer = new JobConsumer(
-                new KafkaConsumer<>(jobConsumerSettings(kafka, config)),
+                metrics.kafka(new KafkaConsumer<>(jobConsumerSettings(kafka, config))),
                 config.topics().jobs(config.pool()),
                 this::handle);
+        metrics.readiness(() -> consumer.hasPolled()
+                && loops.death().isEmpty()
+                && roots.roots().stream().allMatch(root -> Files.isDirectory(root) && Files.isReadable(root)));
 
         this.http = WorkerHttp.start(
                         vertx,
@@ -204,16 +210,20 @@ public final class Worker implements AutoCloseable {
     private CompletableFuture<?> deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
         byte[] value = record.value() == null ? new byte[0] : record.value();
         String payload = new String(value, 0, Math.min(value.length, MAX_DEAD_LETTER_PAYLOAD), StandardCharsets.UTF_8);
-        LOG.warn(
-                "rejected the record at {}-{}@{} to the dead-letter topic: {}",
-                record.topic(),
-                record.partition(),
-                record.offset(),
-                reason);
+        String jobId = codec.peek(value, "jobId");
+        String campaignId = codec.peek(value, "campaignId");
+        try (LogContext context = LogContext.ofResult(campaignId, jobId, config.pool(), config.workerId())) {
+            LOG.warn(
+                    "rejected the record at {}-{}@{} to the dead-letter topic: {}",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    reason);
+        }
         DeadLetter letter = new DeadLetter(
                 Schema.VERSION,
-                codec.peek(value, "jobId"),
-                codec.peek(value, "campaignId"),
+                jobId,
+                campaignId,
                 record.topic(),
                 record.partition(),
                 record.offset(),

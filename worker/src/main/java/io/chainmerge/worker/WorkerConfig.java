@@ -4,6 +4,7 @@ import io.chainmerge.common.config.Config;
 import io.chainmerge.common.config.ConfigDef;
 import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
+import io.chainmerge.common.config.LogFormat;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.security.TlsFiles;
@@ -162,7 +163,8 @@ public record WorkerConfig(
                                     TlsFiles.CERTIFICATE,
                                     TlsFiles.KEY,
                                     TlsFiles.CA,
-                                    TRANSFER_VERIFICATION_KEYS),
+                                    TRANSFER_VERIFICATION_KEYS,
+                                    LogFormat.KEY),
                             InUseSettings.KEYS.stream())
                     .toList());
 
@@ -189,6 +191,7 @@ public record WorkerConfig(
     }
 
     public static WorkerConfig from(Config config) {
+        LogFormat.from(config); // the launcher applies it; a wrong value stops the worker here, named
         String id = config.string(ID);
         return new WorkerConfig(
                 id.isBlank() ? defaultId() : id,
@@ -259,6 +262,6 @@ public record WorkerConfig(
 
     /** The consumer group of this worker's pool: every worker of a pool shares it. */
     public String groupId() {
-        return "chainmerge-pool-" + pool;
+        return Topics.poolGroup(pool);
     }
 }

@@ -38,6 +38,18 @@ class WorkerConfigTest {
     }
 
     @Test
+    void aLogFormatOtherThanTextOrJsonStopsTheWorkerNamingTheKey() {
+        Map<String, Object> xml = settings(null);
+        xml.put("log.format", "xml");
+        assertThatThrownBy(() -> WorkerConfig.of(xml))
+                .isInstanceOf(io.chainmerge.common.config.ConfigException.class)
+                .hasMessage("log.format must be text or json, not xml");
+        Map<String, Object> json = settings(null);
+        json.put("log.format", "JSON");
+        assertThat(WorkerConfig.of(json).pool()).isEqualTo("p");
+    }
+
+    @Test
     void pacingIsOffByDefaultAndItsSettingsReachThePace() {
         assertThat(WorkerConfig.of(settings(null)).pacing().enabled()).isFalse();
         Map<String, Object> paced = settings(null);

@@ -50,6 +50,14 @@ public record Topics(String prefix) {
         }
     }
 
+    /** The consumer group of one pool's workers: every worker of the pool shares it. */
+    public static String poolGroup(String pool) {
+        return POOL_GROUP_PREFIX + pool;
+    }
+
+    /** What every pool's group id starts with: the coordinator finds the pools' groups by it. */
+    public static final String POOL_GROUP_PREFIX = "chainmerge-pool-";
+
     /** Jobs for the workers of one pool; its workers form one consumer group. */
     public String jobs(String pool) {
         return prefix + ".jobs." + Schema.poolName(pool, "pool");
