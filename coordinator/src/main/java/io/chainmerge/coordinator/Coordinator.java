@@ -298,15 +298,16 @@ public final class Coordinator implements AutoCloseable {
                 campaigns);
         // A group of its own: the results consumer's group subscribes to other topics.
         this.backupIntake = new BackupIntake(
-                new KafkaConsumer<>(leaderLoop(kafka.consumer(client + "-backup", config.groupId() + "-backup"))),
+                new KafkaConsumer<>(leaderLoop(
+                        kafka.consumer(client + "-backup", config.kafkaRole().backupEventsGroup()))),
                 config.topics().backupEvents(),
                 backupEvents,
                 notifier,
                 campaigns,
                 configuredSource);
         this.deadLetters = new DeadLetters(
-                new KafkaConsumer<>(
-                        leaderLoop(kafka.consumer(client + "-dead-letter", config.groupId() + "-dead-letter"))),
+                new KafkaConsumer<>(leaderLoop(kafka.consumer(
+                        client + "-dead-letter", config.kafkaRole().deadLetterGroup()))),
                 config.topics().deadLetter(),
                 codec,
                 campaigns);

@@ -7,6 +7,7 @@ import io.chainmerge.common.config.ConfigException;
 import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
 import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.kafka.KafkaRole;
 import io.chainmerge.common.security.TlsFiles;
 import io.chainmerge.common.topic.Topics;
 import java.nio.file.Path;
@@ -289,19 +290,24 @@ public record CoordinatorConfig(
         return from(Config.resolve(DEF, settings, Map.of(), Map.of()));
     }
 
+    /** The group's Kafka identity: its consumer groups, transactional id and ACLs (docs/security.md). */
+    public KafkaRole.Coordinator kafkaRole() {
+        return new KafkaRole.Coordinator(topics, group);
+    }
+
     /** The consumer group that reads results: one per coordinator group, whichever replica leads it. */
     public String groupId() {
-        return "chainmerge-" + group;
+        return kafkaRole().resultsGroup();
     }
 
     /** Shared by every replica of the group: the leader's producer takes it, fencing every earlier one. */
     public String transactionalId() {
-        return topics.prefix() + "-" + group;
+        return kafkaRole().transactionalId();
     }
 
     /** The consumer group whose holder of the leader topic's partition leads. */
     public String leaderGroupId() {
-        return topics.prefix() + "-" + group + "-leader";
+        return kafkaRole().leaderGroup();
     }
 
     /** Where other replicas send callers that want to write, while this one leads. */
