@@ -148,6 +148,13 @@ public record CoordinatorConfig(
             ConfigType.INT,
             30,
             "state-changing calls one principal may make at once before security.write-rate holds it back");
+    public static final ConfigKey TLS_CLIENT_CA = ConfigKey.optional(
+            "tls.client-ca",
+            ConfigType.STRING,
+            "",
+            "PEM bundle of the CAs whose client certificates may name principals (mTLS): with it the API asks each "
+                    + "caller for a certificate, and a principal with a certificate entry may call with one instead "
+                    + "of a token (docs/security.md#client-certificates); needs tls.certificate and tls.key");
     public static final ConfigKey TRANSFER_SIGNING_KEY = ConfigKey.optional(
             "transfer.signing-key",
             ConfigType.STRING,
@@ -207,6 +214,7 @@ public record CoordinatorConfig(
                     WRITE_BURST,
                     TlsFiles.CERTIFICATE,
                     TlsFiles.KEY,
+                    TLS_CLIENT_CA,
                     TRANSFER_SIGNING_KEY,
                     TRANSFER_CAPABILITY_LIFETIME,
                     JOB_STALL_TIMEOUT,
@@ -229,7 +237,7 @@ public record CoordinatorConfig(
                 security(config),
                 new Topics(config.string(TOPIC_PREFIX)),
                 new KafkaClients(config.passthrough()),
-                TlsFiles.of(config.string(TlsFiles.CERTIFICATE), config.string(TlsFiles.KEY), ""),
+                serverTls(config),
                 new TransferSigning(
                         config.string(TRANSFER_SIGNING_KEY).isBlank()
                                 ? null
@@ -284,6 +292,18 @@ public record CoordinatorConfig(
                 config.size(BODY_LIMIT),
                 config.integer(WRITE_RATE),
                 config.integer(WRITE_BURST));
+    }
+
+    /** The API's TLS; its {@link TlsFiles#ca()} is the CA bundle of client certificates ({@code tls.client-ca}). */
+    private static TlsFiles serverTls(Config config) {
+        TlsFiles tls = TlsFiles.of(
+                config.string(TlsFiles.CERTIFICATE), config.string(TlsFiles.KEY), config.string(TLS_CLIENT_CA));
+        if (tls.trusts() && !tls.serves()) {
+            throw new ConfigException(
+                    TLS_CLIENT_CA.name(),
+                    "needs tls.certificate and tls.key: a client certificate is presented over TLS only");
+        }
+        return tls;
     }
 
     public static CoordinatorConfig of(Map<String, ?> settings) {
