@@ -42,11 +42,18 @@ final class ApiSecurity {
     private final Principals principals;
     private final boolean insecure;
     private final WriteRateLimit writes;
+    /** JWTs of an OIDC issuer, or null when none is configured. */
+    private final OidcTokens oidc;
 
     ApiSecurity(Principals principals, boolean insecure, WriteRateLimit writes) {
+        this(principals, insecure, writes, null);
+    }
+
+    ApiSecurity(Principals principals, boolean insecure, WriteRateLimit writes, OidcTokens oidc) {
         this.principals = principals;
         this.insecure = insecure;
         this.writes = writes;
+        this.oidc = oidc;
     }
 
     /**
@@ -86,8 +93,11 @@ final class ApiSecurity {
         if (header.length() <= BEARER.length() || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return Future.failedFuture(new HttpException(401, "the Authorization header must be Bearer TOKEN"));
         }
-        Optional<Principal> principal =
-                principals.authenticate(header.substring(BEARER.length()).strip());
+        String token = header.substring(BEARER.length()).strip();
+        Optional<Principal> principal = principals.authenticate(token);
+        if (principal.isEmpty() && oidc != null && OidcTokens.looksLikeJwt(token)) {
+            return oidc.authenticate(token).map(p -> user(ctx, p));
+        }
         return principal
                 .map(p -> Future.succeededFuture(user(ctx, p)))
                 .orElseGet(() -> Future.failedFuture(new HttpException(

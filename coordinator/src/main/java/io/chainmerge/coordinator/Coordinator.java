@@ -73,6 +73,7 @@ public final class Coordinator implements AutoCloseable {
     private final TopicCreator topics;
     private final Admin admin;
     private final Principals principals;
+    private final OidcTokens oidc;
     private final long reloadTimer;
     private boolean closed;
 
@@ -168,6 +169,7 @@ public final class Coordinator implements AutoCloseable {
         this.inventoryThread = loops.start("chainmerge-inventory", inventory);
 
         this.vertx = Vertx.vertx();
+        this.oidc = config.oidc() == null ? null : new OidcTokens(vertx, config.oidc(), clock);
         String securityState = security.insecure() ? INSECURE : "secure";
         this.http = new CoordinatorHttp(
                         vertx,
@@ -181,7 +183,8 @@ public final class Coordinator implements AutoCloseable {
                         new ApiSecurity(
                                 principals,
                                 security.insecure(),
-                                new WriteRateLimit(security.writesPerMinute(), security.writeBurst(), clock)),
+                                new WriteRateLimit(security.writesPerMinute(), security.writeBurst(), clock),
+                                oidc),
                         configuredSource,
                         new AuditLog(log, config.topics().audit(), codec),
                         security.bodyLimit(),
@@ -419,6 +422,9 @@ public final class Coordinator implements AutoCloseable {
         loops.stopping();
         vertx.cancelTimer(tickTimer);
         vertx.cancelTimer(reloadTimer);
+        if (oidc != null) {
+            oidc.close();
+        }
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {

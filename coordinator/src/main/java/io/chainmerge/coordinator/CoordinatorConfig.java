@@ -33,7 +33,8 @@ public record CoordinatorConfig(
         TlsFiles tls,
         TransferSigning transferSigning,
         StallSettings stalls,
-        Duration retention) {
+        Duration retention,
+        OidcSettings oidc) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -155,6 +156,36 @@ public record CoordinatorConfig(
             "PEM bundle of the CAs whose client certificates may name principals (mTLS): with it the API asks each "
                     + "caller for a certificate, and a principal with a certificate entry may call with one instead "
                     + "of a token (docs/security.md#client-certificates); needs tls.certificate and tls.key");
+    public static final ConfigKey OIDC_JWKS_URL = ConfigKey.optional(
+            OidcSettings.JWKS_URL,
+            ConfigType.STRING,
+            "",
+            "https URL of an OIDC issuer's signing keys (JWKS): with it a bearer JWT of that issuer names a principal "
+                    + "besides the principals file (docs/security.md#oidc-tokens); needs security.oidc.issuer and "
+                    + "security.oidc.audience");
+    public static final ConfigKey OIDC_ISSUER = ConfigKey.optional(
+            "security.oidc.issuer", ConfigType.STRING, "", "the iss a JWT must carry: the OIDC issuer's URL");
+    public static final ConfigKey OIDC_AUDIENCE = ConfigKey.optional(
+            "security.oidc.audience",
+            ConfigType.STRING,
+            "",
+            "the aud a JWT must carry: the client id the issuer knows this API by");
+    public static final ConfigKey OIDC_ROLES_CLAIM = ConfigKey.optional(
+            "security.oidc.roles-claim",
+            ConfigType.STRING,
+            "roles",
+            "the JWT claim holding the caller's roles (viewer, operator, admin), a dotted path for a nested one such as "
+                    + "realm_access.roles; other names in it are ignored");
+    public static final ConfigKey OIDC_NAME_CLAIM = ConfigKey.optional(
+            "security.oidc.name-claim",
+            ConfigType.STRING,
+            "sub",
+            "the JWT claim that names the caller; audit records show it as oidc:NAME");
+    public static final ConfigKey OIDC_CA = ConfigKey.optional(
+            "security.oidc.ca",
+            ConfigType.STRING,
+            "",
+            "PEM bundle of the CAs trusted for security.oidc.jwks-url instead of the system's");
     public static final ConfigKey TRANSFER_SIGNING_KEY = ConfigKey.optional(
             "transfer.signing-key",
             ConfigType.STRING,
@@ -215,6 +246,12 @@ public record CoordinatorConfig(
                     TlsFiles.CERTIFICATE,
                     TlsFiles.KEY,
                     TLS_CLIENT_CA,
+                    OIDC_JWKS_URL,
+                    OIDC_ISSUER,
+                    OIDC_AUDIENCE,
+                    OIDC_ROLES_CLAIM,
+                    OIDC_NAME_CLAIM,
+                    OIDC_CA,
                     TRANSFER_SIGNING_KEY,
                     TRANSFER_CAPABILITY_LIFETIME,
                     JOB_STALL_TIMEOUT,
@@ -244,7 +281,15 @@ public record CoordinatorConfig(
                                 : java.nio.file.Path.of(config.string(TRANSFER_SIGNING_KEY)),
                         config.duration(TRANSFER_CAPABILITY_LIFETIME)),
                 stalls(config),
-                retention(config));
+                retention(config),
+                OidcSettings.of(
+                        config.string(OIDC_JWKS_URL),
+                        config.string(OIDC_ISSUER),
+                        config.string(OIDC_AUDIENCE),
+                        config.string(OIDC_ROLES_CLAIM),
+                        config.string(OIDC_NAME_CLAIM),
+                        config.string(OIDC_CA),
+                        SecuritySettings.insecure(config.string(SECURITY_MODE))));
     }
 
     private static Duration retention(Config config) {
