@@ -32,7 +32,9 @@ class FileOpeningArchitectureTest {
                     "io.chainmerge.cli.TokenCommand$New", // the token file it makes
                     "io.chainmerge.cli.FleetDemo", // the demo's token
                     "io.chainmerge.common.security.PemFiles", // certificates and keys
-                    "io.chainmerge.common.security.ThrowawayPki" // the demo's and the tests' throwaway CA
+                    "io.chainmerge.common.security.ThrowawayPki", // the demo's and the tests' throwaway CA
+                    "io.chainmerge.cli.ClientCertificate", // --cert, --key
+                    "io.chainmerge.cli.KafkaCommand$Acls" // --kafka-config
                     )))
             .should()
             .accessTargetWhere(FileOpenings.opensAFile())
