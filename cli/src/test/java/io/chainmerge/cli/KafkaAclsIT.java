@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -159,6 +160,30 @@ class KafkaAclsIT extends CampaignScenario {
             assertThatThrownBy(() -> reader.poll(Duration.ofSeconds(10)))
                     .as("another pool's consumer group")
                     .isInstanceOf(GroupAuthorizationException.class);
+        }
+    }
+
+    @Test
+    void aBackupSystemsIdentityPublishesEventsButNeitherOutcomesNorJobs() throws Exception {
+        try (Admin admin = superAdmin()) {
+            List<Topics.TopicSpec> all = new ArrayList<>(TOPICS.shared());
+            all.add(TOPICS.jobsSpec("pool-a"));
+            KafkaClients.ensureTopics(admin, all, 1, (short) 1);
+        }
+        Map<String, Object> identity = kafkaIdentity(new KafkaRole.BackupSystem(TOPICS, Optional.empty()));
+        Map<String, Object> producer =
+                new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers())).producer("backup-probe");
+        identity.forEach((key, value) -> producer.put(key.substring("kafka.".length()), value));
+        producer.put("max.block.ms", 15_000);
+        try (KafkaProducer<String, byte[]> backup = new KafkaProducer<>(producer)) {
+            backup.send(new ProducerRecord<>(TOPICS.backupEvents(), "vm", new byte[] {'{', '}'}))
+                    .get(30, TimeUnit.SECONDS);
+            for (String forbidden : List.of(TOPICS.notifications(), TOPICS.campaigns(), TOPICS.jobs("pool-a"))) {
+                assertThatThrownBy(() -> backup.send(new ProducerRecord<>(forbidden, "x", new byte[] {'{', '}'}))
+                                .get(30, TimeUnit.SECONDS))
+                        .as("a backup system publishing to %s", forbidden)
+                        .hasCauseInstanceOf(TopicAuthorizationException.class);
+            }
         }
     }
 
