@@ -8,7 +8,10 @@ import java.util.concurrent.CountDownLatch;
 /**
  * Runs {@link EmbeddedKafka} as a process of its own, for {@code chainmerge demo} and the benchmark:
  * {@code BrokerMain DATA_DIR}. Prints {@code BOOTSTRAP host:port} on standard output once the broker
- * is up, and stops when standard input closes (its parent went away) or on SIGTERM.
+ * is up, and stops when standard input closes (its parent went away) or on SIGTERM. With
+ * {@code CHAINMERGE_BROKER_SUPER_USER} and {@code CHAINMERGE_BROKER_SUPER_PASSWORD} in its environment (not on
+ * its command line, which anyone on the machine can read) it authenticates every client with SASL/SCRAM and
+ * holds it to ACLs, that user being the only one allowed everything ({@link EmbeddedKafka#startWithAcls}).
  */
 public final class BrokerMain {
     private BrokerMain() {}
@@ -18,7 +21,13 @@ public final class BrokerMain {
             System.err.println("usage: BrokerMain DATA_DIR");
             System.exit(2);
         }
-        EmbeddedKafka kafka = EmbeddedKafka.start(Path.of(args[0]));
+        String superUser = System.getenv("CHAINMERGE_BROKER_SUPER_USER");
+        EmbeddedKafka kafka = superUser == null
+                ? EmbeddedKafka.start(Path.of(args[0]))
+                : EmbeddedKafka.startWithAcls(
+                        Path.of(args[0]),
+                        new EmbeddedKafka.SuperUser(superUser, System.getenv("CHAINMERGE_BROKER_SUPER_PASSWORD")),
+                        java.util.Map.of());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             kafka.close();

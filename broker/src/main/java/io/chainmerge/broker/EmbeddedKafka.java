@@ -11,8 +11,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
@@ -28,18 +35,41 @@ import org.apache.kafka.server.common.MetadataVersion;
  */
 public final class EmbeddedKafka implements AutoCloseable {
     private static final String LOOPBACK = "127.0.0.1";
+    private static final String MECHANISM = "SCRAM-SHA-512";
 
     private final Path dataDir;
     private final int brokerPort;
     private final int controllerPort;
     private final Map<String, String> overrides;
+    /** With SASL/SCRAM and ACLs: the super user that sets the others up; null for an open broker. */
+    private final SuperUser superUser;
+
     private KafkaRaftServer server;
 
-    private EmbeddedKafka(Path dataDir, int brokerPort, int controllerPort, Map<String, String> overrides) {
+    private EmbeddedKafka(
+            Path dataDir, int brokerPort, int controllerPort, Map<String, String> overrides, SuperUser superUser) {
         this.dataDir = dataDir;
         this.brokerPort = brokerPort;
         this.controllerPort = controllerPort;
         this.overrides = Map.copyOf(overrides);
+        this.superUser = superUser;
+    }
+
+    /**
+     * The one principal the authorizer lets do anything: the broker itself (between its listeners) and whoever
+     * creates the other users and their ACLs.
+     */
+    public record SuperUser(String name, String password) {
+        public SuperUser {
+            if (name == null || !name.matches("[A-Za-z0-9._-]+") || password == null || password.isEmpty()) {
+                throw new IllegalArgumentException("a super user needs a plain name and a password");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "SuperUser[" + name + "]";
+        }
     }
 
     /** Formats {@code dataDir} (which must be empty or absent) and starts a broker on it. */
@@ -49,7 +79,20 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** As {@link #start(Path)}, with broker settings that override the defaults. */
     public static EmbeddedKafka start(Path dataDir, Map<String, String> overrides) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, null);
+        kafka.format();
+        kafka.startServer();
+        return kafka;
+    }
+
+    /**
+     * A broker whose clients authenticate with SASL/SCRAM-SHA-512 (over plain TCP on loopback) and are
+     * authorized by KRaft's {@code StandardAuthorizer}: a principal may do only what an ACL allows. Only
+     * {@code superUser} exists at first (its SCRAM credential is written when the storage is formatted);
+     * {@link #addUser} makes the others.
+     */
+    public static EmbeddedKafka startWithAcls(Path dataDir, SuperUser superUser, Map<String, String> overrides) {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, superUser);
         kafka.format();
         kafka.startServer();
         return kafka;
@@ -58,6 +101,66 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** {@code host:port} for clients' {@code bootstrap.servers}. */
     public String bootstrapServers() {
         return LOOPBACK + ":" + brokerPort;
+    }
+
+    /** Whether clients must authenticate and are held to ACLs ({@link #startWithAcls}). */
+    public boolean enforcesAcls() {
+        return superUser != null;
+    }
+
+    /**
+     * Client settings (bootstrap and, on a broker with ACLs, SASL/SCRAM) for the user {@code name}: what a
+     * daemon's {@code kafka.*} settings would hold.
+     */
+    public Map<String, String> clientSettings(String name, String password) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("bootstrap.servers", bootstrapServers());
+        if (superUser != null) {
+            settings.putAll(scramClient(name, password));
+        }
+        return settings;
+    }
+
+    /** {@link #clientSettings} of the super user. */
+    public Map<String, String> superUserSettings() {
+        if (superUser == null) {
+            return clientSettings(null, null);
+        }
+        return clientSettings(superUser.name(), superUser.password());
+    }
+
+    /** The SASL settings of a SCRAM-SHA-512 client over plain TCP: {@code security.protocol} and on. */
+    public static Map<String, String> scramClient(String name, String password) {
+        return Map.of(
+                "security.protocol",
+                "SASL_PLAINTEXT",
+                "sasl.mechanism",
+                MECHANISM,
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + name + "\" password=\""
+                        + password + "\";");
+    }
+
+    /** Makes (or gives a new password to) a SCRAM user, as the super user. It may do nothing until granted. */
+    public void addUser(String name, String password) {
+        if (superUser == null) {
+            throw new IllegalStateException("this broker takes anyone: start it with startWithAcls for users");
+        }
+        Map<String, Object> admin = new LinkedHashMap<>(superUserSettings());
+        try (Admin client = Admin.create(admin)) {
+            client.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(
+                            name, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password)))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(
+                    "cannot add the Kafka user " + name + ": " + e.getCause().getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while adding the Kafka user " + name, e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the broker did not add the Kafka user " + name + " in 30 s", e);
+        }
     }
 
     public Path dataDir() {
@@ -94,13 +197,17 @@ public final class EmbeddedKafka implements AutoCloseable {
         settings.put("process.roles", "broker,controller");
         settings.put("node.id", "1");
         settings.put("controller.quorum.voters", "1@" + LOOPBACK + ":" + controllerPort);
-        settings.put(
-                "listeners",
-                "PLAINTEXT://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
-        settings.put("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort);
-        settings.put("controller.listener.names", "CONTROLLER");
-        settings.put("inter.broker.listener.name", "PLAINTEXT");
-        settings.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        if (superUser == null) {
+            settings.put(
+                    "listeners",
+                    "PLAINTEXT://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
+            settings.put("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort);
+            settings.put("controller.listener.names", "CONTROLLER");
+            settings.put("inter.broker.listener.name", "PLAINTEXT");
+            settings.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        } else {
+            settings.putAll(withAcls(superUser));
+        }
         settings.put("log.dirs", dataDir.toString());
         settings.put("offsets.topic.replication.factor", "1");
         settings.put("offsets.topic.num.partitions", "5");
@@ -120,6 +227,38 @@ public final class EmbeddedKafka implements AutoCloseable {
         return settings;
     }
 
+    /**
+     * Both listeners authenticate: clients (and the broker to itself, for transaction markers) with SCRAM,
+     * which KRaft cannot offer on the controller listener, so the broker and its own controller use PLAIN there,
+     * with the super user's password as the only entry. Nobody is anonymous, so nobody gets in unnamed.
+     */
+    private Map<String, String> withAcls(SuperUser user) {
+        String jaasUser = "username=\"" + user.name() + "\" password=\"" + user.password() + "\"";
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put(
+                "listeners",
+                "CLIENT://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
+        settings.put("advertised.listeners", "CLIENT://" + LOOPBACK + ":" + brokerPort);
+        settings.put("controller.listener.names", "CONTROLLER");
+        settings.put("inter.broker.listener.name", "CLIENT");
+        settings.put("listener.security.protocol.map", "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT");
+        settings.put("sasl.mechanism.inter.broker.protocol", MECHANISM);
+        settings.put("listener.name.client.sasl.enabled.mechanisms", MECHANISM);
+        settings.put(
+                "listener.name.client.scram-sha-512.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required " + jaasUser + ";");
+        settings.put("sasl.mechanism.controller.protocol", "PLAIN");
+        settings.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
+        settings.put(
+                "listener.name.controller.plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required " + jaasUser + " user_" + user.name()
+                        + "=\"" + user.password() + "\";");
+        settings.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        settings.put("super.users", "User:" + user.name());
+        settings.put("allow.everyone.if.no.acl.found", "false");
+        return settings;
+    }
+
     private void format() {
         try {
             Files.createDirectories(dataDir);
@@ -135,6 +274,12 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setMetadataLogDirectory(dataDir.toString())
                     .setControllerListenerName("CONTROLLER")
                     .setReleaseVersion(MetadataVersion.latestProduction())
+                    // The super user's SCRAM credential exists from the first start: the broker logs in with it.
+                    .setScramArguments(
+                            superUser == null
+                                    ? List.of()
+                                    : List.of(MECHANISM + "=[name=" + superUser.name() + ",password="
+                                            + superUser.password() + "]"))
                     .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
                     .run();
         } catch (IOException e) {
@@ -164,7 +309,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** The settings a broker started with these overrides would use, for the record. */
     public List<String> describe() {
         return settings().entrySet().stream()
-                .map(e -> e.getKey() + "=" + e.getValue())
+                .map(e -> e.getKey() + "=" + (e.getKey().endsWith("jaas.config") ? "[hidden]" : e.getValue()))
                 .toList();
     }
 }

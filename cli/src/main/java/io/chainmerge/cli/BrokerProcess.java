@@ -26,6 +26,20 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     static BrokerProcess start(Path dataDir, Path log) throws IOException, InterruptedException {
+        return start(dataDir, log, null, null);
+    }
+
+    /**
+     * A broker that takes only SASL/SCRAM clients and holds them to ACLs; {@code superUser} may do everything
+     * (create the others and grant them). Its password reaches the broker through the environment.
+     */
+    static BrokerProcess startWithAcls(Path dataDir, Path log, String superUser, String superPassword)
+            throws IOException, InterruptedException {
+        return start(dataDir, log, superUser, superPassword);
+    }
+
+    private static BrokerProcess start(Path dataDir, Path log, String superUser, String superPassword)
+            throws IOException, InterruptedException {
         Path home = installation();
         Path brokerJars = home.resolve("broker");
         if (!Files.isDirectory(brokerJars)) {
@@ -33,7 +47,7 @@ final class BrokerProcess implements AutoCloseable {
         }
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = brokerJars + "/*" + java.io.File.pathSeparator + home.resolve("lib") + "/*";
-        Process process = new ProcessBuilder(List.of(
+        ProcessBuilder builder = new ProcessBuilder(List.of(
                         javaBin,
                         "-Xmx768m",
                         "-XX:+UseSerialGC",
@@ -41,8 +55,12 @@ final class BrokerProcess implements AutoCloseable {
                         classpath,
                         "io.chainmerge.broker.BrokerMain",
                         dataDir.toString()))
-                .redirectError(log.toFile())
-                .start();
+                .redirectError(log.toFile());
+        if (superUser != null) {
+            builder.environment().put("CHAINMERGE_BROKER_SUPER_USER", superUser);
+            builder.environment().put("CHAINMERGE_BROKER_SUPER_PASSWORD", superPassword);
+        }
+        Process process = builder.start();
         CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
             try (BufferedReader lines =
                     new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {

@@ -211,7 +211,18 @@ final class CampaignClient {
                             + (e instanceof java.net.ConnectException ? "connection refused" : "no connection in time")
                             + "; set --coordinator or " + CoordinatorAddress.ENVIRONMENT + ")",
                     e);
-        } catch (javax.net.ssl.SSLHandshakeException e) {
+        } catch (javax.net.ssl.SSLException e) {
+            if (refusedOurCertificate(e)) {
+                // The coordinator ended the handshake over the certificate this CLI presented (--cert).
+                throw new IOException(
+                        "the coordinator at " + base + " refused this CLI's client certificate (--cert): it is not "
+                                + "signed by a CA in the coordinator's tls.client-ca, or has expired: "
+                                + e.getMessage(),
+                        e);
+            }
+            if (!(e instanceof javax.net.ssl.SSLHandshakeException)) {
+                throw new IOException("talking to the coordinator at " + base + ": " + e.getMessage(), e);
+            }
             throw new IOException(
                     "the coordinator at " + base + " presents a certificate this CLI does not trust (give its CA with"
                             + " --cacert or " + CoordinatorAddress.CACERT_ENVIRONMENT + "): " + e.getMessage(),
@@ -225,6 +236,19 @@ final class CampaignClient {
             // repeated, since it may have been taken.
             throw request.method().equals("GET") ? new Unreachable(message, e) : new IOException(message, e);
         }
+    }
+
+    /** A TLS alert from the coordinator about a certificate: it refused the one this CLI presented. */
+    private static boolean refusedOurCertificate(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            String message = cause.getMessage();
+            if (message != null
+                    && message.contains("Received fatal alert")
+                    && (message.contains("certificate") || message.contains("unknown_ca"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private HttpResponse<String> check(HttpResponse<String> response, URI base) throws IOException {

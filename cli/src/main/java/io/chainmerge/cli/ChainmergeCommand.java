@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
             CampaignCommand.class,
             BackupCommand.class,
             TokenCommand.class,
+            KafkaCommand.class,
             DemoCommand.class,
             CompletionCommand.class,
             CommandLine.HelpCommand.class

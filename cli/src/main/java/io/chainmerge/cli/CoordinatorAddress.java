@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code --coordinator URL}, {@code --token-file FILE} and {@code --cacert FILE} options of the commands that talk to the
+ * The {@code --coordinator URL}, {@code --token-file FILE}, {@code --cacert FILE}, {@code --cert FILE} and
+ * {@code --key FILE} options of the commands that talk to the
  * coordinator's HTTP API. Inherited: {@code campaign --coordinator URL list} and
  * {@code campaign list --coordinator URL} both set it here.
  */
@@ -44,14 +45,36 @@ final class CoordinatorAddress {
                     + "coordinator instead of the system's CAs (default: $" + CACERT_ENVIRONMENT + ")")
     Path cacert;
 
+    @Option(
+            names = "--cert",
+            scope = ScopeType.INHERIT,
+            paramLabel = "FILE",
+            description = "PEM client certificate (chain) to present to a coordinator that takes them (tls.client-ca), "
+                    + "with --key; it names the caller instead of a token (docs/security.md)")
+    Path cert;
+
+    @Option(
+            names = "--key",
+            scope = ScopeType.INHERIT,
+            paramLabel = "FILE",
+            description = "PEM private key of --cert (PKCS#8 or PKCS#1, unencrypted)")
+    Path key;
+
     CampaignClient client() throws IOException {
         String address = url != null ? url : System.getenv().getOrDefault(ENVIRONMENT, DEFAULT);
         String bundle = cacert != null ? cacert.toString() : System.getenv().getOrDefault(CACERT_ENVIRONMENT, "");
+        if ((cert == null) != (key == null)) {
+            throw new IllegalArgumentException(cert == null ? "--key needs --cert" : "--cert needs --key");
+        }
         SSLContext tls;
-        try {
-            tls = bundle.isBlank() ? null : PemFiles.trusting(Path.of(bundle));
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--cacert " + bundle + ": " + e.getMessage(), e);
+        if (cert != null) {
+            tls = ClientCertificate.context(cert, key, bundle.isBlank() ? null : Path.of(bundle));
+        } else {
+            try {
+                tls = bundle.isBlank() ? null : PemFiles.trusting(Path.of(bundle));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--cacert " + bundle + ": " + e.getMessage(), e);
+            }
         }
         return new CampaignClient(address, ChainmergeCommand.JSON, token(), tls);
     }

@@ -1,7 +1,10 @@
 package io.chainmerge.cli;
 
 import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.kafka.KafkaRole;
 import io.chainmerge.common.security.ThrowawayPki;
+import io.chainmerge.common.topic.Topics;
 import io.chainmerge.coordinator.Coordinator;
 import io.chainmerge.coordinator.CoordinatorConfig;
 import io.chainmerge.coordinator.Role;
@@ -14,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
 
 /**
  * {@code chainmerge demo}: the whole system on one machine. A broker in its own process (Kafka's
@@ -80,17 +84,36 @@ final class FleetDemo {
         out.print("broker: starting a single-node Kafka (KRaft) in its own process... ");
         out.flush();
         DemoCommand.Api api = null;
-        try (BrokerProcess broker = BrokerProcess.start(work.resolve("kafka"), work.resolve("kafka.log"))) {
+        String superPassword = secret();
+        try (BrokerProcess broker = BrokerProcess.startWithAcls(
+                work.resolve("kafka"), work.resolve("kafka.log"), SUPER_USER, superPassword)) {
             out.println(broker.bootstrapServers());
             String bootstrap = broker.bootstrapServers();
-            try (Coordinator coordinator =
-                            Coordinator.start(coordinator("coordinator-1", bootstrap, principals, pki, capabilities));
-                    Coordinator standby =
-                            Coordinator.start(coordinator("coordinator-2", bootstrap, principals, pki, capabilities));
-                    Worker workerA =
-                            Worker.start(worker("pool-a", "storage-a", List.of(a1, a2), bootstrap, pki, capabilities));
-                    Worker workerB =
-                            Worker.start(worker("pool-b", "storage-b", List.of(b1), bootstrap, pki, capabilities))) {
+            // Each daemon its own Kafka identity, allowed only what its role needs (docs/security.md).
+            Map<String, String> coordinatorKafka;
+            Map<String, String> storageAKafka;
+            Map<String, String> storageBKafka;
+            Topics topics = new Topics("chainmerge");
+            Map<String, Object> admin =
+                    new java.util.HashMap<>(KafkaClients.scramSha512("SASL_PLAINTEXT", SUPER_USER, superPassword));
+            admin.put("bootstrap.servers", bootstrap);
+            try (Admin setup = Admin.create(admin)) {
+                coordinatorKafka =
+                        identity(setup, "chainmerge-coordinator", new KafkaRole.Coordinator(topics, "coordinator"));
+                storageAKafka = identity(setup, "storage-a", new KafkaRole.Worker(topics, "pool-a"));
+                storageBKafka = identity(setup, "storage-b", new KafkaRole.Worker(topics, "pool-b"));
+            }
+            out.println("kafka: SASL/SCRAM and ACLs; the coordinators are User:chainmerge-coordinator, the workers"
+                    + " User:storage-a and User:storage-b, each allowed only what its role needs"
+                    + " (chainmerge kafka acls --role worker --pool pool-a --principal User:storage-a)");
+            try (Coordinator coordinator = Coordinator.start(
+                            coordinator("coordinator-1", bootstrap, coordinatorKafka, principals, pki, capabilities));
+                    Coordinator standby = Coordinator.start(
+                            coordinator("coordinator-2", bootstrap, coordinatorKafka, principals, pki, capabilities));
+                    Worker workerA = Worker.start(worker(
+                            "pool-a", "storage-a", List.of(a1, a2), bootstrap, storageAKafka, pki, capabilities));
+                    Worker workerB = Worker.start(
+                            worker("pool-b", "storage-b", List.of(b1), bootstrap, storageBKafka, pki, capabilities))) {
                 String url = "https://127.0.0.1:" + coordinator.httpPort();
                 String standbyUrl = "https://127.0.0.1:" + standby.httpPort();
                 api = new DemoCommand.Api(
@@ -194,9 +217,35 @@ final class FleetDemo {
         }
     }
 
+    /** The broker's super user: it makes the daemons' users and grants them their roles' ACLs, nothing else. */
+    static final String SUPER_USER = "demo-admin";
+
+    /** 128 random bits, hex: a password for one run of the demo, kept nowhere. */
+    private static String secret() {
+        byte[] bytes = new byte[16];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.HexFormat.of().formatHex(bytes);
+    }
+
+    /** Makes a SCRAM user with a fresh password, grants it {@code role}'s ACLs, and gives its daemon settings. */
+    private static Map<String, String> identity(Admin setup, String user, KafkaRole role) throws InterruptedException {
+        String password = secret();
+        KafkaClients.upsertScramUser(setup, user, password);
+        KafkaClients.createAcls(setup, role.bindings("User:" + user));
+        Map<String, String> settings = new java.util.HashMap<>();
+        KafkaClients.scramSha512("SASL_PLAINTEXT", user, password)
+                .forEach((key, value) -> settings.put("kafka." + key, value));
+        return settings;
+    }
+
     /** A coordinator replica of the demo's group: TLS from the throwaway CA, the demo's principals. */
     private static CoordinatorConfig coordinator(
-            String id, String bootstrap, Path principals, ThrowawayPki pki, ThrowawayPki.CapabilityKeys capabilities)
+            String id,
+            String bootstrap,
+            Map<String, String> kafka,
+            Path principals,
+            ThrowawayPki pki,
+            ThrowawayPki.CapabilityKeys capabilities)
             throws java.io.IOException {
         ThrowawayPki.Issued tls = pki.issue(id);
         Map<String, Object> settings = new java.util.HashMap<>(Map.of(
@@ -218,6 +267,7 @@ final class FleetDemo {
                 principals.toString(),
                 "kafka.bootstrap.servers",
                 bootstrap));
+        settings.putAll(kafka);
         return CoordinatorConfig.of(settings);
     }
 
@@ -226,6 +276,7 @@ final class FleetDemo {
             String host,
             List<Path> volumes,
             String bootstrap,
+            Map<String, String> kafka,
             ThrowawayPki pki,
             ThrowawayPki.CapabilityKeys capabilities)
             throws java.io.IOException {
@@ -257,6 +308,7 @@ final class FleetDemo {
                 "ignore",
                 "kafka.bootstrap.servers",
                 bootstrap));
+        settings.putAll(kafka);
         return WorkerConfig.of(settings);
     }
 }

@@ -7,7 +7,9 @@ import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
 import io.chainmerge.common.campaign.CampaignSkip;
 import io.chainmerge.common.campaign.CampaignState;
+import io.chainmerge.common.kafka.KafkaRole;
 import io.chainmerge.common.message.Outcome;
+import io.chainmerge.common.topic.Topics;
 import io.chainmerge.coordinator.Coordinator;
 import io.chainmerge.coordinator.CoordinatorConfig;
 import io.chainmerge.worker.Worker;
@@ -32,6 +34,20 @@ abstract class CampaignScenario {
     Path work;
 
     abstract String bootstrapServers();
+
+    /**
+     * The {@code kafka.*} settings that name the Kafka identity of a daemon of {@code role}: none on a broker that
+     * takes anyone; a subclass whose broker enforces ACLs makes a user with only that role's ACLs.
+     */
+    Map<String, Object> kafkaIdentity(KafkaRole role) throws Exception {
+        return Map.of();
+    }
+
+    private Map<String, Object> as(KafkaRole role, Map<String, Object> settings) throws Exception {
+        Map<String, Object> with = new java.util.HashMap<>(settings);
+        with.putAll(kafkaIdentity(role));
+        return with;
+    }
 
     static Map<String, Object> workerSettings(
             String pool, String host, List<Path> volumes, String bootstrap, String reserve) {
@@ -92,13 +108,18 @@ abstract class CampaignScenario {
         long bigSize = Files.size(big);
         String bootstrap = bootstrapServers();
 
-        try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinatorSettings(bootstrap)));
-                Worker a = Worker.start(
-                        WorkerConfig.of(workerSettings("pool-a", "host-a", List.of(a1, a2), bootstrap, "0")));
-                Worker b =
-                        Worker.start(WorkerConfig.of(workerSettings("pool-b", "host-b", List.of(b1), bootstrap, "0")));
-                Worker c = Worker.start(
-                        WorkerConfig.of(workerSettings("pool-c", "host-c", List.of(full), bootstrap, "100%")))) {
+        Topics topics = new Topics("chainmerge");
+        try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(
+                        as(new KafkaRole.Coordinator(topics, "coordinator"), coordinatorSettings(bootstrap))));
+                Worker a = Worker.start(WorkerConfig.of(as(
+                        new KafkaRole.Worker(topics, "pool-a"),
+                        workerSettings("pool-a", "host-a", List.of(a1, a2), bootstrap, "0"))));
+                Worker b = Worker.start(WorkerConfig.of(as(
+                        new KafkaRole.Worker(topics, "pool-b"),
+                        workerSettings("pool-b", "host-b", List.of(b1), bootstrap, "0"))));
+                Worker c = Worker.start(WorkerConfig.of(as(
+                        new KafkaRole.Worker(topics, "pool-c"),
+                        workerSettings("pool-c", "host-c", List.of(full), bootstrap, "100%"))))) {
             CampaignClient client = new CampaignClient(
                     "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             String id = client.submit(

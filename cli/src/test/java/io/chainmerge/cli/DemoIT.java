@@ -44,6 +44,8 @@ class DemoIT {
                 .contains("coordinator-1 leads at https://127.0.0.1:")
                 .containsPattern(
                         "coordinator-2 led \\d+ ms later, fenced every earlier leader, and finished the campaign")
+                // Each daemon its own Kafka identity, held to its role's ACLs by the broker's authorizer.
+                .contains("kafka: SASL/SCRAM and ACLs")
                 // Secure like any coordinator: its own principals file and token, and how to call it.
                 .contains("principals: ")
                 .containsPattern(

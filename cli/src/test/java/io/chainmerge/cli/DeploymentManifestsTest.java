@@ -13,12 +13,15 @@ import com.networknt.schema.SpecificationVersion;
 import io.chainmerge.cli.DeploymentChecks.Daemon;
 import io.chainmerge.common.campaign.CampaignSpec;
 import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.common.kafka.KafkaRole;
+import io.chainmerge.common.topic.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.kafka.common.Uuid;
 import org.junit.jupiter.api.Test;
@@ -183,7 +186,8 @@ class DeploymentManifestsTest {
                         .path("template")
                         .path("spec"),
                 wrongCopy);
-        assertThat(wrongCopy).anySatisfy(p -> assertThat(p).contains("reads key jaas of Secret chainmerge-kafka"));
+        assertThat(wrongCopy)
+                .anySatisfy(p -> assertThat(p).contains("reads key jaas of Secret chainmerge-kafka-coordinator"));
         assertThat(DeploymentChecks.commandProblems("copy", List.of("coordinator", "--confg", "x.yaml")))
                 .anySatisfy(p -> assertThat(p).contains("--confg"));
     }
@@ -389,15 +393,56 @@ class DeploymentManifestsTest {
                 .isEqualTo(DeploymentChecks.kafkaVersion());
     }
 
+    /** The Kafka identities Strimzi makes: the coordinator's, each pool's workers', a backup system's. */
+    static final Map<String, KafkaRole> STRIMZI_USERS = Map.of(
+            "chainmerge-kafka-coordinator", new KafkaRole.Coordinator(new Topics("chainmerge"), "coordinator"),
+            "chainmerge-kafka-worker-pool-a", new KafkaRole.Worker(new Topics("chainmerge"), "pool-a"),
+            "chainmerge-kafka-worker-pool-b", new KafkaRole.Worker(new Topics("chainmerge"), "pool-b"),
+            "chainmerge-kafka-backup-system",
+                    new KafkaRole.BackupSystem(new Topics("chainmerge"), Optional.of("chainmerge-backup-system")));
+
     @Test
-    void theStrimziUsersSecretIsTheOneThePodsRead() {
-        JsonNode user =
-                DeploymentChecks.manifest("k8s/components/strimzi/kafka-user.yaml", "KafkaUser", "chainmerge-kafka");
-        // Strimzi's user operator writes a Secret named after the user, with the key sasl.jaas.config.
-        assertThat(read("k8s/base/coordinator-deployment.yaml"))
-                .contains("name: " + user.path("metadata").path("name").asText())
-                .contains("key: sasl.jaas.config");
+    void theStrimziUsersHoldTheirRolesAclsAndEachPodReadsTheSecretOfItsOwnUser() {
+        String file = "k8s/components/strimzi/kafka-users.yaml";
         JsonNode kafka = DeploymentChecks.manifest("k8s/components/strimzi/kafka.yaml", "Kafka", "chainmerge");
+        for (var user : STRIMZI_USERS.entrySet()) {
+            // Exactly what `chainmerge kafka acls --strimzi` makes of the role the daemons are tested with.
+            JsonNode expected = documents(KafkaCommand.Acls.strimziUser("User:" + user.getKey(), user.getValue()))
+                    .get(0);
+            assertThat(DeploymentChecks.manifest(file, "KafkaUser", user.getKey()))
+                    .as("%s in %s; regenerate it with chainmerge kafka acls --strimzi", user.getKey(), file)
+                    .isEqualTo(expected);
+            assertThat(expected.path("metadata")
+                            .path("labels")
+                            .path("strimzi.io/cluster")
+                            .asText())
+                    .isEqualTo(kafka.path("metadata").path("name").asText());
+        }
+        assertThat(documents(read(file))).hasSize(STRIMZI_USERS.size());
+
+        // Strimzi's user operator writes a Secret named after the user, with the key sasl.jaas.config; the
+        // component removes the placeholder of each Secret a pod reads.
+        List<String> readers = new ArrayList<>(List.of("k8s/base/coordinator-deployment.yaml"));
+        readers.addAll(poolPatches());
+        String deletions = read("k8s/components/strimzi/no-placeholder-secret.yaml")
+                + read("k8s/components/strimzi/no-placeholder-secret-pool-a.yaml")
+                + read("k8s/components/strimzi/no-placeholder-secret-pool-b.yaml");
+        for (String reader : readers) {
+            String pool = reader.startsWith("k8s/pools/")
+                    ? Path.of(reader).getParent().getFileName().toString()
+                    : null;
+            String secret = pool == null ? "chainmerge-kafka-coordinator" : "chainmerge-kafka-worker-" + pool;
+            assertThat(read(reader))
+                    .as(reader)
+                    .contains("name: " + secret + "\n                  key: sasl.jaas.config");
+            KafkaRole role = STRIMZI_USERS.get(secret);
+            assertThat(role).as("a KafkaUser for %s", reader).isNotNull();
+            if (pool != null) {
+                assertThat(((KafkaRole.Worker) role).pool()).isEqualTo(pool);
+            }
+            assertThat(deletions).contains("name: " + secret + "\n$patch: delete");
+        }
+
         JsonNode listener = kafka.path("spec").path("kafka").path("listeners").get(0);
         JsonNode address =
                 DeploymentChecks.manifest("k8s/components/strimzi/kafka-address.yaml", "ConfigMap", "chainmerge-kafka");
@@ -406,11 +451,6 @@ class DeploymentManifestsTest {
                         .asText())
                 .isEqualTo(kafka.path("metadata").path("name").asText() + "-kafka-bootstrap:"
                         + listener.path("port").asInt());
-        assertThat(user.path("metadata")
-                        .path("labels")
-                        .path("strimzi.io/cluster")
-                        .asText())
-                .isEqualTo(kafka.path("metadata").path("name").asText());
     }
 
     // ---------------------------------------------------------------- Dockerfile

@@ -23,6 +23,7 @@ class FileOpeningArchitectureTest {
     static final ArchRule diskFilesAreOpenedOnlyByTheEngine = noClasses()
             .that(DescribedPredicate.not(FileOpenings.oneOf(
                     "io.chainmerge.worker.JobJournal", // the worker's job journal
+                    "io.chainmerge.worker.VolumeIdentity", // the volume's id file
                     "io.chainmerge.common.config.Config", // configuration files
                     "io.chainmerge.cli.CampaignCommand", // campaign spec files
                     "io.chainmerge.cli.ExportCommand", // the raw image it creates
@@ -32,7 +33,9 @@ class FileOpeningArchitectureTest {
                     "io.chainmerge.cli.TokenCommand$New", // the token file it makes
                     "io.chainmerge.cli.FleetDemo", // the demo's token
                     "io.chainmerge.common.security.PemFiles", // certificates and keys
-                    "io.chainmerge.common.security.ThrowawayPki" // the demo's and the tests' throwaway CA
+                    "io.chainmerge.common.security.ThrowawayPki", // the demo's and the tests' throwaway CA
+                    "io.chainmerge.cli.ClientCertificate", // --cert, --key
+                    "io.chainmerge.cli.KafkaCommand$Acls" // --kafka-config
                     )))
             .should()
             .accessTargetWhere(FileOpenings.opensAFile())

@@ -78,6 +78,7 @@ public final class Coordinator implements AutoCloseable {
     private final TopicCreator topics;
     private final Admin admin;
     private final Principals principals;
+    private final OidcTokens oidc;
     private final long reloadTimer;
     private boolean closed;
 
@@ -176,6 +177,7 @@ public final class Coordinator implements AutoCloseable {
         this.inventoryThread = loops.start("chainmerge-inventory", inventory);
 
         this.vertx = Vertx.vertx();
+        this.oidc = config.oidc() == null ? null : new OidcTokens(vertx, config.oidc(), clock);
         String securityState = security.insecure() ? INSECURE : "secure";
         this.http = new CoordinatorHttp(
                         vertx,
@@ -189,7 +191,8 @@ public final class Coordinator implements AutoCloseable {
                         new ApiSecurity(
                                 principals,
                                 security.insecure(),
-                                new WriteRateLimit(security.writesPerMinute(), security.writeBurst(), clock)),
+                                new WriteRateLimit(security.writesPerMinute(), security.writeBurst(), clock),
+                                oidc),
                         configuredSource,
                         new AuditLog(log, config.topics().audit(), codec),
                         security.bodyLimit(),
@@ -306,16 +309,16 @@ public final class Coordinator implements AutoCloseable {
                 campaigns);
         // A group of its own: the results consumer's group subscribes to other topics.
         this.backupIntake = new BackupIntake(
-                metrics.kafka(new KafkaConsumer<>(
-                        leaderLoop(kafka.consumer(client + "-backup", config.groupId() + "-backup")))),
+                metrics.kafka(new KafkaConsumer<>(leaderLoop(
+                        kafka.consumer(client + "-backup", config.kafkaRole().backupEventsGroup())))),
                 config.topics().backupEvents(),
                 backupEvents,
                 notifier,
                 campaigns,
                 configuredSource);
         this.deadLetters = new DeadLetters(
-                metrics.kafka(new KafkaConsumer<>(
-                        leaderLoop(kafka.consumer(client + "-dead-letter", config.groupId() + "-dead-letter")))),
+                metrics.kafka(new KafkaConsumer<>(leaderLoop(kafka.consumer(
+                        client + "-dead-letter", config.kafkaRole().deadLetterGroup())))),
                 config.topics().deadLetter(),
                 codec,
                 campaigns);
@@ -436,6 +439,9 @@ public final class Coordinator implements AutoCloseable {
         vertx.cancelTimer(tickTimer);
         vertx.cancelTimer(lagTimer);
         vertx.cancelTimer(reloadTimer);
+        if (oidc != null) {
+            oidc.close();
+        }
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {

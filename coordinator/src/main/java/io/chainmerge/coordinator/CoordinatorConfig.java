@@ -8,6 +8,7 @@ import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
 import io.chainmerge.common.config.LogFormat;
 import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.kafka.KafkaRole;
 import io.chainmerge.common.security.TlsFiles;
 import io.chainmerge.common.topic.Topics;
 import java.nio.file.Path;
@@ -33,7 +34,8 @@ public record CoordinatorConfig(
         TlsFiles tls,
         TransferSigning transferSigning,
         StallSettings stalls,
-        Duration retention) {
+        Duration retention,
+        OidcSettings oidc) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -148,6 +150,43 @@ public record CoordinatorConfig(
             ConfigType.INT,
             30,
             "state-changing calls one principal may make at once before security.write-rate holds it back");
+    public static final ConfigKey TLS_CLIENT_CA = ConfigKey.optional(
+            "tls.client-ca",
+            ConfigType.STRING,
+            "",
+            "PEM bundle of the CAs whose client certificates may name principals (mTLS): with it the API asks each "
+                    + "caller for a certificate, and a principal with a certificate entry may call with one instead "
+                    + "of a token (docs/security.md#client-certificates); needs tls.certificate and tls.key");
+    public static final ConfigKey OIDC_JWKS_URL = ConfigKey.optional(
+            OidcSettings.JWKS_URL,
+            ConfigType.STRING,
+            "",
+            "https URL of an OIDC issuer's signing keys (JWKS): with it a bearer JWT of that issuer names a principal "
+                    + "besides the principals file (docs/security.md#oidc-tokens); needs security.oidc.issuer and "
+                    + "security.oidc.audience");
+    public static final ConfigKey OIDC_ISSUER = ConfigKey.optional(
+            "security.oidc.issuer", ConfigType.STRING, "", "the iss a JWT must carry: the OIDC issuer's URL");
+    public static final ConfigKey OIDC_AUDIENCE = ConfigKey.optional(
+            "security.oidc.audience",
+            ConfigType.STRING,
+            "",
+            "the aud a JWT must carry: the client id the issuer knows this API by");
+    public static final ConfigKey OIDC_ROLES_CLAIM = ConfigKey.optional(
+            "security.oidc.roles-claim",
+            ConfigType.STRING,
+            "roles",
+            "the JWT claim holding the caller's roles (viewer, operator, admin), a dotted path for a nested one such as "
+                    + "realm_access.roles; other names in it are ignored");
+    public static final ConfigKey OIDC_NAME_CLAIM = ConfigKey.optional(
+            "security.oidc.name-claim",
+            ConfigType.STRING,
+            "sub",
+            "the JWT claim that names the caller; audit records show it as oidc:NAME");
+    public static final ConfigKey OIDC_CA = ConfigKey.optional(
+            "security.oidc.ca",
+            ConfigType.STRING,
+            "",
+            "PEM bundle of the CAs trusted for security.oidc.jwks-url instead of the system's");
     public static final ConfigKey TRANSFER_SIGNING_KEY = ConfigKey.optional(
             "transfer.signing-key",
             ConfigType.STRING,
@@ -207,6 +246,13 @@ public record CoordinatorConfig(
                     WRITE_BURST,
                     TlsFiles.CERTIFICATE,
                     TlsFiles.KEY,
+                    TLS_CLIENT_CA,
+                    OIDC_JWKS_URL,
+                    OIDC_ISSUER,
+                    OIDC_AUDIENCE,
+                    OIDC_ROLES_CLAIM,
+                    OIDC_NAME_CLAIM,
+                    OIDC_CA,
                     TRANSFER_SIGNING_KEY,
                     TRANSFER_CAPABILITY_LIFETIME,
                     JOB_STALL_TIMEOUT,
@@ -231,14 +277,22 @@ public record CoordinatorConfig(
                 security(config),
                 new Topics(config.string(TOPIC_PREFIX)),
                 new KafkaClients(config.passthrough()),
-                TlsFiles.of(config.string(TlsFiles.CERTIFICATE), config.string(TlsFiles.KEY), ""),
+                serverTls(config),
                 new TransferSigning(
                         config.string(TRANSFER_SIGNING_KEY).isBlank()
                                 ? null
                                 : java.nio.file.Path.of(config.string(TRANSFER_SIGNING_KEY)),
                         config.duration(TRANSFER_CAPABILITY_LIFETIME)),
                 stalls(config),
-                retention(config));
+                retention(config),
+                OidcSettings.of(
+                        config.string(OIDC_JWKS_URL),
+                        config.string(OIDC_ISSUER),
+                        config.string(OIDC_AUDIENCE),
+                        config.string(OIDC_ROLES_CLAIM),
+                        config.string(OIDC_NAME_CLAIM),
+                        config.string(OIDC_CA),
+                        SecuritySettings.insecure(config.string(SECURITY_MODE))));
     }
 
     private static Duration retention(Config config) {
@@ -288,23 +342,40 @@ public record CoordinatorConfig(
                 config.integer(WRITE_BURST));
     }
 
+    /** The API's TLS; its {@link TlsFiles#ca()} is the CA bundle of client certificates ({@code tls.client-ca}). */
+    private static TlsFiles serverTls(Config config) {
+        TlsFiles tls = TlsFiles.of(
+                config.string(TlsFiles.CERTIFICATE), config.string(TlsFiles.KEY), config.string(TLS_CLIENT_CA));
+        if (tls.trusts() && !tls.serves()) {
+            throw new ConfigException(
+                    TLS_CLIENT_CA.name(),
+                    "needs tls.certificate and tls.key: a client certificate is presented over TLS only");
+        }
+        return tls;
+    }
+
     public static CoordinatorConfig of(Map<String, ?> settings) {
         return from(Config.resolve(DEF, settings, Map.of(), Map.of()));
     }
 
+    /** The group's Kafka identity: its consumer groups, transactional id and ACLs (docs/security.md). */
+    public KafkaRole.Coordinator kafkaRole() {
+        return new KafkaRole.Coordinator(topics, group);
+    }
+
     /** The consumer group that reads results: one per coordinator group, whichever replica leads it. */
     public String groupId() {
-        return "chainmerge-" + group;
+        return kafkaRole().resultsGroup();
     }
 
     /** Shared by every replica of the group: the leader's producer takes it, fencing every earlier one. */
     public String transactionalId() {
-        return topics.prefix() + "-" + group;
+        return kafkaRole().transactionalId();
     }
 
     /** The consumer group whose holder of the leader topic's partition leads. */
     public String leaderGroupId() {
-        return topics.prefix() + "-" + group + "-leader";
+        return kafkaRole().leaderGroup();
     }
 
     /** Where other replicas send callers that want to write, while this one leads. */

@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -31,15 +32,20 @@ final class Principals {
     record File(List<Entry> principals) {}
 
     /**
-     * One principal in the file.
+     * One principal in the file: a token's hash, a client certificate's name, or both.
      *
      * @param source the CloudEvent source a {@code backup-system} principal posts for; only with that role
      * @param tokenSha256 the SHA-256 of its token in hex, as {@code chainmerge token new} prints it
+     * @param certificate the client certificate that names it: its subject ({@code CN=ops,O=Example}) or one of
+     *     its subject alternative names ({@code DNS:}, {@code URI:}, {@code EMAIL:} or {@code IP:} and the name)
      */
-    record Entry(String name, List<Role> roles, String source, String tokenSha256) {}
+    record Entry(String name, List<Role> roles, String source, String tokenSha256, String certificate) {}
 
-    /** A caller the file names. */
-    record Principal(String name, Set<Role> roles, String source, byte[] tokenSha256) {
+    /** A caller the file names; {@code tokenSha256} is empty for a principal known by certificate only. */
+    record Principal(String name, Set<Role> roles, String source, byte[] tokenSha256, CertificateName certificate) {
+        Principal(String name, Set<Role> roles, String source, byte[] tokenSha256) {
+            this(name, roles, source, tokenSha256, null);
+        }
 
         String rolesText() {
             return roles.stream().map(Role::wireName).sorted().collect(Collectors.joining(","));
@@ -91,6 +97,25 @@ final class Principals {
             }
         }
         return Optional.ofNullable(found);
+    }
+
+    /**
+     * The principal a client certificate (verified by the TLS handshake against {@code tls.client-ca}) names;
+     * empty when it names none, or more than one (the file is then ambiguous, and nobody is let in by it).
+     */
+    Optional<Principal> authenticate(X509Certificate certificate) {
+        List<Principal> named = principals.stream()
+                .filter(p -> p.certificate() != null && p.certificate().names(certificate))
+                .toList();
+        if (named.size() > 1) {
+            LOG.error(
+                    "the client certificate {} names several principals ({}); it is refused until the principals file "
+                            + "tells them apart",
+                    certificate.getSubjectX500Principal().getName(),
+                    named.stream().map(Principal::name).toList());
+            return Optional.empty();
+        }
+        return named.stream().findFirst();
     }
 
     /** The CloudEvent sources backup-system principals are bound to. */
@@ -151,6 +176,7 @@ final class Principals {
         List<Principal> principals = new ArrayList<>();
         Set<String> names = new HashSet<>();
         Set<String> hashes = new HashSet<>();
+        Set<CertificateName> certificates = new HashSet<>();
         int index = 0;
         for (Entry entry : read.principals()) {
             index++;
@@ -165,16 +191,31 @@ final class Principals {
             if (entry.roles() == null || entry.roles().isEmpty()) {
                 throw new ConfigException(key, where + " has no roles");
             }
+            CertificateName certificate = null;
+            if (entry.certificate() != null) {
+                try {
+                    certificate = CertificateName.parse(entry.certificate());
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(key, where + ": " + e.getMessage());
+                }
+                if (!certificates.add(certificate)) {
+                    throw new ConfigException(key, where + ": its certificate names another principal too");
+                }
+            }
             String hash = entry.tokenSha256() == null
                     ? ""
                     : entry.tokenSha256().strip().toLowerCase();
-            if (!hash.matches("[0-9a-f]{64}")) {
+            if (certificate != null && hash.isEmpty()) {
+                // Known by its certificate only: no token opens it.
+            } else if (!hash.matches("[0-9a-f]{64}")) {
                 throw new ConfigException(
                         key,
                         where + ": tokenSha256 must be 64 hex digits, the SHA-256 of the token "
-                                + "(chainmerge token new prints it)");
-            }
-            if (!hashes.add(hash)) {
+                                + "(chainmerge token new prints it)"
+                                + (entry.tokenSha256() == null
+                                        ? ", or certificate: the client certificate's name"
+                                        : ""));
+            } else if (!hashes.add(hash)) {
                 throw new ConfigException(key, where + ": its token is another principal's");
             }
             boolean backup = entry.roles().contains(Role.BACKUP_SYSTEM);
@@ -191,7 +232,8 @@ final class Principals {
                     entry.name(),
                     Set.copyOf(entry.roles()),
                     source,
-                    HexFormat.of().parseHex(hash)));
+                    HexFormat.of().parseHex(hash),
+                    certificate));
         }
         return List.copyOf(principals);
     }

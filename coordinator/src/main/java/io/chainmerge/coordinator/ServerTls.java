@@ -2,9 +2,11 @@ package io.chainmerge.coordinator;
 
 import io.chainmerge.common.security.TlsFiles;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +17,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The coordinator's HTTP API speaks TLS with the PEM files of {@code tls.certificate} and {@code tls.key},
  * and takes renewed files without a restart: when their modification time or size changes, the server
- * swaps them in for new connections (a broken pair is refused and the old one stays in service).
+ * swaps them in for new connections (a broken pair is refused and the old one stays in service). With
+ * {@code tls.client-ca} (the {@link TlsFiles#ca()} of the coordinator's files) it asks every caller for a
+ * client certificate, verified against that bundle by the TLS handshake; a caller without one still
+ * connects (probes, token callers), and a certificate that does not verify ends the handshake.
  */
 final class ServerTls {
     private static final Logger LOG = LoggerFactory.getLogger(ServerTls.class);
@@ -27,6 +32,9 @@ final class ServerTls {
         HttpServerOptions options = new HttpServerOptions();
         if (tls.serves()) {
             options.setSsl(true).setKeyCertOptions(keyCert(tls));
+            if (tls.trusts()) {
+                options.setTrustOptions(clientCas(tls)).setClientAuth(ClientAuth.REQUEST);
+            }
         }
         return options;
     }
@@ -42,7 +50,11 @@ final class ServerTls {
             if (now.equals(loaded.getAndSet(now))) {
                 return;
             }
-            server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(keyCert(tls)), true)
+            ServerSSLOptions renewed = new ServerSSLOptions().setKeyCertOptions(keyCert(tls));
+            if (tls.trusts()) {
+                renewed.setTrustOptions(clientCas(tls)).setClientAuth(ClientAuth.REQUEST);
+            }
+            server.updateSSLOptions(renewed, true)
                     .onSuccess(updated -> LOG.info("TLS: reloaded {} and {}", tls.certificate(), tls.key()))
                     .onFailure(e -> LOG.error(
                             "TLS: {} and {} changed but cannot be used; the earlier certificate stays: {}",
@@ -50,6 +62,10 @@ final class ServerTls {
                             tls.key(),
                             e.toString()));
         });
+    }
+
+    private static PemTrustOptions clientCas(TlsFiles tls) {
+        return new PemTrustOptions().addCertPath(tls.ca().toString());
     }
 
     private static PemKeyCertOptions keyCert(TlsFiles tls) {

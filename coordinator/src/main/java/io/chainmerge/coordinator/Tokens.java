@@ -56,7 +56,7 @@ public final class Tokens {
         if (entries.stream().anyMatch(e -> name.equals(e.name()))) {
             throw new IllegalArgumentException(principalsFile + " has a principal " + name + " already");
         }
-        entries.add(new Principals.Entry(name, List.copyOf(roles), source, tokenSha256));
+        entries.add(new Principals.Entry(name, List.copyOf(roles), source, tokenSha256, null));
         Path parent = principalsFile.toAbsolutePath().getParent();
         Path temporary = Files.createTempFile(parent, ".principals", ".yaml");
         try {

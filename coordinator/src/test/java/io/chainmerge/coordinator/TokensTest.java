@@ -81,6 +81,30 @@ class TokensTest {
         assertThatThrownBy(() -> Principals.read(dir.resolve("missing.yaml"), JSON))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("does not exist");
+        assertRefused("principals: [{name: a, roles: [viewer]}]", "or certificate: the client certificate's name");
+        assertRefused("principals: [{name: a, roles: [viewer], certificate: \"DNS:\"}]", "names nothing after DNS:");
+        assertRefused("principals: [{name: a, roles: [viewer], certificate: \"IP:beef\"}]", "not an IP address");
+        assertRefused("principals: [{name: a, roles: [viewer], certificate: \"ops\"}]", "neither a distinguished name");
+        assertRefused(
+                "principals: [{name: a, roles: [viewer], certificate: \"CN=ops, O=Example\"}, "
+                        + "{name: b, roles: [operator], certificate: \"cn=OPS,o=Example\"}]",
+                "its certificate names another principal too");
+    }
+
+    @Test
+    void aPrincipalKnownByCertificateOnlyIsOpenedByNoToken() throws Exception {
+        Path file = dir.resolve("certificates.yaml");
+        Files.writeString(
+                file,
+                "principals:\n"
+                        + "  - {name: ops, roles: [operator], certificate: \"CN=ops,O=Example\"}\n"
+                        + "  - {name: grafana, roles: [viewer], certificate: \"DNS:grafana.example\", tokenSha256: "
+                        + Tokens.sha256Hex("g") + "}\n");
+        Principals principals = Principals.read(file, JSON);
+        assertThat(principals.all()).extracting(Principals.Principal::name).containsExactly("ops", "grafana");
+        assertThat(principals.authenticate("")).isEmpty();
+        assertThat(principals.authenticate("g")).map(Principals.Principal::name).contains("grafana");
+        assertThat(principals.all().get(0).certificate()).hasToString("cn=ops,o=example");
     }
 
     @Test

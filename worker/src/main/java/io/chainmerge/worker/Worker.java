@@ -78,7 +78,11 @@ public final class Worker implements AutoCloseable {
         }
         KafkaClients kafka = config.kafka();
         this.admin = Admin.create(kafka.admin("chainmerge-worker-admin-" + config.workerId()));
-        List<TopicSpec> topics = new ArrayList<>(config.topics().shared());
+        // Only the topics this pool's workers use: its Kafka identity may create those and no others.
+        List<String> own = config.kafkaRole().topicNames();
+        List<TopicSpec> topics = new ArrayList<>(config.topics().shared().stream()
+                .filter(topic -> own.contains(topic.name()))
+                .toList());
         topics.add(config.topics().jobsSpec(config.pool()));
         KafkaClients.ensureTopics(admin, topics, config.topicPartitions(), config.topicReplication());
 

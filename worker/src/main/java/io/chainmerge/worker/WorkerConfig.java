@@ -6,6 +6,7 @@ import io.chainmerge.common.config.ConfigKey;
 import io.chainmerge.common.config.ConfigType;
 import io.chainmerge.common.config.LogFormat;
 import io.chainmerge.common.kafka.KafkaClients;
+import io.chainmerge.common.kafka.KafkaRole;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.security.TlsFiles;
 import io.chainmerge.common.topic.Topics;
@@ -262,6 +263,11 @@ public record WorkerConfig(
 
     /** The consumer group of this worker's pool: every worker of a pool shares it. */
     public String groupId() {
-        return Topics.poolGroup(pool);
+        return kafkaRole().poolGroup();
+    }
+
+    /** The pool's Kafka identity: its consumer group, the topics it uses, its ACLs (docs/security.md). */
+    public KafkaRole.Worker kafkaRole() {
+        return new KafkaRole.Worker(topics, pool);
     }
 }

@@ -14,8 +14,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -95,6 +99,56 @@ public final class KafkaClients {
         Map<String, Object> settings = new HashMap<>(passthrough);
         settings.put("client.id", clientId);
         return settings;
+    }
+
+    /**
+     * The client settings of a SCRAM-SHA-512 user, over {@code securityProtocol} ({@code SASL_SSL}, or
+     * {@code SASL_PLAINTEXT} on a network nobody else reaches).
+     */
+    public static Map<String, String> scramSha512(String securityProtocol, String user, String password) {
+        if (user.contains("\"") || password.contains("\"") || user.contains("\\") || password.contains("\\")) {
+            throw new IllegalArgumentException("a SCRAM user name or password here holds no quote or backslash");
+        }
+        return Map.of(
+                "security.protocol",
+                securityProtocol,
+                "sasl.mechanism",
+                "SCRAM-SHA-512",
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user + "\" password=\""
+                        + password + "\";");
+    }
+
+    /**
+     * Creates ACLs (those that exist already stay as they are), as a principal that may alter them; a refusal
+     * or a silent cluster ends in an {@link IllegalStateException} that says which.
+     */
+    public static void createAcls(Admin admin, List<AclBinding> acls) throws InterruptedException {
+        try {
+            admin.createAcls(acls).all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(
+                    "the cluster did not create the ACLs: " + e.getCause().getMessage(), e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the cluster did not create the ACLs in 60 s", e);
+        }
+    }
+
+    /** Makes a SCRAM-SHA-512 user, or gives an existing one a new password. */
+    public static void upsertScramUser(Admin admin, String name, String password) throws InterruptedException {
+        try {
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(
+                            name, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password)))
+                    .all()
+                    .get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(
+                    "the cluster did not make the SCRAM user " + name + ": "
+                            + e.getCause().getMessage(),
+                    e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the cluster did not make the SCRAM user " + name + " in 60 s", e);
+        }
     }
 
     /** Creates the topics that do not exist yet; leaves existing ones as they are. */

@@ -94,13 +94,29 @@ public final class ThrowawayPki {
 
     /** A server certificate for {@code name}, valid for localhost and 127.0.0.1. */
     public Issued issue(String name) throws IOException {
+        return issue(name, List.of("localhost"), true);
+    }
+
+    /**
+     * A client certificate (for TLS client authentication only) whose subject is {@code CN=name} and whose
+     * subject alternative names are {@code dnsNames}: a caller of a coordinator that takes client certificates.
+     */
+    public Issued issueClient(String name, List<String> dnsNames) throws IOException {
+        return issue(name, dnsNames, false);
+    }
+
+    private Issued issue(String name, List<String> dnsNames, boolean server) throws IOException {
         try {
             KeyPair keys = ecKeyPair();
             Instant now = Instant.now();
             List<GeneralName> names = new ArrayList<>();
-            names.add(new GeneralName(GeneralName.dNSName, "localhost"));
-            names.add(new GeneralName(
-                    GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress()));
+            for (String dns : dnsNames) {
+                names.add(new GeneralName(GeneralName.dNSName, dns));
+            }
+            if (server) {
+                names.add(new GeneralName(
+                        GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress()));
+            }
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
                             caCertificate,
                             new BigInteger(64, random),
@@ -111,13 +127,19 @@ public final class ThrowawayPki {
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(
                             Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
-                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(new KeyPurposeId[] {
-                        KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
-                    }))
                     .addExtension(
-                            Extension.subjectAlternativeName,
+                            Extension.extendedKeyUsage,
                             false,
-                            new GeneralNames(names.toArray(GeneralName[]::new)));
+                            new ExtendedKeyUsage(
+                                    server
+                                            ? new KeyPurposeId[] {
+                                                KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
+                                            }
+                                            : new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth}));
+            if (!names.isEmpty()) {
+                builder.addExtension(
+                        Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
+            }
             X509Certificate certificate = sign(builder, ca);
             Path cert = Files.writeString(
                     dir.resolve(name + ".crt"),
