@@ -73,8 +73,11 @@ final class Campaign {
     final Map<Integer, CampaignAction> actions = new java.util.TreeMap<>();
     /** Jobs sent to their pool whose PUBLISHED event is not written yet. */
     final Set<String> publishing = new HashSet<>();
-    /** Planned jobs whose chain another job holds (ChainLeases), as the last step found them. */
-    final Map<String, ChainLeases.Holder> waitingForChain = new HashMap<>();
+    /**
+     * Planned jobs that wait for something outside the campaign (another job holds their chain, their volume's
+     * budget is spent), with the reason, as the last step found them.
+     */
+    final Map<String, String> waitingFor = new HashMap<>();
     /** The totals it was folded to once over for campaigns.retention; null while its entities are kept. */
     CampaignReport.Totals summary;
 
@@ -105,7 +108,7 @@ final class Campaign {
             refusedForSpace.clear();
             progress.clear();
             publishing.clear();
-            waitingForChain.clear();
+            waitingFor.clear();
         } else if (event instanceof CampaignSubmitted submitted) {
             spec = submitted.spec();
             submittedAt = submitted.at();
@@ -329,14 +332,8 @@ final class Campaign {
                 waitingFor(job));
     }
 
-    /** Why a planned job is not out yet, when the reason is another job's, so the operator can find it. */
+    /** Why a planned job is not out yet, when the reason lies outside the campaign, so the operator can see it. */
     private String waitingFor(CampaignJob job) {
-        ChainLeases.Holder holder = waitingForChain.get(job.jobId());
-        if (holder == null || job.status() != JobStatus.PLANNED || state.isOver()) {
-            return null;
-        }
-        return holder.campaignId().equals(id)
-                ? "its chain is held by job " + holder.jobId()
-                : "its chain is held by job " + holder.jobId() + " of campaign " + holder.campaignId();
+        return job.status() != JobStatus.PLANNED || state.isOver() ? null : waitingFor.get(job.jobId());
     }
 }

@@ -46,6 +46,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BinaryOperator;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,6 +98,7 @@ final class Campaigns {
     private final StallSettings stalls;
     private final JobLeases leases;
     private final ChainLeases chains;
+    private final VolumeBudget volumes;
 
     /** How long a campaign that is over keeps its jobs, skips and recoveries before it folds to its totals. */
     private final Duration retention;
@@ -119,12 +121,15 @@ final class Campaigns {
             BackupNotifier notifier,
             BackupSettings backup,
             StallSettings stalls,
-            Duration retention) {
+            Duration retention,
+            int volumeBudget) {
         this.thread = thread;
         this.retention = retention;
         this.stalls = stalls;
         this.leases = new JobLeases(stalls.timeout());
-        this.chains = new ChainLeases(inventory == null ? (host, volume) -> null : inventory::volumeId);
+        BinaryOperator<String> volumeIdOf = inventory == null ? (host, volume) -> null : inventory::volumeId;
+        this.chains = new ChainLeases(volumeIdOf);
+        this.volumes = new VolumeBudget(volumeBudget, volumeIdOf);
         this.topics = topics;
         this.store = store;
         this.publisher = publisher;
@@ -648,7 +653,7 @@ final class Campaigns {
         if (standing) {
             waiting.sort(BackupRequests.mostUrgentFirst(campaign));
         }
-        campaign.waitingForChain.clear();
+        campaign.waitingFor.clear();
         for (CampaignJob job : waiting) {
             if (!poolReady(job.job().pool())) {
                 continue;
@@ -667,7 +672,12 @@ final class Campaigns {
             if (ChainLeases.writes(job)) {
                 ChainLeases.Holder holder = chains.heldByAnother(job);
                 if (holder != null) {
-                    campaign.waitingForChain.put(job.jobId(), holder);
+                    campaign.waitingFor.put(
+                            job.jobId(),
+                            holder.campaignId().equals(campaign.id)
+                                    ? "its chain is held by job " + holder.jobId()
+                                    : "its chain is held by job " + holder.jobId() + " of campaign "
+                                            + holder.campaignId());
                     continue;
                 }
             }
@@ -677,6 +687,11 @@ final class Campaigns {
                         || (limits.perPool() > 0
                                 && perPool.getOrDefault(job.job().pool(), 0) >= limits.perPool())
                         || (limits.overall() > 0 && overall >= limits.overall())) {
+                    continue;
+                }
+                String full = VolumeBudget.counts(job) ? volumes.fullFor(job) : null;
+                if (full != null) {
+                    campaign.waitingFor.put(job.jobId(), full);
                     continue;
                 }
                 perVolume.merge(volume, 1, Integer::sum);
@@ -748,6 +763,9 @@ final class Campaigns {
         if (ChainLeases.writes(job)) {
             chains.take(job); // free: publishPlanned checked
         }
+        if (VolumeBudget.counts(job)) {
+            volumes.take(job);
+        }
         Job message = job.job();
         publisher
                 .publish(message)
@@ -762,6 +780,7 @@ final class Campaigns {
                                         job.jobId(),
                                         error.toString());
                                 chains.release(job.jobId());
+                                volumes.release(job.jobId());
                                 return;
                             }
                             metrics.published(message);
@@ -865,8 +884,12 @@ final class Campaigns {
         if (job.status() == JobStatus.FINISHED) {
             leases.release(job.jobId());
             chains.release(job.jobId());
+            volumes.release(job.jobId());
         } else if (job.status() == JobStatus.PUBLISHED && job.job().kind() != JobKind.SPACE_CHECK) {
             leases.hold(job.campaignId(), job.jobId(), job.attempts(), now);
+            if (VolumeBudget.counts(job)) {
+                volumes.take(job); // at a takeover, every job out counts whatever the budget
+            }
             if (ChainLeases.writes(job)) {
                 ChainLeases.Holder other = chains.take(job);
                 if (other != null) {

@@ -145,7 +145,8 @@ public final class Coordinator implements AutoCloseable {
                 notifier,
                 config.backup(),
                 config.stalls(),
-                config.retention());
+                config.retention(),
+                config.volumeBudget());
         this.follower = new StateFollower(
                 metrics.kafka(new KafkaConsumer<>(kafka.consumer(client + "-state", null))),
                 config.topics(),

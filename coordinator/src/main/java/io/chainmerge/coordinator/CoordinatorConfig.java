@@ -35,7 +35,8 @@ public record CoordinatorConfig(
         TransferSigning transferSigning,
         StallSettings stalls,
         Duration retention,
-        OidcSettings oidc) {
+        OidcSettings oidc,
+        int volumeBudget) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -81,6 +82,13 @@ public record CoordinatorConfig(
             ConfigType.DURATION,
             Duration.ofMillis(500),
             "how often campaigns publish what their limits allow and check for their end");
+
+    public static final ConfigKey VOLUME_BUDGET = ConfigKey.optional(
+            "limits.per-volume",
+            ConfigType.INT,
+            4,
+            "merges and transplants running at once on one volume across every campaign, pool and worker that"
+                    + " reaches it (known by its .chainmerge/volume-id); 0 for no limit beyond each campaign's own");
 
     public static final ConfigKey BACKUP_PER_VOLUME = ConfigKey.optional(
             "backup.limits.per-volume",
@@ -231,6 +239,7 @@ public record CoordinatorConfig(
                     TOPIC_PARTITIONS,
                     TOPIC_REPLICATION,
                     TICK,
+                    VOLUME_BUDGET,
                     BACKUP_PER_VOLUME,
                     BACKUP_PER_POOL,
                     BACKUP_OVERALL,
@@ -292,7 +301,16 @@ public record CoordinatorConfig(
                         config.string(OIDC_ROLES_CLAIM),
                         config.string(OIDC_NAME_CLAIM),
                         config.string(OIDC_CA),
-                        SecuritySettings.insecure(config.string(SECURITY_MODE))));
+                        SecuritySettings.insecure(config.string(SECURITY_MODE))),
+                volumeBudget(config));
+    }
+
+    private static int volumeBudget(Config config) {
+        int budget = config.integer(VOLUME_BUDGET);
+        if (budget < 0) {
+            throw new ConfigException(VOLUME_BUDGET.name(), "cannot be negative, not " + budget);
+        }
+        return budget;
     }
 
     private static Duration retention(Config config) {
