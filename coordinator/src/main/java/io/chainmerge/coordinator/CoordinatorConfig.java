@@ -32,7 +32,8 @@ public record CoordinatorConfig(
         TlsFiles tls,
         TransferSigning transferSigning,
         StallSettings stalls,
-        Duration retention) {
+        Duration retention,
+        CampaignStreams.Settings events) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -136,6 +137,18 @@ public record CoordinatorConfig(
             ConfigType.SIZE,
             1L << 20,
             "the largest request body the API reads; larger ones are answered 413");
+    public static final ConfigKey EVENTS_HEARTBEAT = ConfigKey.optional(
+            "http.events.heartbeat",
+            ConfigType.DURATION,
+            Duration.ofSeconds(15),
+            "how often a campaign's event stream (GET /v1/campaigns/{id}/events) sends a comment while nothing "
+                    + "changes, so proxies and load balancers keep an idle stream open");
+    public static final ConfigKey EVENTS_BUFFER = ConfigKey.optional(
+            "http.events.buffer",
+            ConfigType.INT,
+            1000,
+            "events held for one stream's caller while its connection takes no more; a caller that falls further "
+                    + "behind is sent a reset and dropped, and reconnects to a fresh snapshot");
     public static final ConfigKey WRITE_RATE = ConfigKey.optional(
             "security.write-rate",
             ConfigType.INT,
@@ -202,6 +215,8 @@ public record CoordinatorConfig(
                     PRINCIPALS_FILE,
                     BACKUP_SOURCES,
                     BODY_LIMIT,
+                    EVENTS_HEARTBEAT,
+                    EVENTS_BUFFER,
                     WRITE_RATE,
                     WRITE_BURST,
                     TlsFiles.CERTIFICATE,
@@ -235,7 +250,16 @@ public record CoordinatorConfig(
                                 : java.nio.file.Path.of(config.string(TRANSFER_SIGNING_KEY)),
                         config.duration(TRANSFER_CAPABILITY_LIFETIME)),
                 stalls(config),
-                retention(config));
+                retention(config),
+                events(config));
+    }
+
+    private static CampaignStreams.Settings events(Config config) {
+        try {
+            return new CampaignStreams.Settings(config.duration(EVENTS_HEARTBEAT), config.integer(EVENTS_BUFFER));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("http.events.*", "is wrong: " + e.getMessage());
+        }
     }
 
     private static Duration retention(Config config) {
