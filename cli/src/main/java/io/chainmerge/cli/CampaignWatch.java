@@ -22,8 +22,11 @@ import java.util.Map;
 final class CampaignWatch {
     private static final Duration REDRAW = Duration.ofMillis(100);
     private static final Duration LOG_EVERY = Duration.ofSeconds(2);
-    /** Reconnections in a row without a single event before the watch gives up. */
-    private static final int MAX_FRUITLESS_RECONNECTS = 10;
+    /**
+     * How long the watch keeps reconnecting without a single event: longer than a standby takes to lead after
+     * its leader stops (the leader's session timeout, then the takeover), so a rolling update does not end it.
+     */
+    private static final Duration GIVE_UP_AFTER = Duration.ofMinutes(1);
 
     private static final Duration RECONNECT_PAUSE = Duration.ofSeconds(1);
 
@@ -48,21 +51,26 @@ final class CampaignWatch {
     /** Returns the final report. */
     CampaignReport follow(String campaignId) throws IOException, InterruptedException {
         String lastEventId = null;
-        int fruitless = 0;
+        long lastNews = System.nanoTime();
         while (!over) {
             String before = lastEventId;
+            IOException broken = null;
             try {
                 lastEventId = client.follow(campaignId, lastEventId, this::apply);
-            } catch (IOException broken) {
-                if (++fruitless > MAX_FRUITLESS_RECONNECTS) {
-                    throw broken;
-                }
+            } catch (CoordinatorRefusal refused) {
+                throw refused; // the caller's token or role: asking again changes nothing
+            } catch (IOException e) {
+                broken = e; // the leader stopped, or the network: the stream is taken up again below
+            }
+            if (!java.util.Objects.equals(before, lastEventId)) {
+                lastNews = System.nanoTime();
             }
             if (!over) {
-                fruitless = java.util.Objects.equals(before, lastEventId) ? fruitless + 1 : 0;
-                if (fruitless > MAX_FRUITLESS_RECONNECTS) {
-                    throw new IOException("the coordinator's event stream for campaign " + campaignId + " ended "
-                            + fruitless + " times in a row without news");
+                if (System.nanoTime() - lastNews > GIVE_UP_AFTER.toNanos()) {
+                    throw broken != null
+                            ? broken
+                            : new IOException("the coordinator's event stream for campaign " + campaignId
+                                    + " brought nothing new for " + GIVE_UP_AFTER.toSeconds() + " s");
                 }
                 Thread.sleep(RECONNECT_PAUSE.toMillis());
             }
