@@ -170,6 +170,10 @@ final class CampaignStreams {
 
         /** Sends the headers and whatever is queued; from now on frames are written as they come. */
         void start(Vertx vertx) {
+            if (response.closed()) {
+                close(); // the caller left while its campaign was looked up
+                return;
+            }
             response.setChunked(true)
                     .putHeader("content-type", "text/event-stream; charset=utf-8")
                     .putHeader("cache-control", "no-cache")
