@@ -13,26 +13,37 @@ import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.common.security.TlsFiles;
 import io.cloudevents.http.HttpMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,9 +149,9 @@ final class CoordinatorHttp {
             if (in == null) {
                 throw new IllegalStateException("missing from the coordinator's jar: " + name);
             }
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -153,7 +164,7 @@ final class CoordinatorHttp {
         routes = router.getRoutes().stream()
                 .filter(route -> route.getPath() != null)
                 .flatMap(route -> route.methods() == null
-                        ? java.util.stream.Stream.of("* " + route.getPath())
+                        ? Stream.of("* " + route.getPath())
                         : route.methods().stream().map(method -> method.name() + " " + route.getPath()))
                 .distinct()
                 .toList();
@@ -212,7 +223,7 @@ final class CoordinatorHttp {
 
         // The paths from before /v1: answered with a permanent redirect that keeps the method and body.
         for (String[] old : UNVERSIONED) {
-            router.route(io.vertx.core.http.HttpMethod.valueOf(old[0]), old[1]).handler(this::toV1);
+            router.route(HttpMethod.valueOf(old[0]), old[1]).handler(this::toV1);
         }
 
         // Everything else: who calls first, then the body (an unknown caller's body is never read).
@@ -458,7 +469,7 @@ final class CoordinatorHttp {
      */
     private void events(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        io.vertx.core.Context context = vertx.getOrCreateContext();
+        Context context = vertx.getOrCreateContext();
         CampaignStreams.Subscriber subscriber = campaigns.streams().subscriber(id, ctx.request(), context, events);
         campaigns
                 .subscribe(id, ctx.request().getHeader("Last-Event-ID"), subscriber)
@@ -476,7 +487,7 @@ final class CoordinatorHttp {
     /** {@code GET /v1/campaigns?limit=&after=&state=}: a page of campaigns summed up, by id. */
     private void listCampaigns(RoutingContext ctx) {
         Page.Request request;
-        java.util.Set<CampaignState> states = java.util.EnumSet.noneOf(CampaignState.class);
+        Set<CampaignState> states = EnumSet.noneOf(CampaignState.class);
         try {
             request = pageRequest(ctx);
             for (String value : ctx.queryParam("state")) {
@@ -504,7 +515,7 @@ final class CoordinatorHttp {
             }
         }
         throw new IllegalArgumentException("state must be one of "
-                + java.util.Arrays.stream(CampaignState.values())
+                + Arrays.stream(CampaignState.values())
                         .map(CampaignState::wireName)
                         .toList()
                 + ", not '" + name + "'");
@@ -538,15 +549,14 @@ final class CoordinatorHttp {
     /** A page, with its next page's address also in a {@code Link} header (RFC 8288). */
     private void sendPage(RoutingContext ctx, Page<?> page) {
         if (page.next() != null) {
-            io.vertx.core.MultiMap query = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+            MultiMap query = MultiMap.caseInsensitiveMultiMap();
             query.addAll(ctx.queryParams());
             query.set("after", page.next());
             StringBuilder link = new StringBuilder(ctx.request().path()).append('?');
-            query.forEach(
-                    e -> link.append(java.net.URLEncoder.encode(e.getKey(), java.nio.charset.StandardCharsets.UTF_8))
-                            .append('=')
-                            .append(java.net.URLEncoder.encode(e.getValue(), java.nio.charset.StandardCharsets.UTF_8))
-                            .append('&'));
+            query.forEach(e -> link.append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8))
+                    .append('=')
+                    .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                    .append('&'));
             link.setLength(link.length() - 1);
             ctx.response().putHeader("Link", "<" + link + ">; rel=\"next\"");
         }
