@@ -282,14 +282,13 @@ public final class KafkaBench {
                 String spec = "{\"name\":\"bench\",\"pools\":" + CODEC.json().write(pools)
                         + ",\"dryRun\":true,\"limits\":{\"perVolume\":2},\"scanTimeout\":\"10m\"}";
                 long started = System.nanoTime();
-                String body = http.send(HttpRequest.newBuilder(URI.create(api + "/campaigns")).POST(HttpRequest.BodyPublishers.ofString(spec)).build(),
+                String body = http.send(HttpRequest.newBuilder(URI.create(api + "/v1/campaigns")).POST(HttpRequest.BodyPublishers.ofString(spec)).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
                 String id = CODEC.json().mapper().readTree(body).get("campaignId").asText();
                 while (true) {
-                    List<CampaignReport> all = CODEC.json().mapper().readValue(
-                            http.send(HttpRequest.newBuilder(URI.create(api + "/campaigns")).build(), HttpResponse.BodyHandlers.ofString()).body(),
-                            new com.fasterxml.jackson.core.type.TypeReference<List<CampaignReport>>() {});
-                    CampaignReport report = all.stream().filter(r -> r.campaignId().equals(id)).findFirst().orElseThrow();
+                    CampaignReport report = CODEC.json().mapper().readValue(
+                            http.send(HttpRequest.newBuilder(URI.create(api + "/v1/campaigns/" + id)).build(), HttpResponse.BodyHandlers.ofString()).body(),
+                            CampaignReport.class);
                     if (report.state() == CampaignState.FINISHED) {
                         double seconds = (System.nanoTime() - started) / 1e9;
                         if (report.totals().merged() != jobs) {

@@ -3,6 +3,7 @@ package io.chainmerge.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.json.JsonCodec;
+import io.chainmerge.coordinator.Page;
 import io.chainmerge.coordinator.Planner;
 import java.io.IOException;
 import java.net.URI;
@@ -64,7 +65,7 @@ final class CampaignClient {
 
     /** Submits a spec (YAML or JSON text); returns the campaign id. */
     String submit(String spec) throws IOException, InterruptedException {
-        HttpResponse<String> response = send(HttpRequest.newBuilder(base.resolve("campaigns"))
+        HttpResponse<String> response = send(HttpRequest.newBuilder(base.resolve("v1/campaigns"))
                 .header("content-type", "application/yaml")
                 .POST(HttpRequest.BodyPublishers.ofString(spec)));
         Map<String, String> body = json.mapper().readValue(response.body(), new TypeReference<>() {});
@@ -79,18 +80,34 @@ final class CampaignClient {
         return json.mapper().readTree(response.body()).path("requestId").asText();
     }
 
-    List<CampaignReport> list() throws IOException, InterruptedException {
-        return json.mapper()
-                .readValue(
-                        send(HttpRequest.newBuilder(base.resolve("campaigns")).GET())
-                                .body(),
-                        new TypeReference<>() {});
+    /** Every campaign (in {@code states}, or all when empty), by id, fetched a page at a time. */
+    List<CampaignReport> list(List<String> states) throws IOException, InterruptedException {
+        List<CampaignReport> all = new java.util.ArrayList<>();
+        String after = null;
+        String filter =
+                states.isEmpty() ? "" : "&state=" + URLEncoder.encode(String.join(",", states), StandardCharsets.UTF_8);
+        do {
+            String query = "?limit=" + PAGE + filter
+                    + (after == null ? "" : "&after=" + URLEncoder.encode(after, StandardCharsets.UTF_8));
+            Page<CampaignReport> page = json.mapper()
+                    .readValue(
+                            send(HttpRequest.newBuilder(base.resolve("v1/campaigns" + query))
+                                            .GET())
+                                    .body(),
+                            new TypeReference<Page<CampaignReport>>() {});
+            all.addAll(page.items());
+            after = page.next();
+        } while (after != null);
+        return all;
     }
+
+    /** How many campaigns a call asks for: the API's most. */
+    private static final int PAGE = 1000;
 
     CampaignReport show(String id) throws IOException, InterruptedException {
         return json.mapper()
                 .readValue(
-                        send(HttpRequest.newBuilder(base.resolve("campaigns/" + id))
+                        send(HttpRequest.newBuilder(base.resolve("v1/campaigns/" + id))
                                         .GET())
                                 .body(),
                         CampaignReport.class);
@@ -100,7 +117,7 @@ final class CampaignClient {
     Planner.Plan plan(String spec) throws IOException, InterruptedException {
         return json.mapper()
                 .readValue(
-                        send(HttpRequest.newBuilder(base.resolve("plan"))
+                        send(HttpRequest.newBuilder(base.resolve("v1/plan"))
                                         .header("content-type", "application/yaml")
                                         .POST(HttpRequest.BodyPublishers.ofString(spec)))
                                 .body(),
@@ -112,7 +129,7 @@ final class CampaignClient {
         String query = recoveryId == null ? "" : "?recovery=" + URLEncoder.encode(recoveryId, StandardCharsets.UTF_8);
         return json.mapper()
                 .readValue(
-                        send(HttpRequest.newBuilder(base.resolve("campaigns/" + id + "/approve" + query))
+                        send(HttpRequest.newBuilder(base.resolve("v1/campaigns/" + id + "/approve" + query))
                                         .POST(HttpRequest.BodyPublishers.noBody()))
                                 .body(),
                         CampaignReport.class);
@@ -122,10 +139,126 @@ final class CampaignClient {
     CampaignReport act(String id, String action) throws IOException, InterruptedException {
         return json.mapper()
                 .readValue(
-                        send(HttpRequest.newBuilder(base.resolve("campaigns/" + id + "/" + action))
+                        send(HttpRequest.newBuilder(base.resolve("v1/campaigns/" + id + "/" + action))
                                         .POST(HttpRequest.BodyPublishers.noBody()))
                                 .body(),
                         CampaignReport.class);
+    }
+
+    /** One Server-Sent Event of a campaign's stream: its id, its name and its data (JSON). */
+    record StreamEvent(String id, String name, String data) {}
+
+    /**
+     * Follows {@code GET /v1/campaigns/{id}/events}, handing every event to {@code listener} as it arrives, until
+     * the stream ends (the campaign is over, or the coordinator dropped this caller) or {@code listener} answers
+     * false. Like a write, it goes to the leader when a standby names one. Returns the id of the last event seen,
+     * to resume from.
+     */
+    String follow(String id, String lastEventId, java.util.function.Predicate<StreamEvent> listener)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(base.resolve("v1/campaigns/" + id + "/events"))
+                .header("accept", "text/event-stream")
+                .GET();
+        if (lastEventId != null) {
+            builder.header("Last-Event-ID", lastEventId);
+        }
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        HttpRequest built = builder.timeout(Duration.ofSeconds(30)).build();
+        HttpResponse<java.util.stream.Stream<String>> response = null;
+        Unreachable unreachable = null;
+        List<URI> order = new java.util.ArrayList<>(replicas);
+        order.remove(answering);
+        order.add(0, answering);
+        URI at = null;
+        for (URI replica : order) {
+            try {
+                response = stream(at(built, replica), replica);
+                at = replica;
+                break;
+            } catch (Unreachable e) {
+                unreachable = unreachable == null ? e : unreachable.and(e);
+            }
+        }
+        if (response == null) {
+            throw unreachable;
+        }
+        if (response.statusCode() != 200) {
+            String answer = text(response);
+            URI leader = leaderNamedBy(response.statusCode(), answer);
+            if (leader != null && !leader.equals(at)) {
+                // A standby has no live state: the leader streams.
+                response = stream(at(built, leader), leader);
+                at = leader;
+                if (response.statusCode() != 200) {
+                    refuse(response.statusCode(), text(response), leader);
+                }
+            } else {
+                refuse(response.statusCode(), answer, at);
+            }
+        }
+        if (response.statusCode() != 200) {
+            throw new IOException("the coordinator at " + at + " answered " + response.statusCode()
+                    + " to a request for a campaign's events");
+        }
+        answering = at;
+        String last = lastEventId;
+        try (java.util.stream.Stream<String> lines = response.body()) {
+            java.util.Iterator<String> it = lines.iterator();
+            String eventId = null;
+            String name = null;
+            StringBuilder data = new StringBuilder();
+            while (it.hasNext()) {
+                String line = it.next();
+                if (line.isEmpty()) {
+                    if (name != null) {
+                        last = eventId != null ? eventId : last;
+                        if (!listener.test(new StreamEvent(eventId, name, data.toString()))) {
+                            return last;
+                        }
+                    }
+                    eventId = null;
+                    name = null;
+                    data.setLength(0);
+                } else if (line.startsWith("id:")) {
+                    eventId = line.substring(3).strip();
+                } else if (line.startsWith("event:")) {
+                    name = line.substring(6).strip();
+                } else if (line.startsWith("data:")) {
+                    data.append(data.length() > 0 ? "\n" : "")
+                            .append(line.substring(5).strip());
+                } // comments (heartbeats) and retry: nothing to do
+            }
+        } catch (java.io.UncheckedIOException e) {
+            throw new IOException(
+                    "the stream from the coordinator at " + at + " broke: "
+                            + e.getCause().getMessage(),
+                    e);
+        }
+        return last;
+    }
+
+    private HttpResponse<java.util.stream.Stream<String>> stream(HttpRequest request, URI replica)
+            throws IOException, InterruptedException {
+        try {
+            return http.send(
+                    request,
+                    info -> info.statusCode() == 200
+                            ? HttpResponse.BodySubscribers.ofLines(StandardCharsets.UTF_8)
+                            : HttpResponse.BodySubscribers.mapping(
+                                    HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
+                                    text -> text.lines()));
+        } catch (java.net.ConnectException | java.net.http.HttpConnectTimeoutException e) {
+            throw new Unreachable("no coordinator answers at " + replica, e);
+        }
+    }
+
+    /** A non-streaming answer's body, read whole, for the checks every call makes. */
+    private static String text(HttpResponse<java.util.stream.Stream<String>> response) {
+        try (java.util.stream.Stream<String> lines = response.body()) {
+            return String.join("\n", lines.toList());
+        }
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
@@ -150,7 +283,7 @@ final class CampaignClient {
         if (response == null) {
             throw unreachable;
         }
-        URI leader = leaderNamedBy(response);
+        URI leader = leaderNamedBy(response.statusCode(), response.body());
         if (leader != null && !leader.equals(answering)) {
             // A standby of the coordinator group: the write goes to the replica it names, once; later calls go
             // there first too, so a read after the write sees it (a standby follows a poll behind).
@@ -185,12 +318,12 @@ final class CampaignClient {
     }
 
     /** The leader's address when {@code response} is a standby's "not the leader" answer naming one. */
-    private URI leaderNamedBy(HttpResponse<String> response) {
-        if (response.statusCode() != 503) {
+    private URI leaderNamedBy(int status, String text) {
+        if (status != 503) {
             return null;
         }
         try {
-            var body = json.mapper().readTree(response.body());
+            var body = json.mapper().readTree(text);
             String url = body.path("leader").path("url").asText("");
             if (!body.path("error").asText().equals("not-leader") || url.isBlank()) {
                 return null;
@@ -252,10 +385,16 @@ final class CampaignClient {
     }
 
     private HttpResponse<String> check(HttpResponse<String> response, URI base) throws IOException {
-        if (response.statusCode() >= 400) {
-            String error = response.body();
+        refuse(response.statusCode(), response.body(), base);
+        return response;
+    }
+
+    /** Throws what an answer of {@code status} means to the caller, when it is an error. */
+    private void refuse(int status, String text, URI base) throws IOException {
+        if (status >= 400) {
+            String error = text;
             try {
-                var body = json.mapper().readTree(response.body());
+                var body = json.mapper().readTree(text);
                 if (body.has("detail")) { // a problem (RFC 9457)
                     error = body.path("detail").asText();
                 } else {
@@ -265,7 +404,7 @@ final class CampaignClient {
             } catch (IOException e) {
                 // not JSON: show it as it is
             }
-            if (response.statusCode() == 401) {
+            if (status == 401) {
                 throw new CoordinatorRefusal(
                         401,
                         "the coordinator at " + base + " does not know the caller: " + error
@@ -274,14 +413,13 @@ final class CampaignClient {
                                                 + CoordinatorAddress.TOKEN_ENVIRONMENT + ")"
                                         : ""));
             }
-            if (response.statusCode() == 403) {
+            if (status == 403) {
                 throw new CoordinatorRefusal(403, "the coordinator at " + base + " refused: " + error);
             }
-            if (response.statusCode() == 400 || response.statusCode() == 404 || response.statusCode() == 409) {
+            if (status == 400 || status == 404 || status == 409) {
                 throw new IllegalArgumentException(error);
             }
-            throw new IOException("the coordinator answered " + response.statusCode() + ": " + error);
+            throw new IOException("the coordinator answered " + status + ": " + error);
         }
-        return response;
     }
 }

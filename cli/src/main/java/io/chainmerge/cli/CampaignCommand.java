@@ -1,7 +1,8 @@
 package io.chainmerge.cli;
 
 import io.chainmerge.common.campaign.CampaignReport;
-import io.chainmerge.common.campaign.CampaignSpec;
+import io.chainmerge.common.campaign.CampaignSpecSchema;
+import io.chainmerge.common.campaign.InvalidCampaignSpecException;
 import io.chainmerge.coordinator.Planner;
 import io.chainmerge.disk.ByteSize;
 import java.io.PrintWriter;
@@ -72,14 +73,18 @@ final class CampaignCommand implements Runnable {
         }
     }
 
-    /** The spec in {@code text}, or an {@link IllegalArgumentException} that says what is wrong with it. */
-    static CampaignSpec specOf(String text) {
+    /**
+     * The spec in {@code file}, checked against the spec's published JSON Schema and its rules across fields
+     * before anything is sent; an {@link InvalidCampaignSpecException} names the fields at fault.
+     */
+    static String specText(Path file) throws java.io.IOException {
+        String text = Files.readString(file);
         try {
-            return ChainmergeCommand.JSON.yaml().readValue(text, CampaignSpec.class);
-        } catch (java.io.IOException e) {
-            Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : e;
-            throw new IllegalArgumentException("invalid campaign spec: " + cause.getMessage(), e);
+            new CampaignSpecSchema(ChainmergeCommand.JSON).read(text);
+        } catch (InvalidCampaignSpecException e) {
+            throw new InvalidCampaignSpecException(file + ": " + e.getMessage(), e.fields(), e);
         }
+        return text;
     }
 
     @Command(
@@ -96,8 +101,9 @@ final class CampaignCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            String text = specText(file); // a bad spec is refused here, before the coordinator is asked
             CampaignClient client = parent.client();
-            String id = client.submit(Files.readString(file));
+            String id = client.submit(text);
             if (!watch) {
                 out().println(output.json() ? ChainmergeCommand.JSON.write(java.util.Map.of("campaignId", id)) : id);
                 return ExitCodes.OK;
@@ -123,8 +129,7 @@ final class CampaignCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            String text = Files.readString(file);
-            specOf(text); // a bad spec is refused here, before the coordinator is asked
+            String text = specText(file); // a bad spec is refused here, before the coordinator is asked
             Planner.Plan plan = parent.client().plan(text);
             if (output.json()) {
                 output.printJson(plan);
@@ -159,11 +164,18 @@ final class CampaignCommand implements Runnable {
             name = "list",
             header = "Lists every campaign.",
             mixinStandardHelpOptions = true,
-            description = "Lists every campaign.")
+            description = "Lists every campaign, oldest first, or those in the states given.")
     static final class ListCampaigns extends Sub {
+        @Option(
+                names = "--state",
+                split = ",",
+                paramLabel = "STATE",
+                description = "only campaigns in these states: scanning, running, standing, finished, cancelled")
+        java.util.List<String> states = new java.util.ArrayList<>();
+
         @Override
         public Integer call() throws Exception {
-            var reports = parent.client().list();
+            var reports = parent.client().list(states);
             if (output.json()) {
                 output.printJson(reports);
                 return ExitCodes.OK;

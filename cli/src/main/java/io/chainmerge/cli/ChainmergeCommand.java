@@ -1,5 +1,6 @@
 package io.chainmerge.cli;
 
+import io.chainmerge.common.campaign.InvalidCampaignSpecException;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.disk.ErrorReport;
 import java.io.PrintWriter;
@@ -68,7 +69,17 @@ public final class ChainmergeCommand implements Runnable {
                             null,
                             null,
                             null)
-                    : ErrorReport.of(error);
+                    : error instanceof InvalidCampaignSpecException invalid
+                            // The spec file is the input at fault, like a corrupt disk: its field is named.
+                            ? new ErrorReport(
+                                    ErrorReport.INVALID,
+                                    "invalid-spec",
+                                    invalid.getMessage(),
+                                    null,
+                                    null,
+                                    invalid.fields().isEmpty() ? null : String.join(", ", invalid.fields()),
+                                    null)
+                            : ErrorReport.of(error);
             if (jsonRequested(cmd)) {
                 cmd.getOut().println(JSON.writePretty(errorJson(report)));
                 cmd.getOut().flush();
@@ -100,6 +111,8 @@ public final class ChainmergeCommand implements Runnable {
         }
         if (report.offset() != null) {
             json.put("offset", report.offset());
+        }
+        if (report.field() != null) {
             json.put("field", report.field());
         }
         if (!report.figures().isEmpty()) {

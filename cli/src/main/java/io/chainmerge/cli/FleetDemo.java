@@ -120,7 +120,7 @@ final class FleetDemo {
                         standbyUrl,
                         tokenFile,
                         "curl --cacert " + pki.caBundle() + " -H \"Authorization: Bearer $(cat " + tokenFile + ")\" "
-                                + standbyUrl + "/campaigns");
+                                + standbyUrl + "/v1/campaigns");
                 out.printf(
                         "coordinators (group coordinator): coordinator-1 leads at %s, coordinator-2 stands by at %s%n"
                                 + "workers: storage-a (pool-a: vol1, vol2) https %d, storage-b (pool-b: vol1) https %d%n",

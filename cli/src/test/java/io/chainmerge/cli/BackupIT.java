@@ -587,7 +587,8 @@ class BackupIT {
     private static String inventoryOf(Coordinator coordinator) throws Exception {
         return HttpClient.newHttpClient()
                 .send(
-                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + coordinator.httpPort() + "/inventory"))
+                        HttpRequest.newBuilder(
+                                        URI.create("http://127.0.0.1:" + coordinator.httpPort() + "/v1/inventory"))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();

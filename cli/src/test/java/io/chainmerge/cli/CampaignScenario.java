@@ -1,7 +1,6 @@
 package io.chainmerge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
@@ -130,10 +129,33 @@ abstract class CampaignScenario {
                     action: merge-to-root
                     limits: {perVolume: 1, perPool: 2}
                     """);
-            await().atMost(Duration.ofMinutes(2))
-                    .pollInterval(Duration.ofMillis(300))
-                    .until(() -> client.show(id).state() == CampaignState.FINISHED);
-            CampaignReport report = client.show(id);
+            // Followed as `campaign watch` follows it: from the coordinator's event stream, to the end.
+            java.io.ByteArrayOutputStream watched = new java.io.ByteArrayOutputStream();
+            CampaignReport report = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                    Duration.ofMinutes(2), () -> new CampaignWatch(
+                                    client,
+                                    new java.io.PrintStream(watched, true, java.nio.charset.StandardCharsets.UTF_8),
+                                    false)
+                            .follow(id));
+            assertThat(report.state()).isEqualTo(CampaignState.FINISHED);
+            assertThat(watched.toString(java.nio.charset.StandardCharsets.UTF_8))
+                    .contains("campaign finished")
+                    .contains("6/6 merges");
+            // What the API answered along the way fits the schemas its OpenAPI document gives.
+            String api = "http://127.0.0.1:" + coordinator.httpPort();
+            for (String[] call : List.of(
+                    new String[] {"/v1/campaigns/" + id, "CampaignReport"},
+                    new String[] {"/v1/campaigns?limit=10", "CampaignPage"},
+                    new String[] {"/v1/inventory?pool=pool-a", "InventoryPage"})) {
+                String body = java.net.http.HttpClient.newHttpClient()
+                        .send(
+                                java.net.http.HttpRequest.newBuilder(java.net.URI.create(api + call[0]))
+                                        .header("Authorization", "Bearer " + TestPrincipals.ADMIN_TOKEN)
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString())
+                        .body();
+                assertThat(OpenApiSchemas.problems(call[1], body)).as(call[0]).isEmpty();
+            }
 
             assertThat(report.totals().merged()).isEqualTo(5);
             assertThat(report.totals().failed()).isZero();

@@ -157,11 +157,32 @@ class CliTest {
                 dir.resolve("spec.yaml"), "pools: [pool-a]\nonInsufficientSpace: refuse\nmoveBack: true\n");
         // Nothing listens on port 9: a request would fail with a different error.
         Run run = chainmerge("campaign", "--coordinator", "http://127.0.0.1:9", "plan", spec, "--json");
-        assertThat(run.exit()).isEqualTo(ExitCodes.USAGE);
-        assertThat(run.json().get("reason").asText()).isEqualTo("invalid-request");
+        assertThat(run.exit()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(run.json().get("reason").asText()).isEqualTo("invalid-spec");
         assertThat(run.json().get("message").asText())
                 .contains("invalid campaign spec")
                 .contains("moveBack apply only when onInsufficientSpace is transplant or ask");
+    }
+
+    @Test
+    void aSpecItsSchemaRefusesIsNamedByFieldAndNeitherSubmittedNorPlanned() throws IOException {
+        Path spec = Files.writeString(
+                dir.resolve("misspelt.yaml"), "pools: [pool-a]\nselect: {olderthan: 2d}\nlimits: {perVolume: -1}\n");
+        // Nothing listens on port 9: a request would fail with a different error.
+        for (String command : List.of("submit", "plan")) {
+            Run run = chainmerge("campaign", "--coordinator", "http://127.0.0.1:9", command, spec, "--json");
+            assertThat(run.exit()).as(command).isEqualTo(ExitCodes.INVALID_INPUT);
+            assertThat(run.json().get("reason").asText()).isEqualTo("invalid-spec");
+            assertThat(run.json().get("field").asText()).isEqualTo("select.olderthan, limits.perVolume");
+            assertThat(run.json().get("message").asText())
+                    .contains(spec.toString())
+                    .contains("select.olderthan: no such field")
+                    .contains("limits.perVolume")
+                    .doesNotContain("127.0.0.1:9");
+        }
+        Run plain = chainmerge("campaign", "--coordinator", "http://127.0.0.1:9", "submit", spec);
+        assertThat(plain.exit()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(plain.err()).contains("select.olderthan: no such field");
     }
 
     @Test
@@ -417,6 +438,8 @@ class CliTest {
         }
         assertThat(asked)
                 .containsExactly(
-                        "POST /campaigns/c-1/cancel", "POST /campaigns/c-1/pause", "POST /campaigns/c-1/resume");
+                        "POST /v1/campaigns/c-1/cancel",
+                        "POST /v1/campaigns/c-1/pause",
+                        "POST /v1/campaigns/c-1/resume");
     }
 }

@@ -102,12 +102,12 @@ class CoordinatorTlsIT {
     void plainHttpToTheTlsPortIsRefused() throws Exception {
         HttpClient plain =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        String url = "http://127.0.0.1:" + coordinator.httpPort() + "/campaigns";
+        String url = "http://127.0.0.1:" + coordinator.httpPort() + "/v1/campaigns";
         assertThatThrownBy(() -> plain.send(
                         HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()))
                 .isInstanceOf(IOException.class);
         CliTest.Run run = CliTest.chainmerge(
-                "campaign", "--coordinator", url.replace("/campaigns", ""), "--cacert", pki.caBundle(), "list");
+                "campaign", "--coordinator", url.replace("/v1/campaigns", ""), "--cacert", pki.caBundle(), "list");
         assertThat(run.exit()).isNotZero();
     }
 }

@@ -50,7 +50,7 @@ class DemoIT {
                 .contains("principals: ")
                 .containsPattern(
                         "curl --cacert \\S+ca\\.pem -H \"Authorization: Bearer \\$\\(cat \\S+operator.token\\)\" "
-                                + "https://127\\.0\\.0\\.1:\\d+/campaigns");
+                                + "https://127\\.0\\.0\\.1:\\d+/v1/campaigns");
     }
 
     /** What every thread of a demo that did not end was doing, so a hang in CI explains itself. */

@@ -87,6 +87,10 @@ final class Campaign {
      * written or not yet compacted): a new leader tombstones them again.
      */
     final Set<String> leftovers = new HashSet<>();
+    /** Changes streamed so far in this process: the sequence of the campaign's event ids ({@link CampaignStreams}). */
+    long changes;
+    /** Whether a totals event is already due for the streams. */
+    boolean totalsDue;
 
     Campaign(String id) {
         this.id = id;
@@ -292,7 +296,7 @@ final class Campaign {
                 .orElse(null);
     }
 
-    private JobView view(CampaignJob job) {
+    JobView view(CampaignJob job) {
         JobResult result = job.result();
         String child = null;
         String destination = null;

@@ -87,6 +87,8 @@ final class Campaigns {
     private final CoordinatorMetrics metrics;
     private final Clock clock;
     private final Map<String, Campaign> campaigns = new LinkedHashMap<>();
+    /** The callers following campaigns live ({@code GET /v1/campaigns/{id}/events}). */
+    private final CampaignStreams streams = new CampaignStreams(new io.chainmerge.common.json.JsonCodec());
     /** Events whose append failed (the broker was away), latest per key: appended again on every tick. */
     private final Map<String, CampaignEvent> unrecorded = new LinkedHashMap<>();
 
@@ -209,11 +211,26 @@ final class Campaigns {
                 .map(c -> c.report(clock.instant())));
     }
 
-    CompletableFuture<List<CampaignReport>> list() {
-        return on(() -> campaigns.values().stream()
-                .filter(Campaign::isComplete) // a standby may hold a job's event before its campaign's
-                .map(c -> c.report(clock.instant(), false).summary())
-                .toList());
+    /**
+     * One page of the campaigns in {@code states} (every state when empty), summed up, ordered by id (ids
+     * start with their submission time, so that is also the order they came in). Reports are made for the
+     * page's campaigns only.
+     */
+    CompletableFuture<Page<CampaignReport>> page(Page.Request request, Set<CampaignState> states) {
+        return on(() -> {
+            List<Campaign> matching = campaigns.values().stream()
+                    .filter(Campaign::isComplete) // a standby may hold a job's event before its campaign's
+                    .filter(c -> states.isEmpty() || states.contains(c.state))
+                    .sorted(Comparator.comparing(c -> c.id))
+                    .toList();
+            Page<Campaign> page = request.page(matching, c -> c.id);
+            Instant now = clock.instant();
+            return new Page<>(
+                    page.items().stream()
+                            .map(c -> c.report(now, false).summary())
+                            .toList(),
+                    page.next());
+        });
     }
 
     /** Stops publishing; jobs already out finish and are recorded. */
@@ -371,6 +388,7 @@ final class Campaigns {
             if (job != null && job.status() != JobStatus.FINISHED) {
                 campaign.progress.put(progress.jobId(), progress);
                 leases.signOfLife(progress.jobId(), progress.worker(), clock.instant());
+                emit(campaign, "progress", () -> progress, false);
             }
         });
     }
@@ -796,6 +814,7 @@ final class Campaigns {
     /** Applies an event and appends it to the log; also {@link BackupRequests}'s way to record. */
     CompletableFuture<Void> record(Campaign campaign, CampaignEvent event) {
         campaign.apply(event);
+        stream(campaign, event);
         if (event instanceof CampaignJob job) {
             lease(job, clock.instant());
         } else if (event instanceof CampaignStateChanged changed
@@ -814,6 +833,98 @@ final class Campaigns {
                             }
                         },
                         thread);
+    }
+
+    CampaignStreams streams() {
+        return streams;
+    }
+
+    /**
+     * Follows a campaign live: {@code subscriber} gets the whole report first (unless {@code lastEventId} is the
+     * campaign's latest change, so nothing was missed), then every change. Taken on this thread, so no change
+     * falls between the report and the first change streamed. False when there is no such campaign.
+     */
+    CompletableFuture<Boolean> subscribe(String id, String lastEventId, CampaignStreams.Subscriber subscriber) {
+        return on(() -> {
+            Campaign campaign = campaigns.get(id);
+            if (campaign == null || !campaign.isComplete()) {
+                return false;
+            }
+            if (streams.sequenceOf(lastEventId) != campaign.changes) {
+                subscriber.offer(streams.frame(campaign.changes, "snapshot", campaign.report(clock.instant())), false);
+            }
+            if (campaign.state.isOver()) {
+                subscriber.offer(
+                        streams.frame(
+                                campaign.changes,
+                                "end",
+                                campaign.report(clock.instant(), false).summary()),
+                        true);
+            } else {
+                streams.add(subscriber);
+            }
+            return true;
+        });
+    }
+
+    /** A recorded change as its streams tell it; changes callers have no use for (submission, fold) are not. */
+    private void stream(Campaign campaign, CampaignEvent event) {
+        if (event instanceof CampaignJob job) {
+            emit(campaign, "job", () -> campaign.view(job), false);
+            totalsDue(campaign);
+        } else if (event instanceof CampaignStateChanged changed) {
+            Map<String, Object> state = new LinkedHashMap<>();
+            state.put("campaignId", campaign.id);
+            state.put("state", changed.state());
+            state.put("paused", changed.paused());
+            state.put("reason", changed.reason());
+            state.put("at", changed.at());
+            emit(campaign, "state", () -> state, false);
+            if (changed.state().isOver()) {
+                emit(
+                        campaign,
+                        "end",
+                        () -> campaign.report(clock.instant(), false).summary(),
+                        true);
+            }
+        } else if (event instanceof CampaignSkip skip) {
+            emit(campaign, "skip", () -> skip, false);
+            totalsDue(campaign);
+        } else if (event instanceof CampaignRecovery recovery) {
+            emit(campaign, "recovery", () -> recovery, false);
+            totalsDue(campaign);
+        } else if (event instanceof CampaignAction action) {
+            emit(campaign, "action", () -> action, false);
+        }
+    }
+
+    /** Counts a change; writes it out only when someone follows the campaign. */
+    private void emit(Campaign campaign, String event, java.util.function.Supplier<Object> data, boolean last) {
+        long sequence = ++campaign.changes;
+        if (streams.watched(campaign.id)) {
+            streams.publish(campaign.id, streams.frame(sequence, event, data.get()), last);
+        }
+    }
+
+    /**
+     * The totals, once after the changes queued on this thread: adding them up costs the campaign's jobs, so a
+     * burst of results is summed once, not once per result.
+     */
+    private void totalsDue(Campaign campaign) {
+        if (campaign.totalsDue || !streams.watched(campaign.id)) {
+            return;
+        }
+        campaign.totalsDue = true;
+        thread.execute(() -> {
+            campaign.totalsDue = false;
+            if (!campaign.state.isOver()) {
+                emit(
+                        campaign,
+                        "totals",
+                        () -> campaign.report(clock.instant(), false).totals(),
+                        false);
+            }
+        });
     }
 
     /** Appends again the event of {@code key} whose append failed, if there is one; completes once it is durable. */

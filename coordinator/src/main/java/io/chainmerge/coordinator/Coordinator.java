@@ -69,6 +69,7 @@ public final class Coordinator implements AutoCloseable {
     private Thread backupThread;
     private Thread deadLetterThread;
     private final HttpServer http;
+    private final CoordinatorHttp api;
     private long tickTimer = -1;
     private long lagTimer = -1;
     private final PoolLag poolLag;
@@ -180,26 +181,27 @@ public final class Coordinator implements AutoCloseable {
         this.vertx = Vertx.vertx();
         this.oidc = config.oidc() == null ? null : new OidcTokens(vertx, config.oidc(), clock);
         String securityState = security.insecure() ? INSECURE : "secure";
-        this.http = new CoordinatorHttp(
-                        vertx,
-                        json,
-                        campaigns,
-                        inventory,
-                        metrics,
-                        new Readiness(admin, config.topics(), loops, securityState, leadership),
-                        backupEvents,
-                        notifier,
-                        new ApiSecurity(
-                                principals,
-                                security.insecure(),
-                                new WriteRateLimit(security.writesPerMinute(), security.writeBurst(), clock),
-                                oidc),
-                        configuredSource,
-                        new AuditLog(log, config.topics().audit(), codec),
-                        security.bodyLimit(),
-                        clock,
-                        leadership)
-                .listen(config.httpHost(), config.httpPort(), config.tls())
+        this.api = new CoordinatorHttp(
+                vertx,
+                json,
+                campaigns,
+                inventory,
+                metrics,
+                new Readiness(admin, config.topics(), loops, securityState, leadership),
+                backupEvents,
+                notifier,
+                new ApiSecurity(
+                        principals,
+                        security.insecure(),
+                        new WriteRateLimit(security.writesPerMinute(), security.writeBurst(), clock),
+                        oidc),
+                configuredSource,
+                new AuditLog(log, config.topics().audit(), codec),
+                security.bodyLimit(),
+                clock,
+                leadership,
+                config.events());
+        this.http = api.listen(config.httpHost(), config.httpPort(), config.tls())
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
@@ -420,6 +422,11 @@ public final class Coordinator implements AutoCloseable {
     /** Completes once this replica leads its group: at start, or when it took over from the previous leader. */
     public CompletionStage<Void> leads() {
         return leads;
+    }
+
+    /** Every route the API serves, as {@code METHOD path}. */
+    List<String> routes() {
+        return api.routes();
     }
 
     public int httpPort() {

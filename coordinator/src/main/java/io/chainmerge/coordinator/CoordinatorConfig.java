@@ -36,7 +36,8 @@ public record CoordinatorConfig(
         StallSettings stalls,
         Duration retention,
         OidcSettings oidc,
-        int volumeBudget) {
+        int volumeBudget,
+        CampaignStreams.Settings events) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -147,6 +148,18 @@ public record CoordinatorConfig(
             ConfigType.SIZE,
             1L << 20,
             "the largest request body the API reads; larger ones are answered 413");
+    public static final ConfigKey EVENTS_HEARTBEAT = ConfigKey.optional(
+            "http.events.heartbeat",
+            ConfigType.DURATION,
+            Duration.ofSeconds(15),
+            "how often a campaign's event stream (GET /v1/campaigns/{id}/events) sends a comment while nothing "
+                    + "changes, so proxies and load balancers keep an idle stream open");
+    public static final ConfigKey EVENTS_BUFFER = ConfigKey.optional(
+            "http.events.buffer",
+            ConfigType.INT,
+            1000,
+            "events held for one stream's caller while its connection takes no more; a caller that falls further "
+                    + "behind is sent a reset and dropped, and reconnects to a fresh snapshot");
     public static final ConfigKey WRITE_RATE = ConfigKey.optional(
             "security.write-rate",
             ConfigType.INT,
@@ -251,6 +264,8 @@ public record CoordinatorConfig(
                     PRINCIPALS_FILE,
                     BACKUP_SOURCES,
                     BODY_LIMIT,
+                    EVENTS_HEARTBEAT,
+                    EVENTS_BUFFER,
                     WRITE_RATE,
                     WRITE_BURST,
                     TlsFiles.CERTIFICATE,
@@ -302,7 +317,8 @@ public record CoordinatorConfig(
                         config.string(OIDC_NAME_CLAIM),
                         config.string(OIDC_CA),
                         SecuritySettings.insecure(config.string(SECURITY_MODE))),
-                volumeBudget(config));
+                volumeBudget(config),
+                events(config));
     }
 
     private static int volumeBudget(Config config) {
@@ -311,6 +327,14 @@ public record CoordinatorConfig(
             throw new ConfigException(VOLUME_BUDGET.name(), "cannot be negative, not " + budget);
         }
         return budget;
+    }
+
+    private static CampaignStreams.Settings events(Config config) {
+        try {
+            return new CampaignStreams.Settings(config.duration(EVENTS_HEARTBEAT), config.integer(EVENTS_BUFFER));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("http.events.*", "is wrong: " + e.getMessage());
+        }
     }
 
     private static Duration retention(Config config) {

@@ -4,55 +4,76 @@ import io.chainmerge.common.audit.AuditRecord;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignSkip;
 import io.chainmerge.common.campaign.CampaignSpec;
+import io.chainmerge.common.campaign.CampaignSpecSchema;
+import io.chainmerge.common.campaign.CampaignState;
+import io.chainmerge.common.campaign.InvalidCampaignSpecException;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.common.security.TlsFiles;
 import io.cloudevents.http.HttpMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The coordinator's HTTP API (JSON; a spec may be posted as YAML):
+ * The coordinator's HTTP API (JSON; a spec may be posted as YAML), described route by route in the OpenAPI
+ * document it serves at {@code GET /v1/openapi.json} (docs/api.md):
  *
  * <pre>
- * POST /campaigns                 submit a spec            201 {"campaignId": …}
- * GET  /campaigns                 every campaign, summed up
- * GET  /campaigns/{id}            one campaign's report with its jobs and skipped disks
- * POST /campaigns/{id}/cancel     stop publishing; running jobs finish
- * POST /campaigns/{id}/pause      hold publishing
- * POST /campaigns/{id}/resume     carry on
- * POST /campaigns/{id}/approve    run its proposed space recoveries (?recovery=ID for one)
- * POST /plan                      the plan of a spec against the latest inventory; nothing is published
- * GET  /inventory                 every volume's latest space check
- * POST /v1/backup-events          a backup system's CloudEvent (structured, or binary with ce-* headers)
- *                                 202 {"requestId": …}; 400 with the reason (and an invalid notification)
+ * POST /v1/campaigns                 submit a spec            201 {"campaignId": …}, Location: /v1/campaigns/{id}
+ * GET  /v1/campaigns                 campaigns summed up, a page at a time (?limit=&amp;after=&amp;state=)
+ * GET  /v1/campaigns/{id}            one campaign's report with its jobs and skipped disks
+ * GET  /v1/campaigns/{id}/events     its changes as they happen (Server-Sent Events), until it is over
+ * POST /v1/campaigns/{id}/cancel     stop publishing; running jobs finish
+ * POST /v1/campaigns/{id}/pause      hold publishing
+ * POST /v1/campaigns/{id}/resume     carry on
+ * POST /v1/campaigns/{id}/approve    run its proposed space recoveries (?recovery=ID for one)
+ * POST /v1/plan                      the plan of a spec against the latest inventory; nothing is published
+ * GET  /v1/inventory                 volumes' latest space checks, a page at a time (?limit=&amp;after=&amp;pool=&amp;host=)
+ * POST /v1/backup-events             a backup system's CloudEvent (structured, or binary with ce-* headers)
+ *                                    202 {"requestId": …}; 400 with the reason (and an invalid notification)
+ * GET  /v1/openapi.json              this API's OpenAPI 3.1 document                      (anonymous)
+ * GET  /v1/schemas/campaign-spec.json  the campaign spec's JSON Schema                   (anonymous)
  * GET  /health                   the process runs                                    (anonymous)
  * GET  /ready                    the broker answers and every topic exists: 200, else 503   (anonymous);
  *                                 says whether this replica leads or stands by, and who leads
  * GET  /metrics                  Prometheus                                          (anonymous)
  * </pre>
+ *
+ * <p>The probes and the scrape stay outside /v1, where probes and scrapers look for them. The paths served
+ * before /v1 answer 308 to their /v1 path.
  *
  * <p>Every other route needs a principal's bearer token and the permission its roles grant ({@link Role});
  * state-changing calls are rate-limited per principal and audited ({@link AuditLog}, and the campaign's
@@ -80,6 +101,12 @@ final class CoordinatorHttp {
     private final long bodyLimit;
     private final Clock clock;
     private final Leadership leadership;
+    private final CampaignSpecSchema specSchema;
+    private final CampaignStreams.Settings events;
+    /** This API's OpenAPI document, a resource beside this class. */
+    private final String openApi;
+    /** The routes the router serves, as {@code METHOD path}, for the test that holds them to the document. */
+    private volatile List<String> routes = List.of();
 
     CoordinatorHttp(
             Vertx vertx,
@@ -95,7 +122,8 @@ final class CoordinatorHttp {
             AuditLog audit,
             long bodyLimit,
             Clock clock,
-            Leadership leadership) {
+            Leadership leadership,
+            CampaignStreams.Settings events) {
         this.vertx = vertx;
         this.backupEvents = backupEvents;
         this.notifier = notifier;
@@ -111,13 +139,62 @@ final class CoordinatorHttp {
         this.bodyLimit = bodyLimit;
         this.clock = clock;
         this.leadership = leadership;
+        this.events = events;
+        this.specSchema = new CampaignSpecSchema(json);
+        this.openApi = resource("openapi.json");
+    }
+
+    private static String resource(String name) {
+        try (var in = CoordinatorHttp.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing from the coordinator's jar: " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    List<String> routes() {
+        return routes;
     }
 
     Future<HttpServer> listen(String host, int port, TlsFiles tls) {
+        Router router = router();
+        routes = router.getRoutes().stream()
+                .filter(route -> route.getPath() != null)
+                .flatMap(route -> route.methods() == null
+                        ? Stream.of("* " + route.getPath())
+                        : route.methods().stream().map(method -> method.name() + " " + route.getPath()))
+                .distinct()
+                .toList();
         return vertx.createHttpServer(ServerTls.options(tls))
-                .requestHandler(router())
+                .requestHandler(router)
                 .listen(port, host)
                 .onSuccess(server -> ServerTls.reloadOnChange(vertx, server, tls));
+    }
+
+    /** Where every route but the probes and the scrape lives; a change that breaks a caller goes to /v2. */
+    static final String V1 = "/v1";
+
+    /** The routes served before /v1 (method, path), each answered 308 to its /v1 path (docs/api.md). */
+    static final List<String[]> UNVERSIONED = List.of(
+            new String[] {"GET", "/campaigns"},
+            new String[] {"POST", "/campaigns"},
+            new String[] {"GET", "/campaigns/:id"},
+            new String[] {"POST", "/campaigns/:id/cancel"},
+            new String[] {"POST", "/campaigns/:id/pause"},
+            new String[] {"POST", "/campaigns/:id/resume"},
+            new String[] {"POST", "/campaigns/:id/approve"},
+            new String[] {"POST", "/plan"},
+            new String[] {"GET", "/inventory"});
+
+    private void toV1(RoutingContext ctx) {
+        String query = ctx.request().query();
+        ctx.response()
+                .setStatusCode(308)
+                .putHeader("Location", V1 + ctx.request().path() + (query == null ? "" : "?" + query))
+                .end();
     }
 
     Router router() {
@@ -136,36 +213,49 @@ final class CoordinatorHttp {
                         .end(text))
                 .onFailure(ctx::fail));
 
+        // The API's description and the spec's schema: public, like the docs that carry them.
+        router.get(V1 + "/openapi.json").handler(ctx -> ctx.response()
+                .putHeader("content-type", "application/json")
+                .end(openApi));
+        router.get(V1 + "/schemas/campaign-spec.json").handler(ctx -> ctx.response()
+                .putHeader("content-type", "application/schema+json")
+                .end(specSchema.text()));
+
+        // The paths from before /v1: answered with a permanent redirect that keeps the method and body.
+        for (String[] old : UNVERSIONED) {
+            router.route(HttpMethod.valueOf(old[0]), old[1]).handler(this::toV1);
+        }
+
         // Everything else: who calls first, then the body (an unknown caller's body is never read).
         router.route().handler(security.authentication());
         router.route().handler(BodyHandler.create().setBodyLimit(bodyLimit));
 
         Handler<RoutingContext> read = security.require(Role.Permission.READ);
-        router.get("/campaigns").handler(read).handler(ctx -> reply(ctx, campaigns.list()));
-        router.get("/campaigns/:id")
+        router.get(V1 + "/campaigns").handler(read).handler(this::listCampaigns);
+        router.get(V1 + "/campaigns/:id")
                 .handler(read)
                 .handler(ctx -> replyFound(ctx, campaigns.report(ctx.pathParam("id"))));
-        router.post("/plan").handler(read).handler(this::plan);
-        // The whole fleet's inventory: written off the event loop, as it may be large.
-        router.get("/inventory").handler(read).handler(ctx -> vertx.executeBlocking(
-                        () -> json.write(inventory.snapshot()), false)
-                .onSuccess(text -> ctx.response()
-                        .putHeader("content-type", "application/json")
-                        .end(text))
-                .onFailure(ctx::fail));
+        // Live state is the leader's: a standby knows no progress and publishes nothing, so it sends callers on.
+        router.get(V1 + "/campaigns/:id/events")
+                .handler(read)
+                .handler(this::leaderOnly)
+                .handler(this::events);
+        router.post(V1 + "/plan").handler(read).handler(this::plan);
+        // The whole fleet's inventory: written off the event loop, as a page may be large.
+        router.get(V1 + "/inventory").handler(read).handler(this::listInventory);
 
-        write(router, "/campaigns", "submit", Role.Permission.OPERATE).handler(this::submit);
-        write(router, "/campaigns/:id/cancel", "cancel", Role.Permission.OPERATE)
+        write(router, V1 + "/campaigns", "submit", Role.Permission.OPERATE).handler(this::submit);
+        write(router, V1 + "/campaigns/:id/cancel", "cancel", Role.Permission.OPERATE)
                 .handler(ctx -> replyFound(ctx, campaigns.cancel(ctx.pathParam("id"), actor(ctx))));
-        write(router, "/campaigns/:id/pause", "pause", Role.Permission.OPERATE)
+        write(router, V1 + "/campaigns/:id/pause", "pause", Role.Permission.OPERATE)
                 .handler(ctx -> replyFound(ctx, campaigns.pause(ctx.pathParam("id"), actor(ctx))));
-        write(router, "/campaigns/:id/resume", "resume", Role.Permission.OPERATE)
+        write(router, V1 + "/campaigns/:id/resume", "resume", Role.Permission.OPERATE)
                 .handler(ctx -> replyFound(ctx, campaigns.resume(ctx.pathParam("id"), actor(ctx))));
-        write(router, "/campaigns/:id/approve", "approve", Role.Permission.OPERATE)
+        write(router, V1 + "/campaigns/:id/approve", "approve", Role.Permission.OPERATE)
                 .handler(ctx -> replyFound(
                         ctx,
                         campaigns.approve(ctx.pathParam("id"), ctx.queryParams().get("recovery"), actor(ctx))));
-        write(router, "/v1/backup-events", "backup-event", Role.Permission.POST_BACKUP_EVENTS)
+        write(router, V1 + "/backup-events", "backup-event", Role.Permission.POST_BACKUP_EVENTS)
                 .handler(this::backupEvent);
         return router;
     }
@@ -238,17 +328,15 @@ final class CoordinatorHttp {
         return new Actor(ApiSecurity.principal(ctx).name(), address(ctx));
     }
 
-    /** The spec in the request's body, or null after answering 400 with the reason. */
+    /**
+     * The spec in the request's body, checked against its published schema, or null after answering 400 with
+     * the reason (naming the fields at fault, also as {@code fields}).
+     */
     private CampaignSpec specOf(RoutingContext ctx) {
         try {
-            String body = ctx.body().asString();
-            if (body == null || body.isBlank()) {
-                throw new IllegalArgumentException("the request has no campaign spec");
-            }
-            return json.yaml().readValue(body, CampaignSpec.class);
-        } catch (Exception e) {
-            Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : e;
-            problems.send(ctx, 400, "invalid campaign spec: " + cause.getMessage());
+            return specSchema.read(ctx.body().asString());
+        } catch (InvalidCampaignSpecException e) {
+            problems.send(ctx, 400, e.getMessage(), Map.of("fields", e.fields()));
             return null;
         }
     }
@@ -309,6 +397,7 @@ final class CoordinatorHttp {
             } else {
                 ctx.put(AUDIT_CAMPAIGN, id);
                 ctx.put(AUDIT_DETAIL, "submitted " + spec.name() + " for pools " + spec.pools());
+                ctx.response().putHeader("Location", V1 + "/campaigns/" + id);
                 send(ctx, 201, Map.of("campaignId", id));
             }
         });
@@ -370,18 +459,108 @@ final class CoordinatorHttp {
         if (invalid.requestId() != null) {
             answer.put("requestId", invalid.requestId());
         }
-        notifier.invalid(invalid, "POST /v1/backup-events")
+        notifier.invalid(invalid, "POST " + V1 + "/backup-events")
                 .whenComplete((ok, error) -> problems.send(ctx, 400, invalid.getMessage(), answer));
     }
 
-    private <T> void reply(RoutingContext ctx, CompletableFuture<T> value) {
-        value.whenComplete((v, error) -> {
+    /**
+     * {@code GET /v1/campaigns/{id}/events}: the campaign's report, then its changes as they happen, as
+     * Server-Sent Events, until it is over ({@link CampaignStreams}).
+     */
+    private void events(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        Context context = vertx.getOrCreateContext();
+        CampaignStreams.Subscriber subscriber = campaigns.streams().subscriber(id, ctx.request(), context, events);
+        campaigns
+                .subscribe(id, ctx.request().getHeader("Last-Event-ID"), subscriber)
+                .whenComplete((found, error) -> context.runOnContext(v -> {
+                    if (error != null) {
+                        problems.internal(ctx, error);
+                    } else if (!found) {
+                        problems.send(ctx, 404, "no campaign " + id);
+                    } else {
+                        subscriber.start(vertx);
+                    }
+                }));
+    }
+
+    /** {@code GET /v1/campaigns?limit=&after=&state=}: a page of campaigns summed up, by id. */
+    private void listCampaigns(RoutingContext ctx) {
+        Page.Request request;
+        Set<CampaignState> states = EnumSet.noneOf(CampaignState.class);
+        try {
+            request = pageRequest(ctx);
+            for (String value : ctx.queryParam("state")) {
+                for (String name : value.split(",")) {
+                    states.add(stateNamed(name.strip()));
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            problems.send(ctx, 400, e.getMessage());
+            return;
+        }
+        campaigns.page(request, states).whenComplete((page, error) -> {
             if (error != null) {
                 problems.internal(ctx, error);
             } else {
-                send(ctx, 200, v);
+                sendPage(ctx, page);
             }
         });
+    }
+
+    private static CampaignState stateNamed(String name) {
+        for (CampaignState state : CampaignState.values()) {
+            if (state.wireName().equals(name)) {
+                return state;
+            }
+        }
+        throw new IllegalArgumentException("state must be one of "
+                + Arrays.stream(CampaignState.values())
+                        .map(CampaignState::wireName)
+                        .toList()
+                + ", not '" + name + "'");
+    }
+
+    /** {@code GET /v1/inventory?limit=&after=&pool=&host=}: a page of volumes' latest space checks, by host and volume. */
+    private void listInventory(RoutingContext ctx) {
+        Page.Request request;
+        try {
+            request = pageRequest(ctx);
+        } catch (IllegalArgumentException e) {
+            problems.send(ctx, 400, e.getMessage());
+            return;
+        }
+        List<String> pools = ctx.queryParam("pool");
+        List<String> hosts = ctx.queryParam("host");
+        vertx.executeBlocking(
+                        () -> inventory.page(
+                                request,
+                                volume -> (pools.isEmpty() || pools.contains(volume.pool()))
+                                        && (hosts.isEmpty() || hosts.contains(volume.host()))),
+                        false)
+                .onSuccess(page -> sendPage(ctx, page))
+                .onFailure(error -> problems.internal(ctx, error));
+    }
+
+    private static Page.Request pageRequest(RoutingContext ctx) {
+        return Page.Request.of(ctx.queryParams().get("limit"), ctx.queryParams().get("after"));
+    }
+
+    /** A page, with its next page's address also in a {@code Link} header (RFC 8288). */
+    private void sendPage(RoutingContext ctx, Page<?> page) {
+        if (page.next() != null) {
+            MultiMap query = MultiMap.caseInsensitiveMultiMap();
+            query.addAll(ctx.queryParams());
+            query.set("after", page.next());
+            StringBuilder link = new StringBuilder(ctx.request().path()).append('?');
+            query.forEach(e -> link.append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8))
+                    .append('=')
+                    .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                    .append('&'));
+            link.setLength(link.length() - 1);
+            ctx.response().putHeader("Link", "<" + link + ">; rel=\"next\"");
+        }
+        send(ctx, 200, page);
     }
 
     private void replyFound(RoutingContext ctx, CompletableFuture<Optional<CampaignReport>> value) {

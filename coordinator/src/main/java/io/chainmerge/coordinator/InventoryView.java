@@ -80,6 +80,17 @@ final class InventoryView implements Runnable {
         return List.copyOf(new TreeMap<>(latest).values());
     }
 
+    /**
+     * One page of the volumes that pass {@code filter}, ordered by their key ({@code host:volume}, the
+     * cursor); the whole view is sorted, so call it off the event loop.
+     */
+    Page<VolumeInventory> page(Page.Request request, java.util.function.Predicate<VolumeInventory> filter) {
+        List<Map.Entry<String, VolumeInventory>> sorted = new TreeMap<>(latest)
+                .entrySet().stream().filter(e -> filter.test(e.getValue())).toList();
+        Page<Map.Entry<String, VolumeInventory>> page = request.page(sorted, Map.Entry::getKey);
+        return new Page<>(page.items().stream().map(Map.Entry::getValue).toList(), page.next());
+    }
+
     /** A disk as an inventory places it: the worker and volume root that hold it, and its place in its chain. */
     record Located(String pool, String host, String volume, InventoryDisk disk) {}
 

@@ -74,15 +74,15 @@ class ApiSecurityIT {
     record Call(String method, String path, String body) {}
 
     static final List<Call> GUARDED = List.of(
-            new Call("GET", "/campaigns", null),
-            new Call("GET", "/campaigns/c-none", null),
-            new Call("POST", "/plan", SPEC),
-            new Call("GET", "/inventory", null),
-            new Call("POST", "/campaigns", SPEC),
-            new Call("POST", "/campaigns/c-none/cancel", ""),
-            new Call("POST", "/campaigns/c-none/pause", ""),
-            new Call("POST", "/campaigns/c-none/resume", ""),
-            new Call("POST", "/campaigns/c-none/approve", ""),
+            new Call("GET", "/v1/campaigns", null),
+            new Call("GET", "/v1/campaigns/c-none", null),
+            new Call("POST", "/v1/plan", SPEC),
+            new Call("GET", "/v1/inventory", null),
+            new Call("POST", "/v1/campaigns", SPEC),
+            new Call("POST", "/v1/campaigns/c-none/cancel", ""),
+            new Call("POST", "/v1/campaigns/c-none/pause", ""),
+            new Call("POST", "/v1/campaigns/c-none/resume", ""),
+            new Call("POST", "/v1/campaigns/c-none/approve", ""),
             new Call("POST", "/v1/backup-events", event("/backup/vbr-1")));
 
     @BeforeAll
@@ -208,9 +208,9 @@ class ApiSecurityIT {
                             .asText())
                     .startsWith("c-");
         }
-        HttpResponse<String> conflict = send(new Call("POST", "/campaigns/c-none/approve", ""), bearer("root"));
+        HttpResponse<String> conflict = send(new Call("POST", "/v1/campaigns/c-none/approve", ""), bearer("root"));
         assertThat(conflict.statusCode()).isEqualTo(404);
-        HttpResponse<String> badSpec = send(new Call("POST", "/campaigns", "name: [unclosed"), bearer("ops"));
+        HttpResponse<String> badSpec = send(new Call("POST", "/v1/campaigns", "name: [unclosed"), bearer("ops"));
         assertThat(badSpec.statusCode()).isEqualTo(400);
         assertProblem(badSpec, 400);
     }
@@ -283,7 +283,7 @@ class ApiSecurityIT {
     @Test
     void anOversizedBodyAnswers413AndTheCoordinatorStaysReady() throws Exception {
         String big = "name: big\n# " + "x".repeat(100 * 1024) + "\n";
-        HttpResponse<String> response = send(new Call("POST", "/plan", big), bearer("viewer"));
+        HttpResponse<String> response = send(new Call("POST", "/v1/plan", big), bearer("viewer"));
         assertThat(response.statusCode()).isEqualTo(413);
         assertProblem(response, 413);
         assertThat(send(new Call("GET", "/ready", null), null).statusCode()).isEqualTo(200);
@@ -295,7 +295,7 @@ class ApiSecurityIT {
         List<Integer> statuses = new ArrayList<>();
         HttpResponse<String> last = null;
         for (int i = 0; i < 12; i++) {
-            last = send(new Call("POST", "/campaigns/c-none/pause", ""), bearer("flooder"));
+            last = send(new Call("POST", "/v1/campaigns/c-none/pause", ""), bearer("flooder"));
             statuses.add(last.statusCode());
         }
         assertThat(statuses.subList(0, 10)).containsOnly(404);
@@ -308,21 +308,41 @@ class ApiSecurityIT {
     }
 
     @Test
+    void aViewerMayFollowACampaignLiveAndABackupSystemMayNot() throws Exception {
+        String id = JSON.mapper()
+                .readTree(send(GUARDED.get(4), bearer("ops")).body())
+                .path("campaignId")
+                .asText();
+        Call events = new Call("GET", "/v1/campaigns/" + id + "/events", null);
+        assertThat(send(events, null).statusCode()).isEqualTo(401);
+        assertForbidden(events, "vbr");
+        HttpResponse<java.io.InputStream> live = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + coordinator.httpPort() + events.path()))
+                        .header("Authorization", bearer("viewer"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (java.io.InputStream in = live.body()) {
+            assertThat(live.statusCode()).isEqualTo(200);
+            assertThat(new String(in.readNBytes(200), StandardCharsets.UTF_8)).contains("event: snapshot");
+        }
+    }
+
+    @Test
     void whoSubmittedAndPausedIsInTheReportAndOnTheAuditTopic() throws Exception {
         String id = JSON.mapper()
                 .readTree(send(GUARDED.get(4), bearer("ops")).body())
                 .path("campaignId")
                 .asText();
-        assertThat(send(new Call("POST", "/campaigns/" + id + "/pause", ""), bearer("root"))
+        assertThat(send(new Call("POST", "/v1/campaigns/" + id + "/pause", ""), bearer("root"))
                         .statusCode())
                 .isEqualTo(200);
-        assertThat(send(new Call("POST", "/campaigns/" + id + "/cancel", ""), bearer("viewer"))
+        assertThat(send(new Call("POST", "/v1/campaigns/" + id + "/cancel", ""), bearer("viewer"))
                         .statusCode())
                 .isEqualTo(403);
 
         CampaignReport report = JSON.mapper()
                 .readValue(
-                        send(new Call("GET", "/campaigns/" + id, null), bearer("viewer"))
+                        send(new Call("GET", "/v1/campaigns/" + id, null), bearer("viewer"))
                                 .body(),
                         CampaignReport.class);
         assertThat(report.submittedBy()).isEqualTo("ops from 127.0.0.1");
@@ -365,7 +385,7 @@ class ApiSecurityIT {
                 .orElseThrow();
         assertThat(submit.address()).isEqualTo("127.0.0.1");
         assertThat(submit.roles()).isEqualTo("operator");
-        assertThat(submit.request()).isEqualTo("POST /campaigns");
+        assertThat(submit.request()).isEqualTo("POST /v1/campaigns");
         assertThat(submit.at()).isNotNull();
     }
 
@@ -377,7 +397,7 @@ class ApiSecurityIT {
         Tokens.addPrincipal(rotated, "ops-2", List.of(Role.VIEWER), null, Tokens.sha256Hex(token), JSON);
         try (Coordinator second = Coordinator.start(
                 CoordinatorConfig.of(settings(Map.of("security.principals-file", rotated.toString()))))) {
-            String url = "http://127.0.0.1:" + second.httpPort() + "/campaigns";
+            String url = "http://127.0.0.1:" + second.httpPort() + "/v1/campaigns";
             assertThat(get(url, token)).isEqualTo(200);
             String withoutOps2 = Files.readString(rotated).replaceAll("(?s)- name: \"?ops-2\"?.*", "");
             Files.writeString(rotated, withoutOps2 + "\n");
@@ -431,7 +451,7 @@ class ApiSecurityIT {
                             .body());
             assertThat(ready.path("security").asText()).startsWith("insecure");
             HttpResponse<String> submitted = http.send(
-                    HttpRequest.newBuilder(URI.create(base + "/campaigns"))
+                    HttpRequest.newBuilder(URI.create(base + "/v1/campaigns"))
                             .POST(HttpRequest.BodyPublishers.ofString(SPEC))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -467,10 +487,11 @@ class ApiSecurityIT {
     }
 
     private List<String> campaignIds() throws Exception {
-        JsonNode list =
-                JSON.mapper().readTree(send(GUARDED.get(0), bearer("root")).body());
+        JsonNode page = JSON.mapper()
+                .readTree(send(new Call("GET", "/v1/campaigns?limit=1000", null), bearer("root"))
+                        .body());
         List<String> ids = new ArrayList<>();
-        list.forEach(c -> ids.add(c.path("campaignId").asText()));
+        page.path("items").forEach(c -> ids.add(c.path("campaignId").asText()));
         return ids;
     }
 

@@ -87,11 +87,11 @@ class LeadershipIT {
             String id = submit(a);
             // Followed, not replayed: the standby has it within a poll or two.
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> get(b, "/campaigns/" + id).statusCode() == 200);
-            assertThat(JSON.mapper().readTree(get(b, "/campaigns").body()).findValuesAsText("campaignId"))
+                    .until(() -> get(b, "/v1/campaigns/" + id).statusCode() == 200);
+            assertThat(JSON.mapper().readTree(get(b, "/v1/campaigns").body()).findValuesAsText("campaignId"))
                     .contains(id);
 
-            HttpResponse<String> refused = post(b, "/campaigns/" + id + "/pause");
+            HttpResponse<String> refused = post(b, "/v1/campaigns/" + id + "/pause");
             assertThat(refused.statusCode()).isEqualTo(503);
             assertThat(refused.headers().firstValue("content-type")).hasValue("application/problem+json");
             assertThat(refused.headers().firstValue("retry-after")).hasValue("2");
@@ -99,9 +99,21 @@ class LeadershipIT {
             assertThat(problem.path("error").asText()).isEqualTo("not-leader");
             assertThat(problem.path("leader").path("coordinator").asText()).isEqualTo("a");
             assertThat(problem.path("detail").asText()).contains("b stands by; a leads");
-            assertThat(post(a, "/campaigns/" + id + "/pause").statusCode()).isEqualTo(200);
+            // A standby knows no live progress: a stream is the leader's to serve, and the standby says where.
+            HttpResponse<String> stream = get(b, "/v1/campaigns/" + id + "/events");
+            assertThat(stream.statusCode()).isEqualTo(503);
+            assertThat(JSON.mapper()
+                            .readTree(stream.body())
+                            .path("leader")
+                            .path("url")
+                            .asText())
+                    .isEqualTo("http://127.0.0.1:" + a.httpPort());
+            try (EventStreamReader live = new EventStreamReader(url(a, "/v1/campaigns/" + id + "/events"), null)) {
+                assertThat(live.next(Duration.ofSeconds(10)).name()).isEqualTo("snapshot");
+            }
+            assertThat(post(a, "/v1/campaigns/" + id + "/pause").statusCode()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(10)).until(() -> JSON.mapper()
-                    .readTree(get(b, "/campaigns/" + id).body())
+                    .readTree(get(b, "/v1/campaigns/" + id).body())
                     .path("paused")
                     .asBoolean());
 
@@ -119,7 +131,7 @@ class LeadershipIT {
             try (a) {
                 id = submit(a);
                 await().atMost(Duration.ofSeconds(10))
-                        .until(() -> get(b, "/campaigns/" + id).statusCode() == 200);
+                        .until(() -> get(b, "/v1/campaigns/" + id).statusCode() == 200);
                 assertThat(ready(b).path("role").asText()).isEqualTo("standby");
             }
             long stopped = System.nanoTime();
@@ -129,7 +141,7 @@ class LeadershipIT {
             assertThat(takeover).isLessThan(Duration.ofSeconds(20));
             assertThat(ready(b).path("leader").path("coordinator").asText()).isEqualTo("b");
 
-            HttpResponse<String> cancelled = post(b, "/campaigns/" + id + "/cancel");
+            HttpResponse<String> cancelled = post(b, "/v1/campaigns/" + id + "/cancel");
             assertThat(cancelled.statusCode()).isEqualTo(200);
             assertThat(JSON.mapper().readTree(cancelled.body()).path("state").asText())
                     .isEqualTo("cancelled");
@@ -230,7 +242,7 @@ class LeadershipIT {
 
     private static String submit(Coordinator coordinator) throws Exception {
         HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(url(coordinator, "/campaigns"))
+                HttpRequest.newBuilder(url(coordinator, "/v1/campaigns"))
                         .header("content-type", "application/yaml")
                         .POST(HttpRequest.BodyPublishers.ofString(
                                 "name: followed\npools: [nobody]\naction: merge-to-root\n"))

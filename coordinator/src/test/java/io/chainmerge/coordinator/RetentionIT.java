@@ -115,7 +115,7 @@ class RetentionIT {
 
     private static String submit(Coordinator coordinator, String spec) throws Exception {
         HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(url(coordinator, "/campaigns"))
+                HttpRequest.newBuilder(url(coordinator, "/v1/campaigns"))
                         .header("content-type", "application/yaml")
                         .POST(HttpRequest.BodyPublishers.ofString(spec))
                         .build(),
@@ -126,7 +126,7 @@ class RetentionIT {
 
     private static JsonNode report(Coordinator coordinator, String id) throws Exception {
         HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(url(coordinator, "/campaigns/" + id)).build(),
+                HttpRequest.newBuilder(url(coordinator, "/v1/campaigns/" + id)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return JSON.mapper().readTree(response.body());
