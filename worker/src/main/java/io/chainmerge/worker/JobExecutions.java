@@ -8,6 +8,7 @@ import io.chainmerge.common.message.Outcome;
 import io.chainmerge.common.message.SetParentJob;
 import io.chainmerge.common.message.TransplantJob;
 import io.chainmerge.common.message.VolumeInventory;
+import io.chainmerge.disk.io.LockScope;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
@@ -215,7 +216,10 @@ final class JobExecutions {
      * (outcome, time, bytes), and between them the journal, the run, the journal again.
      */
     private JobResult execute(Job job, JobJournal journal) throws Exception {
-        try (LogContext context = LogContext.ofJob(job, config.workerId())) {
+        // Locks and claims this job takes name it, so whoever it refuses (here or on another host) sees which job.
+        try (LogContext context = LogContext.ofJob(job, config.workerId());
+                LockScope.OnBehalfOf named =
+                        LockScope.onBehalfOf("job " + job.jobId() + " of campaign " + job.campaignId())) {
             long started = System.nanoTime();
             LOG.info("job {} started: {}", job.jobId(), job.kind().wireName());
             try {

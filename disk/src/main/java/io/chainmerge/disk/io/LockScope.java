@@ -29,6 +29,30 @@ import java.util.Set;
  */
 public final class LockScope implements Closeable {
     private static final ThreadLocal<LockScope> CURRENT = new ThreadLocal<>();
+    /** Whom the operations begun on this thread run for, or null: see {@link #onBehalfOf}. */
+    private static final ThreadLocal<String> ON_BEHALF_OF = new ThreadLocal<>();
+
+    /** What {@link #onBehalfOf} returns: closing it puts back whom the thread ran for before. */
+    public interface OnBehalfOf extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Names whom the operations begun on this thread until the returned handle closes run for ("job j-17 of
+     * campaign c-1"), so that every refusal they cause and every claim they leave on a volume names it too.
+     */
+    public static OnBehalfOf onBehalfOf(String who) {
+        String before = ON_BEHALF_OF.get();
+        ON_BEHALF_OF.set(who);
+        return () -> {
+            if (before == null) {
+                ON_BEHALF_OF.remove();
+            } else {
+                ON_BEHALF_OF.set(before);
+            }
+        };
+    }
 
     private final String operation;
     private final Thread owner;
@@ -50,6 +74,10 @@ public final class LockScope implements Closeable {
      * ("merge of /vms/a.avhdx").
      */
     public static LockScope begin(String operation) {
+        String who = ON_BEHALF_OF.get();
+        if (who != null) {
+            operation = operation + " for " + who;
+        }
         LockScope outer = CURRENT.get();
         if (outer != null) {
             return new LockScope(operation, true);

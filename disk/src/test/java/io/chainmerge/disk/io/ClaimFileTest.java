@@ -47,6 +47,24 @@ class ClaimFileTest {
     }
 
     @Test
+    void anOperationRunForAJobNamesItInItsClaim() throws Exception {
+        Path disk = disk("vm01.avhdx");
+        try (LockScope.OnBehalfOf job = LockScope.onBehalfOf("job j-17 of campaign c-1");
+                LockScope scope = LockScope.begin("merge of " + disk)) {
+            scope.hold(disk, Access.WRITE);
+
+            assertThat(read(ClaimFile.pathOf(disk)).getProperty("operation"))
+                    .isEqualTo("merge of " + disk + " for job j-17 of campaign c-1");
+        }
+        try (LockScope scope = LockScope.begin("merge of " + disk)) {
+            scope.hold(disk, Access.WRITE);
+            assertThat(read(ClaimFile.pathOf(disk)).getProperty("operation"))
+                    .as("the thread runs for nobody once the job's handle closed")
+                    .isEqualTo("merge of " + disk);
+        }
+    }
+
+    @Test
     void aFileReplacedUnderItsNameWhileHeldSharesTheOneClaimOfThatName() throws Exception {
         Path disk = disk("base.vhdx.partial");
         Path claim = ClaimFile.pathOf(disk);
