@@ -221,6 +221,14 @@ final class CampaignView {
                         progress.bytesDone(),
                         progress.bytesTotal(),
                         progress.bytesPerSecond()));
+                if (progress.pacing() != null) {
+                    // Why a merge goes slower than it could, in the words of its volume's pacing.
+                    lines.add("    %s %s/s: %s"
+                            .formatted(
+                                    progress.pacing().paused() ? "paused, pace" : "paced to",
+                                    ByteSize.format(progress.pacing().bytesPerSecond()),
+                                    progress.pacing().reason()));
+                }
             }
         }
         Totals t = report.totals();
