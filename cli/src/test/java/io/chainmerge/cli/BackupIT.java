@@ -3,7 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.BackupOutcome;
 import io.chainmerge.common.json.JsonCodec;
@@ -51,10 +51,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -71,26 +70,11 @@ class BackupIT {
     private static final String RELEASED = "io.chainmerge.backup.checkpoint.released";
     private static final String CLEANUP = "io.chainmerge.backup.chain.cleanup-requested";
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-    static TopicProbe probe;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path work;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-        probe = new TopicProbe(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        probe.close();
-        kafka.close();
-    }
 
     @Test
     void aReleasedCheckpointIsMergedOnceHoweverOftenAndHoweverItsEventArrives() throws Exception {
@@ -102,11 +86,11 @@ class BackupIT {
         CloudEvent event = released("/backup/veeam-01", "ev-1", "dup", child, null, null);
         try (Worker worker = Worker.start(WorkerConfig.of(worker(topics, "dup", List.of(volume), 1)));
                 Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinator(topics, "c", Map.of())));
-                TopicProbe.Reader notifications = probe.reader(topics.notifications());
-                TopicProbe.Reader results = probe.reader(topics.results())) {
-            probe.send(structured(topics, "vm", event));
-            probe.send(binary(topics, "vm", event));
-            probe.send(structured(topics, "vm", event));
+                TopicProbe.Reader notifications = broker.probe().reader(topics.notifications());
+                TopicProbe.Reader results = broker.probe().reader(topics.results())) {
+            broker.probe().send(structured(topics, "vm", event));
+            broker.probe().send(binary(topics, "vm", event));
+            broker.probe().send(structured(topics, "vm", event));
             HttpResponse<String> structured =
                     post(coordinator, "application/cloudevents+json", Map.of(), format(event));
             HttpResponse<String> binary = post(
@@ -149,7 +133,7 @@ class BackupIT {
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> !outcomes(notifications, requestId).isEmpty());
             // Delivered again after it was answered: still the same request, nothing new happens.
-            probe.send(structured(topics, "vm", event));
+            broker.probe().send(structured(topics, "vm", event));
             assertThat(requestIdOf(post(coordinator, "application/cloudevents+json", Map.of(), format(event))))
                     .isEqualTo(requestId);
             await().during(Duration.ofSeconds(2))
@@ -179,11 +163,12 @@ class BackupIT {
         String before = DemoFleet.digest(second);
         try (Worker worker = Worker.start(WorkerConfig.of(worker(topics, "order", List.of(volume), 2)));
                 Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinator(topics, "c", Map.of())));
-                TopicProbe.Reader notifications = probe.reader(topics.notifications());
-                TopicProbe.Reader results = probe.reader(topics.results())) {
+                TopicProbe.Reader notifications = broker.probe().reader(topics.notifications());
+                TopicProbe.Reader results = broker.probe().reader(topics.results())) {
             // The newer checkpoint's release comes first.
-            probe.send(structured(topics, "db", released("/backup/nightly", "db-2", "order", second, null, null)));
-            probe.send(binary(topics, "db", released("/backup/nightly", "db-1", "order", first, null, null)));
+            broker.probe()
+                    .send(structured(topics, "db", released("/backup/nightly", "db-2", "order", second, null, null)));
+            broker.probe().send(binary(topics, "db", released("/backup/nightly", "db-1", "order", first, null, null)));
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> answers(notifications).size() == 2);
             assertThat(answers(notifications))
@@ -211,40 +196,56 @@ class BackupIT {
         String source = "/backup/host-7";
         try (Worker worker = Worker.start(WorkerConfig.of(worker(topics, "refuse", List.of(volume), 1)));
                 Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinator(topics, "c", Map.of())));
-                TopicProbe.Reader notifications = probe.reader(topics.notifications())) {
+                TopicProbe.Reader notifications = broker.probe().reader(topics.notifications())) {
             // Malformed: not a CloudEvent at all, an unknown type, and bad data; the intake goes on after them.
-            probe.send(new ProducerRecord<>(topics.backupEvents(), "x", "{not json".getBytes(StandardCharsets.UTF_8)));
+            broker.probe()
+                    .send(new ProducerRecord<>(
+                            topics.backupEvents(), "x", "{not json".getBytes(StandardCharsets.UTF_8)));
             ProducerRecord<String, byte[]> brokenStructured =
                     new ProducerRecord<>(topics.backupEvents(), "x", "{not json".getBytes(StandardCharsets.UTF_8));
             brokenStructured
                     .headers()
                     .add("content-type", "application/cloudevents+json".getBytes(StandardCharsets.UTF_8));
-            probe.send(brokenStructured);
-            probe.send(structured(
-                    topics,
-                    "x",
-                    CloudEventBuilder.v1(released(source, "odd", "refuse", child, null, null))
-                            .withType("com.example.backup.done")
-                            .build()));
-            probe.send(structured(
-                    topics, "x", event(source, "relative", RELEASED, Map.of("pool", "refuse", "disk", "vm/x.avhd"))));
+            broker.probe().send(brokenStructured);
+            broker.probe()
+                    .send(structured(
+                            topics,
+                            "x",
+                            CloudEventBuilder.v1(released(source, "odd", "refuse", child, null, null))
+                                    .withType("com.example.backup.done")
+                                    .build()));
+            broker.probe()
+                    .send(structured(
+                            topics,
+                            "x",
+                            event(source, "relative", RELEASED, Map.of("pool", "refuse", "disk", "vm/x.avhd"))));
             HttpResponse<String> rejected = post(coordinator, "application/json", Map.of(), "{}".getBytes());
             assertThat(rejected.statusCode()).isEqualTo(400);
             assertThat(rejected.body()).contains("not-a-cloudevent");
 
             // Not on any volume: the space check the request waits for does not find it.
-            probe.send(structured(
-                    topics, "x", released(source, "nowhere", "refuse", volume.resolve("nowhere.avhd"), null, null)));
+            broker.probe()
+                    .send(structured(
+                            topics,
+                            "x",
+                            released(source, "nowhere", "refuse", volume.resolve("nowhere.avhd"), null, null)));
             // The first scan puts gone.avhd in the inventory; then it disappears before its own request.
-            probe.send(structured(topics, "app", released(source, "app", "refuse", child, null, null)));
+            broker.probe().send(structured(topics, "app", released(source, "app", "refuse", child, null, null)));
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> inventoryOf(coordinator).contains(gone.toString()));
             Files.delete(gone);
-            probe.send(structured(topics, "web", released(source, "web", "refuse", gone, null, null)));
-            probe.send(structured(
-                    topics,
-                    "mail",
-                    released(source, "mail", "refuse", late, Instant.now().minus(Duration.ofMinutes(1)), 9)));
+            broker.probe().send(structured(topics, "web", released(source, "web", "refuse", gone, null, null)));
+            broker.probe()
+                    .send(structured(
+                            topics,
+                            "mail",
+                            released(
+                                    source,
+                                    "mail",
+                                    "refuse",
+                                    late,
+                                    Instant.now().minus(Duration.ofMinutes(1)),
+                                    9)));
 
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> notifications(notifications).size() == 9);
@@ -295,11 +296,16 @@ class BackupIT {
         Path otherChild = tinyChild(other.resolve("vm02_1.avhd"), tinyRoot(other.resolve("vm02.vhd")), 3);
         try (Worker worker = Worker.start(WorkerConfig.of(worker(topics, "cleanup", List.of(volume), 1)));
                 Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinator(topics, "c", Map.of())));
-                TopicProbe.Reader notifications = probe.reader(topics.notifications())) {
-            probe.send(structured(
-                    topics,
-                    "vm01",
-                    event("/backup/b", "clean-1", CLEANUP, Map.of("pool", "cleanup", "folder", vm.toString()))));
+                TopicProbe.Reader notifications = broker.probe().reader(topics.notifications())) {
+            broker.probe()
+                    .send(structured(
+                            topics,
+                            "vm01",
+                            event(
+                                    "/backup/b",
+                                    "clean-1",
+                                    CLEANUP,
+                                    Map.of("pool", "cleanup", "folder", vm.toString()))));
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> answers(notifications).size() == 1);
             CloudEvent answer = answers(notifications).get(0);
@@ -334,8 +340,8 @@ class BackupIT {
         Path config = work.resolve("coordinator.yaml");
         Files.writeString(config, JSON.yaml().writeValueAsString(settings));
         try (Worker worker = Worker.start(WorkerConfig.of(worker(topics, "kill", List.of(volume), 1)));
-                TopicProbe.Reader notifications = probe.reader(topics.notifications());
-                TopicProbe.Reader results = probe.reader(topics.results())) {
+                TopicProbe.Reader notifications = broker.probe().reader(topics.notifications());
+                TopicProbe.Reader results = broker.probe().reader(topics.results())) {
             Process doomed = new ProcessBuilder(
                             Path.of(System.getProperty("java.home"), "bin", "java")
                                     .toString(),
@@ -349,8 +355,9 @@ class BackupIT {
                     .start();
             try {
                 for (int i = 0; i < chains - 1; i++) {
-                    probe.send(structured(
-                            topics, "vm" + i, released(source, "e" + i, "kill", children.get(i), null, null)));
+                    broker.probe()
+                            .send(structured(
+                                    topics, "vm" + i, released(source, "e" + i, "kill", children.get(i), null, null)));
                 }
                 await().atMost(Duration.ofSeconds(90))
                         .until(() -> answers(notifications).size() >= 2);
@@ -360,10 +367,11 @@ class BackupIT {
             }
             // While no coordinator runs: a new event, and two old ones delivered again.
             int last = chains - 1;
-            probe.send(structured(
-                    topics, "vm" + last, released(source, "e" + last, "kill", children.get(last), null, null)));
-            probe.send(binary(topics, "vm0", released(source, "e0", "kill", children.get(0), null, null)));
-            probe.send(binary(topics, "vm5", released(source, "e5", "kill", children.get(5), null, null)));
+            broker.probe()
+                    .send(structured(
+                            topics, "vm" + last, released(source, "e" + last, "kill", children.get(last), null, null)));
+            broker.probe().send(binary(topics, "vm0", released(source, "e0", "kill", children.get(0), null, null)));
+            broker.probe().send(binary(topics, "vm5", released(source, "e5", "kill", children.get(5), null, null)));
             try (Coordinator second = Coordinator.start(CoordinatorConfig.of(settings))) {
                 await().atMost(Duration.ofSeconds(90))
                         .until(() -> answers(notifications).size() == chains);
@@ -415,10 +423,10 @@ class BackupIT {
             long start = System.nanoTime();
             try (Worker worker = Worker.start(WorkerConfig.of(worker(topics, "nightly", roots, 2)));
                     Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(settings));
-                    TopicProbe.Reader notifications = probe.reader(topics.notifications());
-                    TopicProbe.Reader results = probe.reader(topics.results());
+                    TopicProbe.Reader notifications = broker.probe().reader(topics.notifications());
+                    TopicProbe.Reader results = broker.probe().reader(topics.results());
                     KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
-                            Map.<String, Object>of("bootstrap.servers", kafka.bootstrapServers(), "linger.ms", 5),
+                            Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers(), "linger.ms", 5),
                             new StringSerializer(),
                             new ByteArraySerializer())) {
                 // The urgent ones come last in the window.
@@ -492,14 +500,14 @@ class BackupIT {
 
     private static Map<String, Object> worker(Topics topics, String pool, List<Path> volumes, int perVolume) {
         Map<String, Object> settings = new HashMap<>(
-                CampaignScenario.workerSettings(pool, "w-" + pool, volumes, kafka.bootstrapServers(), "0"));
+                CampaignScenario.workerSettings(pool, "w-" + pool, volumes, broker.bootstrapServers(), "0"));
         settings.put("topics.prefix", topics.prefix());
         settings.put("concurrency.per-volume", perVolume);
         return settings;
     }
 
     private static Map<String, Object> coordinator(Topics topics, String id, Map<String, Object> extra) {
-        Map<String, Object> settings = new HashMap<>(CampaignScenario.coordinatorSettings(kafka.bootstrapServers()));
+        Map<String, Object> settings = new HashMap<>(CampaignScenario.coordinatorSettings(broker.bootstrapServers()));
         settings.put("topics.prefix", topics.prefix());
         settings.put("coordinator.id", id);
         // The intake, not the API's guard, is tested here: any source, no token (AuthIT tests the guard).

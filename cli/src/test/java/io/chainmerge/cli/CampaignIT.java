@@ -1,30 +1,15 @@
 package io.chainmerge.cli;
 
-import io.chainmerge.broker.EmbeddedKafka;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import io.chainmerge.broker.KafkaBroker;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The end-to-end campaign against the embedded KRaft broker, which CI always has. */
 class CampaignIT extends CampaignScenario {
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @Override
     String bootstrapServers() {
-        return kafka.bootstrapServers();
+        return broker.bootstrapServers();
     }
 }

@@ -2,7 +2,7 @@ package io.chainmerge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.coordinator.Coordinator;
@@ -10,34 +10,19 @@ import io.chainmerge.coordinator.CoordinatorConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code campaign watch} given only a standby's address: the standby answers the stream with 503 naming the
  * leader, the CLI follows it there and watches the campaign to its end, with a real broker and two replicas.
  */
 class CampaignWatchIT {
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     private static Map<String, Object> replica(String id) {
         Map<String, Object> settings = new HashMap<>();
@@ -49,7 +34,7 @@ class CampaignWatchIT {
         settings.put("http.port", 0);
         settings.put("tick", "100ms");
         settings.put("security.mode", "insecure");
-        settings.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
         return settings;
     }
 

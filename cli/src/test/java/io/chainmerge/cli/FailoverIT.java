@@ -3,7 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
@@ -34,9 +34,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,23 +50,11 @@ class FailoverIT {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String WRITER_HEADER = "chainmerge-coordinator";
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path work;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
 
     @Test
     void theLeaderKilledMidCampaignIsReplacedByTheStandbyWhichFinishesItWithEveryMergeRunOnce() throws Exception {
@@ -144,7 +131,7 @@ class FailoverIT {
                 before.put(root, DemoFleet.digest(child));
             }
             Map<String, Object> workerSettings = new HashMap<>(CampaignScenario.workerSettings(
-                    group, "w-" + group, List.of(volume), kafka.bootstrapServers(), "0"));
+                    group, "w-" + group, List.of(volume), broker.bootstrapServers(), "0"));
             workerSettings.put("topics.prefix", group);
             this.worker = Worker.start(WorkerConfig.of(workerSettings));
             this.portA = freePort();
@@ -157,7 +144,7 @@ class FailoverIT {
 
         Process coordinator(String name, int port) throws Exception {
             Map<String, Object> settings =
-                    new HashMap<>(CampaignScenario.coordinatorSettings(kafka.bootstrapServers()));
+                    new HashMap<>(CampaignScenario.coordinatorSettings(broker.bootstrapServers()));
             settings.put("coordinator.id", name);
             settings.put("coordinator.group", group);
             settings.put("topics.prefix", group);
@@ -282,7 +269,7 @@ class FailoverIT {
 
     /** What a read_committed reader (a follower, a worker) sees on {@code topics}, to their ends now. */
     private static List<ConsumerRecord<String, byte[]>> committed(List<String> topics) {
-        try (TopicProbe probe = new TopicProbe(kafka.bootstrapServers())) {
+        try (TopicProbe probe = new TopicProbe(broker.bootstrapServers())) {
             return probe.committed(topics);
         }
     }

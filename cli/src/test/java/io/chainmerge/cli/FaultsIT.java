@@ -3,7 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignState;
@@ -37,9 +37,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a worker dying, a coordinator restarting and the broker going away do to work in progress: nothing lost, nothing done twice. */
@@ -47,26 +46,11 @@ class FaultsIT {
     private static final Topics TOPICS = new Topics("chainmerge");
     private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-    static TopicProbe probe;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path work;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-        probe = new TopicProbe(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        probe.close();
-        kafka.close();
-    }
 
     @Test
     void aWorkerKilledMidMergeLeavesItToAnotherWorkerOfThePoolWhichFinishesIt() throws Exception {
@@ -75,16 +59,16 @@ class FaultsIT {
         Path child = Chains.child(volume.resolve("vm_1.avhdx"), root, 2, 48);
         String before = DemoFleet.digest(child);
         Map<String, Object> settings = new HashMap<>(
-                CampaignScenario.workerSettings("kill", "doomed", List.of(volume), kafka.bootstrapServers(), "0"));
+                CampaignScenario.workerSettings("kill", "doomed", List.of(volume), broker.bootstrapServers(), "0"));
         settings.put("topics.partitions", 1);
         settings.put("kafka.session.timeout.ms", "3000");
         settings.put("kafka.heartbeat.interval.ms", "500");
         MergeJob job = merge("kill", child, root, 8L << 20);
 
         Process doomed = workerProcess(work, settings, "doomed");
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
-            probe.send(TOPICS.jobs("kill"), job.key(), CODEC.write(job));
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader progress = broker.probe().reader(TOPICS.progress())) {
+            broker.probe().send(TOPICS.jobs("kill"), job.key(), CODEC.write(job));
             // The child JVM is copying: it reports progress and the engine's journal is on the volume.
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> read(progress, JobProgress.class).stream()
@@ -118,7 +102,7 @@ class FaultsIT {
         Path child = Chains.child(volume.resolve("app_1.avhdx"), root, 41, 64);
         String before = DemoFleet.digest(child);
         Map<String, Object> settings = new HashMap<>(
-                CampaignScenario.workerSettings("term", "stopping", List.of(volume), kafka.bootstrapServers(), "0"));
+                CampaignScenario.workerSettings("term", "stopping", List.of(volume), broker.bootstrapServers(), "0"));
         settings.put("topics.partitions", 1);
         settings.put("shutdown.grace", "1s");
         // A long session: only leaving the group explicitly (not a timeout) lets the next worker in quickly.
@@ -126,9 +110,9 @@ class FaultsIT {
         MergeJob job = merge("term", child, root, 8L << 20);
 
         Process stopping = workerProcess(work, settings, "stopping");
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
-            probe.send(TOPICS.jobs("term"), job.key(), CODEC.write(job));
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader progress = broker.probe().reader(TOPICS.progress())) {
+            broker.probe().send(TOPICS.jobs("term"), job.key(), CODEC.write(job));
             await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
                     .anyMatch(p -> p.jobId().equals(job.jobId())));
             stopping.destroy(); // SIGTERM
@@ -169,7 +153,7 @@ class FaultsIT {
             roots.add(root);
             digests.add(DemoFleet.digest(child));
         }
-        String bootstrap = kafka.bootstrapServers();
+        String bootstrap = broker.bootstrapServers();
         Map<String, Object> coordinatorSettings = new HashMap<>(CampaignScenario.coordinatorSettings(bootstrap));
         coordinatorSettings.put("coordinator.id", "restarting");
         String spec =
@@ -182,7 +166,7 @@ class FaultsIT {
                 """;
         try (Worker worker = Worker.start(WorkerConfig.of(
                         CampaignScenario.workerSettings("restart", "w", List.of(volume), bootstrap, "0")));
-                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+                TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             String id;
             try (Coordinator first = Coordinator.start(CoordinatorConfig.of(coordinatorSettings))) {
                 CampaignClient client = client(first);
@@ -227,7 +211,7 @@ class FaultsIT {
     void aWorkerWhoseConsumerDiesIsNotReadyAndItsProcessExitsNonZero() throws Exception {
         Path volume = Files.createDirectories(work.resolve("vol"));
         Map<String, Object> settings = new HashMap<>(
-                CampaignScenario.workerSettings("fenced", "first", List.of(volume), kafka.bootstrapServers(), "0"));
+                CampaignScenario.workerSettings("fenced", "first", List.of(volume), broker.bootstrapServers(), "0"));
         settings.put("kafka.group.instance.id", "fenced-1");
         settings.put("kafka.session.timeout.ms", "6000");
         HttpClient http = HttpClient.newHttpClient();
@@ -277,20 +261,20 @@ class FaultsIT {
         MergeJob job = merge("outage", child, root, 8L << 20);
         HttpClient http = HttpClient.newHttpClient();
         try (Worker worker = Worker.start(WorkerConfig.of(CampaignScenario.workerSettings(
-                        "outage", "w", List.of(volume), kafka.bootstrapServers(), "0")));
-                TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+                        "outage", "w", List.of(volume), broker.bootstrapServers(), "0")));
+                TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader progress = broker.probe().reader(TOPICS.progress())) {
             URI ready = URI.create("http://127.0.0.1:" + worker.httpPort() + "/ready");
-            probe.send(TOPICS.jobs("outage"), job.key(), CODEC.write(job));
+            broker.probe().send(TOPICS.jobs("outage"), job.key(), CODEC.write(job));
             await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
                     .anyMatch(p -> p.jobId().equals(job.jobId())));
 
-            kafka.stop();
+            broker.kafka().stop();
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString())
                                     .statusCode()
                             == 503);
-            kafka.restart();
+            broker.kafka().restart();
 
             await().atMost(Duration.ofSeconds(120))
                     .until(() -> !resultsOf(results, job.jobId()).isEmpty());

@@ -3,7 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
@@ -33,10 +33,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,33 +51,18 @@ class FleetLimitsIT {
     private static final DateTimeFormatter CLOCK =
             DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-    static TopicProbe probe;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path work;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-        probe = new TopicProbe(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        probe.close();
-        kafka.close();
-    }
 
     @Test
     void twoCampaignsOverOneChainMergeItOnceAndTheSecondSaysWhatItWaitsFor() throws Exception {
         Path volume = Files.createDirectories(work.resolve("vol"));
         Path child = chain(volume, "vm", 50);
         try (Coordinator coordinator = Coordinator.start(
-                        CoordinatorConfig.of(CampaignScenario.coordinatorSettings(kafka.bootstrapServers())));
+                        CoordinatorConfig.of(CampaignScenario.coordinatorSettings(broker.bootstrapServers())));
                 Worker worker = worker("lease", volume)) {
             campaignsRace(
                     coordinator,
@@ -103,7 +87,7 @@ class FleetLimitsIT {
         try {
             Path child = chain(volume, "vm", 52);
             try (Coordinator coordinator = Coordinator.start(
-                            CoordinatorConfig.of(CampaignScenario.coordinatorSettings(kafka.bootstrapServers())));
+                            CoordinatorConfig.of(CampaignScenario.coordinatorSettings(broker.bootstrapServers())));
                     Worker a = worker("pool-a", volume);
                     Worker b = worker("pool-b", alias)) {
                 campaignsRace(
@@ -130,7 +114,7 @@ class FleetLimitsIT {
             Path first = chain(volume, "vm1", 54);
             Path second = chain(volume, "vm2", 56);
             Map<String, Object> settings =
-                    new HashMap<>(CampaignScenario.coordinatorSettings(kafka.bootstrapServers()));
+                    new HashMap<>(CampaignScenario.coordinatorSettings(broker.bootstrapServers()));
             settings.put("limits.per-volume", 1);
             try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(settings));
                     Worker a = worker("pool-c", volume);
@@ -169,7 +153,7 @@ class FleetLimitsIT {
 
     private static Worker worker(String pool, Path volume) throws Exception {
         return Worker.start(WorkerConfig.of(
-                CampaignScenario.workerSettings(pool, "w-" + pool, List.of(volume), kafka.bootstrapServers(), "0")));
+                CampaignScenario.workerSettings(pool, "w-" + pool, List.of(volume), broker.bootstrapServers(), "0")));
     }
 
     /**
@@ -186,9 +170,9 @@ class FleetLimitsIT {
             int merged,
             Function<MergeJob, String> waiting)
             throws Exception {
-        try (TopicProbe.Reader firstJobs = probe.reader(TOPICS.jobs(firstPool));
-                TopicProbe.Reader secondJobs = probe.reader(TOPICS.jobs(secondPool));
-                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+        try (TopicProbe.Reader firstJobs = broker.probe().reader(TOPICS.jobs(firstPool));
+                TopicProbe.Reader secondJobs = broker.probe().reader(TOPICS.jobs(secondPool));
+                TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             CampaignClient client = new CampaignClient(
                     "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             // Both scan now and plan the same merge; neither may publish it before the window opens, so both

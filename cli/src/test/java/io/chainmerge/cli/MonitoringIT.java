@@ -7,7 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.common.campaign.CampaignState;
 import io.chainmerge.common.log.LogContext;
 import io.chainmerge.coordinator.Coordinator;
@@ -31,9 +31,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,23 +44,11 @@ import org.junit.jupiter.api.io.TempDir;
 class MonitoringIT {
     private static final Path MONITORING = DeploymentChecks.ROOT.resolve("k8s/monitoring");
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path work;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
 
     @Test
     void theDashboardAndTheAlertsQueryOnlyWhatTheDaemonsExportAndTheJsonLogNamesEachJob() throws Exception {
@@ -69,7 +56,7 @@ class MonitoringIT {
         Path a2 = Files.createDirectories(work.resolve("a/vol2"));
         Path b1 = Files.createDirectories(work.resolve("b/vol1"));
         new DemoFleet().build(a1, a2, b1, new PrintWriter(new StringWriter()));
-        String bootstrap = kafka.bootstrapServers();
+        String bootstrap = broker.bootstrapServers();
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Appender<ILoggingEvent> text = DaemonLogging.jsonTo(log);
         String workerScrape;

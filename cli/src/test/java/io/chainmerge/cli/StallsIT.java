@@ -3,7 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
@@ -35,9 +35,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -49,26 +48,11 @@ class StallsIT {
     private static final Topics TOPICS = new Topics("chainmerge");
     private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-    static TopicProbe probe;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path work;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-        probe = new TopicProbe(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        probe.close();
-        kafka.close();
-    }
 
     @Test
     void aJobWhoseWorkerNeverAnswersIsPublishedAgainThenFailsAsStalledAndTheCampaignFinishes() throws Exception {
@@ -78,7 +62,7 @@ class StallsIT {
         String before = DemoFleet.digest(child);
 
         try (Coordinator coordinator = coordinator("stalls", "3s", 2);
-                TopicProbe.Reader jobs = probe.reader(TOPICS.jobs("stall"))) {
+                TopicProbe.Reader jobs = broker.probe().reader(TOPICS.jobs("stall"))) {
             CampaignClient client = client(coordinator);
             String id = plannedWithNoWorkerLeft(client, "stall", volume);
             client.act(id, "resume");
@@ -118,7 +102,7 @@ class StallsIT {
         Chains.child(volume.resolve("old_1.avhdx"), root, 8, 4);
 
         try (Coordinator coordinator = coordinator("cancelled", "3s", 3);
-                TopicProbe.Reader jobs = probe.reader(TOPICS.jobs("gone"))) {
+                TopicProbe.Reader jobs = broker.probe().reader(TOPICS.jobs("gone"))) {
             CampaignClient client = client(coordinator);
             String id = plannedWithNoWorkerLeft(client, "gone", volume);
             client.act(id, "resume");
@@ -153,7 +137,7 @@ class StallsIT {
 
         Process worker = FaultsIT.workerProcess(work, settings, "frozen-w");
         try (Coordinator coordinator = coordinator("frozen", "3s", 2);
-                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+                TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             CampaignClient client = client(coordinator);
             String id = client.submit(
                     """
@@ -191,7 +175,7 @@ class StallsIT {
             String jobId = merge(report).jobId();
             // Both records of the job (the first and the copy) handled and committed by the pool: the copy was
             // answered by the run under way, or from the journal once it had ended, never by a second run.
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
                 TopicPartition jobs = new TopicPartition(TOPICS.jobs("frozen"), 0);
                 // Past the last job record (the coordinator's transactions end the log with a commit marker,
                 // which a consumer's committed offset need not pass).
@@ -218,7 +202,7 @@ class StallsIT {
 
     /** The offset after the partition's last record (a control record, such as a commit marker, is none). */
     private static long afterLastRecord(TopicPartition partition) {
-        return probe.committed(List.of(partition.topic())).stream()
+        return broker.probe().committed(List.of(partition.topic())).stream()
                 .filter(record -> record.partition() == partition.partition())
                 .mapToLong(record -> record.offset() + 1)
                 .max()
@@ -254,8 +238,8 @@ class StallsIT {
         String pool = "rejecting";
 
         try (Coordinator coordinator = coordinator("dead-letters", "5m", 3);
-                TopicProbe.Reader jobs = probe.reader(TOPICS.jobs(pool));
-                Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                TopicProbe.Reader jobs = broker.probe().reader(TOPICS.jobs(pool));
+                Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
             CampaignClient client = client(coordinator);
             String id = plannedWithNoWorkerLeft(client, pool, volume);
             client.act(id, "resume");
@@ -274,11 +258,15 @@ class StallsIT {
             String unreadable = new String(record.value(), java.nio.charset.StandardCharsets.UTF_8)
                     .replace("\"schemaVersion\":1", "\"schemaVersion\":99");
             // Where it lands: not always right after the good one, which a transaction's commit marker follows.
-            long copyAt = probe.send(
-                    record.topic(), record.key(), unreadable.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            long copyAt = broker.probe()
+                    .send(record.topic(), record.key(), unreadable.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             // And a record that is no job of anyone's: its dead letter matches nothing, is counted, and the
             // coordinator's loop goes on.
-            probe.send(record.topic(), "noise", "this is not JSON".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            broker.probe()
+                    .send(
+                            record.topic(),
+                            "noise",
+                            "this is not JSON".getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
             try (Worker worker = Worker.start(WorkerConfig.of(workerSettings(pool, "w2", volume)))) {
                 await().atMost(Duration.ofSeconds(60))
@@ -309,7 +297,7 @@ class StallsIT {
         }
         try (Coordinator coordinator = coordinator("slow", "3s", 2);
                 Worker worker = Worker.start(WorkerConfig.of(workerSettings("slow", "w", volume)));
-                TopicProbe.Reader jobs = probe.reader(TOPICS.jobs("slow"))) {
+                TopicProbe.Reader jobs = broker.probe().reader(TOPICS.jobs("slow"))) {
             CampaignClient client = client(coordinator);
             // Both merges out at once on one volume whose worker runs one at a time, 4 s each at this rate: the
             // second waits on the worker (or in Kafka behind the first) longer than the stall timeout.
@@ -360,7 +348,7 @@ class StallsIT {
     }
 
     private Coordinator coordinator(String name, String stallTimeout, int maxAttempts) throws Exception {
-        Map<String, Object> settings = new HashMap<>(CampaignScenario.coordinatorSettings(kafka.bootstrapServers()));
+        Map<String, Object> settings = new HashMap<>(CampaignScenario.coordinatorSettings(broker.bootstrapServers()));
         settings.put("coordinator.id", name);
         settings.put("topics.partitions", 1);
         settings.put("job.stall-timeout", stallTimeout);
@@ -370,7 +358,7 @@ class StallsIT {
 
     private static Map<String, Object> workerSettings(String pool, String id, Path volume) {
         Map<String, Object> settings = new HashMap<>(
-                CampaignScenario.workerSettings(pool, id, List.of(volume), kafka.bootstrapServers(), "0"));
+                CampaignScenario.workerSettings(pool, id, List.of(volume), broker.bootstrapServers(), "0"));
         settings.put("topics.partitions", 1);
         return settings;
     }

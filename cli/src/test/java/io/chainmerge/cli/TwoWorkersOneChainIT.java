@@ -3,7 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.JobResult;
@@ -26,10 +26,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,11 +43,8 @@ class TwoWorkersOneChainIT {
     private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
     private static final long RATE = 4L << 20; // 16 MiB of child data: about 4 s
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-    static TopicProbe probe;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path work;
@@ -56,18 +52,6 @@ class TwoWorkersOneChainIT {
     private final List<Process> workers = new ArrayList<>();
     /** Each test's pools are its own: a job a killed worker never committed must not reach the next test. */
     private final String run = Long.toString(System.nanoTime() % 100_000);
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-        probe = new TopicProbe(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        probe.close();
-        kafka.close();
-    }
 
     @AfterEach
     void stopWorkers() throws Exception {
@@ -85,10 +69,10 @@ class TwoWorkersOneChainIT {
         startWorker("host-a", volume);
         startWorker("host-b", volume);
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             for (String host : List.of("host-a", "host-b")) {
                 MergeJob job = merge("j-twice", pool(host), root, child);
-                probe.send(TOPICS.jobs(pool(host)), job.key(), CODEC.write(job));
+                broker.probe().send(TOPICS.jobs(pool(host)), job.key(), CODEC.write(job));
             }
             await().atMost(Duration.ofSeconds(120))
                     .until(() -> answers(results, "j-twice").size() >= 2);
@@ -119,9 +103,9 @@ class TwoWorkersOneChainIT {
         Process holder = startWorker("host-a", volume);
         startWorker("host-b", volume);
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             MergeJob first = merge("j-killed", pool("host-a"), root, child);
-            probe.send(TOPICS.jobs(pool("host-a")), first.key(), CODEC.write(first));
+            broker.probe().send(TOPICS.jobs(pool("host-a")), first.key(), CODEC.write(first));
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> !claimsLeft(volume).isEmpty());
             Thread.sleep(1_000); // well into the copy
@@ -129,7 +113,7 @@ class TwoWorkersOneChainIT {
             Instant killedAt = Instant.now();
 
             MergeJob again = merge("j-killed", pool("host-b"), root, child);
-            probe.send(TOPICS.jobs(pool("host-b")), again.key(), CODEC.write(again));
+            broker.probe().send(TOPICS.jobs(pool("host-b")), again.key(), CODEC.write(again));
             await().atMost(Duration.ofSeconds(120))
                     .until(() -> !answers(results, "j-killed").isEmpty());
 
@@ -150,7 +134,7 @@ class TwoWorkersOneChainIT {
     private Process startWorker(String host, Path volume) throws Exception {
         int port = freePort();
         Map<String, Object> settings = new HashMap<>(
-                CampaignScenario.workerSettings(pool(host), host, List.of(volume), kafka.bootstrapServers(), "0"));
+                CampaignScenario.workerSettings(pool(host), host, List.of(volume), broker.bootstrapServers(), "0"));
         settings.put("http.port", port);
         settings.put("in-use.retries", 20); // 40 s of waiting for the other host
         Path config = work.resolve(host + ".yaml");

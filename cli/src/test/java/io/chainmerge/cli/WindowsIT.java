@@ -3,7 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
@@ -27,9 +27,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,26 +42,11 @@ class WindowsIT {
     private static final DateTimeFormatter CLOCK =
             DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-    static TopicProbe probe;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path work;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-        probe = new TopicProbe(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        probe.close();
-        kafka.close();
-    }
 
     @Test
     void aMergeOutsideItsWindowStopsResumablyAndFinishesInTheNext() throws Exception {
@@ -76,15 +60,15 @@ class WindowsIT {
             before.add(DemoFleet.digest(child));
         }
         Map<String, Object> coordinatorSettings =
-                new HashMap<>(CampaignScenario.coordinatorSettings(kafka.bootstrapServers()));
+                new HashMap<>(CampaignScenario.coordinatorSettings(broker.bootstrapServers()));
         coordinatorSettings.put("topics.partitions", 1);
         Map<String, Object> workerSettings = new HashMap<>(
-                CampaignScenario.workerSettings("windows", "w", List.of(volume), kafka.bootstrapServers(), "0"));
+                CampaignScenario.workerSettings("windows", "w", List.of(volume), broker.bootstrapServers(), "0"));
         workerSettings.put("topics.partitions", 1);
         try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinatorSettings));
                 Worker worker = Worker.start(WorkerConfig.of(workerSettings));
-                TopicProbe.Reader jobs = probe.reader(TOPICS.jobs("windows"));
-                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+                TopicProbe.Reader jobs = broker.probe().reader(TOPICS.jobs("windows"));
+                TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             CampaignClient client = new CampaignClient(
                     "http://127.0.0.1:" + coordinator.httpPort(), ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
             // Each merge takes 8 s at this rate: the first window (5 s) ends in the middle of the first one.

@@ -3,7 +3,7 @@ package io.chainmerge.coordinator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.common.kafka.PollLoops;
 import io.chainmerge.common.topic.Topics;
 import java.net.ServerSocket;
@@ -11,18 +11,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code /ready} against a real broker: ready when the broker answers and every topic exists, 503 otherwise. */
 class CoordinatorReadyIT {
@@ -30,21 +27,10 @@ class CoordinatorReadyIT {
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    @TempDir
-    static Path brokerDir;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
-    static EmbeddedKafka kafka;
     Coordinator coordinator;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
 
     /** Each test has topics of its own, so deleting one leaves the others' alone. */
     void startCoordinator() throws Exception {
@@ -60,7 +46,7 @@ class CoordinatorReadyIT {
                 "security.mode",
                 "insecure", // readiness, not security, is what this test is about
                 "kafka.bootstrap.servers",
-                kafka.bootstrapServers())));
+                broker.bootstrapServers())));
     }
 
     @AfterEach
@@ -83,7 +69,8 @@ class CoordinatorReadyIT {
     void notReadyWhenATopicItReadsIsDeleted() throws Exception {
         startCoordinator();
         String progress = coordinator.config().topics().progress();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             admin.deleteTopics(List.of(progress)).all().get();
         }
 

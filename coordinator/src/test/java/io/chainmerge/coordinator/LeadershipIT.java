@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
@@ -13,7 +13,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,10 +26,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Several replicas of one coordinator group on a real broker: one leads and writes, the others follow its
@@ -42,20 +39,8 @@ class LeadershipIT {
     private static final AtomicInteger GROUPS = new AtomicInteger();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     /** A replica of the test's own group (and topics), insecure: leadership, not the API's guard, is the subject. */
     private static Map<String, Object> replica(String group, String id) {
@@ -68,7 +53,7 @@ class LeadershipIT {
         settings.put("http.host", "127.0.0.1");
         settings.put("http.port", 0);
         settings.put("security.mode", "insecure");
-        settings.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
         return settings;
     }
 
@@ -218,7 +203,7 @@ class LeadershipIT {
     }
 
     private static KafkaClients clients() {
-        return new KafkaClients(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+        return new KafkaClients(Map.of("bootstrap.servers", broker.bootstrapServers()));
     }
 
     private static ProducerRecord<String, byte[]> record(String topic, String value) {
@@ -227,7 +212,7 @@ class LeadershipIT {
 
     private static List<String> committed(String topic) {
         List<String> seen = new ArrayList<>();
-        try (TopicProbe probe = new TopicProbe(kafka.bootstrapServers())) {
+        try (TopicProbe probe = new TopicProbe(broker.bootstrapServers())) {
             for (ConsumerRecord<String, byte[]> record : probe.committed(List.of(topic))) {
                 String writer = new String(
                         record.headers()

@@ -4,24 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * State stays bounded by live work: a campaign over for {@code campaigns.retention} folds to its totals, its
@@ -32,20 +29,8 @@ class RetentionIT {
     private static final JsonCodec JSON = new JsonCodec();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @Test
     void aCampaignOverForItsRetentionFoldsToItsTotalsAndARestartReadsOnlyWhatIsLeft() throws Exception {
@@ -59,7 +44,7 @@ class RetentionIT {
         settings.put("http.host", "127.0.0.1");
         settings.put("http.port", 0);
         settings.put("security.mode", "insecure");
-        settings.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
 
         String id;
         JsonNode finished;
@@ -107,7 +92,7 @@ class RetentionIT {
 
     private static Map<String, byte[]> latest(String topic) {
         Map<String, byte[]> latest = new LinkedHashMap<>();
-        try (TopicProbe probe = new TopicProbe(kafka.bootstrapServers())) {
+        try (TopicProbe probe = new TopicProbe(broker.bootstrapServers())) {
             probe.committed(List.of(topic)).forEach(record -> latest.put(record.key(), record.value()));
         }
         return latest;

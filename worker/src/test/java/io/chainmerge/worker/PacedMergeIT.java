@@ -3,7 +3,7 @@ package io.chainmerge.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.JobProgress;
@@ -25,9 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,26 +38,11 @@ class PacedMergeIT {
     private static final Topics TOPICS = new Topics("chainmerge");
     private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-    static TopicProbe probe;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path volume;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-        probe = new TopicProbe(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        probe.close();
-        kafka.close();
-    }
 
     @Test
     void aPacedMergeReportsItsPaceAndWhyAndFinishesWithTheSameData() throws Exception {
@@ -80,9 +64,9 @@ class PacedMergeIT {
                         Map.entry("io.latency-pause", "500ms"),
                         Map.entry("io.min-rate", "1MiB"),
                         Map.entry("io.latency-interval", "200ms"),
-                        Map.entry("kafka.bootstrap.servers", kafka.bootstrapServers()))));
-                TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+                        Map.entry("kafka.bootstrap.servers", broker.bootstrapServers()))));
+                TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader progress = broker.probe().reader(TOPICS.progress())) {
             MergeJob job = new MergeJob(
                     Schema.VERSION,
                     "merge-" + UUID.randomUUID(),
@@ -97,7 +81,7 @@ class PacedMergeIT {
                     false,
                     cap,
                     new ReserveSpec(0, 0));
-            probe.send(TOPICS.jobs(pool), job.key(), CODEC.write(job));
+            broker.probe().send(TOPICS.jobs(pool), job.key(), CODEC.write(job));
             List<JobProgress> reports = new ArrayList<>();
             List<JobResult> finished = new ArrayList<>();
             await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {

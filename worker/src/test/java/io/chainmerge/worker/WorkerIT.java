@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
-import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.DeadLetter;
@@ -41,11 +41,10 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** One worker against a real broker: what it does with good, duplicate, malformed and out-of-bounds jobs. */
@@ -54,11 +53,8 @@ class WorkerIT {
     private static final Topics TOPICS = new Topics("chainmerge");
     private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafka kafka;
-    static TopicProbe probe;
+    @RegisterExtension
+    static final KafkaBroker broker = new KafkaBroker();
 
     @TempDir
     Path volume;
@@ -68,18 +64,6 @@ class WorkerIT {
 
     String pool;
     Worker worker;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start(brokerDir.resolve("kafka"));
-        probe = new TopicProbe(kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        probe.close();
-        kafka.close();
-    }
 
     @BeforeEach
     void startWorker() throws Exception {
@@ -102,7 +86,7 @@ class WorkerIT {
                 "security.mode",
                 "insecure",
                 "kafka.bootstrap.servers",
-                kafka.bootstrapServers())));
+                broker.bootstrapServers())));
     }
 
     @AfterEach
@@ -118,8 +102,8 @@ class WorkerIT {
         // Slow enough that progress must be reported while it runs.
         MergeJob job = merge(child, root, 0).withRate(8L << 20);
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader progress = broker.probe().reader(TOPICS.progress())) {
             publish(job);
             JobResult result = awaitResult(results, job.jobId());
             assertThat(result.outcome()).isEqualTo(Outcome.SUCCEEDED);
@@ -151,8 +135,8 @@ class WorkerIT {
         Path junk = Files.write(elsewhere.resolve("junk.bin"), new byte[64 * 1024]);
         MergeJob job = merge(child, root, 0).withRate(4L << 20); // several seconds
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader progress = broker.probe().reader(TOPICS.progress())) {
             publish(job);
             await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
                     .anyMatch(p -> p.jobId().equals(job.jobId())));
@@ -189,7 +173,7 @@ class WorkerIT {
         String before = SampleDisks.digest(top);
         MergeJob job = merge(mid, root, 0);
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             publish(job);
             JobResult first = awaitResult(results, job.jobId());
             assertThat(first.outcome()).isEqualTo(Outcome.SUCCEEDED);
@@ -222,8 +206,8 @@ class WorkerIT {
         String before = SampleDisks.digest(child);
         MergeJob job = merge(child, root, 0).withRate(8L << 20); // about 3 s
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader progress = broker.probe().reader(TOPICS.progress())) {
             publish(job);
             await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
                     .anyMatch(p -> p.jobId().equals(job.jobId()) && p.bytesDone() > 0));
@@ -252,14 +236,14 @@ class WorkerIT {
         MergeJob running = merge(firstChild, firstRoot, 0).withRate(4L << 20); // about 8 s, holding the one slot
         MergeJob waiting = merge(secondChild, secondRoot, 0);
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader progress = broker.probe().reader(TOPICS.progress())) {
             // Two partitions, so the second job reaches the worker while the first runs (a job behind a running
             // one on its own partition waits in Kafka; the coordinator's leases allow for that).
-            probe.send(new ProducerRecord<>(TOPICS.jobs(pool), 0, running.key(), CODEC.write(running)));
+            broker.probe().send(new ProducerRecord<>(TOPICS.jobs(pool), 0, running.key(), CODEC.write(running)));
             await().atMost(Duration.ofSeconds(60)).until(() -> read(progress, JobProgress.class).stream()
                     .anyMatch(p -> p.jobId().equals(running.jobId()) && p.bytesDone() > 0));
-            probe.send(new ProducerRecord<>(TOPICS.jobs(pool), 1, waiting.key(), CODEC.write(waiting)));
+            broker.probe().send(new ProducerRecord<>(TOPICS.jobs(pool), 1, waiting.key(), CODEC.write(waiting)));
             await().atMost(Duration.ofSeconds(30)).until(() -> read(progress, JobProgress.class).stream()
                     .anyMatch(p -> p.jobId().equals(waiting.jobId())));
             JobProgress heartbeat = read(progress, JobProgress.class).stream()
@@ -279,22 +263,25 @@ class WorkerIT {
     @Test
     void malformedJobsGoToTheDeadLetterTopicWithTheReasonAndTheWorkerGoesOn() throws Exception {
         String topic = TOPICS.jobs(pool);
-        probe.send(topic, "k1", "this is not JSON".getBytes(StandardCharsets.UTF_8));
-        probe.send(
-                topic,
-                "k2",
-                "{\"kind\":\"merge\",\"schemaVersion\":1,\"jobId\":\"half\",\"campaignId\":\"c\"}"
-                        .getBytes(StandardCharsets.UTF_8));
-        probe.send(
-                topic,
-                "k3",
-                "{\"kind\":\"defragment\",\"schemaVersion\":1,\"jobId\":\"odd\"}".getBytes(StandardCharsets.UTF_8));
+        broker.probe().send(topic, "k1", "this is not JSON".getBytes(StandardCharsets.UTF_8));
+        broker.probe()
+                .send(
+                        topic,
+                        "k2",
+                        "{\"kind\":\"merge\",\"schemaVersion\":1,\"jobId\":\"half\",\"campaignId\":\"c\"}"
+                                .getBytes(StandardCharsets.UTF_8));
+        broker.probe()
+                .send(
+                        topic,
+                        "k3",
+                        "{\"kind\":\"defragment\",\"schemaVersion\":1,\"jobId\":\"odd\"}"
+                                .getBytes(StandardCharsets.UTF_8));
         String future = CODEC.json().write(spaceCheck()).replace("\"schemaVersion\":1", "\"schemaVersion\":99");
-        probe.send(topic, "k4", future.getBytes(StandardCharsets.UTF_8));
+        broker.probe().send(topic, "k4", future.getBytes(StandardCharsets.UTF_8));
         SpaceCheckJob good = spaceCheck();
 
-        try (TopicProbe.Reader letters = probe.reader(TOPICS.deadLetter());
-                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+        try (TopicProbe.Reader letters = broker.probe().reader(TOPICS.deadLetter());
+                TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             publish(good);
             JobResult result = awaitResult(results, good.jobId());
             assertThat(result.outcome()).isEqualTo(Outcome.SUCCEEDED);
@@ -325,7 +312,7 @@ class WorkerIT {
                 merge(Path.of(volume + "/../" + elsewhere.getFileName() + "/secret_1.avhdx"), outsideRoot, 0),
                 merge(volume.resolve("link/secret_1.avhdx"), volume.resolve("link/secret.vhdx"), 0));
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             jobs.forEach(this::publish);
             for (MergeJob job : jobs) {
                 JobResult result = awaitResult(results, job.jobId());
@@ -350,7 +337,7 @@ class WorkerIT {
         MergeJob sibling = merge(a, root, 0);
         MergeJob noRoom = withReserve(merge(base, root, 0), new ReserveSpec(Long.MAX_VALUE, 1.0));
 
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             publish(sibling);
             publish(noRoom);
             JobResult refusedSibling = awaitResult(results, sibling.jobId());
@@ -371,8 +358,8 @@ class WorkerIT {
         Path root = SampleDisks.root(volume.resolve("app.vhdx"), 12, 2);
         SampleDisks.child(volume.resolve("app_1.avhdx"), root, 13, 2);
         SpaceCheckJob job = spaceCheck();
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results());
-                TopicProbe.Reader inventory = probe.reader(TOPICS.inventory())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results());
+                TopicProbe.Reader inventory = broker.probe().reader(TOPICS.inventory())) {
             publish(job);
             JobResult result = awaitResult(results, job.jobId());
             assertThat(result.inventory()).hasSize(1);
@@ -408,7 +395,7 @@ class WorkerIT {
                         .body())
                 .contains("\"up\"");
         SpaceCheckJob job = spaceCheck();
-        try (TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
             publish(job);
             awaitResult(results, job.jobId());
         }
@@ -462,7 +449,7 @@ class WorkerIT {
     }
 
     private void publish(Job job) {
-        probe.send(TOPICS.jobs(pool), job.key(), CODEC.write(job));
+        broker.probe().send(TOPICS.jobs(pool), job.key(), CODEC.write(job));
     }
 
     private List<DeadLetter> ofPool(TopicProbe.Reader letters) {
