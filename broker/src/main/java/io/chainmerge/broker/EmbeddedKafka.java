@@ -43,17 +43,33 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Map<String, String> overrides;
     /** With SASL/SCRAM and ACLs: the super user that sets the others up; null for an open broker. */
     private final SuperUser superUser;
+    /** A second plain listener whose advertised address is a {@link FaultProxy}'s; null for none. */
+    private final ProxiedListener proxied;
 
     private KafkaRaftServer server;
+    private FaultProxy proxy;
 
     private EmbeddedKafka(
-            Path dataDir, int brokerPort, int controllerPort, Map<String, String> overrides, SuperUser superUser) {
+            Path dataDir,
+            int brokerPort,
+            int controllerPort,
+            Map<String, String> overrides,
+            SuperUser superUser,
+            ProxiedListener proxied) {
         this.dataDir = dataDir;
         this.brokerPort = brokerPort;
         this.controllerPort = controllerPort;
         this.overrides = Map.copyOf(overrides);
         this.superUser = superUser;
+        this.proxied = proxied;
     }
+
+    /**
+     * A listener on {@code port} that tells its clients to reach the broker at {@code advertised} (a proxy that
+     * carries to {@code port}): clients that bootstrap there keep every connection behind the proxy, where
+     * clients of {@link #bootstrapServers()} reach the broker directly.
+     */
+    private record ProxiedListener(int port, String advertised) {}
 
     /**
      * The one principal the authorizer lets do anything: the broker itself (between its listeners) and whoever
@@ -79,10 +95,40 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** As {@link #start(Path)}, with broker settings that override the defaults. */
     public static EmbeddedKafka start(Path dataDir, Map<String, String> overrides) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, null);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, null, null);
         kafka.format();
         kafka.startServer();
         return kafka;
+    }
+
+    /**
+     * An open broker with a second listener behind a {@link FaultProxy}, started here: the proxy's address is
+     * what that listener advertises, so a client bootstrapped on {@link #proxiedBootstrapServers()} (a daemon
+     * under test) meets every network fault the proxy makes, while the test's own clients on {@link
+     * #bootstrapServers()} do not.
+     */
+    public static EmbeddedKafka startBehindProxy(Path dataDir, Map<String, String> overrides) {
+        int listenerPort = freePort();
+        FaultProxy proxy = FaultProxy.start(new java.net.InetSocketAddress(LOOPBACK, listenerPort));
+        EmbeddedKafka kafka = new EmbeddedKafka(
+                dataDir, freePort(), freePort(), overrides, null, new ProxiedListener(listenerPort, proxy.address()));
+        kafka.proxy = proxy;
+        kafka.format();
+        kafka.startServer();
+        return kafka;
+    }
+
+    /** The proxy in front of the second listener of a broker {@link #startBehindProxy started behind one}. */
+    public FaultProxy proxy() {
+        if (proxy == null) {
+            throw new IllegalStateException("this broker was not started behind a proxy");
+        }
+        return proxy;
+    }
+
+    /** {@code host:port} of the proxy, for the {@code bootstrap.servers} of clients that go through it. */
+    public String proxiedBootstrapServers() {
+        return proxy().address();
     }
 
     /**
@@ -92,7 +138,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      * {@link #addUser} makes the others.
      */
     public static EmbeddedKafka startWithAcls(Path dataDir, SuperUser superUser, Map<String, String> overrides) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, superUser);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, superUser, null);
         kafka.format();
         kafka.startServer();
         return kafka;
@@ -190,6 +236,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     @Override
     public void close() {
         stop();
+        if (proxy != null) {
+            proxy.close();
+        }
     }
 
     private Map<String, String> settings() {
@@ -205,6 +254,15 @@ public final class EmbeddedKafka implements AutoCloseable {
             settings.put("controller.listener.names", "CONTROLLER");
             settings.put("inter.broker.listener.name", "PLAINTEXT");
             settings.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            if (proxied != null) {
+                settings.put("listeners", settings.get("listeners") + ",PROXIED://" + LOOPBACK + ":" + proxied.port());
+                settings.put(
+                        "advertised.listeners",
+                        settings.get("advertised.listeners") + ",PROXIED://" + proxied.advertised());
+                settings.put(
+                        "listener.security.protocol.map",
+                        settings.get("listener.security.protocol.map") + ",PROXIED:PLAINTEXT");
+            }
         } else {
             settings.putAll(withAcls(superUser));
         }
