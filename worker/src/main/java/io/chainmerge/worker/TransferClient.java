@@ -35,6 +35,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The receiving side of a transplant between workers: asks the source worker's {@link TransferServer}
@@ -43,6 +45,7 @@ import javax.net.ssl.SSLContext;
  * executor, with {@code java.net.http}.
  */
 final class TransferClient {
+    private static final Logger LOG = LoggerFactory.getLogger(TransferClient.class);
     /** Broken streams resumed, per file and attempt, before the copy fails. */
     private static final int RECONNECTS = 5;
 
@@ -197,6 +200,16 @@ final class TransferClient {
                         throw e;
                     }
                     last = e; // a broken stream: resume from what arrived
+                    // A flaky network between workers shows here first, before any copy fails: say so.
+                    if (attempt + 1 < RECONNECTS) {
+                        LOG.warn(
+                                "transfer of {} from {} broke ({}); resuming, reconnect {} of {}",
+                                file.source(),
+                                source.url(),
+                                e.toString(),
+                                attempt + 1,
+                                RECONNECTS - 1);
+                    }
                 }
             }
             throw new TransferException(
