@@ -196,7 +196,8 @@ final class TransferClient {
                 } catch (IOException e) {
                     if (e instanceof TransferException
                             || e instanceof GuardRefusal
-                            || e instanceof NoSuchFileException) {
+                            || e instanceof NoSuchFileException
+                            || e instanceof CopyWriteFailure) {
                         throw e;
                     }
                     last = e; // a broken stream: resume from what arrived
@@ -244,16 +245,34 @@ final class TransferClient {
                     int read;
                     while ((read = in.read(chunk)) >= 0) {
                         throttle.acquire(read);
-                        out.write(ByteBuffer.wrap(chunk, 0, read), position);
+                        try {
+                            out.write(ByteBuffer.wrap(chunk, 0, read), position);
+                        } catch (IOException e) {
+                            throw new CopyWriteFailure(partial, e);
+                        }
                         position += read;
                         progress.copied(read);
                         CrashPoints.reach("transfer.receiving");
                     }
-                    out.force();
+                    try {
+                        out.force();
+                    } catch (IOException e) {
+                        throw new CopyWriteFailure(partial, e);
+                    }
                 }
                 if (position != file.bytes()) {
                     throw new IOException("the stream ended after %d of %d bytes".formatted(position, file.bytes()));
                 }
+            }
+        }
+
+        /**
+         * This side's disk failed under the copy (ENOSPC, EIO): not a broken stream, so not retried against the
+         * sender, and named as what it is. The partial copy stays for the same job to continue, as after a break.
+         */
+        private static final class CopyWriteFailure extends IOException {
+            CopyWriteFailure(Path partial, IOException cause) {
+                super("writing the copy " + partial + ": " + cause.getMessage(), cause);
             }
         }
 

@@ -322,6 +322,57 @@ class TransplantIT {
                 .hasSize(2);
     }
 
+    /**
+     * The receiving volume fills up under a transfer (another writer takes the room after the space guard
+     * passed): the copy meets ENOSPC. The job fails at once, naming the copy and the full disk rather than a
+     * network fault, nothing is linked or removed, the chain on A reads as before, and the partial copy stays,
+     * as docs/transplant.md says, for the same job to continue once there is room.
+     */
+    @Test
+    void aTransferThatFillsTheReceivingVolumeFailsNamingItAndTheSameJobFinishesOnceThereIsRoom() throws Exception {
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        String before = io.chainmerge.worker.SampleDisks.digest(child);
+        Map<Path, String> filesOnA = Fingerprint.ofTree(volA.resolve("vm"));
+        Path filler = volB.resolve("filler.bin");
+        try (FaultProxy proxy = FaultProxy.start(new InetSocketAddress("127.0.0.1", workerA.httpPort()));
+                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            // Slow enough (4 ms per 16 KiB) that the volume fills while the first file is on its way.
+            proxy.delay(Duration.ofMillis(4));
+            String via = "https://127.0.0.1:" + proxy.port();
+            TransplantJob transplant = transplant("enospc", List.of(child, root), via, 0);
+            publish(poolB, transplant);
+            await().atMost(Duration.ofSeconds(60)).until(() -> proxy.bytesCarried() > 2 * MIB);
+            try {
+                fill(filler, Volume.usableBytes(volB) - 256 * 1024);
+            } catch (IOException full) {
+                // the copy took the last of the room meanwhile: full either way
+            }
+
+            JobResult failed = awaitResult(results, transplant.jobId());
+            assertThat(failed.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(failed.problem().reason()).isEqualTo("io-error");
+            assertThat(failed.problem().message()).contains("base_1.avhdx.partial", "No space left on device");
+            assertThat(Fingerprint.ofTree(volA.resolve("vm"))).isEqualTo(filesOnA);
+            try (var left = Files.list(volB.resolve("vm"))) {
+                assertThat(left.map(p -> p.getFileName().toString())).containsExactly("base_1.avhdx.partial");
+            }
+
+            // Room again: the same job, delivered again, continues the partial copy and finishes.
+            Files.delete(filler);
+            proxy.delay(Duration.ZERO);
+            publish(poolB, transplant);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(read(results).stream()
+                            .filter(r -> r.jobId().equals(transplant.jobId()))
+                            .map(JobResult::outcome))
+                    .contains(Outcome.SUCCEEDED));
+        }
+        assertThat(child).doesNotExist();
+        assertThat(io.chainmerge.worker.SampleDisks.digest(volB.resolve("vm/base_1.avhdx")))
+                .isEqualTo(before);
+    }
+
     @Test
     void aPathOutsideTheSendersRootsChangesNothing() throws Exception {
         Path outside = Files.writeString(dir.resolve("secret.vhdx"), "not yours");
