@@ -351,6 +351,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             settings.put("share.coordinator.state.topic.min.isr", "2");
             settings.put("default.replication.factor", "3");
             settings.put("min.insync.replicas", "2");
+            // A dead node leaves the in-sync replicas in seconds rather than Kafka's 30 s: tests see it sooner.
+            settings.put("replica.lag.time.max.ms", "5000");
         }
         settings.putAll(overrides);
         return settings;

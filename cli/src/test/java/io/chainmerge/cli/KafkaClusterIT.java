@@ -28,10 +28,17 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,7 +46,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A campaign over a three-node KRaft cluster (each node broker and controller, a process of its own with a
  * small heap), topics replicated three times with two in sync: the leader of the jobs topic's partition is
- * killed (SIGKILL) mid-campaign and started again on its data, then the leader of the campaigns (state)
+ * killed (SIGKILL) mid-campaign, the jobs and results topics then want three replicas in sync for a while
+ * (min.insync.replicas not met: nothing is published or counted), the killed node is started again on its
+ * data, then the leader of the campaigns (state)
  * topic's partition likewise. The campaign finishes with every chain merged once and reading what its child
  * read, and each restarted node is back in sync.
  */
@@ -114,9 +123,20 @@ class KafkaClusterIT {
 
             int jobsLeader = leader(admin, TOPICS.jobs(POOL));
             kill(jobsLeader);
-            int mergedWithoutIt = client.show(id).totals().merged();
+            // Two nodes left (once the dead one is out of the ISR), and for a while the jobs and results topics want
+            // three in sync: the brokers refuse every write there, so nothing is published or counted; then two
+            // again, and the campaign goes on.
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> inSync(admin, TOPICS.jobs(POOL)) == 2 && inSync(admin, TOPICS.results()) == 2);
+            minInSync(admin, 3, TOPICS.jobs(POOL), TOPICS.results());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(refusedWrite(bootstrap))
+                    .isInstanceOf(NotEnoughReplicasException.class));
+            int mergedWhileShort = client.show(id).totals().merged();
+            Thread.sleep(4000);
+            assertThat(client.show(id).totals().merged()).isEqualTo(mergedWhileShort);
+            minInSync(admin, 2, TOPICS.jobs(POOL), TOPICS.results());
             await().atMost(Duration.ofSeconds(90))
-                    .until(() -> client.show(id).totals().merged() >= mergedWithoutIt + 1);
+                    .until(() -> client.show(id).totals().merged() >= mergedWhileShort + 1);
             start(plan.get(jobsLeader - 1));
             await().atMost(Duration.ofSeconds(90)).until(() -> inSync(admin, TOPICS.jobs(POOL)) == 3);
 
@@ -131,6 +151,14 @@ class KafkaClusterIT {
             CampaignReport report = client.show(id);
             assertThat(report.totals().merged()).isEqualTo(CHAINS);
             assertThat(report.totals().failed() + report.totals().refused()).isZero();
+            // The probe's consumer joins its group on its first polls: read until every merge's result is there,
+            // then once more, a little later, for any second run.
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> read(results).stream()
+                                    .filter(r -> r.campaignId().equals(id) && r.kind() == JobKind.MERGE)
+                                    .count()
+                            >= CHAINS);
+            Thread.sleep(2000);
             List<JobResult> firstRuns = read(results).stream()
                     .filter(r -> r.campaignId().equals(id) && !r.redelivered())
                     .toList();
@@ -184,6 +212,45 @@ class KafkaClusterIT {
         return await().atMost(Duration.ofSeconds(30))
                 .until(() -> partition(admin, topic).leader(), Objects::nonNull)
                 .id();
+    }
+
+    private static void minInSync(Admin admin, int replicas, String... topics) throws Exception {
+        Map<ConfigResource, java.util.Collection<AlterConfigOp>> changes = new HashMap<>();
+        for (String topic : topics) {
+            changes.put(
+                    new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                    List.of(new AlterConfigOp(
+                            new ConfigEntry("min.insync.replicas", String.valueOf(replicas)),
+                            AlterConfigOp.OpType.SET)));
+        }
+        admin.incrementalAlterConfigs(changes).all().get(30, TimeUnit.SECONDS);
+    }
+
+    /** What a write to the results topic meets (acks=all, no retries): null when it is taken. */
+    private static Throwable refusedWrite(String bootstrap) throws InterruptedException {
+        Map<String, Object> settings = Map.of(
+                "bootstrap.servers",
+                bootstrap,
+                "acks",
+                "all",
+                "retries",
+                0,
+                "enable.idempotence",
+                false,
+                "request.timeout.ms",
+                5000,
+                "delivery.timeout.ms",
+                10000);
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(TOPICS.results(), "probe".getBytes(), "{}".getBytes()))
+                    .get(15, TimeUnit.SECONDS);
+            return null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause();
+        } catch (java.util.concurrent.TimeoutException e) {
+            return e;
+        }
     }
 
     private static int inSync(Admin admin, String topic) throws Exception {
