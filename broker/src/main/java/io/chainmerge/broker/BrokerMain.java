@@ -12,22 +12,37 @@ import java.util.concurrent.CountDownLatch;
  * {@code CHAINMERGE_BROKER_SUPER_USER} and {@code CHAINMERGE_BROKER_SUPER_PASSWORD} in its environment (not on
  * its command line, which anyone on the machine can read) it authenticates every client with SASL/SCRAM and
  * holds it to ACLs, that user being the only one allowed everything ({@link EmbeddedKafka#startWithAcls}).
+ * {@code BrokerMain DATA_DIR NODE_ID CLUSTER_ID BROKER_PORT CONTROLLER_PORT VOTERS} runs one node of a cluster
+ * of several instead ({@link EmbeddedKafka#startClusterNode}), on its data if DATA_DIR holds some.
  */
 public final class BrokerMain {
     private BrokerMain() {}
 
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 1) {
-            System.err.println("usage: BrokerMain DATA_DIR");
+        if (args.length != 1 && args.length != 6) {
+            System.err.println(
+                    "usage: BrokerMain DATA_DIR [NODE_ID CLUSTER_ID BROKER_PORT CONTROLLER_PORT VOTERS]  (the five: one"
+                            + " node of a cluster)");
             System.exit(2);
         }
         String superUser = System.getenv("CHAINMERGE_BROKER_SUPER_USER");
-        EmbeddedKafka kafka = superUser == null
-                ? EmbeddedKafka.start(Path.of(args[0]))
-                : EmbeddedKafka.startWithAcls(
+        EmbeddedKafka kafka = args.length == 6
+                ? EmbeddedKafka.startClusterNode(
                         Path.of(args[0]),
-                        new EmbeddedKafka.SuperUser(superUser, System.getenv("CHAINMERGE_BROKER_SUPER_PASSWORD")),
-                        java.util.Map.of());
+                        new EmbeddedKafka.ClusterNode(
+                                Integer.parseInt(args[1]),
+                                args[2],
+                                Integer.parseInt(args[3]),
+                                Integer.parseInt(args[4]),
+                                args[5]),
+                        java.util.Map.of())
+                : superUser == null
+                        ? EmbeddedKafka.start(Path.of(args[0]))
+                        : EmbeddedKafka.startWithAcls(
+                                Path.of(args[0]),
+                                new EmbeddedKafka.SuperUser(
+                                        superUser, System.getenv("CHAINMERGE_BROKER_SUPER_PASSWORD")),
+                                java.util.Map.of());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             kafka.close();

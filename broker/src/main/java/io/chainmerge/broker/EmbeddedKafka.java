@@ -28,7 +28,8 @@ import org.apache.kafka.server.common.MetadataVersion;
 /**
  * A single-node Kafka broker (KRaft, roles broker and controller) run in this JVM from Kafka's own
  * Maven artifacts, on random loopback ports. It can be stopped and started again on the same ports
- * and data, as a broker outage looks to clients.
+ * and data, as a broker outage looks to clients. {@link #startClusterNode} makes it one node of a cluster of
+ * several (each in a process of its own, {@link BrokerMain}), replicating topics three times.
  *
  * <p>The settings are those DESIGN.md measured: internal topics with replication factor 1 (a consumer
  * group stalls on one broker otherwise) and a small log-cleaner buffer, so it runs in a small heap.
@@ -43,17 +44,86 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Map<String, String> overrides;
     /** With SASL/SCRAM and ACLs: the super user that sets the others up; null for an open broker. */
     private final SuperUser superUser;
+    /** A second plain listener whose advertised address is a {@link FaultProxy}'s; null for none. */
+    private final ProxiedListener proxied;
+    /** This broker's place in a cluster of several; null for a single-node broker. */
+    private final ClusterNode clusterNode;
 
     private KafkaRaftServer server;
+    private FaultProxy proxy;
 
     private EmbeddedKafka(
-            Path dataDir, int brokerPort, int controllerPort, Map<String, String> overrides, SuperUser superUser) {
+            Path dataDir,
+            int brokerPort,
+            int controllerPort,
+            Map<String, String> overrides,
+            SuperUser superUser,
+            ProxiedListener proxied,
+            ClusterNode clusterNode) {
         this.dataDir = dataDir;
         this.brokerPort = brokerPort;
         this.controllerPort = controllerPort;
         this.overrides = Map.copyOf(overrides);
         this.superUser = superUser;
+        this.proxied = proxied;
+        this.clusterNode = clusterNode;
     }
+
+    /**
+     * One node (broker and controller) of a cluster of several, each usually in a process of its own: its id, the
+     * cluster's id (the same on every node), its ports, and every voter of the controller quorum
+     * ({@code 1@127.0.0.1:port,2@…}). Topics are replicated to three nodes and need two in sync.
+     */
+    public record ClusterNode(int nodeId, String clusterId, int brokerPort, int controllerPort, String voters) {
+        /** {@code count} nodes on free loopback ports, with a new cluster id. */
+        public static List<ClusterNode> plan(int count) {
+            String clusterId = Uuid.randomUuid().toString();
+            List<int[]> ports = new java.util.ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ports.add(new int[] {freePort(), freePort()});
+            }
+            StringBuilder voters = new StringBuilder();
+            for (int i = 0; i < count; i++) {
+                voters.append(i == 0 ? "" : ",")
+                        .append(i + 1)
+                        .append('@')
+                        .append(LOOPBACK)
+                        .append(':')
+                        .append(ports.get(i)[1]);
+            }
+            List<ClusterNode> nodes = new java.util.ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                nodes.add(new ClusterNode(i + 1, clusterId, ports.get(i)[0], ports.get(i)[1], voters.toString()));
+            }
+            return List.copyOf(nodes);
+        }
+
+        /** {@code host:port} of this node's client listener. */
+        public String bootstrap() {
+            return LOOPBACK + ":" + brokerPort;
+        }
+    }
+
+    /**
+     * Starts one node of a cluster on {@code dataDir}, formatting it first when it is empty and starting on its
+     * data otherwise: a node killed and started again rejoins with what it had.
+     */
+    public static EmbeddedKafka startClusterNode(Path dataDir, ClusterNode node, Map<String, String> overrides) {
+        EmbeddedKafka kafka =
+                new EmbeddedKafka(dataDir, node.brokerPort(), node.controllerPort(), overrides, null, null, node);
+        if (!Files.exists(dataDir.resolve("meta.properties"))) {
+            kafka.format();
+        }
+        kafka.startServer();
+        return kafka;
+    }
+
+    /**
+     * A listener on {@code port} that tells its clients to reach the broker at {@code advertised} (a proxy that
+     * carries to {@code port}): clients that bootstrap there keep every connection behind the proxy, where
+     * clients of {@link #bootstrapServers()} reach the broker directly.
+     */
+    private record ProxiedListener(int port, String advertised) {}
 
     /**
      * The one principal the authorizer lets do anything: the broker itself (between its listeners) and whoever
@@ -79,10 +149,46 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** As {@link #start(Path)}, with broker settings that override the defaults. */
     public static EmbeddedKafka start(Path dataDir, Map<String, String> overrides) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, null);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, null, null, null);
         kafka.format();
         kafka.startServer();
         return kafka;
+    }
+
+    /**
+     * An open broker with a second listener behind a {@link FaultProxy}, started here: the proxy's address is
+     * what that listener advertises, so a client bootstrapped on {@link #proxiedBootstrapServers()} (a daemon
+     * under test) meets every network fault the proxy makes, while the test's own clients on {@link
+     * #bootstrapServers()} do not.
+     */
+    public static EmbeddedKafka startBehindProxy(Path dataDir, Map<String, String> overrides) {
+        int listenerPort = freePort();
+        FaultProxy proxy = FaultProxy.start(new java.net.InetSocketAddress(LOOPBACK, listenerPort));
+        EmbeddedKafka kafka = new EmbeddedKafka(
+                dataDir,
+                freePort(),
+                freePort(),
+                overrides,
+                null,
+                new ProxiedListener(listenerPort, proxy.address()),
+                null);
+        kafka.proxy = proxy;
+        kafka.format();
+        kafka.startServer();
+        return kafka;
+    }
+
+    /** The proxy in front of the second listener of a broker {@link #startBehindProxy started behind one}. */
+    public FaultProxy proxy() {
+        if (proxy == null) {
+            throw new IllegalStateException("this broker was not started behind a proxy");
+        }
+        return proxy;
+    }
+
+    /** {@code host:port} of the proxy, for the {@code bootstrap.servers} of clients that go through it. */
+    public String proxiedBootstrapServers() {
+        return proxy().address();
     }
 
     /**
@@ -92,7 +198,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      * {@link #addUser} makes the others.
      */
     public static EmbeddedKafka startWithAcls(Path dataDir, SuperUser superUser, Map<String, String> overrides) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, superUser);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, superUser, null, null);
         kafka.format();
         kafka.startServer();
         return kafka;
@@ -190,6 +296,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     @Override
     public void close() {
         stop();
+        if (proxy != null) {
+            proxy.close();
+        }
     }
 
     private Map<String, String> settings() {
@@ -205,6 +314,15 @@ public final class EmbeddedKafka implements AutoCloseable {
             settings.put("controller.listener.names", "CONTROLLER");
             settings.put("inter.broker.listener.name", "PLAINTEXT");
             settings.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            if (proxied != null) {
+                settings.put("listeners", settings.get("listeners") + ",PROXIED://" + LOOPBACK + ":" + proxied.port());
+                settings.put(
+                        "advertised.listeners",
+                        settings.get("advertised.listeners") + ",PROXIED://" + proxied.advertised());
+                settings.put(
+                        "listener.security.protocol.map",
+                        settings.get("listener.security.protocol.map") + ",PROXIED:PLAINTEXT");
+            }
         } else {
             settings.putAll(withAcls(superUser));
         }
@@ -223,6 +341,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         // chainmerge creates its topics itself; a typo in a topic name must not create one silently.
         settings.put("auto.create.topics.enable", "false");
         settings.put("num.partitions", "1");
+        if (clusterNode != null) {
+            settings.put("node.id", String.valueOf(clusterNode.nodeId()));
+            settings.put("controller.quorum.voters", clusterNode.voters());
+            settings.put("offsets.topic.replication.factor", "3");
+            settings.put("transaction.state.log.replication.factor", "3");
+            settings.put("transaction.state.log.min.isr", "2");
+            settings.put("share.coordinator.state.topic.replication.factor", "3");
+            settings.put("share.coordinator.state.topic.min.isr", "2");
+            settings.put("default.replication.factor", "3");
+            settings.put("min.insync.replicas", "2");
+            // A dead node leaves the in-sync replicas in seconds rather than Kafka's 30 s: tests see it sooner.
+            settings.put("replica.lag.time.max.ms", "5000");
+        }
         settings.putAll(overrides);
         return settings;
     }
@@ -268,8 +399,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                 }
             }
             new Formatter()
-                    .setNodeId(1)
-                    .setClusterId(Uuid.randomUuid().toString())
+                    .setNodeId(clusterNode == null ? 1 : clusterNode.nodeId())
+                    .setClusterId(clusterNode == null ? Uuid.randomUuid().toString() : clusterNode.clusterId())
                     .setDirectories(Set.of(dataDir.toString()))
                     .setMetadataLogDirectory(dataDir.toString())
                     .setControllerListenerName("CONTROLLER")

@@ -35,6 +35,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The receiving side of a transplant between workers: asks the source worker's {@link TransferServer}
@@ -43,6 +45,7 @@ import javax.net.ssl.SSLContext;
  * executor, with {@code java.net.http}.
  */
 final class TransferClient {
+    private static final Logger LOG = LoggerFactory.getLogger(TransferClient.class);
     /** Broken streams resumed, per file and attempt, before the copy fails. */
     private static final int RECONNECTS = 5;
 
@@ -193,10 +196,21 @@ final class TransferClient {
                 } catch (IOException e) {
                     if (e instanceof TransferException
                             || e instanceof GuardRefusal
-                            || e instanceof NoSuchFileException) {
+                            || e instanceof NoSuchFileException
+                            || e instanceof CopyWriteFailure) {
                         throw e;
                     }
                     last = e; // a broken stream: resume from what arrived
+                    // A flaky network between workers shows here first, before any copy fails: say so.
+                    if (attempt + 1 < RECONNECTS) {
+                        LOG.warn(
+                                "transfer of {} from {} broke ({}); resuming, reconnect {} of {}",
+                                file.source(),
+                                source.url(),
+                                e.toString(),
+                                attempt + 1,
+                                RECONNECTS - 1);
+                    }
                 }
             }
             throw new TransferException(
@@ -231,16 +245,34 @@ final class TransferClient {
                     int read;
                     while ((read = in.read(chunk)) >= 0) {
                         throttle.acquire(read);
-                        out.write(ByteBuffer.wrap(chunk, 0, read), position);
+                        try {
+                            out.write(ByteBuffer.wrap(chunk, 0, read), position);
+                        } catch (IOException e) {
+                            throw new CopyWriteFailure(partial, e);
+                        }
                         position += read;
                         progress.copied(read);
                         CrashPoints.reach("transfer.receiving");
                     }
-                    out.force();
+                    try {
+                        out.force();
+                    } catch (IOException e) {
+                        throw new CopyWriteFailure(partial, e);
+                    }
                 }
                 if (position != file.bytes()) {
                     throw new IOException("the stream ended after %d of %d bytes".formatted(position, file.bytes()));
                 }
+            }
+        }
+
+        /**
+         * This side's disk failed under the copy (ENOSPC, EIO): not a broken stream, so not retried against the
+         * sender, and named as what it is. The partial copy stays for the same job to continue, as after a break.
+         */
+        private static final class CopyWriteFailure extends IOException {
+            CopyWriteFailure(Path partial, IOException cause) {
+                super("writing the copy " + partial + ": " + cause.getMessage(), cause);
             }
         }
 

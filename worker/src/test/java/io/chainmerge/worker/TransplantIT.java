@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.broker.FaultProxy;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.Job;
@@ -253,6 +254,123 @@ class TransplantIT {
         } finally {
             proxy.stop(0);
         }
+    }
+
+    /**
+     * The network between the workers fails under a transfer (a TCP proxy, below TLS): the connection is reset
+     * twice mid-file and then black-holed for a few seconds. The receiving worker resumes each broken stream by
+     * byte range, saying so in its log, and the copy checks out: the move succeeds, the chain reads as before
+     * on B, and no partial copy is left.
+     */
+    @Test
+    void aTransferWhoseConnectionIsResetAndBlackHoledMidStreamResumesAndTheCopyChecksOut() throws Exception {
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        long sizes = size(root) + size(child);
+        String before = io.chainmerge.worker.SampleDisks.digest(child);
+        ch.qos.logback.classic.Logger transferLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(TransferClient.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        transferLog.addAppender(logged);
+        try (FaultProxy proxy = FaultProxy.start(new InetSocketAddress("127.0.0.1", workerA.httpPort()));
+                TopicProbe.Reader results = probe.reader(TOPICS.results());
+                TopicProbe.Reader progress = probe.reader(TOPICS.progress())) {
+            // Each of the next two connections is reset once it has carried 3 MiB towards B; a little delay on
+            // every 16 KiB chunk keeps the transfer going for a few seconds, so the black hole meets it mid-file.
+            proxy.resetAfter(3 * MIB, 2).delay(Duration.ofMillis(4));
+            String via = "https://127.0.0.1:" + proxy.port();
+            TransplantJob transplant = transplant("reset", List.of(child, root), via, 0);
+            publish(poolB, transplant);
+            await().atMost(Duration.ofSeconds(60)).until(() -> proxy.resets() == 2);
+            proxy.blackHole();
+            Thread.sleep(3000);
+            long carriedInTheHole = proxy.bytesCarried();
+            Thread.sleep(1000);
+            assertThat(proxy.bytesCarried()).isEqualTo(carriedInTheHole);
+            // The hole met the transfer mid-file: nothing finished while it lasted.
+            assertThat(read(results).stream().filter(r -> r.jobId().equals(transplant.jobId())))
+                    .isEmpty();
+            proxy.heal();
+
+            JobResult moved = awaitResult(results, transplant.jobId());
+            assertThat(moved.outcome()).as(String.valueOf(moved.problem())).isEqualTo(Outcome.SUCCEEDED);
+            assertThat(proxy.resets()).isEqualTo(2);
+            assertThat(moved.transplant().bytesMoved()).isEqualTo(sizes);
+            // Resumed, not restarted: what arrived before each reset was kept. Starting over would have carried
+            // the 2 x 3 MiB again; resuming costs only TLS framing and what was in flight at each reset.
+            assertThat(proxy.bytesCarried()).isLessThan(sizes + 3 * MIB);
+            Path newChild = volB.resolve("vm/base_1.avhdx");
+            Path newRoot = volB.resolve("vm/base.vhdx");
+            // The root arrives byte for byte; the child too, then repointed at its new parent: it reads the same.
+            assertThat(moved.transplant().files().get(1).sha256()).isEqualTo(Transplant.sha256(newRoot, false));
+            assertThat(io.chainmerge.worker.SampleDisks.digest(newChild)).isEqualTo(before);
+            try (var left = Files.list(volB.resolve("vm"))) {
+                assertThat(left.map(p -> p.getFileName().toString()))
+                        .containsExactlyInAnyOrder("base.vhdx", "base_1.avhdx");
+            }
+            assertThat(child).doesNotExist();
+            assertThat(root).doesNotExist();
+        } finally {
+            transferLog.detachAppender(logged);
+        }
+        assertThat(logged.list)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .filteredOn(m -> m.contains("broke") && m.contains("resuming, reconnect"))
+                .hasSize(2);
+    }
+
+    /**
+     * The receiving volume fills up under a transfer (another writer takes the room after the space guard
+     * passed): the copy meets ENOSPC. The job fails at once, naming the copy and the full disk rather than a
+     * network fault, nothing is linked or removed, the chain on A reads as before, and the partial copy stays,
+     * as docs/transplant.md says, for the same job to continue once there is room.
+     */
+    @Test
+    void aTransferThatFillsTheReceivingVolumeFailsNamingItAndTheSameJobFinishesOnceThereIsRoom() throws Exception {
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        String before = io.chainmerge.worker.SampleDisks.digest(child);
+        Map<Path, String> filesOnA = Fingerprint.ofTree(volA.resolve("vm"));
+        Path filler = volB.resolve("filler.bin");
+        try (FaultProxy proxy = FaultProxy.start(new InetSocketAddress("127.0.0.1", workerA.httpPort()));
+                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            // Slow enough (4 ms per 16 KiB) that the volume fills while the first file is on its way.
+            proxy.delay(Duration.ofMillis(4));
+            String via = "https://127.0.0.1:" + proxy.port();
+            TransplantJob transplant = transplant("enospc", List.of(child, root), via, 0);
+            publish(poolB, transplant);
+            await().atMost(Duration.ofSeconds(60)).until(() -> proxy.bytesCarried() > 2 * MIB);
+            try {
+                fill(filler, Volume.usableBytes(volB) - 256 * 1024);
+            } catch (IOException full) {
+                // the copy took the last of the room meanwhile: full either way
+            }
+
+            JobResult failed = awaitResult(results, transplant.jobId());
+            assertThat(failed.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(failed.problem().reason()).isEqualTo("io-error");
+            assertThat(failed.problem().message()).contains("base_1.avhdx.partial", "No space left on device");
+            assertThat(Fingerprint.ofTree(volA.resolve("vm"))).isEqualTo(filesOnA);
+            try (var left = Files.list(volB.resolve("vm"))) {
+                assertThat(left.map(p -> p.getFileName().toString())).containsExactly("base_1.avhdx.partial");
+            }
+
+            // Room again: the same job, delivered again, continues the partial copy and finishes.
+            Files.delete(filler);
+            proxy.delay(Duration.ZERO);
+            publish(poolB, transplant);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(read(results).stream()
+                            .filter(r -> r.jobId().equals(transplant.jobId()))
+                            .map(JobResult::outcome))
+                    .contains(Outcome.SUCCEEDED));
+        }
+        assertThat(child).doesNotExist();
+        assertThat(io.chainmerge.worker.SampleDisks.digest(volB.resolve("vm/base_1.avhdx")))
+                .isEqualTo(before);
     }
 
     @Test
