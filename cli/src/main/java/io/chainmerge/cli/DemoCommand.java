@@ -53,18 +53,29 @@ final class DemoCommand implements Callable<Integer> {
     record Api(String url, Path tokenFile, String example) {}
 
     @Option(
+            names = "--serve",
+            description = "after the campaign, keep the broker, coordinators and workers up and print the dashboard's"
+                    + " address and how to sign in; runs until interrupted (Ctrl-C stops every daemon cleanly)")
+    boolean serve;
+
+    @Option(
             names = "--offline",
             description = "merge one chain in this process, without Kafka, a coordinator or workers")
     boolean offline;
 
     @Override
     public Integer call() throws Exception {
+        if (serve && offline) {
+            output.err().println("chainmerge demo: --serve needs the whole system; it cannot go with --offline");
+            output.err().flush();
+            return ExitCodes.USAGE;
+        }
         PrintWriter out = output.json() ? output.err() : output.out();
         Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("chainmerge-demo");
         try {
             Outcome outcome = offline
                     ? offline(out, work)
-                    : new FleetDemo(out, output.json() ? System.err : System.out, work).run();
+                    : new FleetDemo(out, output.json() ? System.err : System.out, work, serve).run();
             if (output.json()) {
                 output.printJson(outcome);
             }

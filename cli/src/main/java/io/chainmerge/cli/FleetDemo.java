@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 
 /**
@@ -45,10 +47,18 @@ final class FleetDemo {
 
     private final Path work;
 
+    /** Whether the system stays up for the dashboard after the campaign, until interrupted. */
+    private final boolean serve;
+
     FleetDemo(PrintWriter out, PrintStream live, Path work) {
+        this(out, live, work, false);
+    }
+
+    FleetDemo(PrintWriter out, PrintStream live, Path work, boolean serve) {
         this.out = out;
         this.live = live;
         this.work = work;
+        this.serve = serve;
     }
 
     DemoCommand.Outcome run() throws Exception {
@@ -151,7 +161,13 @@ final class FleetDemo {
                 handover.join();
                 out.println(handover.story());
                 CampaignView.print(out, report);
+                if (serve) {
+                    // The standby took over when the first leader stopped: it serves the dashboard now.
+                    serveUntilInterrupted(standbyUrl, tokenFile, pki.caBundle());
+                }
             }
+        } finally {
+            stopped.countDown();
         }
         out.println("verification (SHA-256 of every chain's virtual disk, before and after):");
         List<DemoFleet.Check> checks = fleet.verify(out);
@@ -162,6 +178,37 @@ final class FleetDemo {
                 ok ? "OK: every chain reads exactly what it read before" : "FAILED: see above", seconds);
         out.flush();
         return new DemoCommand.Outcome(ok, seconds, work, checks, api);
+    }
+
+    /** Counted down once every daemon is closed, which a Ctrl-C waits for before the JVM exits. */
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    /**
+     * Prints the dashboard's address and how to sign in, then waits for Ctrl-C (or any other end of the JVM),
+     * whose shutdown hook lets the daemons close before the process goes.
+     */
+    private void serveUntilInterrupted(String url, Path tokenFile, Path caBundle) throws InterruptedException {
+        CountDownLatch interrupted = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            interrupted.countDown();
+                            try {
+                                stopped.await(60, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "demo-stop"));
+        out.println("dashboard: " + url + "/ui/");
+        out.println("  sign in with the token in " + tokenFile + " (demo-operator, role operator: it may approve)");
+        out.println("  TLS: the demo's throwaway CA signed the certificate, so the browser warns; trust " + caBundle
+                + " (for this session only) or accept the warning for 127.0.0.1");
+        out.println("  the system stays up until Ctrl-C");
+        out.flush();
+        interrupted.await();
+        out.println("stopping the coordinators, the workers and the broker");
+        out.flush();
     }
 
     /**

@@ -1,6 +1,6 @@
 // Campaigns: the list a page at a time, and one campaign followed live from its event stream.
 import { follow, get, post } from './api.js';
-import { bytes, duration, el, figure, fill, rate, table, time } from './dom.js';
+import { bytes, duration, el, figure, fill, isoDuration, rate, table, time } from './dom.js';
 
 const PAGE = 50;
 
@@ -133,7 +133,7 @@ function render(view, report, { mayOperate, ended, throughput, notice, approve }
       'State: ', el('strong', { id: 'campaign-state', class: 'state-' + report.state }, report.state),
       report.paused ? ' (paused)' : '', report.dryRun ? ' (dry run)' : '',
       ' · submitted ', time(report.submittedAt), report.submittedBy ? ' by ' + report.submittedBy : '',
-      report.elapsed ? ' · elapsed ' + report.elapsed : '',
+      report.elapsed ? ' · elapsed ' + isoDuration(report.elapsed) : '',
       ' · ', el('span', { id: 'stream-state' }, ended ? 'over' : 'live')),
     notice ? el('p', { id: 'notice' }, notice) : null,
     el('div', { class: 'figures' },

@@ -52,6 +52,12 @@ export function duration(seconds) {
   return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
 }
 
+/** An ISO-8601 duration as Java writes it (PT1H2M3.5S), for people. */
+export function isoDuration(text) {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$/.exec(text || '');
+  return m ? duration((+m[1] || 0) * 3600 + (+m[2] || 0) * 60 + (+m[3] || 0)) : (text || '');
+}
+
 export function time(iso) {
   return iso ? new Date(iso).toLocaleString() : '';
 }
