@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -72,10 +73,12 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter out = output.json() ? output.err() : output.out();
         Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("chainmerge-demo");
+        // With --serve, Ctrl-C's shutdown hook waits for this: the daemons closed, the check printed, the folder gone.
+        CountDownLatch finished = new CountDownLatch(1);
         try {
             Outcome outcome = offline
                     ? offline(out, work)
-                    : new FleetDemo(out, output.json() ? System.err : System.out, work, serve).run();
+                    : new FleetDemo(out, output.json() ? System.err : System.out, work, serve ? finished : null).run();
             if (output.json()) {
                 output.printJson(outcome);
             }
@@ -84,6 +87,7 @@ final class DemoCommand implements Callable<Integer> {
             if (!keep && dir == null) {
                 deleteTree(work);
             }
+            finished.countDown();
         }
     }
 

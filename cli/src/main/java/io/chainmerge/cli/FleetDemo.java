@@ -47,18 +47,21 @@ final class FleetDemo {
 
     private final Path work;
 
-    /** Whether the system stays up for the dashboard after the campaign, until interrupted. */
-    private final boolean serve;
+    /**
+     * Null, or the system stays up for the dashboard after the campaign until interrupted, and the
+     * interruption waits for this latch: the demo over, its folder removed.
+     */
+    private final CountDownLatch served;
 
     FleetDemo(PrintWriter out, PrintStream live, Path work) {
-        this(out, live, work, false);
+        this(out, live, work, null);
     }
 
-    FleetDemo(PrintWriter out, PrintStream live, Path work, boolean serve) {
+    FleetDemo(PrintWriter out, PrintStream live, Path work, CountDownLatch served) {
         this.out = out;
         this.live = live;
         this.work = work;
-        this.serve = serve;
+        this.served = served;
     }
 
     DemoCommand.Outcome run() throws Exception {
@@ -161,13 +164,11 @@ final class FleetDemo {
                 handover.join();
                 out.println(handover.story());
                 CampaignView.print(out, report);
-                if (serve) {
+                if (served != null) {
                     // The standby took over when the first leader stopped: it serves the dashboard now.
                     serveUntilInterrupted(standbyUrl, tokenFile, pki.caBundle());
                 }
             }
-        } finally {
-            stopped.countDown();
         }
         out.println("verification (SHA-256 of every chain's virtual disk, before and after):");
         List<DemoFleet.Check> checks = fleet.verify(out);
@@ -180,9 +181,6 @@ final class FleetDemo {
         return new DemoCommand.Outcome(ok, seconds, work, checks, api);
     }
 
-    /** Counted down once every daemon is closed, which a Ctrl-C waits for before the JVM exits. */
-    private final CountDownLatch stopped = new CountDownLatch(1);
-
     /**
      * Prints the dashboard's address and how to sign in, then waits for Ctrl-C (or any other end of the JVM),
      * whose shutdown hook lets the daemons close before the process goes.
@@ -194,7 +192,7 @@ final class FleetDemo {
                         () -> {
                             interrupted.countDown();
                             try {
-                                stopped.await(60, TimeUnit.SECONDS);
+                                served.await(60, TimeUnit.SECONDS);
                             } catch (InterruptedException e) {
                                 Thread.currentThread().interrupt();
                             }

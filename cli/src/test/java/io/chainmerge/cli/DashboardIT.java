@@ -56,6 +56,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 class DashboardIT {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final String HOSTILE = "<img src=x onerror=alert(1)>.vhdx";
     private static final Path SCREENSHOTS = Path.of("target", "dashboard");
 
     @TempDir
@@ -122,6 +123,8 @@ class DashboardIT {
         // A volume its worker keeps all in reserve: the merge there is refused for space, with its figures.
         Path big = Chains.root(full.resolve("big.vhdx"), 1, 2);
         Chains.child(full.resolve("big_1.avhdx"), big, 2, 6);
+        // A file name is whatever the disk's owner chose: the page must show it as text, never run it.
+        Chains.root(a2.resolve(HOSTILE), 3, 1);
         String bootstrap = kafka.bootstrapServers();
         Map<String, Object> coordinatorSettings = new HashMap<>(CampaignScenario.coordinatorSettings(bootstrap));
         coordinatorSettings.put("security.principals-file", principals.toString());
@@ -201,6 +204,9 @@ class DashboardIT {
             assertThat(browser.findElements(By.cssSelector("#fleet li[data-path]")))
                     .allSatisfy(
                             li -> assertThat(li.getDomAttribute("data-path")).contains("lost_1"));
+            browser.findElement(By.id("search")).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE, "onerror");
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("fleet"), HOSTILE));
+            assertThat(browser.findElements(By.cssSelector("#fleet img"))).isEmpty();
             browser.findElement(By.id("search")).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
             wait.until(
                     d -> d.findElements(By.cssSelector("#fleet li[data-path]")).size() > 3);

@@ -171,7 +171,7 @@ function render(view, report, { mayOperate, ended, throughput, notice, approve }
         ? el('button', { type: 'button', class: 'approve', 'data-recovery': r.recoveryId, onclick: () => approve(r.recoveryId) }, 'Approve')
         : null))), { id: 'recoveries' })
       : el('p', { class: 'muted' }, 'None.'),
-    el('h2', {}, 'Actions and backup requests (' + report.actions.length + ')'),
+    el('h2', {}, 'Actions (' + report.actions.length + ')'),
     report.actions.length ? table(['#', 'at', 'action', 'by', 'from', 'detail'], report.actions.map((a) => el('tr', {},
       el('td', { class: 'num' }, a.sequence), el('td', {}, time(a.at)), el('td', {}, a.action), el('td', {}, a.principal),
       el('td', {}, a.address), el('td', {}, a.detail))), { id: 'actions' })
