@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,18 +54,31 @@ final class DemoCommand implements Callable<Integer> {
     record Api(String url, Path tokenFile, String example) {}
 
     @Option(
+            names = "--serve",
+            description = "after the campaign, keep the broker, coordinators and workers up and print the dashboard's"
+                    + " address and how to sign in; runs until interrupted (Ctrl-C stops every daemon cleanly)")
+    boolean serve;
+
+    @Option(
             names = "--offline",
             description = "merge one chain in this process, without Kafka, a coordinator or workers")
     boolean offline;
 
     @Override
     public Integer call() throws Exception {
+        if (serve && offline) {
+            output.err().println("chainmerge demo: --serve needs the whole system; it cannot go with --offline");
+            output.err().flush();
+            return ExitCodes.USAGE;
+        }
         PrintWriter out = output.json() ? output.err() : output.out();
         Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("chainmerge-demo");
+        // With --serve, Ctrl-C's shutdown hook waits for this: the daemons closed, the check printed, the folder gone.
+        CountDownLatch finished = new CountDownLatch(1);
         try {
             Outcome outcome = offline
                     ? offline(out, work)
-                    : new FleetDemo(out, output.json() ? System.err : System.out, work).run();
+                    : new FleetDemo(out, output.json() ? System.err : System.out, work, serve ? finished : null).run();
             if (output.json()) {
                 output.printJson(outcome);
             }
@@ -73,6 +87,7 @@ final class DemoCommand implements Callable<Integer> {
             if (!keep && dir == null) {
                 deleteTree(work);
             }
+            finished.countDown();
         }
     }
 

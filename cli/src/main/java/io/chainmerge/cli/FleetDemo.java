@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 
 /**
@@ -45,10 +47,21 @@ final class FleetDemo {
 
     private final Path work;
 
+    /**
+     * Null, or the system stays up for the dashboard after the campaign until interrupted, and the
+     * interruption waits for this latch: the demo over, its folder removed.
+     */
+    private final CountDownLatch served;
+
     FleetDemo(PrintWriter out, PrintStream live, Path work) {
+        this(out, live, work, null);
+    }
+
+    FleetDemo(PrintWriter out, PrintStream live, Path work, CountDownLatch served) {
         this.out = out;
         this.live = live;
         this.work = work;
+        this.served = served;
     }
 
     DemoCommand.Outcome run() throws Exception {
@@ -151,6 +164,10 @@ final class FleetDemo {
                 handover.join();
                 out.println(handover.story());
                 CampaignView.print(out, report);
+                if (served != null) {
+                    // The standby took over when the first leader stopped: it serves the dashboard now.
+                    serveUntilInterrupted(standbyUrl, tokenFile, pki.caBundle());
+                }
             }
         }
         out.println("verification (SHA-256 of every chain's virtual disk, before and after):");
@@ -162,6 +179,34 @@ final class FleetDemo {
                 ok ? "OK: every chain reads exactly what it read before" : "FAILED: see above", seconds);
         out.flush();
         return new DemoCommand.Outcome(ok, seconds, work, checks, api);
+    }
+
+    /**
+     * Prints the dashboard's address and how to sign in, then waits for Ctrl-C (or any other end of the JVM),
+     * whose shutdown hook lets the daemons close before the process goes.
+     */
+    private void serveUntilInterrupted(String url, Path tokenFile, Path caBundle) throws InterruptedException {
+        CountDownLatch interrupted = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            interrupted.countDown();
+                            try {
+                                served.await(60, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "demo-stop"));
+        out.println("dashboard: " + url + "/ui/");
+        out.println("  sign in with the token in " + tokenFile + " (demo-operator, role operator: it may approve)");
+        out.println("  TLS: the demo's throwaway CA signed the certificate, so the browser warns; trust " + caBundle
+                + " (for this session only) or accept the warning for 127.0.0.1");
+        out.println("  the system stays up until Ctrl-C");
+        out.flush();
+        interrupted.await();
+        out.println("stopping the coordinators, the workers and the broker");
+        out.flush();
     }
 
     /**

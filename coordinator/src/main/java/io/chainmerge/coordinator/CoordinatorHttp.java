@@ -25,6 +25,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
@@ -66,6 +67,8 @@ import org.slf4j.LoggerFactory;
  *                                    202 {"requestId": …}; 400 with the reason (and an invalid notification)
  * GET  /v1/openapi.json              this API's OpenAPI 3.1 document                      (anonymous)
  * GET  /v1/schemas/campaign-spec.json  the campaign spec's JSON Schema                   (anonymous)
+ * GET  /v1/me                    the caller: its name, roles and permissions (any principal)
+ * GET  /ui/                      the operators' dashboard: static files holding no data (anonymous; docs/dashboard.md)
  * GET  /health                   the process runs                                    (anonymous)
  * GET  /ready                    the broker answers and every topic exists: 200, else 503   (anonymous);
  *                                 says whether this replica leads or stands by, and who leads
@@ -177,6 +180,32 @@ final class CoordinatorHttp {
     /** Where every route but the probes and the scrape lives; a change that breaks a caller goes to /v2. */
     static final String V1 = "/v1";
 
+    /** Where the dashboard's static files are served. */
+    static final String UI = "/ui/";
+
+    /** The dashboard's pages load their own scripts, styles and data only, and may not be framed. */
+    static final String UI_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none';"
+            + " form-action 'self'; frame-ancestors 'none'";
+
+    /**
+     * {@code GET /v1/me}: the caller as the coordinator knows it.
+     *
+     * @param permissions what its roles grant, so that a client shows only the actions it may take
+     */
+    record Me(String name, List<String> roles, List<String> permissions) {
+        static Me of(Principals.Principal principal) {
+            return new Me(
+                    principal.name(),
+                    principal.roles().stream().map(Role::wireName).sorted().toList(),
+                    principal.roles().stream()
+                            .flatMap(role -> role.permissions().stream())
+                            .map(Role.Permission::wireName)
+                            .distinct()
+                            .sorted()
+                            .toList());
+        }
+    }
+
     /** The routes served before /v1 (method, path), each answered 308 to its /v1 path (docs/api.md). */
     static final List<String[]> UNVERSIONED = List.of(
             new String[] {"GET", "/campaigns"},
@@ -221,6 +250,20 @@ final class CoordinatorHttp {
                 .putHeader("content-type", "application/schema+json")
                 .end(specSchema.text()));
 
+        // The dashboard: static files only, so anonymous; every call it makes for data carries the signed-in
+        // token. Nothing else may run on its pages: file names shown there are attacker-controlled strings.
+        router.get(UI + "*")
+                .handler(ctx -> {
+                    ctx.response()
+                            .putHeader("Content-Security-Policy", UI_POLICY)
+                            .putHeader("X-Content-Type-Options", "nosniff")
+                            .putHeader("Referrer-Policy", "no-referrer");
+                    ctx.next();
+                })
+                .handler(StaticHandler.create("io/chainmerge/coordinator/ui")
+                        .setIndexPage("index.html")
+                        .setCachingEnabled(false));
+
         // The paths from before /v1: answered with a permanent redirect that keeps the method and body.
         for (String[] old : UNVERSIONED) {
             router.route(HttpMethod.valueOf(old[0]), old[1]).handler(this::toV1);
@@ -229,6 +272,9 @@ final class CoordinatorHttp {
         // Everything else: who calls first, then the body (an unknown caller's body is never read).
         router.route().handler(security.authentication());
         router.route().handler(BodyHandler.create().setBodyLimit(bodyLimit));
+
+        // Who calls, for any principal (a backup system too): the dashboard shows what the roles allow.
+        router.get(V1 + "/me").handler(ctx -> send(ctx, 200, Me.of(ApiSecurity.principal(ctx))));
 
         Handler<RoutingContext> read = security.require(Role.Permission.READ);
         router.get(V1 + "/campaigns").handler(read).handler(this::listCampaigns);

@@ -176,6 +176,41 @@ class ApiSecurityIT {
     }
 
     @Test
+    void theDashboardsFilesNeedNoTokenAndCarryAStrictContentSecurityPolicy() throws Exception {
+        for (String path : List.of("/ui/", "/ui/index.html", "/ui/app.js", "/ui/api.js", "/ui/app.css")) {
+            HttpResponse<String> file = send(new Call("GET", path, null), null);
+            assertThat(file.statusCode()).as(path).isEqualTo(200);
+            assertThat(file.headers().firstValue("Content-Security-Policy"))
+                    .as(path)
+                    .hasValueSatisfying(policy -> assertThat(policy).startsWith("default-src 'self'"));
+            assertThat(file.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        }
+        assertThat(send(new Call("GET", "/ui/app.js", null), null).headers().firstValue("content-type"))
+                .hasValueSatisfying(type -> assertThat(type).contains("javascript"));
+        // The files hold no data: what the page shows comes from calls that need a token, as before.
+        assertThat(send(new Call("GET", "/v1/campaigns", null), null).statusCode())
+                .isEqualTo(401);
+        assertThat(send(new Call("GET", "/ui/../v1/campaigns", null), null).statusCode())
+                .isNotEqualTo(200);
+    }
+
+    @Test
+    void meNamesTheCallerItsRolesAndWhatTheyAllow() throws Exception {
+        Call me = new Call("GET", "/v1/me", null);
+        assertThat(send(me, null).statusCode()).isEqualTo(401);
+        JsonNode viewer = JSON.mapper().readTree(send(me, bearer("viewer")).body());
+        assertThat(viewer.path("name").asText()).isEqualTo("viewer");
+        assertThat(viewer.path("roles").toString()).isEqualTo("[\"viewer\"]");
+        assertThat(viewer.path("permissions").toString()).isEqualTo("[\"read\"]");
+        JsonNode ops = JSON.mapper().readTree(send(me, bearer("ops")).body());
+        assertThat(ops.path("permissions").toString()).isEqualTo("[\"operate\",\"read\"]");
+        HttpResponse<String> backup = send(me, bearer("vbr"));
+        assertThat(backup.statusCode()).isEqualTo(200);
+        assertThat(JSON.mapper().readTree(backup.body()).path("permissions").toString())
+                .isEqualTo("[\"post-backup-events\"]");
+    }
+
+    @Test
     void aRoleThatDoesNotAllowTheCallAnswers403AsAProblem() throws Exception {
         List<Call> writes = GUARDED.subList(4, 9);
         for (Call call : writes) {

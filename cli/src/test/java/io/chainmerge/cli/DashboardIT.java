@@ -1,0 +1,288 @@
+package io.chainmerge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.chainmerge.broker.EmbeddedKafka;
+import io.chainmerge.common.campaign.CampaignRecovery;
+import io.chainmerge.common.campaign.CampaignReport;
+import io.chainmerge.common.campaign.CampaignReport.JobView;
+import io.chainmerge.common.campaign.CampaignSkip;
+import io.chainmerge.common.campaign.CampaignState;
+import io.chainmerge.common.campaign.RecoveryStatus;
+import io.chainmerge.common.message.Outcome;
+import io.chainmerge.coordinator.Coordinator;
+import io.chainmerge.coordinator.CoordinatorConfig;
+import io.chainmerge.coordinator.Role;
+import io.chainmerge.coordinator.Tokens;
+import io.chainmerge.worker.Worker;
+import io.chainmerge.worker.WorkerConfig;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The operators' dashboard in a real browser: Debian's chromium, headless, driven by chromedriver, against
+ * the embedded broker, a coordinator and three workers. It signs in, follows a campaign live to its end and
+ * shows what the API says (merged, bytes, the refused and skipped disks), searches the fleet, and approves a
+ * proposed space recovery from the page, which only a role that may operate is offered. Screenshots go to
+ * {@code target/dashboard/} (docs/dashboard.md).
+ */
+class DashboardIT {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final String HOSTILE = "<img src=x onerror=alert(1)>.vhdx";
+    private static final Path SCREENSHOTS = Path.of("target", "dashboard");
+
+    @TempDir
+    static Path dir;
+
+    static EmbeddedKafka kafka;
+    static WebDriver browser;
+    static String viewerToken;
+    static Path principals;
+
+    @BeforeAll
+    static void start() throws IOException {
+        boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+        Assumptions.assumeTrue(
+                present || "true".equals(System.getenv("CI")),
+                "chromium and chromium-driver are not installed (apt-get install chromium chromium-driver);"
+                        + " under CI=true this test runs and fails without them");
+        kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+        principals = dir.resolve("principals.yaml");
+        Tokens.addPrincipal(
+                principals,
+                "test-admin",
+                List.of(Role.ADMIN),
+                null,
+                Tokens.sha256Hex(TestPrincipals.ADMIN_TOKEN),
+                ChainmergeCommand.JSON);
+        viewerToken = Tokens.newToken();
+        Tokens.addPrincipal(
+                principals,
+                "watcher",
+                List.of(Role.VIEWER),
+                null,
+                Tokens.sha256Hex(viewerToken),
+                ChainmergeCommand.JSON);
+        ChromeOptions options = new ChromeOptions()
+                .setBinary(CHROMIUM.toFile())
+                // Root in a container: chromium's sandbox needs namespaces it does not get there.
+                .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1600");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
+        browser = new ChromeDriver(service, options);
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void theDashboardFollowsACampaignToItsEndShowsWhatTheApiSaysAndApprovesARecovery() throws Exception {
+        Path a1 = Files.createDirectories(dir.resolve("a/vol1"));
+        Path a2 = Files.createDirectories(dir.resolve("a/vol2"));
+        Path b1 = Files.createDirectories(dir.resolve("b/vol1"));
+        Path full = Files.createDirectories(dir.resolve("c/full"));
+        new DemoFleet().build(a1, a2, b1, new PrintWriter(new StringWriter()));
+        // A volume its worker keeps all in reserve: the merge there is refused for space, with its figures.
+        Path big = Chains.root(full.resolve("big.vhdx"), 1, 2);
+        Chains.child(full.resolve("big_1.avhdx"), big, 2, 6);
+        // A file name is whatever the disk's owner chose: the page must show it as text, never run it.
+        Chains.root(a2.resolve(HOSTILE), 3, 1);
+        String bootstrap = kafka.bootstrapServers();
+        Map<String, Object> coordinatorSettings = new HashMap<>(CampaignScenario.coordinatorSettings(bootstrap));
+        coordinatorSettings.put("security.principals-file", principals.toString());
+        try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinatorSettings));
+                Worker a = Worker.start(WorkerConfig.of(
+                        CampaignScenario.workerSettings("pool-a", "host-a", List.of(a1, a2), bootstrap, "0")));
+                Worker b = Worker.start(WorkerConfig.of(
+                        CampaignScenario.workerSettings("pool-b", "host-b", List.of(b1), bootstrap, "0")));
+                Worker c = Worker.start(WorkerConfig.of(
+                        CampaignScenario.workerSettings("pool-c", "host-c", List.of(full), bootstrap, "100%")))) {
+            String api = "http://127.0.0.1:" + coordinator.httpPort();
+            CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
+            String id = client.submit(
+                    """
+                    name: browsed
+                    pools: [pool-a, pool-b, pool-c]
+                    select: {glob: "*.avhdx"}
+                    action: merge-to-root
+                    limits: {perVolume: 1, perPool: 2}
+                    rate: 64MiB/s
+                    """);
+
+            // Signing in: the page asks for the token once, then lists the campaigns.
+            browser.get(api + "/ui/");
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")))
+                    .sendKeys(TestPrincipals.ADMIN_TOKEN);
+            browser.findElement(By.id("sign-in-button")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "test-admin (admin)"));
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-campaign='" + id + "'] a")))
+                    .click();
+
+            // Followed live to its end, from the event stream the page reads with its token.
+            new WebDriverWait(browser, Duration.ofMinutes(2))
+                    .until(ExpectedConditions.textToBe(By.id("stream-state"), "over"));
+            CampaignReport report = client.show(id);
+            assertThat(report.state()).isEqualTo(CampaignState.FINISHED);
+            wait.until(ExpectedConditions.textToBe(By.id("campaign-state"), "finished"));
+            screenshot("campaign");
+
+            assertThat(text("total-merged"))
+                    .isEqualTo(String.valueOf(report.totals().merged()));
+            assertThat(text("total-refused"))
+                    .isEqualTo(String.valueOf(report.totals().refused()));
+            assertThat(text("total-skipped"))
+                    .isEqualTo(String.valueOf(report.totals().skipped()));
+            assertThat(text("total-jobs"))
+                    .isEqualTo(String.valueOf(report.totals().jobs()));
+            assertThat(browser.findElement(By.id("total-bytes-merged")).getDomAttribute("data-bytes"))
+                    .isEqualTo(String.valueOf(report.totals().bytesMerged()));
+            assertThat(report.totals().merged()).isEqualTo(5);
+            assertThat(attributes("#refused tbody tr", "data-child"))
+                    .isEqualTo(report.jobs().stream()
+                            .filter(j -> j.outcome() == Outcome.REFUSED)
+                            .map(JobView::child)
+                            .collect(Collectors.toSet()))
+                    .hasSize(1);
+            assertThat(browser.findElement(By.id("refused")).getText())
+                    .contains("insufficient-space")
+                    .contains("requiredBytes")
+                    .contains("availableBytes");
+            assertThat(attributes("#skipped tbody tr", "data-disk"))
+                    .isEqualTo(report.skipped().stream().map(CampaignSkip::disk).collect(Collectors.toSet()))
+                    .hasSize(3);
+            for (JobView job : report.jobs()) {
+                WebElement row = browser.findElement(By.cssSelector("#jobs tr[data-job='" + job.jobId() + "']"));
+                assertThat(row.getDomAttribute("data-status"))
+                        .as(job.jobId())
+                        .isEqualTo(job.status().wireName());
+            }
+
+            // The fleet: chains as trees, searched by file name; the orphan shown as one.
+            browser.get(api + "/ui/#/fleet");
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#fleet .volume")));
+            browser.findElement(By.id("search")).sendKeys("lost_1");
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#fleet li.orphan")));
+            assertThat(browser.findElements(By.cssSelector("#fleet li[data-path]")))
+                    .allSatisfy(
+                            li -> assertThat(li.getDomAttribute("data-path")).contains("lost_1"));
+            browser.findElement(By.id("search")).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE, "onerror");
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("fleet"), HOSTILE));
+            assertThat(browser.findElements(By.cssSelector("#fleet img"))).isEmpty();
+            browser.findElement(By.id("search")).sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
+            wait.until(
+                    d -> d.findElements(By.cssSelector("#fleet li[data-path]")).size() > 3);
+            screenshot("fleet");
+
+            // A recovery waiting for approval: offered to an operator's role only, approved from the page.
+            String asked = client.submit(
+                    """
+                    name: asked
+                    pools: [pool-c]
+                    select: {glob: "*.avhdx"}
+                    onInsufficientSpace: ask
+                    transplantTo: {pools: [pool-b]}
+                    """);
+            await().atMost(Duration.ofSeconds(60)).until(() -> client.show(asked).recoveries().stream()
+                    .anyMatch(r -> r.status() == RecoveryStatus.PROPOSED));
+            CampaignRecovery proposed = client.show(asked).recoveries().get(0);
+            browser.get(api + "/ui/#/campaigns/" + asked);
+            WebElement approve = wait.until(ExpectedConditions.elementToBeClickable(
+                    By.cssSelector("button.approve[data-recovery='" + proposed.recoveryId() + "']")));
+            assertThat(browser.findElement(By.id("recoveries")).getText())
+                    .contains(proposed.recoveryId())
+                    .contains("proposed");
+            screenshot("recovery");
+            approve.click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("notice"), "Approved"));
+            CampaignReport approved = client.show(asked);
+            assertThat(approved.recoveries().get(0).status()).isNotEqualTo(RecoveryStatus.PROPOSED);
+            assertThat(approved.actions()).anySatisfy(action -> {
+                assertThat(action.action()).isEqualTo("approve");
+                assertThat(action.principal()).isEqualTo("test-admin");
+            });
+            assertThat(browser.findElements(By.cssSelector("button.approve"))).isEmpty();
+
+            // A viewer sees the same campaign without the button; the coordinator would refuse it anyway.
+            client.submit(
+                    """
+                    name: asked-again
+                    pools: [pool-c]
+                    select: {glob: "*.avhdx"}
+                    onInsufficientSpace: ask
+                    transplantTo: {pools: [pool-b]}
+                    """);
+            browser.findElement(By.id("sign-out")).click();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")))
+                    .sendKeys(viewerToken);
+            browser.findElement(By.id("sign-in-button")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "watcher (viewer)"));
+            String again = client.list(List.of()).stream()
+                    .filter(r -> "asked-again".equals(r.name()))
+                    .findFirst()
+                    .orElseThrow()
+                    .campaignId();
+            await().atMost(Duration.ofSeconds(60)).until(() -> client.show(again).recoveries().stream()
+                    .anyMatch(r -> r.status() == RecoveryStatus.PROPOSED));
+            browser.get(api + "/ui/#/campaigns/" + again);
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("recoveries"), "proposed"));
+            assertThat(browser.findElements(By.cssSelector("button.approve"))).isEmpty();
+            client.act(asked, "cancel");
+            client.act(again, "cancel");
+        }
+    }
+
+    private static String text(String id) {
+        return browser.findElement(By.id(id)).getText();
+    }
+
+    private static Set<String> attributes(String selector, String attribute) {
+        return browser.findElements(By.cssSelector(selector)).stream()
+                .map(e -> e.getDomAttribute(attribute))
+                .collect(Collectors.toSet());
+    }
+
+    private static void screenshot(String name) throws IOException {
+        File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Files.copy(
+                shot.toPath(), SCREENSHOTS.resolve(name + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+}
