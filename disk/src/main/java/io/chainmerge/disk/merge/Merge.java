@@ -3,6 +3,7 @@ package io.chainmerge.disk.merge;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.Directories;
 import io.chainmerge.disk.io.LockScope;
@@ -158,7 +159,7 @@ public final class Merge {
     private static MergeReport finish(MergeJournal journal, MergePlan plan, long started) throws IOException {
         List<Path> repointed = List.of();
         UUID identity;
-        try (VirtualDisk destination = VirtualDisk.open(journal.destination(), Access.WRITE)) {
+        try (VirtualDisk destination = DiskFiles.open(journal.destination(), Access.WRITE)) {
             identity = destination.identity();
             if (journal.state() == State.FLUSHED) {
                 repointed = repoint(journal.children(), destination);
@@ -172,7 +173,7 @@ public final class Merge {
     private static List<Path> repoint(List<Path> children, VirtualDisk destination) throws IOException {
         List<Path> done = new ArrayList<>();
         for (Path child : children) {
-            try (VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+            try (VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
                 disk.setParent(destination);
             }
             done.add(child);
@@ -206,7 +207,7 @@ public final class Merge {
         Path partial = target.resolveSibling("." + name.substring(0, dot) + "-partial" + name.substring(dot));
         Files.deleteIfExists(partial); // left by an interrupted flatten: start over
         WindowCopy.Copied copied;
-        try (VirtualDisk out = VirtualDisk.create(partial, prepared.newDiskSpec())) {
+        try (VirtualDisk out = DiskFiles.create(partial, prepared.newDiskSpec())) {
             copied = WindowCopy.copy(
                     chain.levels(),
                     chain.virtualSize(),

@@ -3,7 +3,6 @@ package io.chainmerge.disk.vhd;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.CorruptDiskException;
 import io.chainmerge.disk.DiskFormat;
-import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.Extent;
 import io.chainmerge.disk.Extents;
@@ -17,18 +16,15 @@ import io.chainmerge.disk.SpaceEstimator;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.io.CrashPoints;
-import io.chainmerge.disk.io.Directories;
 import io.chainmerge.disk.io.DiskChannel;
 import io.chainmerge.disk.io.Guids;
+import io.chainmerge.disk.io.WriteSession;
 import io.chainmerge.disk.io.Zeros;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -104,13 +100,13 @@ public final class VhdFile implements VirtualDisk {
     /** BAT entries are u32 sector numbers, so nothing in a VHD lies past 2 TiB. */
     static final long MAX_VIRTUAL_SIZE = 1L << 41;
     /** "The maximum size of a dynamic hard disk is 2040 GB" (VHD spec). */
-    private static final long MAX_NEW_VIRTUAL_SIZE = 2040L << 30;
+    static final long MAX_NEW_VIRTUAL_SIZE = 2040L << 30;
     /** Where the files chainmerge makes keep the dynamic disk header and the BAT, as Windows and qemu do. */
-    private static final long NEW_HEADER_OFFSET = 0x200;
+    static final long NEW_HEADER_OFFSET = 0x200;
 
-    private static final long NEW_TABLE_OFFSET = 0x600;
-    private static final long ALL_ONES = -1L;
-    private static final int DATA_ALIGNMENT = 4096;
+    static final long NEW_TABLE_OFFSET = 0x600;
+    static final long ALL_ONES = -1L;
+    static final int DATA_ALIGNMENT = 4096;
     /**
      * How far ahead the footer moves when the file grows, so one flush covers many blocks; one commit
      * adds at most this much. Until the commit the file is that much longer than it ends up (a hole,
@@ -123,13 +119,16 @@ public final class VhdFile implements VirtualDisk {
     /** Windows paths end at 32767 UTF-16 code units. */
     private static final int MAX_LOCATOR_LENGTH = 64 << 10;
 
-    private static final String CREATOR_APPLICATION = "cmrg";
-    private static final long CREATOR_VERSION = 0x0000_0001L;
+    static final String CREATOR_APPLICATION = "cmrg";
+    static final long CREATOR_VERSION = 0x0000_0001L;
     /** Every locator chainmerge writes is a Windows path: the host it describes is the one Hyper-V runs. */
-    private static final String CREATOR_HOST_OS = "Wi2k";
+    static final String CREATOR_HOST_OS = "Wi2k";
 
     private final Path path;
     private final DiskChannel channel;
+    /** Whether this file may be written, and the latch a failed write trips: see {@link WriteSession}. */
+    private final WriteSession session;
+
     private final VhdFooter footer;
     /** The footer's bytes as read: rewriting it keeps the bytes it does not define (see {@link VhdFooter#encodeOver}). */
     private final byte[] footerBytes;
@@ -137,7 +136,7 @@ public final class VhdFile implements VirtualDisk {
     private final long footerReadAt;
 
     private final List<String> footerNotes;
-    private final BlockGeometry blocks;
+    final BlockGeometry blocks;
     /** Read on first use: opening, which scans do by the thousand, reads headers only. */
     private BlockAllocationTable bat;
 
@@ -164,13 +163,6 @@ public final class VhdFile implements VirtualDisk {
         }
     };
     private final BitSet checkedBlocks = new BitSet();
-    /**
-     * The first write or flush that failed. Nothing is committed after it: data it did not write (or a
-     * failed flush dropped, as Linux may) must never become visible through a BAT entry or a bit.
-     */
-    private IOException failure;
-
-    private boolean closed;
 
     /** A used parent locator entry, its place among the eight, and the location its data names (or null). */
     private record Locator(int index, ParentLocatorEntry entry, ParentPath path) {}
@@ -187,6 +179,7 @@ public final class VhdFile implements VirtualDisk {
     private VhdFile(Path path, DiskChannel channel, Access access) throws IOException {
         this.path = path;
         this.channel = channel;
+        this.session = new WriteSession(path, channel.isWritable());
         FooterRead read = readFooter(path, channel, access);
         this.footer = read.footer();
         this.footerBytes = read.bytes();
@@ -225,6 +218,11 @@ public final class VhdFile implements VirtualDisk {
                     path,
                     "a differencing disk with no Parent Unique ID: its parent is a raw image (as blktap records it)");
         }
+    }
+
+    /** The footer as read, for {@link VhdCreator} to give a child its parent's geometry. */
+    VhdFooter footer() {
+        return footer;
     }
 
     public static VhdFile open(Path file, Access access) throws IOException {
@@ -460,191 +458,6 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Creating files
-
-    /**
-     * The virtual size a new root asked for {@code requested} bytes gets, when its size is the caller's
-     * choice: the smallest at or above it that qemu, Windows, blktap and libvhdi all read alike (see
-     * {@link DiskGeometry#smallestAgreedSizeAtLeast} and docs/vhd.md).
-     */
-    public static long agreedSizeAtLeast(long requested) {
-        return DiskGeometry.smallestAgreedSizeAtLeast(requested);
-    }
-
-    /**
-     * Creates a fixed or dynamic VHD of {@code spec}'s size exactly (its Current Size), with the
-     * specification's CHS geometry when that addresses exactly this size and the maximum geometry
-     * otherwise, so that readers sizing by geometry read Current Size too (see {@link
-     * DiskGeometry#forExactSize}); with 512-byte sectors. The block size is 2 MiB
-     * unless given: any power of two the engine reads (512 bytes to 256 MiB), though the specification
-     * names 512 KiB and 2 MiB as the sizes products were tested with. VHD records no physical sector
-     * size. Written under a temporary name and renamed when complete.
-     */
-    public static VhdFile create(Path file, DiskSpec spec) throws IOException {
-        long size = spec.virtualSize();
-        if (spec.logicalSectorSize() != SECTOR_SIZE) {
-            throw new IllegalArgumentException(file + ": VHD disks have 512-byte sectors only");
-        }
-        if (size % SECTOR_SIZE != 0 || size > MAX_NEW_VIRTUAL_SIZE) {
-            throw new IllegalArgumentException(
-                    file + ": the virtual size of a VHD must be a multiple of 512 bytes, at most 2040 GiB");
-        }
-        int blockSize = blockSizeFor(spec);
-        if (blockSize < SECTOR_SIZE
-                || blockSize > DynamicDiskHeader.MAX_BLOCK_SIZE
-                || Integer.bitCount(blockSize) != 1
-                || (size + blockSize - 1) / blockSize > DynamicDiskHeader.MAX_TABLE_ENTRIES) {
-            throw new IllegalArgumentException(file
-                    + ": the block size of a VHD is a power of two from 512 bytes to 256 MiB, at most 16 Mi blocks"
-                    + " a disk (2 MiB by default)");
-        }
-        UUID uniqueId = spec.virtualDiskId() != null ? spec.virtualDiskId() : Guids.random();
-        DiskGeometry geometry = DiskGeometry.forExactSize(size);
-        if (spec.type() == DiskType.FIXED) {
-            VhdFooter footer = newFooter(VhdFooter.FIXED, ALL_ONES, size, geometry, uniqueId);
-            writeNewFile(file, channel -> {
-                Zeros.write(channel, 0, size);
-                channel.writeFully(footer.encode(), size);
-            });
-        } else {
-            VhdFooter footer = newFooter(VhdFooter.DYNAMIC, NEW_HEADER_OFFSET, size, geometry, uniqueId);
-            long entries = (size + blockSize - 1) / blockSize;
-            List<ParentLocatorEntry> none = new ArrayList<>();
-            while (none.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
-                none.add(ParentLocatorEntry.UNUSED);
-            }
-            DynamicDiskHeader header = new DynamicDiskHeader(
-                    ALL_ONES,
-                    NEW_TABLE_OFFSET,
-                    DynamicDiskHeader.HEADER_VERSION,
-                    entries,
-                    blockSize,
-                    Guids.ZERO,
-                    0,
-                    "",
-                    none);
-            ByteBuffer table = BlockAllocationTable.empty(entries);
-            long end = NEW_TABLE_OFFSET + table.capacity();
-            writeNewFile(file, channel -> {
-                channel.writeFully(footer.encode(), 0);
-                channel.writeFully(header.encode(), NEW_HEADER_OFFSET);
-                channel.writeFully(table, NEW_TABLE_OFFSET);
-                channel.writeFully(footer.encode(), end);
-            });
-        }
-        return open(file, Access.WRITE);
-    }
-
-    /**
-     * Creates a differencing VHD over {@code parent}: its size (Current Size and geometry), block size,
-     * and a parent record Hyper-V and libvhdi follow: the parent's unique id and modification time, its
-     * name, and W2ru (relative) and W2ku (absolute) locators in UTF-16LE as Windows writes them. The
-     * parent is not changed.
-     */
-    public static VhdFile createDifferencing(Path file, VhdFile parent) throws IOException {
-        ParentRecord record = ParentRecord.of(file, parent);
-        long size = parent.virtualSize();
-        int blockSize = parent.blockSize();
-        long entries = (size + blockSize - 1) / blockSize;
-        ByteBuffer table = BlockAllocationTable.empty(entries);
-        byte[] relative = record.relative().getBytes(StandardCharsets.UTF_16LE);
-        byte[] absolute = record.absolute().getBytes(StandardCharsets.UTF_16LE);
-        long relativeAt = NEW_TABLE_OFFSET + table.capacity();
-        long absoluteAt = relativeAt + roundUpToSector(relative.length);
-        long end = absoluteAt + roundUpToSector(absolute.length);
-        List<ParentLocatorEntry> locatorEntries = new ArrayList<>(List.of(
-                new ParentLocatorEntry(
-                        ParentLocatorEntry.W2RU, roundUpToSector(relative.length), relative.length, relativeAt),
-                new ParentLocatorEntry(
-                        ParentLocatorEntry.W2KU, roundUpToSector(absolute.length), absolute.length, absoluteAt)));
-        while (locatorEntries.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
-            locatorEntries.add(ParentLocatorEntry.UNUSED);
-        }
-        VhdFooter footer = newFooter(
-                VhdFooter.DIFFERENCING, NEW_HEADER_OFFSET, size, parent.footer.diskGeometry(), Guids.random());
-        DynamicDiskHeader header = new DynamicDiskHeader(
-                ALL_ONES,
-                NEW_TABLE_OFFSET,
-                DynamicDiskHeader.HEADER_VERSION,
-                entries,
-                blockSize,
-                record.uniqueId(),
-                record.timeStamp(),
-                record.unicodeName(),
-                locatorEntries);
-        writeNewFile(file, channel -> {
-            channel.writeFully(footer.encode(), 0);
-            channel.writeFully(header.encode(), NEW_HEADER_OFFSET);
-            channel.writeFully(table, NEW_TABLE_OFFSET);
-            channel.writeFully(ByteBuffer.wrap(relative), relativeAt);
-            channel.writeFully(ByteBuffer.wrap(absolute), absoluteAt);
-            channel.writeFully(footer.encode(), end);
-        });
-        return open(file, Access.WRITE);
-    }
-
-    /**
-     * The size of a new root of {@code spec} once {@code allocatedBlocks} of its blocks are written: a
-     * fixed disk is its data and the footer; a dynamic one its header and BAT, then the blocks placed as
-     * {@link #allocate} places them, then the footer.
-     */
-    public static long sizeOfNew(DiskSpec spec, long allocatedBlocks) {
-        if (spec.type() == DiskType.FIXED) {
-            return spec.virtualSize() + VhdFooter.SIZE;
-        }
-        BlockGeometry geometry = new BlockGeometry(spec.virtualSize(), blockSizeFor(spec));
-        long end = NEW_TABLE_OFFSET + BlockAllocationTable.bytesFor(geometry.blocks());
-        for (long block = 0; block < allocatedBlocks; block++) {
-            end = place(end, geometry.bitmapSize(), DATA_ALIGNMENT) + geometry.blockTotal();
-        }
-        return end + VhdFooter.SIZE;
-    }
-
-    private static int blockSizeFor(DiskSpec spec) {
-        return spec.blockSize() == 0 ? DEFAULT_BLOCK_SIZE : spec.blockSize();
-    }
-
-    private static VhdFooter newFooter(int diskType, long dataOffset, long size, DiskGeometry geometry, UUID uniqueId) {
-        return new VhdFooter(
-                VhdFooter.FEATURES_RESERVED,
-                VhdFooter.FORMAT_VERSION,
-                dataOffset,
-                VhdTime.of(Instant.now()),
-                CREATOR_APPLICATION,
-                CREATOR_VERSION,
-                CREATOR_HOST_OS,
-                size,
-                size,
-                geometry,
-                diskType,
-                uniqueId,
-                0);
-    }
-
-    @FunctionalInterface
-    private interface NewFileContent {
-        void write(DiskChannel channel) throws IOException;
-    }
-
-    private static void writeNewFile(Path file, NewFileContent content) throws IOException {
-        if (Files.exists(file)) {
-            throw new FileAlreadyExistsException(file.toString());
-        }
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".creating");
-        Files.deleteIfExists(temporary);
-        Files.createFile(temporary);
-        try (DiskChannel channel = DiskChannel.open(temporary, Access.WRITE)) {
-            content.write(channel);
-            channel.force();
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temporary);
-            throw e;
-        }
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
-        Directories.force(file.toAbsolutePath().getParent());
-    }
-
     /**
      * What a differencing disk records of its parent (VHD spec, dynamic disk header): its unique id, its
      * file's modification time, its file name as the Parent Unicode Name, and the W2ru and W2ku locators.
@@ -656,7 +469,7 @@ public final class VhdFile implements VirtualDisk {
      * blktap try first; W2ku is the absolute path in Windows form without a drive ({@code
      * \srv\vol1\base.vhd}), a rooted Windows path that blktap opens as {@code /srv/vol1/base.vhd} and checks.
      */
-    private record ParentRecord(UUID uniqueId, long timeStamp, String unicodeName, String relative, String absolute) {
+    record ParentRecord(UUID uniqueId, long timeStamp, String unicodeName, String relative, String absolute) {
 
         static ParentRecord of(Path child, VirtualDisk parent) throws IOException {
             String relative = null;
@@ -838,7 +651,7 @@ public final class VhdFile implements VirtualDisk {
     // ---------------------------------------------------------------------------------------------
     // Reading
 
-    private boolean differencing() {
+    boolean differencing() {
         return footer.type() == DiskType.DIFFERENCING;
     }
 
@@ -886,7 +699,7 @@ public final class VhdFile implements VirtualDisk {
         channel.readFully(destination, fileOffset, "block data");
     }
 
-    private void checkRange(long offset, long length) {
+    void checkRange(long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > virtualSize()) {
             throw new IllegalArgumentException(
                     "[%d, +%d) is outside the virtual disk of %d bytes".formatted(offset, length, virtualSize()));
@@ -925,7 +738,7 @@ public final class VhdFile implements VirtualDisk {
         return blocks.bitmapSize() + data;
     }
 
-    private BlockAllocationTable bat() throws IOException {
+    BlockAllocationTable bat() throws IOException {
         if (bat == null) {
             bat = BlockAllocationTable.read(channel, header.tableOffset(), (int) header.maxTableEntries());
         }
@@ -968,7 +781,7 @@ public final class VhdFile implements VirtualDisk {
     }
 
     private void writeRange(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
-        requireWritable();
+        session.requireWritable();
         checkRange(offset, length);
         if (offset % SECTOR_SIZE != 0 || length % SECTOR_SIZE != 0) {
             throw new IllegalArgumentException(
@@ -980,7 +793,7 @@ public final class VhdFile implements VirtualDisk {
         try {
             writeSectors(offset, length, source, zeros);
         } catch (IOException e) {
-            throw failed(e);
+            throw session.failed(e);
         }
     }
 
@@ -1093,7 +906,7 @@ public final class VhdFile implements VirtualDisk {
     }
 
     /** The first offset at or after {@code from} whose part after {@code leading} bytes is aligned. */
-    private static long place(long from, int leading, int alignment) {
+    static long place(long from, int leading, int alignment) {
         return (from + leading + alignment - 1) / alignment * alignment - leading;
     }
 
@@ -1187,16 +1000,14 @@ public final class VhdFile implements VirtualDisk {
      */
     @Override
     public void commit() throws IOException {
-        if (!channel.isWritable() || closed) {
+        if (!channel.isWritable() || session.isClosed()) {
             return;
         }
-        if (failure != null) {
-            throw new IOException(path + ": not committed: an earlier write failed", failure);
-        }
+        session.requireNoFailure();
         try {
             publish();
         } catch (IOException e) {
-            throw failed(e);
+            throw session.failed(e);
         }
     }
 
@@ -1278,59 +1089,7 @@ public final class VhdFile implements VirtualDisk {
             };
         }
         ensureLayout();
-        return new Estimator(reservedEnd >= 0 ? nextFree + VhdFooter.SIZE : channel.size(), nextFree);
-    }
-
-    /** Mirrors {@link #writeInBlock} and {@link #allocate}: the same decisions and placements, counted. */
-    private final class Estimator implements SpaceEstimator {
-        private final long baseSize;
-        private long allocationEnd;
-        private boolean allocates;
-        private final BitSet allocated = new BitSet();
-
-        Estimator(long baseSize, long nextFree) {
-            this.baseSize = baseSize;
-            this.allocationEnd = nextFree;
-        }
-
-        @Override
-        public void add(long offset, long length, boolean zeros) throws IOException {
-            checkRange(offset, length);
-            int blockSize = blocks.blockSize();
-            long end = offset + length;
-            for (long block = offset / blockSize; block * blockSize < end; block++) {
-                boolean present = bat().isAllocated(block) || allocated.get((int) block);
-                if (BlockWrite.decide(present, differencing(), zeros) == BlockWrite.ALLOCATE) {
-                    allocationEnd = place(allocationEnd, blocks.bitmapSize(), DATA_ALIGNMENT) + blocks.blockTotal();
-                    allocated.set((int) block);
-                    allocates = true;
-                }
-            }
-        }
-
-        @Override
-        public long growthBytes() {
-            return allocates ? Math.max(0, allocationEnd + VhdFooter.SIZE - baseSize) : 0;
-        }
-    }
-
-    private void requireWritable() {
-        if (!channel.isWritable()) {
-            throw new IllegalStateException(path + " is open for reading only");
-        }
-        if (closed) {
-            throw new IllegalStateException(path + " is closed");
-        }
-        if (failure != null) {
-            throw new IllegalStateException(path + ": an earlier write failed; open the file again", failure);
-        }
-    }
-
-    private IOException failed(IOException e) {
-        if (failure == null) {
-            failure = e;
-        }
-        return e;
+        return new VhdEstimator(this, reservedEnd >= 0 ? nextFree + VhdFooter.SIZE : channel.size(), nextFree);
     }
 
     private void requireDifferencing() {
@@ -1339,7 +1098,7 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
-    private static long roundUpToSector(long bytes) {
+    static long roundUpToSector(long bytes) {
         return (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;
     }
 
@@ -1352,14 +1111,14 @@ public final class VhdFile implements VirtualDisk {
      */
     @Override
     public void acceptParentIdentity(UUID futureParentIdentity) throws IOException {
-        requireWritable();
+        session.requireWritable();
         requireDifferencing();
     }
 
     /** Keeps the unique id: children link to it and cannot take a second one (see the class comment). */
     @Override
     public void changeIdentity(UUID newIdentity) throws IOException {
-        requireWritable();
+        session.requireWritable();
     }
 
     /**
@@ -1368,7 +1127,7 @@ public final class VhdFile implements VirtualDisk {
      */
     @Override
     public void adoptVirtualDiskId(UUID virtualDiskId) throws IOException {
-        requireWritable();
+        session.requireWritable();
     }
 
     /**
@@ -1383,7 +1142,7 @@ public final class VhdFile implements VirtualDisk {
             throw new InvalidChainException(
                     path, path + ": a VHD disk cannot have the " + parent.format() + " parent " + parent.path());
         }
-        requireWritable();
+        session.requireWritable();
         requireDifferencing();
         ParentRecord wanted = ParentRecord.of(path, parent);
         boolean sameLocators = locators.size() == 2
@@ -1400,7 +1159,7 @@ public final class VhdFile implements VirtualDisk {
         try {
             entries = sameLocators ? header.parentLocatorEntries() : writeLocators(wanted);
         } catch (IOException e) {
-            throw failed(e);
+            throw session.failed(e);
         }
         CrashPoints.reach("vhd.set-parent.locators-written");
         pendingHeader = header.withParent(wanted.uniqueId(), wanted.timeStamp(), wanted.unicodeName(), entries);
@@ -1509,15 +1268,15 @@ public final class VhdFile implements VirtualDisk {
 
     @Override
     public void close() throws IOException {
-        if (closed) {
+        if (session.isClosed()) {
             return;
         }
         try {
-            if (failure == null) {
+            if (!session.hasFailed()) {
                 commit();
             }
         } finally {
-            closed = true;
+            session.markClosed();
             channel.close();
         }
     }
