@@ -30,7 +30,7 @@ import org.apache.kafka.server.common.MetadataVersion;
  * Maven artifacts, on random loopback ports. It can be stopped and started again on the same ports
  * and data, as a broker outage looks to clients.
  *
- * <p>The settings are those DESIGN.md measured: internal topics with replication factor 1 (a consumer
+ * <p>The settings are those docs/architecture.md gives ("Test infrastructure"): internal topics with replication factor 1 (a consumer
  * group stalls on one broker otherwise) and a small log-cleaner buffer, so it runs in a small heap.
  */
 public final class EmbeddedKafka implements AutoCloseable {
