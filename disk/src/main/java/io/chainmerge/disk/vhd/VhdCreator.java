@@ -16,18 +16,14 @@ import static io.chainmerge.disk.vhd.VhdFile.roundUpToSector;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
-import io.chainmerge.disk.io.Directories;
-import io.chainmerge.disk.io.DiskChannel;
 import io.chainmerge.disk.io.Guids;
+import io.chainmerge.disk.io.NewFile;
 import io.chainmerge.disk.io.Zeros;
 import io.chainmerge.disk.vhd.VhdFile.ParentRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,7 +78,7 @@ public final class VhdCreator {
         DiskGeometry geometry = DiskGeometry.forExactSize(size);
         if (spec.type() == DiskType.FIXED) {
             VhdFooter footer = newFooter(VhdFooter.FIXED, ALL_ONES, size, geometry, uniqueId);
-            writeNewFile(file, channel -> {
+            NewFile.create(file, channel -> {
                 Zeros.write(channel, 0, size);
                 channel.writeFully(footer.encode(), size);
             });
@@ -105,7 +101,7 @@ public final class VhdCreator {
                     none);
             ByteBuffer table = BlockAllocationTable.empty(entries);
             long end = NEW_TABLE_OFFSET + table.capacity();
-            writeNewFile(file, channel -> {
+            NewFile.create(file, channel -> {
                 channel.writeFully(footer.encode(), 0);
                 channel.writeFully(header.encode(), NEW_HEADER_OFFSET);
                 channel.writeFully(table, NEW_TABLE_OFFSET);
@@ -152,7 +148,7 @@ public final class VhdCreator {
                 record.timeStamp(),
                 record.unicodeName(),
                 locatorEntries);
-        writeNewFile(file, channel -> {
+        NewFile.create(file, channel -> {
             channel.writeFully(footer.encode(), 0);
             channel.writeFully(header.encode(), NEW_HEADER_OFFSET);
             channel.writeFully(table, NEW_TABLE_OFFSET);
@@ -199,28 +195,5 @@ public final class VhdCreator {
                 diskType,
                 uniqueId,
                 0);
-    }
-
-    @FunctionalInterface
-    private interface NewFileContent {
-        void write(DiskChannel channel) throws IOException;
-    }
-
-    private static void writeNewFile(Path file, NewFileContent content) throws IOException {
-        if (Files.exists(file)) {
-            throw new FileAlreadyExistsException(file.toString());
-        }
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".creating");
-        Files.deleteIfExists(temporary);
-        Files.createFile(temporary);
-        try (DiskChannel channel = DiskChannel.open(temporary, Access.WRITE)) {
-            content.write(channel);
-            channel.force();
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temporary);
-            throw e;
-        }
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
-        Directories.force(file.toAbsolutePath().getParent());
     }
 }

@@ -19,17 +19,13 @@ import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.DiskChannel;
 import io.chainmerge.disk.io.Guids;
 import io.chainmerge.disk.io.WriteSession;
-import io.chainmerge.disk.io.Zeros;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -64,7 +60,7 @@ import java.util.UUID;
  *       bitmap bits that make them visible are written; those are flushed next.
  *   <li>The dynamic disk header is rewritten in one 1024-byte write, only after the parent locator data
  *       it points at has been written and flushed: where the file grows, in a file chainmerge created;
- *       into the current locators' reserved space, in another producer's (see {@link #writeLocators}). The header
+ *       into the current locators' reserved space, in another producer's (see {@link VhdWriter#writeLocators}). The header
  *       lies in the file's first 4 KiB, which storage with 4 KiB physical sectors writes atomically; on
  *       512-byte sectors a power cut could tear it, which VHD gives no way to avoid (Windows writes it in
  *       place too), and its checksum makes such a tear an error on opening, never a silent one.
@@ -112,9 +108,9 @@ public final class VhdFile implements VirtualDisk {
      * adds at most this much. Until the commit the file is that much longer than it ends up (a hole,
      * where the file system has sparse files).
      */
-    private static final long BATCH_BYTES = 32L << 20;
+    static final long BATCH_BYTES = 32L << 20;
 
-    private static final int MAX_DIRTY_BITMAPS = 4096;
+    static final int MAX_DIRTY_BITMAPS = 4096;
     private static final int CACHED_BITMAPS = 256;
     /** Windows paths end at 32767 UTF-16 code units. */
     private static final int MAX_LOCATOR_LENGTH = 64 << 10;
@@ -124,48 +120,44 @@ public final class VhdFile implements VirtualDisk {
     /** Every locator chainmerge writes is a Windows path: the host it describes is the one Hyper-V runs. */
     static final String CREATOR_HOST_OS = "Wi2k";
 
-    private final Path path;
-    private final DiskChannel channel;
+    final Path path;
+    final DiskChannel channel;
     /** Whether this file may be written, and the latch a failed write trips: see {@link WriteSession}. */
-    private final WriteSession session;
+    final WriteSession session;
 
-    private final VhdFooter footer;
+    final VhdFooter footer;
     /** The footer's bytes as read: rewriting it keeps the bytes it does not define (see {@link VhdFooter#encodeOver}). */
-    private final byte[] footerBytes;
+    final byte[] footerBytes;
     /** Where the footer was read: the end of the file, or 0 when the copy stood in for a damaged one. */
     private final long footerReadAt;
 
     private final List<String> footerNotes;
     final BlockGeometry blocks;
     /** Read on first use: opening, which scans do by the thousand, reads headers only. */
-    private BlockAllocationTable bat;
+    BlockAllocationTable bat;
 
-    private DynamicDiskHeader header;
+    DynamicDiskHeader header;
     /** The header's bytes as read or last written, kept the same way. */
-    private byte[] headerBytes;
+    byte[] headerBytes;
 
-    private List<Locator> locators;
-    private List<Range> metadata;
+    List<Locator> locators;
+    List<Range> metadata;
     /** Where the footer at the end of the file starts: no structure reaches past it. */
-    private long footerAt;
+    long footerAt;
 
-    private long nextFree = -1;
-    private long reservedEnd = -1;
-    private long holeStart;
-    private boolean dataUnflushed;
-    private DynamicDiskHeader pendingHeader;
-    private final Set<Long> unpublished = new HashSet<>();
-    private final Map<Long, SectorBitmap> dirtyBitmaps = new HashMap<>();
-    private final Map<Long, SectorBitmap> bitmapCache = new LinkedHashMap<>(64, 0.75f, true) {
+    /** The write path: blocks, bitmaps, the footer moving on, header updates. */
+    private final VhdWriter writer;
+
+    final Map<Long, SectorBitmap> bitmapCache = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, SectorBitmap> eldest) {
             return size() > CACHED_BITMAPS;
         }
     };
-    private final BitSet checkedBlocks = new BitSet();
+    final BitSet checkedBlocks = new BitSet();
 
     /** A used parent locator entry, its place among the eight, and the location its data names (or null). */
-    private record Locator(int index, ParentLocatorEntry entry, ParentPath path) {}
+    record Locator(int index, ParentLocatorEntry entry, ParentPath path) {}
 
     /** A structure's bytes {@code [start, end)}; {@code at} is where the field locating it is. */
     private record Range(String name, long start, long end, long at) {
@@ -174,13 +166,12 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
-    private record FooterRead(VhdFooter footer, byte[] bytes, long readAt, long endAt, List<String> notes) {}
-
     private VhdFile(Path path, DiskChannel channel, Access access) throws IOException {
         this.path = path;
         this.channel = channel;
         this.session = new WriteSession(path, channel.isWritable());
-        FooterRead read = readFooter(path, channel, access);
+        this.writer = new VhdWriter(this);
+        VhdFooterReader.FooterRead read = VhdFooterReader.read(path, channel, access);
         this.footer = read.footer();
         this.footerBytes = read.bytes();
         this.footerReadAt = read.readAt();
@@ -220,6 +211,14 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
+    /** A new dynamic disk header is durable: what it points at is read again from it. */
+    void headerPublished(DynamicDiskHeader published, byte[] bytes) throws IOException {
+        header = published;
+        headerBytes = bytes;
+        locators = readLocators(header);
+        metadata = metadataRanges(header, locators);
+    }
+
     /** The footer as read, for {@link VhdCreator} to give a child its parent's geometry. */
     VhdFooter footer() {
         return footer;
@@ -235,110 +234,7 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
-    /**
-     * The footer the disk is read from: the one at the end; a 511-byte one, which Virtual PC wrote
-     * before 2004; or, for reading only, the copy at offset 0 when the one at the end is damaged (VHD spec:
-     * "the footer is mirrored as a header at the front of the file for purposes of redundancy").
-     */
-    private static FooterRead readFooter(Path path, DiskChannel channel, Access access) throws IOException {
-        long size = channel.size();
-        if (size < VhdFooter.SIZE) {
-            throw new CorruptDiskException(
-                    path, 0, "footer", "the file is truncated: " + size + " bytes, fewer than the 512-byte footer");
-        }
-        long endAt = size - VhdFooter.SIZE;
-        VhdFooter end = null;
-        CorruptDiskException endProblem = null;
-        ByteBuffer endRaw = read(channel, endAt, VhdFooter.SIZE, "footer");
-        try {
-            end = VhdFooter.parse(path, endAt, endRaw.duplicate(), "footer");
-        } catch (CorruptDiskException e) {
-            endProblem = e;
-        }
-        if (end != null) {
-            List<String> notes = new ArrayList<>();
-            if (end.diskType() != VhdFooter.FIXED) {
-                checkCopy(path, channel, end, notes);
-            }
-            return new FooterRead(end, endRaw.array(), endAt, endAt, notes);
-        }
-        Optional<VhdFooter> old = shortFooter(path, channel, size);
-        if (old.isPresent()) {
-            if (access == Access.WRITE) {
-                throw new UnsupportedDiskException(
-                        path,
-                        "a 511-byte footer (Virtual PC before 2004): chainmerge reads such a file but does not write to it");
-            }
-            return new FooterRead(
-                    old.get(),
-                    new byte[VhdFooter.SIZE],
-                    size - 511,
-                    size - 511,
-                    List.of("a 511-byte footer, as Virtual PC wrote before 2004"));
-        }
-        VhdFooter copy;
-        ByteBuffer copyRaw = read(channel, 0, VhdFooter.SIZE, "footer copy");
-        try {
-            copy = VhdFooter.parse(path, 0, copyRaw.duplicate(), "footer copy");
-        } catch (CorruptDiskException e) {
-            throw endProblem;
-        }
-        if (copy.diskType() == VhdFooter.FIXED) {
-            throw endProblem; // a fixed disk has no copy: offset 0 is the disk's first sector
-        }
-        if (access == Access.WRITE) {
-            CorruptDiskException refusal = new CorruptDiskException(
-                    path,
-                    endAt,
-                    "footer",
-                    "damaged, while its copy at offset 0 is intact: chainmerge reads such a file but does not write to it");
-            refusal.addSuppressed(endProblem);
-            throw refusal;
-        }
-        return new FooterRead(
-                copy,
-                copyRaw.array(),
-                0,
-                endAt,
-                List.of("read from the copy at offset 0: the footer at the end is damaged (" + endProblem.getMessage()
-                        + ")"));
-    }
-
-    /** A dynamic or differencing disk's copy at offset 0 must be the footer itself, or damaged (then said so). */
-    private static void checkCopy(Path path, DiskChannel channel, VhdFooter end, List<String> notes)
-            throws IOException {
-        VhdFooter copy;
-        try {
-            copy = VhdFooter.parse(path, 0, read(channel, 0, VhdFooter.SIZE, "footer copy"), "footer copy");
-        } catch (CorruptDiskException e) {
-            notes.add("the footer copy at offset 0 is damaged (" + e.getMessage() + "); the footer at the end is used");
-            return;
-        }
-        List<String> differences = end.differencesFrom(copy);
-        if (!differences.isEmpty()) {
-            throw new CorruptDiskException(
-                    path,
-                    0,
-                    "footer copy",
-                    "the copy at offset 0 differs from the footer at the end in " + String.join(", ", differences)
-                            + ": readers that take either would see different disks");
-        }
-    }
-
-    private static Optional<VhdFooter> shortFooter(Path path, DiskChannel channel, long size) throws IOException {
-        if (size < 511) {
-            return Optional.empty();
-        }
-        ByteBuffer raw = ByteBuffer.allocate(VhdFooter.SIZE);
-        channel.readFully(raw.limit(511), size - 511, "footer");
-        try {
-            return Optional.of(VhdFooter.parse(path, size - 511, raw.clear(), "footer"));
-        } catch (CorruptDiskException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static ByteBuffer read(DiskChannel channel, long offset, int length, String structure) throws IOException {
+    static ByteBuffer read(DiskChannel channel, long offset, int length, String structure) throws IOException {
         ByteBuffer raw = ByteBuffer.allocate(length);
         channel.readFully(raw, offset, structure);
         return raw.clear();
@@ -370,7 +266,7 @@ public final class VhdFile implements VirtualDisk {
         return parsed;
     }
 
-    private List<Locator> readLocators(DynamicDiskHeader from) throws IOException {
+    List<Locator> readLocators(DynamicDiskHeader from) throws IOException {
         List<Locator> found = new ArrayList<>();
         List<ParentLocatorEntry> entries = from.parentLocatorEntries();
         for (int i = 0; i < entries.size(); i++) {
@@ -408,7 +304,7 @@ public final class VhdFile implements VirtualDisk {
     }
 
     /** The structures other than blocks: the footer copy, the header, the BAT and the locator data. */
-    private List<Range> metadataRanges(DynamicDiskHeader from, List<Locator> parentLocators) {
+    List<Range> metadataRanges(DynamicDiskHeader from, List<Locator> parentLocators) {
         List<Range> ranges = new ArrayList<>();
         ranges.add(new Range("footer copy", 0, VhdFooter.SIZE, footerReadAt + VhdFooter.DATA_OFFSET_AT));
         long headerAt = footer.dataOffset();
@@ -707,7 +603,7 @@ public final class VhdFile implements VirtualDisk {
     }
 
     /** Where an allocated block's data starts, after checking the block lies where it may. */
-    private long blockDataOffset(long block) throws IOException {
+    long blockDataOffset(long block) throws IOException {
         checkBlock(block);
         return bat().sectorOf(block) * SECTOR_SIZE + blocks.bitmapSize();
     }
@@ -750,8 +646,8 @@ public final class VhdFile implements VirtualDisk {
     }
 
     /** The block's sector bitmap: the pending one if a write changed it, else the file's. */
-    private SectorBitmap bitmap(long block) throws IOException {
-        SectorBitmap pending = dirtyBitmaps.get(block);
+    SectorBitmap bitmap(long block) throws IOException {
+        SectorBitmap pending = writer.pendingBitmap(block);
         if (pending != null) {
             return pending;
         }
@@ -772,225 +668,17 @@ public final class VhdFile implements VirtualDisk {
 
     @Override
     public void write(long offset, ByteBuffer source) throws IOException {
-        writeRange(offset, source.remaining(), source, false);
+        writer.write(offset, source);
     }
 
     @Override
     public void writeZeros(long offset, long length) throws IOException {
-        writeRange(offset, length, null, true);
-    }
-
-    private void writeRange(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
-        session.requireWritable();
-        checkRange(offset, length);
-        if (offset % SECTOR_SIZE != 0 || length % SECTOR_SIZE != 0) {
-            throw new IllegalArgumentException(
-                    "writes are whole %d-byte sectors: [%d, +%d)".formatted(SECTOR_SIZE, offset, length));
-        }
-        if (length == 0) {
-            return;
-        }
-        try {
-            writeSectors(offset, length, source, zeros);
-        } catch (IOException e) {
-            throw session.failed(e);
-        }
-    }
-
-    private void writeSectors(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
-        if (blocks == null) {
-            // A fixed disk's data area is the virtual disk.
-            writeData(offset, zeros ? null : source.duplicate(), length);
-        } else {
-            ensureLayout();
-            int blockSize = blocks.blockSize();
-            long end = offset + length;
-            for (long block = offset / blockSize; block * blockSize < end; block++) {
-                long blockStart = block * blockSize;
-                long from = Math.max(offset, blockStart);
-                long to = Math.min(end, blockStart + blocks.blockLength(block));
-                ByteBuffer part =
-                        zeros ? null : source.slice(source.position() + (int) (from - offset), (int) (to - from));
-                writeInBlock(block, from - blockStart, to - blockStart, part);
-                if (dirtyBitmaps.size() >= MAX_DIRTY_BITMAPS) {
-                    commit();
-                }
-            }
-        }
-        if (source != null) {
-            source.position(source.limit());
-        }
-    }
-
-    /** Writes {@code data} (null: zeros) at {@code [start, end)} of {@code block}, per {@link BlockWrite}. */
-    private void writeInBlock(long block, long start, long end, ByteBuffer data) throws IOException {
-        BlockWrite action = BlockWrite.decide(bat().isAllocated(block), differencing(), data == null);
-        switch (action) {
-            case NOTHING -> {}
-            case IN_PLACE -> writeData(blockDataOffset(block) + start, data, end - start);
-            case IN_PLACE_SET_BITS -> {
-                writeData(blockDataOffset(block) + start, data, end - start);
-                setBits(block, start, end);
-            }
-            case ALLOCATE -> {
-                long at = allocateBlock(block);
-                writeData(at + blocks.bitmapSize() + start, data, end - start);
-                if (differencing()) {
-                    dirtyBitmaps.get(block).set((int) (start / SECTOR_SIZE), (int) ((end - start) / SECTOR_SIZE));
-                }
-                CrashPoints.reach("vhd.write.block-appended");
-            }
-        }
-    }
-
-    private void writeData(long fileOffset, ByteBuffer data, long length) throws IOException {
-        if (data != null) {
-            channel.writeFully(data.duplicate(), fileOffset);
-        } else {
-            Zeros.write(channel, fileOffset, length);
-        }
-        dataUnflushed = true;
-    }
-
-    /** Marks written sectors of a block the BAT already points at; the bits are written after the data is flushed. */
-    private void setBits(long block, long start, long end) throws IOException {
-        int first = (int) (start / SECTOR_SIZE);
-        int count = (int) ((end - start) / SECTOR_SIZE);
-        SectorBitmap current = bitmap(block);
-        if (current.allSet(first, count)) {
-            return;
-        }
-        SectorBitmap changed = dirtyBitmaps.computeIfAbsent(block, b -> current.copy());
-        changed.set(first, count);
-        bitmapCache.remove(block);
-    }
-
-    /**
-     * Appends a block for {@code block}: zeroed, with a full bitmap in a dynamic disk and an empty one in
-     * a differencing disk; the BAT points at it once {@link #commit()} has flushed it.
-     */
-    private long allocateBlock(long block) throws IOException {
-        long at = allocate(blocks.blockTotal(), blocks.bitmapSize(), DATA_ALIGNMENT);
-        if (at / SECTOR_SIZE >= BlockAllocationTable.UNUSED) {
-            throw new UnsupportedDiskException(path, "the file would grow past 2 TiB, the most a VHD BAT addresses");
-        }
-        bat().set(block, at / SECTOR_SIZE);
-        unpublished.add(block);
-        checkedBlocks.set((int) block);
-        int bitmapSize = blocks.bitmapSize();
-        dirtyBitmaps.put(block, differencing() ? SectorBitmap.clear(bitmapSize) : SectorBitmap.full(bitmapSize));
-        bitmapCache.remove(block);
-        return at;
-    }
-
-    /**
-     * Takes {@code length} bytes where the file grows, placed so that the part after the first {@code
-     * leading} bytes is {@code alignment}-aligned, and zeroes what the file held there before (the old
-     * footer, or what a crash cut short). The gap left for alignment is zeroed too.
-     */
-    private long allocate(long length, int leading, int alignment) throws IOException {
-        ensureLayout();
-        long at = place(nextFree, leading, alignment);
-        if (reservedEnd >= 0 && at + length > reservedEnd) {
-            commit();
-            at = place(nextFree, leading, alignment);
-        }
-        reserve(at + length);
-        long zeroTo = Math.min(at + length, holeStart);
-        if (nextFree < zeroTo) {
-            Zeros.write(channel, nextFree, zeroTo - nextFree);
-        }
-        nextFree = at + length;
-        dataUnflushed = true;
-        return at;
+        writer.writeZeros(offset, length);
     }
 
     /** The first offset at or after {@code from} whose part after {@code leading} bytes is aligned. */
     static long place(long from, int leading, int alignment) {
         return (from + leading + alignment - 1) / alignment * alignment - leading;
-    }
-
-    /**
-     * Makes sure the file ends with a durable footer at or after {@code end}, so that nothing written
-     * before it can destroy the file's last footer: either the footer already there (a crash left the
-     * file longer), or a new one far enough on, flushed before anything overwrites the old one.
-     */
-    private void reserve(long end) throws IOException {
-        if (reservedEnd >= 0) {
-            return;
-        }
-        long size = channel.size();
-        holeStart = size;
-        if (end <= size - VhdFooter.SIZE) {
-            reservedEnd = size - VhdFooter.SIZE;
-        } else {
-            reservedEnd = roundUpToSector(Math.max(end, nextFree + BATCH_BYTES));
-            channel.writeFully(footer.encodeOver(footerBytes), reservedEnd);
-            channel.force();
-            CrashPoints.reach("vhd.grow.footer-moved");
-        }
-        footerAt = reservedEnd;
-    }
-
-    /**
-     * Computes where the file grows, once per instance and before the first write: the first sector
-     * after every structure. This checks every block first (see {@link #scanLayout()}).
-     */
-    private void ensureLayout() throws IOException {
-        if (nextFree < 0) {
-            nextFree = scanLayout();
-        }
-    }
-
-    /**
-     * Checks that every block the BAT points at lies before the footer, off the metadata and off every
-     * other block, and returns where the file may grow: the first sector after every byte in use.
-     *
-     * <p>Bytes between the last structure the specification defines and the footer belong to whoever put
-     * them there: blktap keeps its batmap header and map right after the BAT, and other producers may keep
-     * their own. In a file another application created they all stay in use, so the file grows from the
-     * footer on. Only in a file chainmerge created (creator {@code cmrg}) is that space known to be
-     * chainmerge's own, left by a write a crash interrupted, and taken again.
-     */
-    private long scanLayout() throws IOException {
-        long end = VhdFooter.SIZE;
-        for (Range range : metadata) {
-            end = Math.max(end, range.end());
-        }
-        BlockAllocationTable table = bat();
-        int count = table.size();
-        long[] keys = new long[count];
-        int used = 0;
-        for (int block = 0; block < count; block++) {
-            if (table.isAllocated(block)) {
-                keys[used++] = (table.sectorOf(block) << 24) | block;
-            }
-        }
-        Arrays.sort(keys, 0, used);
-        long previousEnd = 0;
-        long previous = -1;
-        for (int i = 0; i < used; i++) {
-            long block = keys[i] & ((1 << 24) - 1);
-            long start = (keys[i] >>> 24) * SECTOR_SIZE;
-            if (start < previousEnd) {
-                throw batCorrupt(
-                        block,
-                        "block at %d overlaps block %d, which ends at %d".formatted(start, previous, previousEnd));
-            }
-            checkBlock(block);
-            previousEnd = start + storedLength(block);
-            previous = block;
-            end = Math.max(end, start + blocks.blockTotal());
-        }
-        end = roundUpToSector(end);
-        if (end < footerAt && !createdHere()) {
-            end = footerAt;
-        }
-        return end;
-    }
-
-    private boolean createdHere() {
-        return CREATOR_APPLICATION.equals(footer.creatorApplication());
     }
 
     /**
@@ -1004,73 +692,12 @@ public final class VhdFile implements VirtualDisk {
             return;
         }
         session.requireNoFailure();
-        try {
-            publish();
-        } catch (IOException e) {
-            throw session.failed(e);
-        }
+        session.latching(writer::publish);
     }
 
     @Override
     public void flushWrittenData() throws IOException {
         channel.force();
-    }
-
-    private void publish() throws IOException {
-
-        if (reservedEnd >= 0) {
-            for (long block : unpublished) {
-                writeBitmap(block);
-            }
-            long end = nextFree;
-            if (end != reservedEnd) {
-                channel.writeFully(footer.encodeOver(footerBytes), end);
-            }
-            channel.force();
-            dataUnflushed = false;
-            CrashPoints.reach("vhd.commit.data-flushed");
-            if (channel.size() > end + VhdFooter.SIZE) {
-                channel.fileChannel().truncate(end + VhdFooter.SIZE);
-            }
-            footerAt = end;
-            reservedEnd = -1;
-        } else if (dataUnflushed) {
-            channel.force();
-            dataUnflushed = false;
-            CrashPoints.reach("vhd.commit.data-flushed");
-        }
-        boolean bitmapsToPublish = dirtyBitmaps.keySet().stream().anyMatch(block -> !unpublished.contains(block));
-        if (bitmapsToPublish || (bat != null && bat.hasPending()) || pendingHeader != null) {
-            for (long block : dirtyBitmaps.keySet()) {
-                if (!unpublished.contains(block)) {
-                    writeBitmap(block);
-                }
-            }
-            if (bat != null) {
-                bat.writePending(channel);
-            }
-            ByteBuffer headerWritten = null;
-            if (pendingHeader != null) {
-                headerWritten = pendingHeader.encodeOver(headerBytes);
-                channel.writeFully(headerWritten.duplicate(), footer.dataOffset());
-            }
-            channel.force();
-            CrashPoints.reach("vhd.commit.published");
-            if (pendingHeader != null) {
-                header = pendingHeader;
-                headerBytes = headerWritten.array();
-                pendingHeader = null;
-                locators = readLocators(header);
-                metadata = metadataRanges(header, locators);
-            }
-        }
-        bitmapCache.putAll(dirtyBitmaps);
-        dirtyBitmaps.clear();
-        unpublished.clear();
-    }
-
-    private void writeBitmap(long block) throws IOException {
-        channel.writeFully(ByteBuffer.wrap(dirtyBitmaps.get(block).bytes()), bat().sectorOf(block) * SECTOR_SIZE);
     }
 
     @Override
@@ -1088,8 +715,8 @@ public final class VhdFile implements VirtualDisk {
                 }
             };
         }
-        ensureLayout();
-        return new VhdEstimator(this, reservedEnd >= 0 ? nextFree + VhdFooter.SIZE : channel.size(), nextFree);
+        long nextFree = writer.nextFree();
+        return new VhdEstimator(this, writer.growing() ? nextFree + VhdFooter.SIZE : channel.size(), nextFree);
     }
 
     private void requireDifferencing() {
@@ -1157,12 +784,12 @@ public final class VhdFile implements VirtualDisk {
         commit();
         List<ParentLocatorEntry> entries;
         try {
-            entries = sameLocators ? header.parentLocatorEntries() : writeLocators(wanted);
+            entries = sameLocators ? header.parentLocatorEntries() : writer.writeLocators(wanted);
         } catch (IOException e) {
             throw session.failed(e);
         }
         CrashPoints.reach("vhd.set-parent.locators-written");
-        pendingHeader = header.withParent(wanted.uniqueId(), wanted.timeStamp(), wanted.unicodeName(), entries);
+        writer.headerToPublish(header.withParent(wanted.uniqueId(), wanted.timeStamp(), wanted.unicodeName(), entries));
         commit();
     }
 
@@ -1197,62 +824,59 @@ public final class VhdFile implements VirtualDisk {
         return null;
     }
 
-    /**
-     * Writes the new locators' data. In a file chainmerge created, where it goes as the file grows, so the
-     * current header's data stays intact until the new header replaces it. In a file another producer
-     * created, into the space the current locators reserve when the data fits (the same platform code's
-     * first, then any other), as blktap's {@code vhd-util modify -p} does: blktap keeps every locator
-     * before the first block and its {@code vhd-util check} refuses a file with one after a block. A
-     * crash before the header is rewritten then leaves old entries over new data: each names the same
-     * parent's old place, its new one, or (cut at the old length) nothing, and the unique id decides.
-     */
-    private List<ParentLocatorEntry> writeLocators(ParentRecord wanted) throws IOException {
-        List<Locator> reusable = createdHere() ? new ArrayList<>() : new ArrayList<>(locators);
-        List<ParentLocatorEntry> entries = new ArrayList<>();
-        entries.add(writeLocator(ParentLocatorEntry.W2RU, wanted.relative(), reusable));
-        entries.add(writeLocator(ParentLocatorEntry.W2KU, wanted.absolute(), reusable));
-        while (entries.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
-            entries.add(ParentLocatorEntry.UNUSED);
-        }
-        return entries;
-    }
-
-    private ParentLocatorEntry writeLocator(int platformCode, String value, List<Locator> reusable) throws IOException {
-        byte[] data = value.getBytes(StandardCharsets.UTF_16LE);
-        Locator slot = reusableSlot(reusable, platformCode, data.length);
-        if (slot != null) {
-            reusable.remove(slot);
-            ParentLocatorEntry old = slot.entry();
-            ByteBuffer space = ByteBuffer.allocate((int) roundUpToSector(old.reservedBytes()));
-            space.put(data).clear();
-            channel.writeFully(space, old.platformDataOffset());
-            dataUnflushed = true;
-            return new ParentLocatorEntry(platformCode, old.platformDataSpace(), data.length, old.platformDataOffset());
-        }
-        long space = roundUpToSector(data.length);
-        long at = allocate(space, 0, SECTOR_SIZE);
-        channel.writeFully(ByteBuffer.wrap(data), at);
-        return new ParentLocatorEntry(platformCode, space, data.length, at);
-    }
-
-    private static Locator reusableSlot(List<Locator> reusable, int platformCode, int length) {
-        Locator any = null;
-        for (Locator locator : reusable) {
-            if (locator.entry().reservedBytes() < length) {
-                continue;
-            }
-            if (locator.entry().platformCode() == platformCode) {
-                return locator;
-            }
-            if (any == null) {
-                any = locator;
-            }
-        }
-        return any;
-    }
-
     // ---------------------------------------------------------------------------------------------
     // Checking
+
+    /**
+     * Checks that every block the BAT points at lies before the footer, off the metadata and off every
+     * other block, and returns where the file may grow: the first sector after every byte in use.
+     *
+     * <p>Bytes between the last structure the specification defines and the footer belong to whoever put
+     * them there: blktap keeps its batmap header and map right after the BAT, and other producers may keep
+     * their own. In a file another application created they all stay in use, so the file grows from the
+     * footer on. Only in a file chainmerge created (creator {@code cmrg}) is that space known to be
+     * chainmerge's own, left by a write a crash interrupted, and taken again.
+     */
+    long scanLayout() throws IOException {
+        long end = VhdFooter.SIZE;
+        for (Range range : metadata) {
+            end = Math.max(end, range.end());
+        }
+        BlockAllocationTable table = bat();
+        int count = table.size();
+        long[] keys = new long[count];
+        int used = 0;
+        for (int block = 0; block < count; block++) {
+            if (table.isAllocated(block)) {
+                keys[used++] = (table.sectorOf(block) << 24) | block;
+            }
+        }
+        Arrays.sort(keys, 0, used);
+        long previousEnd = 0;
+        long previous = -1;
+        for (int i = 0; i < used; i++) {
+            long block = keys[i] & ((1 << 24) - 1);
+            long start = (keys[i] >>> 24) * SECTOR_SIZE;
+            if (start < previousEnd) {
+                throw batCorrupt(
+                        block,
+                        "block at %d overlaps block %d, which ends at %d".formatted(start, previous, previousEnd));
+            }
+            checkBlock(block);
+            previousEnd = start + storedLength(block);
+            previous = block;
+            end = Math.max(end, start + blocks.blockTotal());
+        }
+        end = roundUpToSector(end);
+        if (end < footerAt && !createdHere()) {
+            end = footerAt;
+        }
+        return end;
+    }
+
+    boolean createdHere() {
+        return CREATOR_APPLICATION.equals(footer.creatorApplication());
+    }
 
     /**
      * Checks every BAT entry: each block lies before the footer, off the metadata (footer copy, header,

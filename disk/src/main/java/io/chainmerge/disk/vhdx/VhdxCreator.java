@@ -9,16 +9,14 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.ParentPaths;
-import io.chainmerge.disk.io.Directories;
 import io.chainmerge.disk.io.DiskChannel;
 import io.chainmerge.disk.io.Guids;
+import io.chainmerge.disk.io.NewFile;
 import io.chainmerge.disk.io.Zeros;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.UUID;
 
@@ -99,18 +97,12 @@ public final class VhdxCreator {
     }
 
     private static void writeNewFile(Path file, MetadataRegion metadata, boolean fixed) throws IOException {
-        if (Files.exists(file)) {
-            throw new java.nio.file.FileAlreadyExistsException(file.toString());
-        }
         FileParameters parameters = metadata.fileParameters;
         BatGeometry geometry = new BatGeometry(
                 metadata.virtualDiskSize, parameters.blockSize(), metadata.logicalSectorSize, parameters.hasParent());
         long batLength = Layout.roundUpToMib(geometry.totalEntries() * 8);
         long payloadStart = Layout.NEW_BAT_OFFSET + batLength;
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".creating");
-        Files.deleteIfExists(temporary);
-        Files.createFile(temporary);
-        try (DiskChannel channel = DiskChannel.open(temporary, Access.WRITE)) {
+        NewFile.create(file, channel -> {
             ByteBuffer identifier = ByteBuffer.allocate(CREATOR_AT + CREATOR_LENGTH);
             identifier.put(SIGNATURE);
             identifier.put(CREATOR.getBytes(StandardCharsets.UTF_16LE));
@@ -139,13 +131,7 @@ public final class VhdxCreator {
                 end = writeFixedBat(channel, geometry, payloadStart);
             }
             channel.writeFully(ByteBuffer.allocate(1), end - 1);
-            channel.force();
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temporary);
-            throw e;
-        }
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
-        Directories.force(file.toAbsolutePath().getParent());
+        });
     }
 
     /** A fixed disk has every payload block allocated, in order, and written with zeros like Hyper-V's. */

@@ -130,7 +130,7 @@ final class VhdxWriter {
             return;
         }
         long offset = allocate(BatGeometry.BITMAP_BLOCK_SIZE);
-        extendToCover(offset, BatGeometry.BITMAP_BLOCK_SIZE); // its file.pages are read back before commit
+        extendToCover(offset, BatGeometry.BITMAP_BLOCK_SIZE); // its pages are read back before commit
 
         file.pages.writeLong(entryOffset, BatEntry.of(BatEntry.BITMAP_PRESENT, offset));
     }
@@ -165,7 +165,7 @@ final class VhdxWriter {
     }
 
     /**
-     * The first 1 MiB boundary after every structure the file's file.headers, file.regions and BAT reference and,
+     * The first 1 MiB boundary after every structure the file's headers, regions and BAT reference and,
      * in a file another application created, after its last byte too: what lies past its last structure
      * is that producer's, as in a VHD (docs/vhd.md, "Owning only what the format gives chainmerge"). In
      * a file chainmerge created, it can only be blocks a crash left unreferenced, and is taken again.
@@ -201,7 +201,7 @@ final class VhdxWriter {
         return Layout.roundUpToMib(end);
     }
 
-    /** Whether the file file.type identifier names chainmerge as the file's creator. */
+    /** Whether the file type identifier names chainmerge as the file's creator. */
     private boolean createdHere() throws IOException {
         ByteBuffer raw = file.pages.read(CREATOR_AT, CREATOR_LENGTH).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         StringBuilder creator = new StringBuilder();
@@ -215,7 +215,7 @@ final class VhdxWriter {
         return creator.toString().equals(CREATOR);
     }
 
-    /** Data first, flushed; then the metadata file.pages that point at it, through the log. */
+    /** Data first, flushed; then the metadata pages that point at it, through the log. */
     void publish() throws IOException {
         if (dataUnflushed) {
 
@@ -236,7 +236,7 @@ final class VhdxWriter {
         long lastFileOffset = Layout.roundUpToMib(Math.max(fileSize, Math.max(nextFreeOffset, 0)));
         log.write(file.pages.dirtyUpdates(), fileSize / Layout.MIB * Layout.MIB, lastFileOffset);
         if (firstEntry) {
-            // The header takes the file.session's LogGuid only once an entry carrying it is flushed: at no
+            // The header takes the session's LogGuid only once an entry carrying it is flushed: at no
             // instant does the header name a log with no valid entry, which a reader must refuse
             // (MS-VHDX 2.3.3). Until then the header's LogGuid is zero and the entry is ignored.
             file.headers.update(h -> h.withLogGuid(log.logGuid()));
@@ -255,7 +255,7 @@ final class VhdxWriter {
         CrashPoints.reach("vhdx.commit.applied");
     }
 
-    /** The most metadata file.pages one commit may change: one log entry, so a commit is atomic. */
+    /** The most metadata pages one commit may change: one log entry, so a commit is atomic. */
     private int commitCapacity() {
         return LogEntry.capacity(file.headers.current().logLength() / 2);
     }
@@ -282,7 +282,7 @@ final class VhdxWriter {
 
     /**
      * The header update of a writing session (MS-VHDX 2.2.2.1): a new FileWriteGuid before the first
-     * change of the file.session, and a new DataWriteGuid when given, in one update.
+     * change of the session, and a new DataWriteGuid when given, in one update.
      */
     void startSession(UUID newDataWriteGuid) throws IOException {
         file.session.requireWritable();
