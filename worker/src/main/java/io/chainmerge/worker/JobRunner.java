@@ -216,32 +216,37 @@ final class JobRunner {
                             : new Reserve(job.reserve().bytes(), job.reserve().fraction()),
                     // The engine looks for other children in the folders of the chain's disks; the
                     // coordinator's plan has already checked the whole volume's inventory for them.
-                    List.of());
+                    List.of(),
+                    null);
             Planned planned = new Planned();
             MergeProgress progress = running.start(job, 0);
             MergeReport report;
             try {
                 // Checked under the merge's locks, between its plan and its first write.
-                report = Merge.run(request, progress, plan -> {
-                    // The engine found the parent, the destination and other children by itself: none of them
-                    // may lie outside the roots either.
-                    roots.checkAll(plan.files());
-                    if (!job.dryRun()) {
-                        // Probes cost a walk of /proc and a call of smbstatus: a dry run (a campaign's
-                        // preview of thousands) goes without; the real run asks them under its locks.
-                        inUse.check(plan.files());
-                    }
-                    planned.plan = plan;
-                    progress.update(0, plan.payloadBytes());
-                    for (Path source : plan.sources()) {
-                        planned.sourceBytes += Files.exists(source) ? Files.size(source) : 0;
-                    }
-                    if (plan.mayRun() && !job.dryRun()) {
-                        journal.write(entry.planned(
-                                plan.sources().stream().map(Path::toString).toList(),
-                                plan.destination().toString()));
-                    }
-                });
+                report = Merge.run(
+                        request.withPlanCheck(plan -> {
+                            // The engine found the parent, the destination and other children by itself: none of them
+                            // may lie outside the roots either.
+                            roots.checkAll(plan.files());
+                            if (!job.dryRun()) {
+                                // Probes cost a walk of /proc and a call of smbstatus: a dry run (a campaign's
+                                // preview of thousands) goes without; the real run asks them under its locks.
+                                inUse.check(plan.files());
+                            }
+                            planned.plan = plan;
+                            progress.update(0, plan.payloadBytes());
+                            for (Path source : plan.sources()) {
+                                planned.sourceBytes += Files.exists(source) ? Files.size(source) : 0;
+                            }
+                            if (plan.mayRun() && !job.dryRun()) {
+                                journal.write(entry.planned(
+                                        plan.sources().stream()
+                                                .map(Path::toString)
+                                                .toList(),
+                                        plan.destination().toString()));
+                            }
+                        }),
+                        progress);
             } catch (NoSuchFileException | FileAlreadyExistsException gone) {
                 if (planned.plan == null && resumed && finishedBeforeACrash(request)) {
                     return finishedEarlier(job);

@@ -60,23 +60,19 @@ public final class Merge {
         void check(MergePlan plan) throws IOException;
     }
 
-    /** Runs {@code request}: refuses with the first {@link io.chainmerge.disk.GuardRefusal}, or merges. */
-    public static MergeReport run(MergeRequest request, MergeProgress progress) throws IOException {
-        return run(request, progress, plan -> {});
-    }
-
     /**
-     * Runs {@code request} as {@link #run(MergeRequest, MergeProgress)} does, letting {@code check} look
-     * at the plan first. Every file of the merge stays locked from the plan to the last source deleted.
+     * Runs {@code request}: refuses with the first {@link io.chainmerge.disk.GuardRefusal}, or merges. Its
+     * {@link MergeRequest#planCheck()} looks at the plan first. Every file of the merge stays locked from
+     * the plan to the last source deleted.
      */
-    public static MergeReport run(MergeRequest request, MergeProgress progress, PlanCheck check) throws IOException {
+    public static MergeReport run(MergeRequest request, MergeProgress progress) throws IOException {
         long started = System.nanoTime();
         try (LockScope scope = LockScope.begin("merge of " + request.child())) {
             Prepared prepared = MergePlanner.prepare(request, request.dryRun() ? Access.READ : Access.WRITE, scope);
             Chain chain = prepared.chain();
             try {
                 MergePlan plan = prepared.plan();
-                check.check(plan);
+                request.planCheck().check(plan);
                 if (!plan.mayRun()) {
                     throw plan.refusals().get(0);
                 }

@@ -20,6 +20,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +47,28 @@ class MergeGuardTest {
                 .isInstanceOfSatisfying(GuardRefusal.class, refusal -> assertThat(refusal.guard())
                         .isEqualTo(guard));
         assertThat(Fingerprint.ofTree(dir)).as("files after a refused merge").isEqualTo(before);
+    }
+
+    @Test
+    void theRequestsPlanCheckSeesThePlanTheMergeExecutesAndItsRefusalChangesNothing() throws IOException {
+        ChainFixture chain = chain(7);
+        List<MergePlan> seen = new ArrayList<>();
+        assertRefusedUnchanged(
+                MergeRequest.of(chain.top()).withPlanCheck(plan -> {
+                    seen.add(plan);
+                    throw new GuardRefusal(Guard.IN_USE, plan.destination(), "outside the caller's roots");
+                }),
+                Guard.IN_USE);
+        assertThat(seen).singleElement().satisfies(plan -> {
+            assertThat(plan.sources()).containsExactly(chain.top());
+            assertThat(plan.destination()).isEqualTo(chain.root());
+        });
+
+        MergeReport report = Merge.run(MergeRequest.of(chain.top()).withPlanCheck(seen::add), MergeProgress.NONE);
+
+        assertThat(seen).hasSize(2);
+        assertThat(report.plan()).isSameAs(seen.get(1));
+        assertThat(chain.top()).doesNotExist();
     }
 
     @Test
