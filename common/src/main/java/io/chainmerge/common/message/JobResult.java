@@ -91,86 +91,22 @@ public record JobResult(
 
     /** This result with what a merge did: the payload bytes it copied and the chain it left. */
     public JobResult withMerge(long bytes, List<String> chain, MergeOutcome outcome) {
-        return new JobResult(
-                schemaVersion,
-                jobId,
-                campaignId,
-                kind,
-                pool,
-                worker,
-                this.outcome,
-                problem,
-                bytes,
-                startedAt,
-                duration,
-                chain,
-                outcome,
-                transplant,
-                inventory,
-                redelivered);
+        return with(bytes, chain, outcome, transplant, inventory, redelivered);
     }
 
     /** This result with what a transplant did and the chain it left. */
     public JobResult withTransplant(List<String> chain, TransplantOutcome outcome) {
-        return new JobResult(
-                schemaVersion,
-                jobId,
-                campaignId,
-                kind,
-                pool,
-                worker,
-                this.outcome,
-                problem,
-                bytesMerged,
-                startedAt,
-                duration,
-                chain,
-                merge,
-                outcome,
-                inventory,
-                redelivered);
+        return with(bytesMerged, chain, merge, outcome, inventory, redelivered);
     }
 
     /** This result with the chain a job left (a re-pointed child's, say), from its newest disk to the root. */
     public JobResult withResultingChain(List<String> chain) {
-        return new JobResult(
-                schemaVersion,
-                jobId,
-                campaignId,
-                kind,
-                pool,
-                worker,
-                outcome,
-                problem,
-                bytesMerged,
-                startedAt,
-                duration,
-                chain,
-                merge,
-                transplant,
-                inventory,
-                redelivered);
+        return with(bytesMerged, chain, merge, transplant, inventory, redelivered);
     }
 
     /** This result with what a space check found, one entry per volume. */
     public JobResult withInventory(List<VolumeInventory> volumes) {
-        return new JobResult(
-                schemaVersion,
-                jobId,
-                campaignId,
-                kind,
-                pool,
-                worker,
-                outcome,
-                problem,
-                bytesMerged,
-                startedAt,
-                duration,
-                resultingChain,
-                merge,
-                transplant,
-                volumes,
-                redelivered);
+        return with(bytesMerged, resultingChain, merge, transplant, volumes, redelivered);
     }
 
     /**
@@ -199,6 +135,17 @@ public record JobResult(
     }
 
     public JobResult asRedelivered() {
+        return with(bytesMerged, resultingChain, merge, transplant, inventory, true);
+    }
+
+    /** This result with what the job did replaced; who ran which job, how and when stay. */
+    private JobResult with(
+            long bytes,
+            List<String> chain,
+            MergeOutcome mergeDone,
+            TransplantOutcome transplantDone,
+            List<VolumeInventory> volumes,
+            boolean again) {
         return new JobResult(
                 schemaVersion,
                 jobId,
@@ -208,13 +155,13 @@ public record JobResult(
                 worker,
                 outcome,
                 problem,
-                bytesMerged,
+                bytes,
                 startedAt,
                 duration,
-                resultingChain,
-                merge,
-                transplant,
-                inventory,
-                true);
+                chain,
+                mergeDone,
+                transplantDone,
+                volumes,
+                again);
     }
 }

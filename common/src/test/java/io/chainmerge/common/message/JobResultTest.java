@@ -68,6 +68,12 @@ class JobResultTest {
                         List.of(),
                         false));
         assertThat(codec.read(codec.write(result), JobResult.class)).isEqualTo(result);
+        JobResult again = result.asRedelivered();
+        assertThat(again.redelivered()).isTrue();
+        assertThat(again)
+                .usingRecursiveComparison()
+                .ignoringFields("redelivered")
+                .isEqualTo(result);
     }
 
     @Test
