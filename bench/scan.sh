@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scan speed: chainmerge scan of N disk files against libvhdi reading the same files' headers, in the
-# same run: vhdiinfo once per file (the baseline DESIGN.md names) and pyvhdi opening every file in one
+# same run: vhdiinfo once per file (the baseline docs/performance.md names) and pyvhdi opening every file in one
 # process (no process start per file).
 #
 # usage: bench/scan.sh [--chains 1000] [--dir DIR] [--format vhdx]   (3 files per chain: a root and two

@@ -16,6 +16,7 @@ import io.chainmerge.coordinator.CoordinatorConfig;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.worker.Worker;
 import io.chainmerge.worker.WorkerConfig;
 import java.net.URI;
@@ -388,12 +389,12 @@ public final class KafkaBench {
         Files.createDirectories(folder);
         Path root = folder.resolve("vm.vhdx");
         Path child = folder.resolve("vm_1.avhdx");
-        try (VirtualDisk disk = VirtualDisk.create(root, DiskSpec.dynamic(16L << 20).withBlockSize(1 << 20))) {
+        try (VirtualDisk disk = DiskFiles.create(root, DiskSpec.dynamic(16L << 20).withBlockSize(1 << 20))) {
             disk.write(0, ByteBuffer.allocate(4096));
             disk.commit();
         }
-        try (VirtualDisk parent = VirtualDisk.open(root, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(root, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parent)) {
             byte[] data = new byte[64 << 10];
             new java.util.Random(1).nextBytes(data);
             disk.write(1 << 20, ByteBuffer.wrap(data));

@@ -31,7 +31,7 @@ import org.apache.kafka.server.common.MetadataVersion;
  * and data, as a broker outage looks to clients. {@link #startClusterNode} makes it one node of a cluster of
  * several (each in a process of its own, {@link BrokerMain}), replicating topics three times.
  *
- * <p>The settings are those DESIGN.md measured: internal topics with replication factor 1 (a consumer
+ * <p>The settings are those docs/architecture.md gives ("Test infrastructure"): internal topics with replication factor 1 (a consumer
  * group stalls on one broker otherwise) and a small log-cleaner buffer, so it runs in a small heap.
  */
 public final class EmbeddedKafka implements AutoCloseable {

@@ -5,6 +5,7 @@ import io.chainmerge.disk.ByteSize;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -74,8 +75,8 @@ final class CreateCommand implements Callable<Integer> {
         VirtualDisk created;
         long requested = -1;
         if (kind.parent != null) {
-            try (VirtualDisk parent = VirtualDisk.open(kind.parent, Access.READ)) {
-                created = VirtualDisk.createDifferencing(file, parent);
+            try (VirtualDisk parent = DiskFiles.open(kind.parent, Access.READ)) {
+                created = DiskFiles.createDifferencing(file, parent);
             }
         } else {
             DiskType diskType =
@@ -86,11 +87,11 @@ final class CreateCommand implements Callable<Integer> {
                     };
             int block = blockSize == null ? 0 : (int) ByteSize.parse(blockSize);
             requested = ByteSize.parse(kind.size);
-            created = VirtualDisk.create(
+            created = DiskFiles.create(
                     file,
                     new DiskSpec(
                             diskType,
-                            VirtualDisk.sizeForNewRoot(file, requested),
+                            DiskFiles.sizeForNewRoot(file, requested),
                             block,
                             logicalSector,
                             physicalSector,

@@ -4,6 +4,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.ByteSize;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeProgress;
 import io.chainmerge.disk.merge.MergeReport;
@@ -96,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println("chainmerge demo (offline) in " + work);
         Random random = new Random(2026);
         Path base = work.resolve("vm01.vhdx");
-        try (VirtualDisk disk = VirtualDisk.create(base, DiskSpec.dynamic(SIZE).withBlockSize(2 << 20))) {
+        try (VirtualDisk disk = DiskFiles.create(base, DiskSpec.dynamic(SIZE).withBlockSize(2 << 20))) {
             writeLikeAVm(disk, random, 24);
             out.printf(
                     "  created %s (%s dynamic) and wrote %d regions%n", base.getFileName(), ByteSize.format(SIZE), 24);
@@ -104,8 +105,8 @@ final class DemoCommand implements Callable<Integer> {
         Path top = base;
         for (int level = 1; level <= 3; level++) {
             Path checkpoint = work.resolve("vm01_checkpoint" + level + ".avhdx");
-            try (VirtualDisk parent = VirtualDisk.open(top, Access.READ);
-                    VirtualDisk child = VirtualDisk.createDifferencing(checkpoint, parent)) {
+            try (VirtualDisk parent = DiskFiles.open(top, Access.READ);
+                    VirtualDisk child = DiskFiles.createDifferencing(checkpoint, parent)) {
                 writeLikeAVm(child, random, 12);
             }
             out.printf("  checkpoint %s over %s, 12 writes%n", checkpoint.getFileName(), top.getFileName());

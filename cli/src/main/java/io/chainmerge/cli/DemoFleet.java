@@ -5,6 +5,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.ChainReader;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.io.LockedFile;
 import io.chainmerge.disk.io.Sha256;
 import java.io.IOException;
@@ -123,15 +124,15 @@ final class DemoFleet {
     }
 
     private Path root(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.create(file, DiskSpec.dynamic(SIZE).withBlockSize(1 << 20))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(SIZE).withBlockSize(1 << 20))) {
             write(disk, 16);
         }
         return file;
     }
 
     private Path child(Path file, Path parent) throws IOException {
-        try (VirtualDisk p = VirtualDisk.open(parent, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(file, p)) {
+        try (VirtualDisk p = DiskFiles.open(parent, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(file, p)) {
             write(disk, 10);
         }
         return file;

@@ -88,11 +88,13 @@ final class MergeCommand implements Callable<Integer> {
             InUseCheck inUse = inUseOptions.check();
             boolean dry = request.dryRun();
             // Asked with every file of the plan held, right before the first byte is written.
-            report = Merge.run(request, progress, plan -> {
-                if (!dry) {
-                    inUse.check(plan.files());
-                }
-            });
+            report = Merge.run(
+                    request.withPlanCheck(plan -> {
+                        if (!dry) {
+                            inUse.check(plan.files());
+                        }
+                    }),
+                    progress);
         } finally {
             display.finish();
         }

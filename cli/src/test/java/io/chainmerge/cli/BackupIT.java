@@ -17,6 +17,7 @@ import io.chainmerge.coordinator.CoordinatorConfig;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.Oracles;
 import io.chainmerge.worker.Worker;
 import io.chainmerge.worker.WorkerConfig;
@@ -518,16 +519,15 @@ class BackupIT {
 
     /** A dynamic VHD root of 1 MiB with 64 KiB blocks: small enough for a thousand of them on a tmpfs. */
     private static Path tinyRoot(Path file) throws IOException {
-        try (VirtualDisk disk =
-                VirtualDisk.create(file, DiskSpec.dynamic(1 << 20).withBlockSize(1 << 16))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(1 << 20).withBlockSize(1 << 16))) {
             write(disk, 7);
         }
         return file;
     }
 
     private static Path tinyChild(Path file, Path parent, long seed) throws IOException {
-        try (VirtualDisk p = VirtualDisk.open(parent, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(file, p)) {
+        try (VirtualDisk p = DiskFiles.open(parent, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(file, p)) {
             write(disk, seed);
         }
         return file;

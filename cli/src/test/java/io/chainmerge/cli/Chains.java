@@ -3,6 +3,7 @@ package io.chainmerge.cli;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -15,15 +16,15 @@ final class Chains {
     private Chains() {}
 
     static Path root(Path file, long seed, int mebibytes) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.create(file, DiskSpec.dynamic(SIZE).withBlockSize(1 << 20))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(SIZE).withBlockSize(1 << 20))) {
             fill(disk, seed, mebibytes);
         }
         return file;
     }
 
     static Path child(Path file, Path parent, long seed, int mebibytes) throws IOException {
-        try (VirtualDisk p = VirtualDisk.open(parent, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(file, p)) {
+        try (VirtualDisk p = DiskFiles.open(parent, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(file, p)) {
             fill(disk, seed, mebibytes);
         }
         return file;

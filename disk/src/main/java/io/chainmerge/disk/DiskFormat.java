@@ -41,6 +41,13 @@ public enum DiskFormat {
         return Optional.empty();
     }
 
+    /** The format a new file's name asks for; a name of neither format is refused. */
+    public static DiskFormat forNewFile(Path file) {
+        return fromFileName(file)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        file + ": the file name must end in .vhdx, .avhdx, .vhd or .avhd to choose a format"));
+    }
+
     /** Whether the file name has one of the extensions of either format. */
     public static boolean isDiskFileName(Path file) {
         return fromFileName(file).isPresent();

@@ -1,7 +1,5 @@
 package io.chainmerge.disk;
 
-import io.chainmerge.disk.vhd.VhdFile;
-import io.chainmerge.disk.vhdx.VhdxFile;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,75 +12,13 @@ import java.util.UUID;
 /**
  * One open virtual disk file (a VHDX or a VHD), seen on its own: what it defines of the virtual disk,
  * and the operations a merge needs on it. Reading through a chain is {@link
- * io.chainmerge.disk.chain.ChainReader}'s job.
+ * io.chainmerge.disk.chain.ChainReader}'s job; opening and creating one, {@link
+ * io.chainmerge.disk.engines.DiskFiles}'.
  *
  * <p>Writes follow the formats' crash-safety rules: data reaches the file before any metadata points
  * at it, and {@link #commit()} makes everything written so far durable.
  */
 public interface VirtualDisk extends Closeable {
-
-    /** Opens a file of either format, detected from its signature and then its extension. */
-    static VirtualDisk open(Path file, Access access) throws IOException {
-        return switch (DiskFormat.detect(file)) {
-            case VHDX -> VhdxFile.open(file, access);
-            case VHD -> VhdFile.open(file, access);
-        };
-    }
-
-    /** Creates a new root disk; the format follows the file's extension. */
-    static VirtualDisk create(Path file, DiskSpec spec) throws IOException {
-        return switch (formatForNewFile(file)) {
-            case VHDX -> VhdxFile.create(file, spec);
-            case VHD -> VhdFile.create(file, spec);
-        };
-    }
-
-    /**
-     * The virtual size to give a new root when the caller chose {@code requested} freely (a size on the
-     * command line): VHD rounds up to a size every reader of the format agrees on (docs/vhd.md, "Size");
-     * VHDX takes the size as it is.
-     */
-    static long sizeForNewRoot(Path file, long requested) {
-        return switch (formatForNewFile(file)) {
-            case VHDX -> requested;
-            case VHD -> VhdFile.agreedSizeAtLeast(requested);
-        };
-    }
-
-    /**
-     * Creates a differencing disk over {@code parent}, which must be of the same format; the child
-     * takes its parent's size, block size, sector sizes and virtual disk id.
-     */
-    static VirtualDisk createDifferencing(Path file, VirtualDisk parent) throws IOException {
-        DiskFormat format = formatForNewFile(file);
-        if (format != parent.format()) {
-            throw new InvalidChainException(
-                    file,
-                    "%s: a %s differencing disk cannot have a %s parent (%s)"
-                            .formatted(file, format, parent.format(), parent.path()));
-        }
-        return switch (format) {
-            case VHDX -> VhdxFile.createDifferencing(file, (VhdxFile) parent);
-            case VHD -> VhdFile.createDifferencing(file, (VhdFile) parent);
-        };
-    }
-
-    /**
-     * The size a new root file of {@code spec} has once {@code allocatedBlocks} of its blocks hold data
-     * (a fixed disk has all of them from the start).
-     */
-    static long sizeOfNewFile(Path file, DiskSpec spec, long allocatedBlocks) {
-        return switch (formatForNewFile(file)) {
-            case VHDX -> VhdxFile.sizeOfNew(spec, allocatedBlocks);
-            case VHD -> VhdFile.sizeOfNew(spec, allocatedBlocks);
-        };
-    }
-
-    private static DiskFormat formatForNewFile(Path file) {
-        return DiskFormat.fromFileName(file)
-                .orElseThrow(() -> new IllegalArgumentException(
-                        file + ": the file name must end in .vhdx, .avhdx, .vhd or .avhd to choose a format"));
-    }
 
     Path path();
 

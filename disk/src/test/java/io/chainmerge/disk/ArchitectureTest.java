@@ -12,7 +12,7 @@ import com.tngtech.archunit.lang.ArchRule;
 import io.chainmerge.disk.testing.FileOpenings;
 
 /**
- * The disk engine is plain Java that any JVM host can embed (DESIGN.md: "no Kafka or Vert.x"), and
+ * The disk engine is plain Java that any JVM host can embed (docs/architecture.md, "Modules"), and
  * inside it each format stands alone while merging, scanning and chains work on {@link VirtualDisk}
  * only. A rule that selects no class fails (ArchUnit's default), so none of these can pass vacuously.
  */
@@ -73,6 +73,20 @@ class ArchitectureTest {
             .dependOnClassesThat()
             .resideInAnyPackage("io.chainmerge.disk.vhdx..", "io.chainmerge.disk.vhd..")
             .because("the merge engine is format-neutral: it works on the VirtualDisk abstraction");
+
+    /**
+     * The abstraction and its vocabulary ({@link VirtualDisk}, {@link DiskFormat}, extents, links) sit
+     * under both engines, which build on them: were {@code io.chainmerge.disk} to name an engine, the
+     * packages would form a cycle. Opening and creating by format is {@code disk.engines}' job.
+     */
+    @ArchTest
+    static final ArchRule theAbstractionKnowsNoEngine = noClasses()
+            .that()
+            .resideInAPackage("io.chainmerge.disk")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("io.chainmerge.disk.vhdx..", "io.chainmerge.disk.vhd..", "io.chainmerge.disk.engines..")
+            .because("VirtualDisk depends on neither format engine; DiskFiles picks one, above both");
 
     /**
      * The other files the engine opens are not disks: the merge and transplant journals, folders (to

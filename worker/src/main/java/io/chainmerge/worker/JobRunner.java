@@ -161,50 +161,7 @@ final class JobRunner {
                 report.offset(),
                 report.field(),
                 report.figures());
-        return new JobResult(
-                Schema.VERSION,
-                job.jobId(),
-                job.campaignId(),
-                job.kind(),
-                job.pool(),
-                config.workerId(),
-                outcome,
-                problem,
-                0,
-                startedAt,
-                elapsed(started),
-                List.of(),
-                null,
-                null,
-                List.of(),
-                false);
-    }
-
-    private JobResult success(
-            Job job,
-            Instant startedAt,
-            long started,
-            long bytesMerged,
-            List<String> chain,
-            MergeOutcome merge,
-            List<VolumeInventory> inventory) {
-        return new JobResult(
-                Schema.VERSION,
-                job.jobId(),
-                job.campaignId(),
-                job.kind(),
-                job.pool(),
-                config.workerId(),
-                Outcome.SUCCEEDED,
-                null,
-                bytesMerged,
-                startedAt,
-                elapsed(started),
-                chain,
-                merge,
-                null,
-                inventory,
-                false);
+        return JobResult.unsuccessful(job, config.workerId(), outcome, problem, startedAt, elapsed(started));
     }
 
     private final class Execution implements JobVisitor<JobResult, IOException> {
@@ -222,6 +179,11 @@ final class JobRunner {
             this.started = started;
         }
 
+        /** A success of {@code job} in this execution, to which what it did is added. */
+        private JobResult succeeded(Job job) {
+            return JobResult.succeeded(job, config.workerId(), startedAt, elapsed(started));
+        }
+
         @Override
         public JobResult spaceCheck(SpaceCheckJob job) throws IOException {
             List<Path> targets = new ArrayList<>();
@@ -236,7 +198,7 @@ final class JobRunner {
             for (Path volume : targets) {
                 inventory.add(inventoryOf(job, volume, report));
             }
-            return success(job, startedAt, started, 0, List.of(), null, inventory);
+            return succeeded(job).withInventory(inventory);
         }
 
         @Override
@@ -254,32 +216,37 @@ final class JobRunner {
                             : new Reserve(job.reserve().bytes(), job.reserve().fraction()),
                     // The engine looks for other children in the folders of the chain's disks; the
                     // coordinator's plan has already checked the whole volume's inventory for them.
-                    List.of());
+                    List.of(),
+                    null);
             Planned planned = new Planned();
             MergeProgress progress = running.start(job, 0);
             MergeReport report;
             try {
                 // Checked under the merge's locks, between its plan and its first write.
-                report = Merge.run(request, progress, plan -> {
-                    // The engine found the parent, the destination and other children by itself: none of them
-                    // may lie outside the roots either.
-                    roots.checkAll(plan.files());
-                    if (!job.dryRun()) {
-                        // Probes cost a walk of /proc and a call of smbstatus: a dry run (a campaign's
-                        // preview of thousands) goes without; the real run asks them under its locks.
-                        inUse.check(plan.files());
-                    }
-                    planned.plan = plan;
-                    progress.update(0, plan.payloadBytes());
-                    for (Path source : plan.sources()) {
-                        planned.sourceBytes += Files.exists(source) ? Files.size(source) : 0;
-                    }
-                    if (plan.mayRun() && !job.dryRun()) {
-                        journal.write(entry.planned(
-                                plan.sources().stream().map(Path::toString).toList(),
-                                plan.destination().toString()));
-                    }
-                });
+                report = Merge.run(
+                        request.withPlanCheck(plan -> {
+                            // The engine found the parent, the destination and other children by itself: none of them
+                            // may lie outside the roots either.
+                            roots.checkAll(plan.files());
+                            if (!job.dryRun()) {
+                                // Probes cost a walk of /proc and a call of smbstatus: a dry run (a campaign's
+                                // preview of thousands) goes without; the real run asks them under its locks.
+                                inUse.check(plan.files());
+                            }
+                            planned.plan = plan;
+                            progress.update(0, plan.payloadBytes());
+                            for (Path source : plan.sources()) {
+                                planned.sourceBytes += Files.exists(source) ? Files.size(source) : 0;
+                            }
+                            if (plan.mayRun() && !job.dryRun()) {
+                                journal.write(entry.planned(
+                                        plan.sources().stream()
+                                                .map(Path::toString)
+                                                .toList(),
+                                        plan.destination().toString()));
+                            }
+                        }),
+                        progress);
             } catch (NoSuchFileException | FileAlreadyExistsException gone) {
                 if (planned.plan == null && resumed && finishedBeforeACrash(request)) {
                     return finishedEarlier(job);
@@ -307,7 +274,7 @@ final class JobRunner {
                     report.repointedChildren().stream().map(Path::toString).toList(),
                     plan.reattachTo().map(Path::toString).orElse(null));
             List<String> chain = report.dryRun() ? chainOf(child) : chainOf(plan.destination());
-            return success(job, startedAt, started, report.bytesMerged(), chain, outcome, List.of());
+            return succeeded(job).withMerge(report.bytesMerged(), chain, outcome);
         }
 
         /** What the plan check saw: the plan, and the sources' sizes before the merge removed them. */
@@ -347,8 +314,7 @@ final class JobRunner {
                     job.intoNew() != null ? List.of() : entry.plannedSources(),
                     List.of(),
                     null);
-            return success(
-                    job, startedAt, started, 0, chainOf(Path.of(entry.plannedDestination())), outcome, List.of());
+            return succeeded(job).withMerge(0, chainOf(Path.of(entry.plannedDestination())), outcome);
         }
 
         @Override
@@ -356,7 +322,7 @@ final class JobRunner {
             Path child = roots.resolve(job.child());
             Path parent = roots.resolve(job.newParent());
             RepointReport report = Repoint.setParent(child, parent, inUse);
-            return success(job, startedAt, started, 0, chainOf(report.child()), null, List.of());
+            return succeeded(job).withResultingChain(chainOf(report.child()));
         }
 
         @Override
@@ -432,23 +398,7 @@ final class JobRunner {
                     report.repointed().stream().map(Path::toString).toList(),
                     report.removed().stream().map(Path::toString).toList(),
                     report.resumed() || resumed);
-            return new JobResult(
-                    Schema.VERSION,
-                    job.jobId(),
-                    job.campaignId(),
-                    job.kind(),
-                    job.pool(),
-                    config.workerId(),
-                    Outcome.SUCCEEDED,
-                    null,
-                    0,
-                    startedAt,
-                    elapsed(started),
-                    chainOf(report.newTop()),
-                    null,
-                    outcome,
-                    List.of(),
-                    false);
+            return succeeded(job).withTransplant(chainOf(report.newTop()), outcome);
         }
     }
 

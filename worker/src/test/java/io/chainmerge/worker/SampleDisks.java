@@ -5,6 +5,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.ChainReader;
+import io.chainmerge.disk.engines.DiskFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -20,15 +21,15 @@ final class SampleDisks {
     private SampleDisks() {}
 
     static Path root(Path file, long seed, int writes) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.create(file, DiskSpec.dynamic(SIZE).withBlockSize(1 << 20))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(SIZE).withBlockSize(1 << 20))) {
             write(disk, new Random(seed), writes);
         }
         return file;
     }
 
     static Path child(Path file, Path parent, long seed, int writes) throws IOException {
-        try (VirtualDisk p = VirtualDisk.open(parent, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(file, p)) {
+        try (VirtualDisk p = DiskFiles.open(parent, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(file, p)) {
             write(disk, new Random(seed), writes);
         }
         return file;

@@ -21,7 +21,7 @@ import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.GuardRefusal;
-import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ChildJvm;
 import io.chainmerge.disk.testing.EngineMain;
 import io.chainmerge.disk.testing.Oracles;
@@ -146,7 +146,7 @@ class WorkerIT {
                     Oracles.run(List.of("qemu-io", "-f", "vhdx", "-c", "write -P 0xee 0 64k", root.toString()), false);
             ChildJvm.Outcome otherProcess = ChildJvm.run(null, "write", child.toString(), "0", junk.toString());
             Throwable sameProcess =
-                    catchThrowable(() -> VirtualDisk.open(root, Access.WRITE).close());
+                    catchThrowable(() -> DiskFiles.open(root, Access.WRITE).close());
             List<JobResult> whileWriting = resultsOf(results, job.jobId());
 
             assertThat(whileWriting).as("the merge still ran while they tried").isEmpty();

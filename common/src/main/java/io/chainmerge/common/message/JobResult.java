@@ -54,6 +54,62 @@ public record JobResult(
     }
 
     /**
+     * {@code job} succeeded on {@code worker}, with nothing to report yet about disks: add what it did with
+     * {@link #withMerge}, {@link #withTransplant}, {@link #withResultingChain} or {@link #withInventory}.
+     */
+    public static JobResult succeeded(Job job, String worker, Instant startedAt, Duration duration) {
+        return new JobResult(
+                Schema.VERSION,
+                job.jobId(),
+                job.campaignId(),
+                job.kind(),
+                job.pool(),
+                worker,
+                Outcome.SUCCEEDED,
+                null,
+                0,
+                startedAt,
+                duration,
+                List.of(),
+                null,
+                null,
+                List.of(),
+                false);
+    }
+
+    /**
+     * {@code job} was refused or failed on {@code worker} for {@code problem}: nothing merged, nothing
+     * reported about disks.
+     */
+    public static JobResult unsuccessful(
+            Job job, String worker, Outcome outcome, Problem problem, Instant startedAt, Duration duration) {
+        if (outcome == Outcome.SUCCEEDED) {
+            throw new IllegalArgumentException("an unsuccessful result is refused or failed");
+        }
+        return verdict(job, worker, outcome, problem, startedAt, duration);
+    }
+
+    /** This result with what a merge did: the payload bytes it copied and the chain it left. */
+    public JobResult withMerge(long bytes, List<String> chain, MergeOutcome outcome) {
+        return with(bytes, chain, outcome, transplant, inventory, redelivered);
+    }
+
+    /** This result with what a transplant did and the chain it left. */
+    public JobResult withTransplant(List<String> chain, TransplantOutcome outcome) {
+        return with(bytesMerged, chain, merge, outcome, inventory, redelivered);
+    }
+
+    /** This result with the chain a job left (a re-pointed child's, say), from its newest disk to the root. */
+    public JobResult withResultingChain(List<String> chain) {
+        return with(bytesMerged, chain, merge, transplant, inventory, redelivered);
+    }
+
+    /** This result with what a space check found, one entry per volume. */
+    public JobResult withInventory(List<VolumeInventory> volumes) {
+        return with(bytesMerged, resultingChain, merge, transplant, volumes, redelivered);
+    }
+
+    /**
      * A verdict on {@code job} that no worker's run produced (the coordinator's, when it refuses or gives
      * up on a job): nothing merged, nothing reported about disks.
      */
@@ -79,6 +135,17 @@ public record JobResult(
     }
 
     public JobResult asRedelivered() {
+        return with(bytesMerged, resultingChain, merge, transplant, inventory, true);
+    }
+
+    /** This result with what the job did replaced; who ran which job, how and when stay. */
+    private JobResult with(
+            long bytes,
+            List<String> chain,
+            MergeOutcome mergeDone,
+            TransplantOutcome transplantDone,
+            List<VolumeInventory> volumes,
+            boolean again) {
         return new JobResult(
                 schemaVersion,
                 jobId,
@@ -88,13 +155,13 @@ public record JobResult(
                 worker,
                 outcome,
                 problem,
-                bytesMerged,
+                bytes,
                 startedAt,
                 duration,
-                resultingChain,
-                merge,
-                transplant,
-                inventory,
-                true);
+                chain,
+                mergeDone,
+                transplantDone,
+                volumes,
+                again);
     }
 }

@@ -7,6 +7,7 @@ import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPaths;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ public final class Chain implements Closeable {
         List<VirtualDisk> levels = new ArrayList<>();
         Set<Path> seen = new HashSet<>();
         try {
-            VirtualDisk disk = VirtualDisk.open(top, topAccess);
+            VirtualDisk disk = DiskFiles.open(top, topAccess);
             levels.add(disk);
             seen.add(disk.path());
             while (disk.parentLink().isPresent()) {
@@ -86,7 +87,7 @@ public final class Chain implements Closeable {
                         child.path(),
                         child.path() + ": parent-locator loop: its parent " + real + " is already in the chain");
             }
-            VirtualDisk parent = VirtualDisk.open(real, access);
+            VirtualDisk parent = DiskFiles.open(real, access);
             if (child.format() != parent.format()) {
                 // Never the parent, whatever identity it carries: refused as invalid, as a scan reports it.
                 parent.close();

@@ -7,6 +7,7 @@ import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPaths;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.inuse.InUseCheck;
 import io.chainmerge.disk.io.LockScope;
 import java.io.IOException;
@@ -46,8 +47,8 @@ public final class Repoint {
     }
 
     private static RepointReport setParentHeld(Path childPath, Path parentPath) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(childPath, Access.WRITE);
-                VirtualDisk parent = VirtualDisk.open(parentPath, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(childPath, Access.WRITE);
+                VirtualDisk parent = DiskFiles.open(parentPath, Access.READ)) {
             ParentLink link = disk.parentLink()
                     .orElseThrow(() -> new IllegalArgumentException(
                             childPath + " is not a differencing disk: it has no parent to set"));
@@ -94,7 +95,7 @@ public final class Repoint {
         Path at = parent;
         for (int depth = 0; depth < Chain.MAX_DEPTH; depth++) {
             Optional<Path> up;
-            try (VirtualDisk disk = VirtualDisk.open(at, Access.READ)) {
+            try (VirtualDisk disk = DiskFiles.open(at, Access.READ)) {
                 up = disk.parentLink().isPresent()
                         ? ParentPaths.firstExisting(
                                 disk.path(), disk.parentLink().get())

@@ -3,6 +3,7 @@ package io.chainmerge.disk.merge;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.io.CrashPoints;
 import io.chainmerge.disk.io.Directories;
 import io.chainmerge.disk.io.LockScope;
@@ -59,23 +60,19 @@ public final class Merge {
         void check(MergePlan plan) throws IOException;
     }
 
-    /** Runs {@code request}: refuses with the first {@link io.chainmerge.disk.GuardRefusal}, or merges. */
-    public static MergeReport run(MergeRequest request, MergeProgress progress) throws IOException {
-        return run(request, progress, plan -> {});
-    }
-
     /**
-     * Runs {@code request} as {@link #run(MergeRequest, MergeProgress)} does, letting {@code check} look
-     * at the plan first. Every file of the merge stays locked from the plan to the last source deleted.
+     * Runs {@code request}: refuses with the first {@link io.chainmerge.disk.GuardRefusal}, or merges. Its
+     * {@link MergeRequest#planCheck()} looks at the plan first. Every file of the merge stays locked from
+     * the plan to the last source deleted.
      */
-    public static MergeReport run(MergeRequest request, MergeProgress progress, PlanCheck check) throws IOException {
+    public static MergeReport run(MergeRequest request, MergeProgress progress) throws IOException {
         long started = System.nanoTime();
         try (LockScope scope = LockScope.begin("merge of " + request.child())) {
             Prepared prepared = MergePlanner.prepare(request, request.dryRun() ? Access.READ : Access.WRITE, scope);
             Chain chain = prepared.chain();
             try {
                 MergePlan plan = prepared.plan();
-                check.check(plan);
+                request.planCheck().check(plan);
                 if (!plan.mayRun()) {
                     throw plan.refusals().get(0);
                 }
@@ -158,7 +155,7 @@ public final class Merge {
     private static MergeReport finish(MergeJournal journal, MergePlan plan, long started) throws IOException {
         List<Path> repointed = List.of();
         UUID identity;
-        try (VirtualDisk destination = VirtualDisk.open(journal.destination(), Access.WRITE)) {
+        try (VirtualDisk destination = DiskFiles.open(journal.destination(), Access.WRITE)) {
             identity = destination.identity();
             if (journal.state() == State.FLUSHED) {
                 repointed = repoint(journal.children(), destination);
@@ -172,7 +169,7 @@ public final class Merge {
     private static List<Path> repoint(List<Path> children, VirtualDisk destination) throws IOException {
         List<Path> done = new ArrayList<>();
         for (Path child : children) {
-            try (VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+            try (VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
                 disk.setParent(destination);
             }
             done.add(child);
@@ -206,7 +203,7 @@ public final class Merge {
         Path partial = target.resolveSibling("." + name.substring(0, dot) + "-partial" + name.substring(dot));
         Files.deleteIfExists(partial); // left by an interrupted flatten: start over
         WindowCopy.Copied copied;
-        try (VirtualDisk out = VirtualDisk.create(partial, prepared.newDiskSpec())) {
+        try (VirtualDisk out = DiskFiles.create(partial, prepared.newDiskSpec())) {
             copied = WindowCopy.copy(
                     chain.levels(),
                     chain.virtualSize(),

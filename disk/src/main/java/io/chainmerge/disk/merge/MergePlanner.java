@@ -10,6 +10,7 @@ import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.Volume;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.io.Guids;
 import io.chainmerge.disk.io.LockScope;
 import io.chainmerge.disk.scan.ScanReport;
@@ -301,7 +302,7 @@ final class MergePlanner {
                 lastBlock[0] = last;
             }
         });
-        long required = VirtualDisk.sizeOfNewFile(target, spec, touchedBlocks[0]);
+        long required = DiskFiles.sizeOfNewFile(target, spec, touchedBlocks[0]);
         // A dynamic copy skips blocks that turn out to hold only zeros: it needs at most this much.
         SpaceEstimate space = space(target, required, request.intoNewType() == DiskType.FIXED, request.reserve());
         List<GuardRefusal> refusals = new ArrayList<>();

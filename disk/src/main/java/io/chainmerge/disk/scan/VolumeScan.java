@@ -9,6 +9,7 @@ import io.chainmerge.disk.ParentLink;
 import io.chainmerge.disk.ParentPaths;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.Volume;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.MergeJournal;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -136,7 +137,7 @@ public final class VolumeScan {
     }
 
     private static Header readHeader(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.PEEK)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.PEEK)) {
             return new Header(
                     disk.path(),
                     disk.format(),

@@ -3,7 +3,6 @@ package io.chainmerge.disk.vhd;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.CorruptDiskException;
 import io.chainmerge.disk.DiskFormat;
-import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.Extent;
 import io.chainmerge.disk.Extents;
@@ -17,23 +16,16 @@ import io.chainmerge.disk.SpaceEstimator;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.io.CrashPoints;
-import io.chainmerge.disk.io.Directories;
 import io.chainmerge.disk.io.DiskChannel;
 import io.chainmerge.disk.io.Guids;
-import io.chainmerge.disk.io.Zeros;
+import io.chainmerge.disk.io.WriteSession;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -68,7 +60,7 @@ import java.util.UUID;
  *       bitmap bits that make them visible are written; those are flushed next.
  *   <li>The dynamic disk header is rewritten in one 1024-byte write, only after the parent locator data
  *       it points at has been written and flushed: where the file grows, in a file chainmerge created;
- *       into the current locators' reserved space, in another producer's (see {@link #writeLocators}). The header
+ *       into the current locators' reserved space, in another producer's (see {@link VhdWriter#writeLocators}). The header
  *       lies in the file's first 4 KiB, which storage with 4 KiB physical sectors writes atomically; on
  *       512-byte sectors a power cut could tear it, which VHD gives no way to avoid (Windows writes it in
  *       place too), and its checksum makes such a tear an error on opening, never a silent one.
@@ -104,76 +96,68 @@ public final class VhdFile implements VirtualDisk {
     /** BAT entries are u32 sector numbers, so nothing in a VHD lies past 2 TiB. */
     static final long MAX_VIRTUAL_SIZE = 1L << 41;
     /** "The maximum size of a dynamic hard disk is 2040 GB" (VHD spec). */
-    private static final long MAX_NEW_VIRTUAL_SIZE = 2040L << 30;
+    static final long MAX_NEW_VIRTUAL_SIZE = 2040L << 30;
     /** Where the files chainmerge makes keep the dynamic disk header and the BAT, as Windows and qemu do. */
-    private static final long NEW_HEADER_OFFSET = 0x200;
+    static final long NEW_HEADER_OFFSET = 0x200;
 
-    private static final long NEW_TABLE_OFFSET = 0x600;
-    private static final long ALL_ONES = -1L;
-    private static final int DATA_ALIGNMENT = 4096;
+    static final long NEW_TABLE_OFFSET = 0x600;
+    static final long ALL_ONES = -1L;
+    static final int DATA_ALIGNMENT = 4096;
     /**
      * How far ahead the footer moves when the file grows, so one flush covers many blocks; one commit
      * adds at most this much. Until the commit the file is that much longer than it ends up (a hole,
      * where the file system has sparse files).
      */
-    private static final long BATCH_BYTES = 32L << 20;
+    static final long BATCH_BYTES = 32L << 20;
 
-    private static final int MAX_DIRTY_BITMAPS = 4096;
+    static final int MAX_DIRTY_BITMAPS = 4096;
     private static final int CACHED_BITMAPS = 256;
     /** Windows paths end at 32767 UTF-16 code units. */
     private static final int MAX_LOCATOR_LENGTH = 64 << 10;
 
-    private static final String CREATOR_APPLICATION = "cmrg";
-    private static final long CREATOR_VERSION = 0x0000_0001L;
+    static final String CREATOR_APPLICATION = "cmrg";
+    static final long CREATOR_VERSION = 0x0000_0001L;
     /** Every locator chainmerge writes is a Windows path: the host it describes is the one Hyper-V runs. */
-    private static final String CREATOR_HOST_OS = "Wi2k";
+    static final String CREATOR_HOST_OS = "Wi2k";
 
-    private final Path path;
-    private final DiskChannel channel;
-    private final VhdFooter footer;
+    final Path path;
+    final DiskChannel channel;
+    /** Whether this file may be written, and the latch a failed write trips: see {@link WriteSession}. */
+    final WriteSession session;
+
+    final VhdFooter footer;
     /** The footer's bytes as read: rewriting it keeps the bytes it does not define (see {@link VhdFooter#encodeOver}). */
-    private final byte[] footerBytes;
+    final byte[] footerBytes;
     /** Where the footer was read: the end of the file, or 0 when the copy stood in for a damaged one. */
     private final long footerReadAt;
 
     private final List<String> footerNotes;
-    private final BlockGeometry blocks;
+    final BlockGeometry blocks;
     /** Read on first use: opening, which scans do by the thousand, reads headers only. */
-    private BlockAllocationTable bat;
+    BlockAllocationTable bat;
 
-    private DynamicDiskHeader header;
+    DynamicDiskHeader header;
     /** The header's bytes as read or last written, kept the same way. */
-    private byte[] headerBytes;
+    byte[] headerBytes;
 
-    private List<Locator> locators;
-    private List<Range> metadata;
+    List<Locator> locators;
+    List<Range> metadata;
     /** Where the footer at the end of the file starts: no structure reaches past it. */
-    private long footerAt;
+    long footerAt;
 
-    private long nextFree = -1;
-    private long reservedEnd = -1;
-    private long holeStart;
-    private boolean dataUnflushed;
-    private DynamicDiskHeader pendingHeader;
-    private final Set<Long> unpublished = new HashSet<>();
-    private final Map<Long, SectorBitmap> dirtyBitmaps = new HashMap<>();
-    private final Map<Long, SectorBitmap> bitmapCache = new LinkedHashMap<>(64, 0.75f, true) {
+    /** The write path: blocks, bitmaps, the footer moving on, header updates. */
+    private final VhdWriter writer;
+
+    final Map<Long, SectorBitmap> bitmapCache = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, SectorBitmap> eldest) {
             return size() > CACHED_BITMAPS;
         }
     };
-    private final BitSet checkedBlocks = new BitSet();
-    /**
-     * The first write or flush that failed. Nothing is committed after it: data it did not write (or a
-     * failed flush dropped, as Linux may) must never become visible through a BAT entry or a bit.
-     */
-    private IOException failure;
-
-    private boolean closed;
+    final BitSet checkedBlocks = new BitSet();
 
     /** A used parent locator entry, its place among the eight, and the location its data names (or null). */
-    private record Locator(int index, ParentLocatorEntry entry, ParentPath path) {}
+    record Locator(int index, ParentLocatorEntry entry, ParentPath path) {}
 
     /** A structure's bytes {@code [start, end)}; {@code at} is where the field locating it is. */
     private record Range(String name, long start, long end, long at) {
@@ -182,12 +166,12 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
-    private record FooterRead(VhdFooter footer, byte[] bytes, long readAt, long endAt, List<String> notes) {}
-
     private VhdFile(Path path, DiskChannel channel, Access access) throws IOException {
         this.path = path;
         this.channel = channel;
-        FooterRead read = readFooter(path, channel, access);
+        this.session = new WriteSession(path, channel.isWritable());
+        this.writer = new VhdWriter(this);
+        VhdFooterReader.FooterRead read = VhdFooterReader.read(path, channel, access);
         this.footer = read.footer();
         this.footerBytes = read.bytes();
         this.footerReadAt = read.readAt();
@@ -227,6 +211,19 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
+    /** A new dynamic disk header is durable: what it points at is read again from it. */
+    void headerPublished(DynamicDiskHeader published, byte[] bytes) throws IOException {
+        header = published;
+        headerBytes = bytes;
+        locators = readLocators(header);
+        metadata = metadataRanges(header, locators);
+    }
+
+    /** The footer as read, for {@link VhdCreator} to give a child its parent's geometry. */
+    VhdFooter footer() {
+        return footer;
+    }
+
     public static VhdFile open(Path file, Access access) throws IOException {
         DiskChannel channel = DiskChannel.open(file, access);
         try {
@@ -237,110 +234,7 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
-    /**
-     * The footer the disk is read from: the one at the end; a 511-byte one, which Virtual PC wrote
-     * before 2004; or, for reading only, the copy at offset 0 when the one at the end is damaged (VHD spec:
-     * "the footer is mirrored as a header at the front of the file for purposes of redundancy").
-     */
-    private static FooterRead readFooter(Path path, DiskChannel channel, Access access) throws IOException {
-        long size = channel.size();
-        if (size < VhdFooter.SIZE) {
-            throw new CorruptDiskException(
-                    path, 0, "footer", "the file is truncated: " + size + " bytes, fewer than the 512-byte footer");
-        }
-        long endAt = size - VhdFooter.SIZE;
-        VhdFooter end = null;
-        CorruptDiskException endProblem = null;
-        ByteBuffer endRaw = read(channel, endAt, VhdFooter.SIZE, "footer");
-        try {
-            end = VhdFooter.parse(path, endAt, endRaw.duplicate(), "footer");
-        } catch (CorruptDiskException e) {
-            endProblem = e;
-        }
-        if (end != null) {
-            List<String> notes = new ArrayList<>();
-            if (end.diskType() != VhdFooter.FIXED) {
-                checkCopy(path, channel, end, notes);
-            }
-            return new FooterRead(end, endRaw.array(), endAt, endAt, notes);
-        }
-        Optional<VhdFooter> old = shortFooter(path, channel, size);
-        if (old.isPresent()) {
-            if (access == Access.WRITE) {
-                throw new UnsupportedDiskException(
-                        path,
-                        "a 511-byte footer (Virtual PC before 2004): chainmerge reads such a file but does not write to it");
-            }
-            return new FooterRead(
-                    old.get(),
-                    new byte[VhdFooter.SIZE],
-                    size - 511,
-                    size - 511,
-                    List.of("a 511-byte footer, as Virtual PC wrote before 2004"));
-        }
-        VhdFooter copy;
-        ByteBuffer copyRaw = read(channel, 0, VhdFooter.SIZE, "footer copy");
-        try {
-            copy = VhdFooter.parse(path, 0, copyRaw.duplicate(), "footer copy");
-        } catch (CorruptDiskException e) {
-            throw endProblem;
-        }
-        if (copy.diskType() == VhdFooter.FIXED) {
-            throw endProblem; // a fixed disk has no copy: offset 0 is the disk's first sector
-        }
-        if (access == Access.WRITE) {
-            CorruptDiskException refusal = new CorruptDiskException(
-                    path,
-                    endAt,
-                    "footer",
-                    "damaged, while its copy at offset 0 is intact: chainmerge reads such a file but does not write to it");
-            refusal.addSuppressed(endProblem);
-            throw refusal;
-        }
-        return new FooterRead(
-                copy,
-                copyRaw.array(),
-                0,
-                endAt,
-                List.of("read from the copy at offset 0: the footer at the end is damaged (" + endProblem.getMessage()
-                        + ")"));
-    }
-
-    /** A dynamic or differencing disk's copy at offset 0 must be the footer itself, or damaged (then said so). */
-    private static void checkCopy(Path path, DiskChannel channel, VhdFooter end, List<String> notes)
-            throws IOException {
-        VhdFooter copy;
-        try {
-            copy = VhdFooter.parse(path, 0, read(channel, 0, VhdFooter.SIZE, "footer copy"), "footer copy");
-        } catch (CorruptDiskException e) {
-            notes.add("the footer copy at offset 0 is damaged (" + e.getMessage() + "); the footer at the end is used");
-            return;
-        }
-        List<String> differences = end.differencesFrom(copy);
-        if (!differences.isEmpty()) {
-            throw new CorruptDiskException(
-                    path,
-                    0,
-                    "footer copy",
-                    "the copy at offset 0 differs from the footer at the end in " + String.join(", ", differences)
-                            + ": readers that take either would see different disks");
-        }
-    }
-
-    private static Optional<VhdFooter> shortFooter(Path path, DiskChannel channel, long size) throws IOException {
-        if (size < 511) {
-            return Optional.empty();
-        }
-        ByteBuffer raw = ByteBuffer.allocate(VhdFooter.SIZE);
-        channel.readFully(raw.limit(511), size - 511, "footer");
-        try {
-            return Optional.of(VhdFooter.parse(path, size - 511, raw.clear(), "footer"));
-        } catch (CorruptDiskException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static ByteBuffer read(DiskChannel channel, long offset, int length, String structure) throws IOException {
+    static ByteBuffer read(DiskChannel channel, long offset, int length, String structure) throws IOException {
         ByteBuffer raw = ByteBuffer.allocate(length);
         channel.readFully(raw, offset, structure);
         return raw.clear();
@@ -372,7 +266,7 @@ public final class VhdFile implements VirtualDisk {
         return parsed;
     }
 
-    private List<Locator> readLocators(DynamicDiskHeader from) throws IOException {
+    List<Locator> readLocators(DynamicDiskHeader from) throws IOException {
         List<Locator> found = new ArrayList<>();
         List<ParentLocatorEntry> entries = from.parentLocatorEntries();
         for (int i = 0; i < entries.size(); i++) {
@@ -410,7 +304,7 @@ public final class VhdFile implements VirtualDisk {
     }
 
     /** The structures other than blocks: the footer copy, the header, the BAT and the locator data. */
-    private List<Range> metadataRanges(DynamicDiskHeader from, List<Locator> parentLocators) {
+    List<Range> metadataRanges(DynamicDiskHeader from, List<Locator> parentLocators) {
         List<Range> ranges = new ArrayList<>();
         ranges.add(new Range("footer copy", 0, VhdFooter.SIZE, footerReadAt + VhdFooter.DATA_OFFSET_AT));
         long headerAt = footer.dataOffset();
@@ -460,191 +354,6 @@ public final class VhdFile implements VirtualDisk {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Creating files
-
-    /**
-     * The virtual size a new root asked for {@code requested} bytes gets, when its size is the caller's
-     * choice: the smallest at or above it that qemu, Windows, blktap and libvhdi all read alike (see
-     * {@link DiskGeometry#smallestAgreedSizeAtLeast} and docs/vhd.md).
-     */
-    public static long agreedSizeAtLeast(long requested) {
-        return DiskGeometry.smallestAgreedSizeAtLeast(requested);
-    }
-
-    /**
-     * Creates a fixed or dynamic VHD of {@code spec}'s size exactly (its Current Size), with the
-     * specification's CHS geometry when that addresses exactly this size and the maximum geometry
-     * otherwise, so that readers sizing by geometry read Current Size too (see {@link
-     * DiskGeometry#forExactSize}); with 512-byte sectors. The block size is 2 MiB
-     * unless given: any power of two the engine reads (512 bytes to 256 MiB), though the specification
-     * names 512 KiB and 2 MiB as the sizes products were tested with. VHD records no physical sector
-     * size. Written under a temporary name and renamed when complete.
-     */
-    public static VhdFile create(Path file, DiskSpec spec) throws IOException {
-        long size = spec.virtualSize();
-        if (spec.logicalSectorSize() != SECTOR_SIZE) {
-            throw new IllegalArgumentException(file + ": VHD disks have 512-byte sectors only");
-        }
-        if (size % SECTOR_SIZE != 0 || size > MAX_NEW_VIRTUAL_SIZE) {
-            throw new IllegalArgumentException(
-                    file + ": the virtual size of a VHD must be a multiple of 512 bytes, at most 2040 GiB");
-        }
-        int blockSize = blockSizeFor(spec);
-        if (blockSize < SECTOR_SIZE
-                || blockSize > DynamicDiskHeader.MAX_BLOCK_SIZE
-                || Integer.bitCount(blockSize) != 1
-                || (size + blockSize - 1) / blockSize > DynamicDiskHeader.MAX_TABLE_ENTRIES) {
-            throw new IllegalArgumentException(file
-                    + ": the block size of a VHD is a power of two from 512 bytes to 256 MiB, at most 16 Mi blocks"
-                    + " a disk (2 MiB by default)");
-        }
-        UUID uniqueId = spec.virtualDiskId() != null ? spec.virtualDiskId() : Guids.random();
-        DiskGeometry geometry = DiskGeometry.forExactSize(size);
-        if (spec.type() == DiskType.FIXED) {
-            VhdFooter footer = newFooter(VhdFooter.FIXED, ALL_ONES, size, geometry, uniqueId);
-            writeNewFile(file, channel -> {
-                Zeros.write(channel, 0, size);
-                channel.writeFully(footer.encode(), size);
-            });
-        } else {
-            VhdFooter footer = newFooter(VhdFooter.DYNAMIC, NEW_HEADER_OFFSET, size, geometry, uniqueId);
-            long entries = (size + blockSize - 1) / blockSize;
-            List<ParentLocatorEntry> none = new ArrayList<>();
-            while (none.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
-                none.add(ParentLocatorEntry.UNUSED);
-            }
-            DynamicDiskHeader header = new DynamicDiskHeader(
-                    ALL_ONES,
-                    NEW_TABLE_OFFSET,
-                    DynamicDiskHeader.HEADER_VERSION,
-                    entries,
-                    blockSize,
-                    Guids.ZERO,
-                    0,
-                    "",
-                    none);
-            ByteBuffer table = BlockAllocationTable.empty(entries);
-            long end = NEW_TABLE_OFFSET + table.capacity();
-            writeNewFile(file, channel -> {
-                channel.writeFully(footer.encode(), 0);
-                channel.writeFully(header.encode(), NEW_HEADER_OFFSET);
-                channel.writeFully(table, NEW_TABLE_OFFSET);
-                channel.writeFully(footer.encode(), end);
-            });
-        }
-        return open(file, Access.WRITE);
-    }
-
-    /**
-     * Creates a differencing VHD over {@code parent}: its size (Current Size and geometry), block size,
-     * and a parent record Hyper-V and libvhdi follow: the parent's unique id and modification time, its
-     * name, and W2ru (relative) and W2ku (absolute) locators in UTF-16LE as Windows writes them. The
-     * parent is not changed.
-     */
-    public static VhdFile createDifferencing(Path file, VhdFile parent) throws IOException {
-        ParentRecord record = ParentRecord.of(file, parent);
-        long size = parent.virtualSize();
-        int blockSize = parent.blockSize();
-        long entries = (size + blockSize - 1) / blockSize;
-        ByteBuffer table = BlockAllocationTable.empty(entries);
-        byte[] relative = record.relative().getBytes(StandardCharsets.UTF_16LE);
-        byte[] absolute = record.absolute().getBytes(StandardCharsets.UTF_16LE);
-        long relativeAt = NEW_TABLE_OFFSET + table.capacity();
-        long absoluteAt = relativeAt + roundUpToSector(relative.length);
-        long end = absoluteAt + roundUpToSector(absolute.length);
-        List<ParentLocatorEntry> locatorEntries = new ArrayList<>(List.of(
-                new ParentLocatorEntry(
-                        ParentLocatorEntry.W2RU, roundUpToSector(relative.length), relative.length, relativeAt),
-                new ParentLocatorEntry(
-                        ParentLocatorEntry.W2KU, roundUpToSector(absolute.length), absolute.length, absoluteAt)));
-        while (locatorEntries.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
-            locatorEntries.add(ParentLocatorEntry.UNUSED);
-        }
-        VhdFooter footer = newFooter(
-                VhdFooter.DIFFERENCING, NEW_HEADER_OFFSET, size, parent.footer.diskGeometry(), Guids.random());
-        DynamicDiskHeader header = new DynamicDiskHeader(
-                ALL_ONES,
-                NEW_TABLE_OFFSET,
-                DynamicDiskHeader.HEADER_VERSION,
-                entries,
-                blockSize,
-                record.uniqueId(),
-                record.timeStamp(),
-                record.unicodeName(),
-                locatorEntries);
-        writeNewFile(file, channel -> {
-            channel.writeFully(footer.encode(), 0);
-            channel.writeFully(header.encode(), NEW_HEADER_OFFSET);
-            channel.writeFully(table, NEW_TABLE_OFFSET);
-            channel.writeFully(ByteBuffer.wrap(relative), relativeAt);
-            channel.writeFully(ByteBuffer.wrap(absolute), absoluteAt);
-            channel.writeFully(footer.encode(), end);
-        });
-        return open(file, Access.WRITE);
-    }
-
-    /**
-     * The size of a new root of {@code spec} once {@code allocatedBlocks} of its blocks are written: a
-     * fixed disk is its data and the footer; a dynamic one its header and BAT, then the blocks placed as
-     * {@link #allocate} places them, then the footer.
-     */
-    public static long sizeOfNew(DiskSpec spec, long allocatedBlocks) {
-        if (spec.type() == DiskType.FIXED) {
-            return spec.virtualSize() + VhdFooter.SIZE;
-        }
-        BlockGeometry geometry = new BlockGeometry(spec.virtualSize(), blockSizeFor(spec));
-        long end = NEW_TABLE_OFFSET + BlockAllocationTable.bytesFor(geometry.blocks());
-        for (long block = 0; block < allocatedBlocks; block++) {
-            end = place(end, geometry.bitmapSize(), DATA_ALIGNMENT) + geometry.blockTotal();
-        }
-        return end + VhdFooter.SIZE;
-    }
-
-    private static int blockSizeFor(DiskSpec spec) {
-        return spec.blockSize() == 0 ? DEFAULT_BLOCK_SIZE : spec.blockSize();
-    }
-
-    private static VhdFooter newFooter(int diskType, long dataOffset, long size, DiskGeometry geometry, UUID uniqueId) {
-        return new VhdFooter(
-                VhdFooter.FEATURES_RESERVED,
-                VhdFooter.FORMAT_VERSION,
-                dataOffset,
-                VhdTime.of(Instant.now()),
-                CREATOR_APPLICATION,
-                CREATOR_VERSION,
-                CREATOR_HOST_OS,
-                size,
-                size,
-                geometry,
-                diskType,
-                uniqueId,
-                0);
-    }
-
-    @FunctionalInterface
-    private interface NewFileContent {
-        void write(DiskChannel channel) throws IOException;
-    }
-
-    private static void writeNewFile(Path file, NewFileContent content) throws IOException {
-        if (Files.exists(file)) {
-            throw new FileAlreadyExistsException(file.toString());
-        }
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".creating");
-        Files.deleteIfExists(temporary);
-        Files.createFile(temporary);
-        try (DiskChannel channel = DiskChannel.open(temporary, Access.WRITE)) {
-            content.write(channel);
-            channel.force();
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temporary);
-            throw e;
-        }
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
-        Directories.force(file.toAbsolutePath().getParent());
-    }
-
     /**
      * What a differencing disk records of its parent (VHD spec, dynamic disk header): its unique id, its
      * file's modification time, its file name as the Parent Unicode Name, and the W2ru and W2ku locators.
@@ -656,7 +365,7 @@ public final class VhdFile implements VirtualDisk {
      * blktap try first; W2ku is the absolute path in Windows form without a drive ({@code
      * \srv\vol1\base.vhd}), a rooted Windows path that blktap opens as {@code /srv/vol1/base.vhd} and checks.
      */
-    private record ParentRecord(UUID uniqueId, long timeStamp, String unicodeName, String relative, String absolute) {
+    record ParentRecord(UUID uniqueId, long timeStamp, String unicodeName, String relative, String absolute) {
 
         static ParentRecord of(Path child, VirtualDisk parent) throws IOException {
             String relative = null;
@@ -838,7 +547,7 @@ public final class VhdFile implements VirtualDisk {
     // ---------------------------------------------------------------------------------------------
     // Reading
 
-    private boolean differencing() {
+    boolean differencing() {
         return footer.type() == DiskType.DIFFERENCING;
     }
 
@@ -886,7 +595,7 @@ public final class VhdFile implements VirtualDisk {
         channel.readFully(destination, fileOffset, "block data");
     }
 
-    private void checkRange(long offset, long length) {
+    void checkRange(long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > virtualSize()) {
             throw new IllegalArgumentException(
                     "[%d, +%d) is outside the virtual disk of %d bytes".formatted(offset, length, virtualSize()));
@@ -894,7 +603,7 @@ public final class VhdFile implements VirtualDisk {
     }
 
     /** Where an allocated block's data starts, after checking the block lies where it may. */
-    private long blockDataOffset(long block) throws IOException {
+    long blockDataOffset(long block) throws IOException {
         checkBlock(block);
         return bat().sectorOf(block) * SECTOR_SIZE + blocks.bitmapSize();
     }
@@ -925,7 +634,7 @@ public final class VhdFile implements VirtualDisk {
         return blocks.bitmapSize() + data;
     }
 
-    private BlockAllocationTable bat() throws IOException {
+    BlockAllocationTable bat() throws IOException {
         if (bat == null) {
             bat = BlockAllocationTable.read(channel, header.tableOffset(), (int) header.maxTableEntries());
         }
@@ -937,8 +646,8 @@ public final class VhdFile implements VirtualDisk {
     }
 
     /** The block's sector bitmap: the pending one if a write changed it, else the file's. */
-    private SectorBitmap bitmap(long block) throws IOException {
-        SectorBitmap pending = dirtyBitmaps.get(block);
+    SectorBitmap bitmap(long block) throws IOException {
+        SectorBitmap pending = writer.pendingBitmap(block);
         if (pending != null) {
             return pending;
         }
@@ -959,175 +668,164 @@ public final class VhdFile implements VirtualDisk {
 
     @Override
     public void write(long offset, ByteBuffer source) throws IOException {
-        writeRange(offset, source.remaining(), source, false);
+        writer.write(offset, source);
     }
 
     @Override
     public void writeZeros(long offset, long length) throws IOException {
-        writeRange(offset, length, null, true);
-    }
-
-    private void writeRange(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
-        requireWritable();
-        checkRange(offset, length);
-        if (offset % SECTOR_SIZE != 0 || length % SECTOR_SIZE != 0) {
-            throw new IllegalArgumentException(
-                    "writes are whole %d-byte sectors: [%d, +%d)".formatted(SECTOR_SIZE, offset, length));
-        }
-        if (length == 0) {
-            return;
-        }
-        try {
-            writeSectors(offset, length, source, zeros);
-        } catch (IOException e) {
-            throw failed(e);
-        }
-    }
-
-    private void writeSectors(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
-        if (blocks == null) {
-            // A fixed disk's data area is the virtual disk.
-            writeData(offset, zeros ? null : source.duplicate(), length);
-        } else {
-            ensureLayout();
-            int blockSize = blocks.blockSize();
-            long end = offset + length;
-            for (long block = offset / blockSize; block * blockSize < end; block++) {
-                long blockStart = block * blockSize;
-                long from = Math.max(offset, blockStart);
-                long to = Math.min(end, blockStart + blocks.blockLength(block));
-                ByteBuffer part =
-                        zeros ? null : source.slice(source.position() + (int) (from - offset), (int) (to - from));
-                writeInBlock(block, from - blockStart, to - blockStart, part);
-                if (dirtyBitmaps.size() >= MAX_DIRTY_BITMAPS) {
-                    commit();
-                }
-            }
-        }
-        if (source != null) {
-            source.position(source.limit());
-        }
-    }
-
-    /** Writes {@code data} (null: zeros) at {@code [start, end)} of {@code block}, per {@link BlockWrite}. */
-    private void writeInBlock(long block, long start, long end, ByteBuffer data) throws IOException {
-        BlockWrite action = BlockWrite.decide(bat().isAllocated(block), differencing(), data == null);
-        switch (action) {
-            case NOTHING -> {}
-            case IN_PLACE -> writeData(blockDataOffset(block) + start, data, end - start);
-            case IN_PLACE_SET_BITS -> {
-                writeData(blockDataOffset(block) + start, data, end - start);
-                setBits(block, start, end);
-            }
-            case ALLOCATE -> {
-                long at = allocateBlock(block);
-                writeData(at + blocks.bitmapSize() + start, data, end - start);
-                if (differencing()) {
-                    dirtyBitmaps.get(block).set((int) (start / SECTOR_SIZE), (int) ((end - start) / SECTOR_SIZE));
-                }
-                CrashPoints.reach("vhd.write.block-appended");
-            }
-        }
-    }
-
-    private void writeData(long fileOffset, ByteBuffer data, long length) throws IOException {
-        if (data != null) {
-            channel.writeFully(data.duplicate(), fileOffset);
-        } else {
-            Zeros.write(channel, fileOffset, length);
-        }
-        dataUnflushed = true;
-    }
-
-    /** Marks written sectors of a block the BAT already points at; the bits are written after the data is flushed. */
-    private void setBits(long block, long start, long end) throws IOException {
-        int first = (int) (start / SECTOR_SIZE);
-        int count = (int) ((end - start) / SECTOR_SIZE);
-        SectorBitmap current = bitmap(block);
-        if (current.allSet(first, count)) {
-            return;
-        }
-        SectorBitmap changed = dirtyBitmaps.computeIfAbsent(block, b -> current.copy());
-        changed.set(first, count);
-        bitmapCache.remove(block);
-    }
-
-    /**
-     * Appends a block for {@code block}: zeroed, with a full bitmap in a dynamic disk and an empty one in
-     * a differencing disk; the BAT points at it once {@link #commit()} has flushed it.
-     */
-    private long allocateBlock(long block) throws IOException {
-        long at = allocate(blocks.blockTotal(), blocks.bitmapSize(), DATA_ALIGNMENT);
-        if (at / SECTOR_SIZE >= BlockAllocationTable.UNUSED) {
-            throw new UnsupportedDiskException(path, "the file would grow past 2 TiB, the most a VHD BAT addresses");
-        }
-        bat().set(block, at / SECTOR_SIZE);
-        unpublished.add(block);
-        checkedBlocks.set((int) block);
-        int bitmapSize = blocks.bitmapSize();
-        dirtyBitmaps.put(block, differencing() ? SectorBitmap.clear(bitmapSize) : SectorBitmap.full(bitmapSize));
-        bitmapCache.remove(block);
-        return at;
-    }
-
-    /**
-     * Takes {@code length} bytes where the file grows, placed so that the part after the first {@code
-     * leading} bytes is {@code alignment}-aligned, and zeroes what the file held there before (the old
-     * footer, or what a crash cut short). The gap left for alignment is zeroed too.
-     */
-    private long allocate(long length, int leading, int alignment) throws IOException {
-        ensureLayout();
-        long at = place(nextFree, leading, alignment);
-        if (reservedEnd >= 0 && at + length > reservedEnd) {
-            commit();
-            at = place(nextFree, leading, alignment);
-        }
-        reserve(at + length);
-        long zeroTo = Math.min(at + length, holeStart);
-        if (nextFree < zeroTo) {
-            Zeros.write(channel, nextFree, zeroTo - nextFree);
-        }
-        nextFree = at + length;
-        dataUnflushed = true;
-        return at;
+        writer.writeZeros(offset, length);
     }
 
     /** The first offset at or after {@code from} whose part after {@code leading} bytes is aligned. */
-    private static long place(long from, int leading, int alignment) {
+    static long place(long from, int leading, int alignment) {
         return (from + leading + alignment - 1) / alignment * alignment - leading;
     }
 
     /**
-     * Makes sure the file ends with a durable footer at or after {@code end}, so that nothing written
-     * before it can destroy the file's last footer: either the footer already there (a crash left the
-     * file longer), or a new one far enough on, flushed before anything overwrites the old one.
+     * Makes every write so far durable, in the order the class comment gives: data, new blocks' bitmaps
+     * and the footer at the exact new end flushed, the file cut after that footer, then the BAT entries,
+     * the changed bitmaps of blocks already in the BAT and a new header written and flushed.
      */
-    private void reserve(long end) throws IOException {
-        if (reservedEnd >= 0) {
+    @Override
+    public void commit() throws IOException {
+        if (!channel.isWritable() || session.isClosed()) {
             return;
         }
-        long size = channel.size();
-        holeStart = size;
-        if (end <= size - VhdFooter.SIZE) {
-            reservedEnd = size - VhdFooter.SIZE;
-        } else {
-            reservedEnd = roundUpToSector(Math.max(end, nextFree + BATCH_BYTES));
-            channel.writeFully(footer.encodeOver(footerBytes), reservedEnd);
-            channel.force();
-            CrashPoints.reach("vhd.grow.footer-moved");
+        session.requireNoFailure();
+        session.latching(writer::publish);
+    }
+
+    @Override
+    public void flushWrittenData() throws IOException {
+        channel.force();
+    }
+
+    @Override
+    public SpaceEstimator spaceEstimator() throws IOException {
+        if (blocks == null) {
+            return new SpaceEstimator() {
+                @Override
+                public void add(long offset, long length, boolean zeros) {
+                    checkRange(offset, length);
+                }
+
+                @Override
+                public long growthBytes() {
+                    return 0; // a fixed disk is written in place
+                }
+            };
         }
-        footerAt = reservedEnd;
+        long nextFree = writer.nextFree();
+        return new VhdEstimator(this, writer.growing() ? nextFree + VhdFooter.SIZE : channel.size(), nextFree);
+    }
+
+    private void requireDifferencing() {
+        if (!differencing()) {
+            throw new IllegalStateException(path + " is not a differencing disk");
+        }
+    }
+
+    static long roundUpToSector(long bytes) {
+        return (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Chain maintenance
+
+    /**
+     * Nothing to record: a VHD child keeps one parent identity, and a VHD parent's identity does not
+     * change in a merge (see the class comment), so the link already holds through it.
+     */
+    @Override
+    public void acceptParentIdentity(UUID futureParentIdentity) throws IOException {
+        session.requireWritable();
+        requireDifferencing();
+    }
+
+    /** Keeps the unique id: children link to it and cannot take a second one (see the class comment). */
+    @Override
+    public void changeIdentity(UUID newIdentity) throws IOException {
+        session.requireWritable();
     }
 
     /**
-     * Computes where the file grows, once per instance and before the first write: the first sector
-     * after every structure. This checks every block first (see {@link #scanLayout()}).
+     * Keeps the unique id, which is also what the virtual machine sees: taking the merged child's would
+     * break the links to this disk (see the class comment).
      */
-    private void ensureLayout() throws IOException {
-        if (nextFree < 0) {
-            nextFree = scanLayout();
-        }
+    @Override
+    public void adoptVirtualDiskId(UUID virtualDiskId) throws IOException {
+        session.requireWritable();
     }
+
+    /**
+     * Records {@code parent}: its unique id, its file's modification time, its name and fresh W2ru and
+     * W2ku locators (older and Mac forms, which would name the old place, are dropped). New locator data
+     * goes where the file grows, never over the data the current header points at, and is flushed before
+     * the header is rewritten in one write; nothing changes when everything recorded already matches.
+     */
+    @Override
+    public void setParent(VirtualDisk parent) throws IOException {
+        if (parent.format() != DiskFormat.VHD) {
+            throw new InvalidChainException(
+                    path, path + ": a VHD disk cannot have the " + parent.format() + " parent " + parent.path());
+        }
+        session.requireWritable();
+        requireDifferencing();
+        ParentRecord wanted = ParentRecord.of(path, parent);
+        boolean sameLocators = locators.size() == 2
+                && wanted.relative().equals(locatorValue(ParentLocatorEntry.W2RU))
+                && wanted.absolute().equals(locatorValue(ParentLocatorEntry.W2KU));
+        if (sameLocators
+                && header.parentUniqueId().equals(wanted.uniqueId())
+                && header.parentTimeStamp() == wanted.timeStamp()
+                && header.parentUnicodeName().equals(wanted.unicodeName())) {
+            return;
+        }
+        commit();
+        List<ParentLocatorEntry> entries;
+        try {
+            entries = sameLocators ? header.parentLocatorEntries() : writer.writeLocators(wanted);
+        } catch (IOException e) {
+            throw session.failed(e);
+        }
+        CrashPoints.reach("vhd.set-parent.locators-written");
+        writer.headerToPublish(header.withParent(wanted.uniqueId(), wanted.timeStamp(), wanted.unicodeName(), entries));
+        commit();
+    }
+
+    /**
+     * The Parent Time Stamp against the parent file's modification time, when the child recorded one
+     * (Windows records none). A copy that does not keep the file's time changes it, and so does a change
+     * to the parent's data, which a VHD's unique id does not show: the report says so and lets the
+     * identity decide.
+     */
+    @Override
+    public List<String> parentRecordMismatches(VirtualDisk parent) throws IOException {
+        if (!differencing() || header.parentTimeStamp() == 0) {
+            return List.of();
+        }
+        long actual = VhdTime.of(Files.getLastModifiedTime(parent.path()).toInstant());
+        if (actual == header.parentTimeStamp()) {
+            return List.of();
+        }
+        return List.of(("only the time stamp differs: %s was last modified at %s, the child recorded %s. Its"
+                        + " unique id matches, so it is the disk the child was made from; a copy that did not keep"
+                        + " the file's time explains the difference, and so would a change to the parent's data,"
+                        + " which VHD cannot tell apart")
+                .formatted(parent.path(), VhdTime.toInstant(actual), VhdTime.toInstant(header.parentTimeStamp())));
+    }
+
+    private String locatorValue(int platformCode) {
+        for (Locator locator : locators) {
+            if (locator.entry().platformCode() == platformCode && locator.path() != null) {
+                return locator.path().value();
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Checking
 
     /**
      * Checks that every block the BAT points at lies before the footer, off the metadata and off every
@@ -1139,7 +837,7 @@ public final class VhdFile implements VirtualDisk {
      * footer on. Only in a file chainmerge created (creator {@code cmrg}) is that space known to be
      * chainmerge's own, left by a write a crash interrupted, and taken again.
      */
-    private long scanLayout() throws IOException {
+    long scanLayout() throws IOException {
         long end = VhdFooter.SIZE;
         for (Range range : metadata) {
             end = Math.max(end, range.end());
@@ -1176,324 +874,9 @@ public final class VhdFile implements VirtualDisk {
         return end;
     }
 
-    private boolean createdHere() {
+    boolean createdHere() {
         return CREATOR_APPLICATION.equals(footer.creatorApplication());
     }
-
-    /**
-     * Makes every write so far durable, in the order the class comment gives: data, new blocks' bitmaps
-     * and the footer at the exact new end flushed, the file cut after that footer, then the BAT entries,
-     * the changed bitmaps of blocks already in the BAT and a new header written and flushed.
-     */
-    @Override
-    public void commit() throws IOException {
-        if (!channel.isWritable() || closed) {
-            return;
-        }
-        if (failure != null) {
-            throw new IOException(path + ": not committed: an earlier write failed", failure);
-        }
-        try {
-            publish();
-        } catch (IOException e) {
-            throw failed(e);
-        }
-    }
-
-    @Override
-    public void flushWrittenData() throws IOException {
-        channel.force();
-    }
-
-    private void publish() throws IOException {
-
-        if (reservedEnd >= 0) {
-            for (long block : unpublished) {
-                writeBitmap(block);
-            }
-            long end = nextFree;
-            if (end != reservedEnd) {
-                channel.writeFully(footer.encodeOver(footerBytes), end);
-            }
-            channel.force();
-            dataUnflushed = false;
-            CrashPoints.reach("vhd.commit.data-flushed");
-            if (channel.size() > end + VhdFooter.SIZE) {
-                channel.fileChannel().truncate(end + VhdFooter.SIZE);
-            }
-            footerAt = end;
-            reservedEnd = -1;
-        } else if (dataUnflushed) {
-            channel.force();
-            dataUnflushed = false;
-            CrashPoints.reach("vhd.commit.data-flushed");
-        }
-        boolean bitmapsToPublish = dirtyBitmaps.keySet().stream().anyMatch(block -> !unpublished.contains(block));
-        if (bitmapsToPublish || (bat != null && bat.hasPending()) || pendingHeader != null) {
-            for (long block : dirtyBitmaps.keySet()) {
-                if (!unpublished.contains(block)) {
-                    writeBitmap(block);
-                }
-            }
-            if (bat != null) {
-                bat.writePending(channel);
-            }
-            ByteBuffer headerWritten = null;
-            if (pendingHeader != null) {
-                headerWritten = pendingHeader.encodeOver(headerBytes);
-                channel.writeFully(headerWritten.duplicate(), footer.dataOffset());
-            }
-            channel.force();
-            CrashPoints.reach("vhd.commit.published");
-            if (pendingHeader != null) {
-                header = pendingHeader;
-                headerBytes = headerWritten.array();
-                pendingHeader = null;
-                locators = readLocators(header);
-                metadata = metadataRanges(header, locators);
-            }
-        }
-        bitmapCache.putAll(dirtyBitmaps);
-        dirtyBitmaps.clear();
-        unpublished.clear();
-    }
-
-    private void writeBitmap(long block) throws IOException {
-        channel.writeFully(ByteBuffer.wrap(dirtyBitmaps.get(block).bytes()), bat().sectorOf(block) * SECTOR_SIZE);
-    }
-
-    @Override
-    public SpaceEstimator spaceEstimator() throws IOException {
-        if (blocks == null) {
-            return new SpaceEstimator() {
-                @Override
-                public void add(long offset, long length, boolean zeros) {
-                    checkRange(offset, length);
-                }
-
-                @Override
-                public long growthBytes() {
-                    return 0; // a fixed disk is written in place
-                }
-            };
-        }
-        ensureLayout();
-        return new Estimator(reservedEnd >= 0 ? nextFree + VhdFooter.SIZE : channel.size(), nextFree);
-    }
-
-    /** Mirrors {@link #writeInBlock} and {@link #allocate}: the same decisions and placements, counted. */
-    private final class Estimator implements SpaceEstimator {
-        private final long baseSize;
-        private long allocationEnd;
-        private boolean allocates;
-        private final BitSet allocated = new BitSet();
-
-        Estimator(long baseSize, long nextFree) {
-            this.baseSize = baseSize;
-            this.allocationEnd = nextFree;
-        }
-
-        @Override
-        public void add(long offset, long length, boolean zeros) throws IOException {
-            checkRange(offset, length);
-            int blockSize = blocks.blockSize();
-            long end = offset + length;
-            for (long block = offset / blockSize; block * blockSize < end; block++) {
-                boolean present = bat().isAllocated(block) || allocated.get((int) block);
-                if (BlockWrite.decide(present, differencing(), zeros) == BlockWrite.ALLOCATE) {
-                    allocationEnd = place(allocationEnd, blocks.bitmapSize(), DATA_ALIGNMENT) + blocks.blockTotal();
-                    allocated.set((int) block);
-                    allocates = true;
-                }
-            }
-        }
-
-        @Override
-        public long growthBytes() {
-            return allocates ? Math.max(0, allocationEnd + VhdFooter.SIZE - baseSize) : 0;
-        }
-    }
-
-    private void requireWritable() {
-        if (!channel.isWritable()) {
-            throw new IllegalStateException(path + " is open for reading only");
-        }
-        if (closed) {
-            throw new IllegalStateException(path + " is closed");
-        }
-        if (failure != null) {
-            throw new IllegalStateException(path + ": an earlier write failed; open the file again", failure);
-        }
-    }
-
-    private IOException failed(IOException e) {
-        if (failure == null) {
-            failure = e;
-        }
-        return e;
-    }
-
-    private void requireDifferencing() {
-        if (!differencing()) {
-            throw new IllegalStateException(path + " is not a differencing disk");
-        }
-    }
-
-    private static long roundUpToSector(long bytes) {
-        return (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Chain maintenance
-
-    /**
-     * Nothing to record: a VHD child keeps one parent identity, and a VHD parent's identity does not
-     * change in a merge (see the class comment), so the link already holds through it.
-     */
-    @Override
-    public void acceptParentIdentity(UUID futureParentIdentity) throws IOException {
-        requireWritable();
-        requireDifferencing();
-    }
-
-    /** Keeps the unique id: children link to it and cannot take a second one (see the class comment). */
-    @Override
-    public void changeIdentity(UUID newIdentity) throws IOException {
-        requireWritable();
-    }
-
-    /**
-     * Keeps the unique id, which is also what the virtual machine sees: taking the merged child's would
-     * break the links to this disk (see the class comment).
-     */
-    @Override
-    public void adoptVirtualDiskId(UUID virtualDiskId) throws IOException {
-        requireWritable();
-    }
-
-    /**
-     * Records {@code parent}: its unique id, its file's modification time, its name and fresh W2ru and
-     * W2ku locators (older and Mac forms, which would name the old place, are dropped). New locator data
-     * goes where the file grows, never over the data the current header points at, and is flushed before
-     * the header is rewritten in one write; nothing changes when everything recorded already matches.
-     */
-    @Override
-    public void setParent(VirtualDisk parent) throws IOException {
-        if (parent.format() != DiskFormat.VHD) {
-            throw new InvalidChainException(
-                    path, path + ": a VHD disk cannot have the " + parent.format() + " parent " + parent.path());
-        }
-        requireWritable();
-        requireDifferencing();
-        ParentRecord wanted = ParentRecord.of(path, parent);
-        boolean sameLocators = locators.size() == 2
-                && wanted.relative().equals(locatorValue(ParentLocatorEntry.W2RU))
-                && wanted.absolute().equals(locatorValue(ParentLocatorEntry.W2KU));
-        if (sameLocators
-                && header.parentUniqueId().equals(wanted.uniqueId())
-                && header.parentTimeStamp() == wanted.timeStamp()
-                && header.parentUnicodeName().equals(wanted.unicodeName())) {
-            return;
-        }
-        commit();
-        List<ParentLocatorEntry> entries;
-        try {
-            entries = sameLocators ? header.parentLocatorEntries() : writeLocators(wanted);
-        } catch (IOException e) {
-            throw failed(e);
-        }
-        CrashPoints.reach("vhd.set-parent.locators-written");
-        pendingHeader = header.withParent(wanted.uniqueId(), wanted.timeStamp(), wanted.unicodeName(), entries);
-        commit();
-    }
-
-    /**
-     * The Parent Time Stamp against the parent file's modification time, when the child recorded one
-     * (Windows records none). A copy that does not keep the file's time changes it, and so does a change
-     * to the parent's data, which a VHD's unique id does not show: the report says so and lets the
-     * identity decide.
-     */
-    @Override
-    public List<String> parentRecordMismatches(VirtualDisk parent) throws IOException {
-        if (!differencing() || header.parentTimeStamp() == 0) {
-            return List.of();
-        }
-        long actual = VhdTime.of(Files.getLastModifiedTime(parent.path()).toInstant());
-        if (actual == header.parentTimeStamp()) {
-            return List.of();
-        }
-        return List.of(("only the time stamp differs: %s was last modified at %s, the child recorded %s. Its"
-                        + " unique id matches, so it is the disk the child was made from; a copy that did not keep"
-                        + " the file's time explains the difference, and so would a change to the parent's data,"
-                        + " which VHD cannot tell apart")
-                .formatted(parent.path(), VhdTime.toInstant(actual), VhdTime.toInstant(header.parentTimeStamp())));
-    }
-
-    private String locatorValue(int platformCode) {
-        for (Locator locator : locators) {
-            if (locator.entry().platformCode() == platformCode && locator.path() != null) {
-                return locator.path().value();
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Writes the new locators' data. In a file chainmerge created, where it goes as the file grows, so the
-     * current header's data stays intact until the new header replaces it. In a file another producer
-     * created, into the space the current locators reserve when the data fits (the same platform code's
-     * first, then any other), as blktap's {@code vhd-util modify -p} does: blktap keeps every locator
-     * before the first block and its {@code vhd-util check} refuses a file with one after a block. A
-     * crash before the header is rewritten then leaves old entries over new data: each names the same
-     * parent's old place, its new one, or (cut at the old length) nothing, and the unique id decides.
-     */
-    private List<ParentLocatorEntry> writeLocators(ParentRecord wanted) throws IOException {
-        List<Locator> reusable = createdHere() ? new ArrayList<>() : new ArrayList<>(locators);
-        List<ParentLocatorEntry> entries = new ArrayList<>();
-        entries.add(writeLocator(ParentLocatorEntry.W2RU, wanted.relative(), reusable));
-        entries.add(writeLocator(ParentLocatorEntry.W2KU, wanted.absolute(), reusable));
-        while (entries.size() < DynamicDiskHeader.LOCATOR_ENTRIES) {
-            entries.add(ParentLocatorEntry.UNUSED);
-        }
-        return entries;
-    }
-
-    private ParentLocatorEntry writeLocator(int platformCode, String value, List<Locator> reusable) throws IOException {
-        byte[] data = value.getBytes(StandardCharsets.UTF_16LE);
-        Locator slot = reusableSlot(reusable, platformCode, data.length);
-        if (slot != null) {
-            reusable.remove(slot);
-            ParentLocatorEntry old = slot.entry();
-            ByteBuffer space = ByteBuffer.allocate((int) roundUpToSector(old.reservedBytes()));
-            space.put(data).clear();
-            channel.writeFully(space, old.platformDataOffset());
-            dataUnflushed = true;
-            return new ParentLocatorEntry(platformCode, old.platformDataSpace(), data.length, old.platformDataOffset());
-        }
-        long space = roundUpToSector(data.length);
-        long at = allocate(space, 0, SECTOR_SIZE);
-        channel.writeFully(ByteBuffer.wrap(data), at);
-        return new ParentLocatorEntry(platformCode, space, data.length, at);
-    }
-
-    private static Locator reusableSlot(List<Locator> reusable, int platformCode, int length) {
-        Locator any = null;
-        for (Locator locator : reusable) {
-            if (locator.entry().reservedBytes() < length) {
-                continue;
-            }
-            if (locator.entry().platformCode() == platformCode) {
-                return locator;
-            }
-            if (any == null) {
-                any = locator;
-            }
-        }
-        return any;
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Checking
 
     /**
      * Checks every BAT entry: each block lies before the footer, off the metadata (footer copy, header,
@@ -1509,15 +892,15 @@ public final class VhdFile implements VirtualDisk {
 
     @Override
     public void close() throws IOException {
-        if (closed) {
+        if (session.isClosed()) {
             return;
         }
         try {
-            if (failure == null) {
+            if (!session.hasFailed()) {
                 commit();
             }
         } finally {
-            closed = true;
+            session.markClosed();
             channel.close();
         }
     }

@@ -3,7 +3,6 @@ package io.chainmerge.disk.vhdx;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.CorruptDiskException;
 import io.chainmerge.disk.DiskFormat;
-import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.Extent;
 import io.chainmerge.disk.Extents;
@@ -14,16 +13,14 @@ import io.chainmerge.disk.ParentPaths;
 import io.chainmerge.disk.SpaceEstimator;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.io.CrashPoints;
-import io.chainmerge.disk.io.Directories;
 import io.chainmerge.disk.io.DiskChannel;
 import io.chainmerge.disk.io.Guids;
+import io.chainmerge.disk.io.WriteSession;
 import io.chainmerge.disk.io.Zeros;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,37 +36,33 @@ import java.util.UUID;
  */
 public final class VhdxFile implements VirtualDisk {
 
-    private static final String CREATOR = "chainmerge";
-    private static final byte[] SIGNATURE = "vhdxfile".getBytes(StandardCharsets.US_ASCII);
-    private static final int CREATOR_AT = 8;
-    private static final int CREATOR_LENGTH = 512;
+    static final String CREATOR = "chainmerge";
+    static final byte[] SIGNATURE = "vhdxfile".getBytes(StandardCharsets.US_ASCII);
+    static final int CREATOR_AT = 8;
+    static final int CREATOR_LENGTH = 512;
 
-    private final Path path;
-    private final DiskChannel channel;
-    private final PageStore pages;
-    private final HeaderPair headers;
-    private final RegionTable regions;
-    private final RegionTable.RegionEntry batRegion;
+    final Path path;
+    final DiskChannel channel;
+    /** Whether this file may be written, and the latch a failed write trips: see {@link WriteSession}. */
+    final WriteSession session;
+
+    final PageStore pages;
+    final HeaderPair headers;
+    final RegionTable regions;
+    final RegionTable.RegionEntry batRegion;
     private final RegionTable.RegionEntry metadataRegion;
     private MetadataRegion metadata;
-    private final BatGeometry geometry;
-    private final DiskType type;
+    final BatGeometry geometry;
+    final DiskType type;
 
-    private boolean sessionStarted;
-    private boolean identityChangedThisSession;
-    private LogWriter log;
-    private long nextFreeOffset = -1;
-    private boolean dataUnflushed;
-    private boolean closed;
-    /**
-     * The first write or flush that failed. Nothing is committed after it: data it did not write (or a
-     * failed flush dropped, as Linux may) must never become visible through a BAT entry or a bitmap bit.
-     */
-    private IOException failure;
+    /** The write path: blocks, the log, the session's header updates. */
+    private final VhdxWriter writer;
 
     private VhdxFile(Path path, DiskChannel channel) throws IOException {
         this.path = path;
         this.channel = channel;
+        this.session = new WriteSession(path, channel.isWritable());
+        this.writer = new VhdxWriter(this);
         this.pages = new PageStore(channel);
         long fileSize = channel.size();
         if (fileSize < Layout.HEADER_SECTION_SIZE) {
@@ -173,7 +166,7 @@ public final class VhdxFile implements VirtualDisk {
      * and only then clears the LogGuid, so a crash during replay replays again.
      */
     private void applyLog(LogReplay replay) throws IOException {
-        startSession(null);
+        writer.startSession(null);
         for (LogEntry.Update update : replay.updates()) {
             if (update.data() != null) {
                 channel.writeFully(ByteBuffer.wrap(update.data()), update.fileOffset());
@@ -201,152 +194,6 @@ public final class VhdxFile implements VirtualDisk {
                 throw first;
             }
         }
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Creating files
-
-    /** Creates a fixed or dynamic VHDX; written under a temporary name and renamed when complete. */
-    public static VhdxFile create(Path file, DiskSpec spec) throws IOException {
-        int blockSize = blockSizeFor(spec);
-        checkNewGeometry(file, spec.virtualSize(), blockSize, spec.logicalSectorSize());
-        FileParameters parameters = new FileParameters(blockSize, spec.type() == DiskType.FIXED, false);
-        UUID diskId = spec.virtualDiskId() != null ? spec.virtualDiskId() : Guids.random();
-        MetadataRegion metadata = MetadataRegion.create(
-                parameters, spec.virtualSize(), diskId, spec.logicalSectorSize(), spec.physicalSectorSize(), null);
-        writeNewFile(file, metadata, spec.type() == DiskType.FIXED);
-        return open(file, Access.WRITE);
-    }
-
-    /**
-     * Creates a differencing VHDX over {@code parent}: same size, block size and sector sizes, the
-     * parent's virtual disk id (IsVirtualDisk items are copied when forking, MS-VHDX 2.6.1.2), and a
-     * parent locator with the parent's DataWriteGuid and paths. The parent is not changed.
-     */
-    public static VhdxFile createDifferencing(Path file, VhdxFile parent) throws IOException {
-        return createDifferencing(file, parent, parent.blockSize());
-    }
-
-    /**
-     * A differencing VHDX with its own block size. Hyper-V makes such chains (2 MiB checkpoints over a
-     * 32 MiB parent); chainmerge's own children inherit, and tests use this to build Hyper-V's shape.
-     */
-    static VhdxFile createDifferencing(Path file, VhdxFile parent, int blockSize) throws IOException {
-        checkNewGeometry(file, parent.virtualSize(), blockSize, parent.logicalSectorSize());
-        FileParameters parameters = new FileParameters(blockSize, false, true);
-
-        ParentLocator locator = ParentLocator.forParent(parent.identity(), ParentPaths.forParent(file, parent.path()));
-        MetadataRegion metadata = MetadataRegion.create(
-                parameters,
-                parent.virtualSize(),
-                parent.virtualDiskId(),
-                parent.logicalSectorSize(),
-                parent.physicalSectorSize(),
-                locator);
-        writeNewFile(file, metadata, false);
-        return open(file, Access.WRITE);
-    }
-
-    /** The size of a new root file of {@code spec} with {@code allocatedBlocks} blocks written. */
-    public static long sizeOfNew(DiskSpec spec, long allocatedBlocks) {
-        int blockSize = blockSizeFor(spec);
-        BatGeometry geometry = new BatGeometry(spec.virtualSize(), blockSize, spec.logicalSectorSize(), false);
-        long blocks = spec.type() == DiskType.FIXED ? geometry.payloadBlocks() : allocatedBlocks;
-        return Layout.NEW_BAT_OFFSET + Layout.roundUpToMib(geometry.totalEntries() * 8) + blocks * blockSize;
-    }
-
-    private static int blockSizeFor(DiskSpec spec) {
-        if (spec.blockSize() != 0) {
-            return spec.blockSize();
-        }
-        return spec.type() == DiskType.FIXED ? Layout.DEFAULT_FIXED_BLOCK_SIZE : Layout.DEFAULT_BLOCK_SIZE;
-    }
-
-    private static void checkNewGeometry(Path file, long virtualSize, int blockSize, int logicalSectorSize) {
-        if (virtualSize % logicalSectorSize != 0 || virtualSize > Layout.MAX_VIRTUAL_SIZE) {
-            throw new IllegalArgumentException(file + ": the virtual size must be a multiple of the "
-                    + logicalSectorSize + "-byte sector, at most 64 TiB");
-        }
-        if (blockSize < Layout.MIN_BLOCK_SIZE
-                || blockSize > Layout.MAX_BLOCK_SIZE
-                || Integer.bitCount(blockSize) != 1) {
-            throw new IllegalArgumentException(file + ": the block size must be a power of 2 from 1 MiB to 256 MiB");
-        }
-    }
-
-    private static void writeNewFile(Path file, MetadataRegion metadata, boolean fixed) throws IOException {
-        if (Files.exists(file)) {
-            throw new java.nio.file.FileAlreadyExistsException(file.toString());
-        }
-        FileParameters parameters = metadata.fileParameters;
-        BatGeometry geometry = new BatGeometry(
-                metadata.virtualDiskSize, parameters.blockSize(), metadata.logicalSectorSize, parameters.hasParent());
-        long batLength = Layout.roundUpToMib(geometry.totalEntries() * 8);
-        long payloadStart = Layout.NEW_BAT_OFFSET + batLength;
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".creating");
-        Files.deleteIfExists(temporary);
-        Files.createFile(temporary);
-        try (DiskChannel channel = DiskChannel.open(temporary, Access.WRITE)) {
-            ByteBuffer identifier = ByteBuffer.allocate(CREATOR_AT + CREATOR_LENGTH);
-            identifier.put(SIGNATURE);
-            identifier.put(CREATOR.getBytes(StandardCharsets.UTF_16LE));
-            channel.writeFully(identifier.clear(), 0);
-            HeaderPair.writeNew(
-                    channel,
-                    new VhdxHeader(
-                            0,
-                            Guids.random(),
-                            Guids.random(),
-                            Guids.ZERO,
-                            0,
-                            1,
-                            Layout.NEW_LOG_LENGTH,
-                            Layout.NEW_LOG_OFFSET));
-            RegionTable regionTable = new RegionTable(List.of(
-                    new RegionTable.RegionEntry(RegionTable.BAT, Layout.NEW_BAT_OFFSET, batLength, true),
-                    new RegionTable.RegionEntry(
-                            RegionTable.METADATA, Layout.NEW_METADATA_OFFSET, Layout.NEW_METADATA_LENGTH, true)));
-            channel.writeFully(regionTable.encode(), RegionTable.OFFSET1);
-            channel.writeFully(regionTable.encode(), RegionTable.OFFSET2);
-            channel.writeFully(
-                    ByteBuffer.wrap(metadata.encode(Layout.NEW_METADATA_LENGTH)), Layout.NEW_METADATA_OFFSET);
-            long end = payloadStart;
-            if (fixed) {
-                end = writeFixedBat(channel, geometry, payloadStart);
-            }
-            channel.writeFully(ByteBuffer.allocate(1), end - 1);
-            channel.force();
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temporary);
-            throw e;
-        }
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
-        Directories.force(file.toAbsolutePath().getParent());
-    }
-
-    /** A fixed disk has every payload block allocated, in order, and written with zeros like Hyper-V's. */
-    private static long writeFixedBat(DiskChannel channel, BatGeometry geometry, long payloadStart) throws IOException {
-        long chunkRatio = geometry.chunkRatio();
-        long entries = geometry.totalEntries();
-        ByteBuffer piece = ByteBuffer.allocate((int) Layout.MIB).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        long pieceStart = 0;
-        for (long index = 0; index < entries; index++) {
-            if (index * 8 - pieceStart == piece.capacity()) {
-                channel.writeFully(piece.clear(), Layout.NEW_BAT_OFFSET + pieceStart);
-                piece = ByteBuffer.allocate(piece.capacity()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                pieceStart = index * 8;
-            }
-            if (index % (chunkRatio + 1) != chunkRatio) {
-                long block = index - index / (chunkRatio + 1);
-                piece.putLong(
-                        (int) (index * 8 - pieceStart),
-                        BatEntry.of(BatEntry.PAYLOAD_FULLY_PRESENT, payloadStart + block * geometry.blockSize()));
-            }
-        }
-        channel.writeFully(piece.clear(), Layout.NEW_BAT_OFFSET + pieceStart);
-        long end = payloadStart + geometry.payloadBlocks() * geometry.blockSize();
-        Zeros.write(channel, payloadStart, end - payloadStart);
-        return end;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -439,7 +286,7 @@ public final class VhdxFile implements VirtualDisk {
     // Reading
 
     /** The payload entry of {@code block}, checked: a state the file type allows, a block inside the file. */
-    private long payloadEntry(long block) throws IOException {
+    long payloadEntry(long block) throws IOException {
         long index = geometry.payloadEntryIndex(block);
         long entry = pages.readLong(batRegion.fileOffset() + index * 8);
         int state = BatEntry.state(entry);
@@ -466,7 +313,7 @@ public final class VhdxFile implements VirtualDisk {
     }
 
     /** The file offset of a chunk's sector bitmap block, which a partially present block requires. */
-    private long bitmapOffset(long chunk, long forIndex) throws IOException {
+    long bitmapOffset(long chunk, long forIndex) throws IOException {
         long index = geometry.bitmapEntryIndex(chunk);
         long entry = pages.readLong(batRegion.fileOffset() + index * 8);
         int state = BatEntry.state(entry);
@@ -541,7 +388,7 @@ public final class VhdxFile implements VirtualDisk {
         pages.readInto(fileOffset, destination, "payload block");
     }
 
-    private void checkRange(long offset, long length) {
+    void checkRange(long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > virtualSize()) {
             throw new IllegalArgumentException(
                     "[%d, +%d) is outside the virtual disk of %d bytes".formatted(offset, length, virtualSize()));
@@ -549,198 +396,16 @@ public final class VhdxFile implements VirtualDisk {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Writing
+    // Writing: see VhdxWriter
 
     @Override
     public void write(long offset, ByteBuffer source) throws IOException {
-        writeRange(offset, source.remaining(), source, false);
+        writer.write(offset, source);
     }
 
     @Override
     public void writeZeros(long offset, long length) throws IOException {
-        writeRange(offset, length, null, true);
-    }
-
-    private void writeRange(long offset, long length, ByteBuffer source, boolean zeros) throws IOException {
-        requireWritable();
-        checkRange(offset, length);
-        int sector = logicalSectorSize();
-        if (offset % sector != 0 || length % sector != 0) {
-            throw new IllegalArgumentException(
-                    "writes are whole %d-byte sectors: [%d, +%d)".formatted(sector, offset, length));
-        }
-        if (length == 0) {
-            return;
-        }
-        try {
-            startSession(identityChangedThisSession ? null : Guids.random());
-            identityChangedThisSession = true;
-            int blockSize = geometry.blockSize();
-            long end = offset + length;
-            for (long block = offset / blockSize; block * blockSize < end; block++) {
-                long blockStart = block * blockSize;
-                long from = Math.max(offset, blockStart);
-                long to = Math.min(end, blockStart + geometry.blockLength(block));
-                ByteBuffer part = null;
-                if (!zeros) {
-                    part = source.slice(source.position() + (int) (from - offset), (int) (to - from));
-                }
-                writeInBlock(block, from - blockStart, to - blockStart, part);
-                commitIfFull();
-            }
-        } catch (IOException e) {
-            throw failed(e);
-        }
-        if (source != null) {
-            source.position(source.limit());
-        }
-    }
-
-    private IOException failed(IOException e) {
-        if (failure == null) {
-            failure = e;
-        }
-        return e;
-    }
-
-    /** Writes {@code data} (null: zeros) at {@code [start, end)} of {@code block}, per {@link BlockWrite}. */
-    private void writeInBlock(long block, long start, long end, ByteBuffer data) throws IOException {
-        long entry = payloadEntry(block);
-        int state = BatEntry.state(entry);
-        boolean wholeBlock = start == 0 && end == geometry.blockLength(block);
-        BlockWrite action = BlockWrite.decide(state, type == DiskType.DIFFERENCING, data == null, wholeBlock);
-        long entryOffset = batRegion.fileOffset() + geometry.payloadEntryIndex(block) * 8;
-        switch (action) {
-            case NOTHING -> {}
-            case SET_ZERO_STATE -> pages.writeLong(entryOffset, BatEntry.of(BatEntry.PAYLOAD_ZERO, 0));
-            case IN_PLACE, IN_PLACE_SET_BITS -> {
-                writePayload(BatEntry.fileOffset(entry) + start, data, end - start);
-                if (action == BlockWrite.IN_PLACE_SET_BITS) {
-                    setBits(block, start, end);
-                }
-            }
-            case ALLOCATE_FULL, ALLOCATE_PARTIAL -> {
-                if (action == BlockWrite.ALLOCATE_PARTIAL) {
-                    ensureBitmapBlock(geometry.chunkOf(block));
-                }
-                long blockOffset = allocate(geometry.blockSize());
-                writePayload(blockOffset + start, data, end - start);
-                extendToCover(blockOffset, geometry.blockSize());
-
-                if (action == BlockWrite.ALLOCATE_PARTIAL) {
-                    setBits(block, start, end);
-                }
-                pages.writeLong(entryOffset, BatEntry.of(action.resultingState(state), blockOffset));
-            }
-        }
-    }
-
-    private void writePayload(long fileOffset, ByteBuffer data, long length) throws IOException {
-        if (data != null) {
-            channel.writeFully(data.duplicate(), fileOffset);
-        } else {
-            Zeros.write(channel, fileOffset, length);
-        }
-        dataUnflushed = true;
-    }
-
-    private void setBits(long block, long start, long end) throws IOException {
-        int sector = logicalSectorSize();
-        long bitmap = bitmapOffset(geometry.chunkOf(block), geometry.payloadEntryIndex(block));
-        SectorBitmap.setRange(pages, bitmap, geometry.firstBitOf(block) + start / sector, (end - start) / sector);
-    }
-
-    /** Gives a chunk a zeroed sector bitmap block if it has none; the BAT points at it on commit. */
-    private void ensureBitmapBlock(long chunk) throws IOException {
-        long entryOffset = batRegion.fileOffset() + geometry.bitmapEntryIndex(chunk) * 8;
-        long entry = pages.readLong(entryOffset);
-        if (BatEntry.state(entry) == BatEntry.BITMAP_PRESENT) {
-            return;
-        }
-        long offset = allocate(BatGeometry.BITMAP_BLOCK_SIZE);
-        extendToCover(offset, BatGeometry.BITMAP_BLOCK_SIZE); // its pages are read back before commit
-
-        pages.writeLong(entryOffset, BatEntry.of(BatEntry.BITMAP_PRESENT, offset));
-    }
-
-    /**
-     * Takes {@code length} bytes (a block) at the end of the file's structures, reads as zeros. Space
-     * there may hold bytes of an allocation a crash cut short: it is zeroed first.
-     */
-    private long allocate(long length) throws IOException {
-        if (nextFreeOffset < 0) {
-            nextFreeOffset = computeNextFreeOffset();
-        }
-        long offset = nextFreeOffset;
-        nextFreeOffset += length;
-        long fileSize = channel.size();
-        if (offset < fileSize) {
-            Zeros.write(channel, offset, Math.min(length, fileSize - offset));
-            pages.invalidate(offset, length);
-        }
-        dataUnflushed = true;
-        return offset;
-    }
-
-    /**
-     * Makes the file reach the end of a block it allocated, so every block the BAT points at lies
-     * within the file. Done after the block's data is written, which usually reaches the end already.
-     */
-    private void extendToCover(long offset, long length) throws IOException {
-        if (channel.size() < offset + length) {
-            channel.writeFully(ByteBuffer.allocate(1), offset + length - 1);
-        }
-    }
-
-    /**
-     * The first 1 MiB boundary after every structure the file's headers, regions and BAT reference and,
-     * in a file another application created, after its last byte too: what lies past its last structure
-     * is that producer's, as in a VHD (docs/vhd.md, "Owning only what the format gives chainmerge"). In
-     * a file chainmerge created, it can only be blocks a crash left unreferenced, and is taken again.
-     */
-    private long computeNextFreeOffset() throws IOException {
-        VhdxHeader header = headers.current();
-        long fileSize = pages.size();
-        long end = Math.max(Layout.HEADER_SECTION_SIZE, header.logOffset() + header.logLength());
-        for (RegionTable.RegionEntry region : regions.entries()) {
-            end = Math.max(end, region.end());
-        }
-        long entries = geometry.totalEntries();
-        long chunkRatio = geometry.chunkRatio();
-        for (long index = 0; index < entries; index++) {
-            long entry = pages.readLong(batRegion.fileOffset() + index * 8);
-            boolean bitmapEntry = index % (chunkRatio + 1) == chunkRatio;
-            int state = BatEntry.state(entry);
-            long length = bitmapEntry ? BatGeometry.BITMAP_BLOCK_SIZE : geometry.blockSize();
-            boolean holdsSpace = bitmapEntry
-                    ? state == BatEntry.BITMAP_PRESENT
-                    // UNDEFINED and UNMAPPED blocks may keep their old space and content (MS-VHDX 2.5.1.1).
-                    : state != BatEntry.PAYLOAD_NOT_PRESENT && state != BatEntry.PAYLOAD_ZERO;
-            // verify() has put every present block inside the file; an UNDEFINED or UNMAPPED block
-            // pointing past it has no space to keep, and must not push allocations out there.
-            long offsetMb = BatEntry.fileOffsetMb(entry);
-            if (holdsSpace && offsetMb != 0 && offsetMb <= (fileSize - length) / Layout.MIB) {
-                end = Math.max(end, BatEntry.fileOffset(entry) + length);
-            }
-        }
-        if (!createdHere()) {
-            end = Math.max(end, fileSize);
-        }
-        return Layout.roundUpToMib(end);
-    }
-
-    /** Whether the file type identifier names chainmerge as the file's creator. */
-    private boolean createdHere() throws IOException {
-        ByteBuffer raw = pages.read(CREATOR_AT, CREATOR_LENGTH).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        StringBuilder creator = new StringBuilder();
-        while (raw.remaining() >= 2) {
-            char c = raw.getChar();
-            if (c == 0) {
-                break;
-            }
-            creator.append(c);
-        }
-        return creator.toString().equals(CREATOR);
+        writer.writeZeros(offset, length);
     }
 
     @Override
@@ -748,14 +413,8 @@ public final class VhdxFile implements VirtualDisk {
         if (!channel.isWritable()) {
             return;
         }
-        if (failure != null) {
-            throw new IOException(path + ": not committed: an earlier write failed", failure);
-        }
-        try {
-            publish();
-        } catch (IOException e) {
-            throw failed(e);
-        }
+        session.requireNoFailure();
+        session.latching(writer::publish);
     }
 
     @Override
@@ -763,154 +422,9 @@ public final class VhdxFile implements VirtualDisk {
         channel.force();
     }
 
-    /** Data first, flushed; then the metadata pages that point at it, through the log. */
-    private void publish() throws IOException {
-        if (dataUnflushed) {
-
-            channel.force();
-            dataUnflushed = false;
-            CrashPoints.reach("vhdx.commit.data-flushed");
-        }
-        if (!pages.hasDirty()) {
-            return;
-        }
-        startSession(null);
-        boolean firstEntry = log == null;
-        if (firstEntry) {
-            VhdxHeader header = headers.current();
-            log = new LogWriter(channel, header.logOffset(), header.logLength(), Guids.random());
-        }
-        long fileSize = channel.size();
-        long lastFileOffset = Layout.roundUpToMib(Math.max(fileSize, Math.max(nextFreeOffset, 0)));
-        log.write(pages.dirtyUpdates(), fileSize / Layout.MIB * Layout.MIB, lastFileOffset);
-        if (firstEntry) {
-            // The header takes the session's LogGuid only once an entry carrying it is flushed: at no
-            // instant does the header name a log with no valid entry, which a reader must refuse
-            // (MS-VHDX 2.3.3). Until then the header's LogGuid is zero and the entry is ignored.
-            headers.update(h -> h.withLogGuid(log.logGuid()));
-        }
-        CrashPoints.reach("vhdx.commit.logged");
-        boolean first = true;
-        for (LogEntry.Update update : pages.dirtyUpdates()) {
-            channel.writeFully(ByteBuffer.wrap(update.data()), update.fileOffset());
-            if (first) {
-                CrashPoints.reach("vhdx.commit.applying");
-                first = false;
-            }
-        }
-        channel.force();
-        pages.markCommitted();
-        CrashPoints.reach("vhdx.commit.applied");
-    }
-
-    /** The most metadata pages one commit may change: one log entry, so a commit is atomic. */
-    int commitCapacity() {
-        return LogEntry.capacity(headers.current().logLength() / 2);
-    }
-
-    /** Commits when the pending metadata nears what one log entry holds. */
-    void commitIfFull() throws IOException {
-        if (pages.dirtyCount() > commitCapacity() / 2) {
-            commit();
-        }
-    }
-
-    /**
-     * The header update of a writing session (MS-VHDX 2.2.2.1): a new FileWriteGuid before the first
-     * change of the session, and a new DataWriteGuid when given, in one update.
-     */
-    private void startSession(UUID newDataWriteGuid) throws IOException {
-        requireWritable();
-        boolean newFileWriteGuid = !sessionStarted;
-        if (!newFileWriteGuid && newDataWriteGuid == null) {
-            return;
-        }
-        if (newFileWriteGuid) {
-            // Opening checks only what reading needs; nothing is written to a file until all of it
-            // is known to be sound, so a bad BAT entry anywhere refuses the first change, not a later one.
-            verify();
-        }
-        headers.update(h -> {
-            VhdxHeader next = h;
-            if (newFileWriteGuid) {
-                next = next.withFileWriteGuid(Guids.random());
-            }
-            if (newDataWriteGuid != null) {
-                next = next.withDataWriteGuid(newDataWriteGuid);
-            }
-            return next;
-        });
-        sessionStarted = true;
-    }
-
-    private void requireWritable() {
-        if (!channel.isWritable()) {
-            throw new IllegalStateException(path + " is open for reading only");
-        }
-        if (closed) {
-            throw new IllegalStateException(path + " is closed");
-        }
-        if (failure != null) {
-            throw new IllegalStateException(path + ": an earlier write failed; open the file again", failure);
-        }
-    }
-
     @Override
     public SpaceEstimator spaceEstimator() throws IOException {
-        if (nextFreeOffset < 0) {
-            nextFreeOffset = computeNextFreeOffset();
-        }
-        return new Estimator(channel.size(), nextFreeOffset);
-    }
-
-    /** Mirrors {@link #writeInBlock}: the block decisions, with allocations counted instead of made. */
-    private final class Estimator implements SpaceEstimator {
-        private final long fileSize;
-        private long allocationEnd;
-        private long currentBlock = -1;
-        private int currentState;
-        private final BitSet chunksGivenBitmaps = new BitSet();
-
-        Estimator(long fileSize, long nextFree) {
-            this.fileSize = fileSize;
-            this.allocationEnd = nextFree;
-        }
-
-        @Override
-        public void add(long offset, long length, boolean zeros) throws IOException {
-            checkRange(offset, length);
-            int blockSize = geometry.blockSize();
-            long end = offset + length;
-            for (long block = offset / blockSize; block * blockSize < end; block++) {
-                long blockStart = block * blockSize;
-                long from = Math.max(offset, blockStart);
-                long to = Math.min(end, blockStart + geometry.blockLength(block));
-                if (block != currentBlock) {
-                    currentBlock = block;
-                    currentState = BatEntry.state(payloadEntry(block));
-                }
-                boolean wholeBlock = from == blockStart && to == blockStart + geometry.blockLength(block);
-                BlockWrite action = BlockWrite.decide(currentState, type == DiskType.DIFFERENCING, zeros, wholeBlock);
-                if (action == BlockWrite.ALLOCATE_PARTIAL) {
-                    long chunk = geometry.chunkOf(block);
-                    long bitmapEntry = pages.readLong(batRegion.fileOffset() + geometry.bitmapEntryIndex(chunk) * 8);
-                    if (BatEntry.state(bitmapEntry) != BatEntry.BITMAP_PRESENT
-                            && !chunksGivenBitmaps.get((int) chunk)) {
-                        chunksGivenBitmaps.set((int) chunk);
-                        allocationEnd += BatGeometry.BITMAP_BLOCK_SIZE;
-                    }
-                }
-                if (action.allocates()) {
-                    allocationEnd += blockSize;
-                }
-                currentState = action.resultingState(currentState);
-            }
-        }
-
-        @Override
-        public long growthBytes() {
-            return Math.max(0, allocationEnd - fileSize);
-        }
+        return new VhdxEstimator(this, channel.size(), writer.nextFreeOffset());
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -929,15 +443,15 @@ public final class VhdxFile implements VirtualDisk {
 
     @Override
     public void changeIdentity(UUID newIdentity) throws IOException {
-        requireWritable();
+        session.requireWritable();
         // A merge resumed after a crash finds the identity already taken; its data changes complete
         // the same merge, which the linked child already accepts.
         try {
-            startSession(identity().equals(newIdentity) ? null : newIdentity);
+            writer.startSession(identity().equals(newIdentity) ? null : newIdentity);
         } catch (IOException e) {
-            throw failed(e);
+            throw session.failed(e);
         }
-        identityChangedThisSession = true;
+        writer.identityChanged();
     }
 
     @Override
@@ -984,13 +498,13 @@ public final class VhdxFile implements VirtualDisk {
      * no change to what the chain reads, so only the FileWriteGuid changes (MS-VHDX 2.2.2).
      */
     private void rewriteMetadata(MetadataRegion updated) throws IOException {
-        requireWritable();
+        session.requireWritable();
         updated.checkFits(path, metadataRegion.length());
         try {
-            startSession(null);
+            writer.startSession(null);
             pages.writeChanged(metadataRegion.fileOffset(), updated.encode(metadataRegion.length()));
         } catch (IOException e) {
-            throw failed(e);
+            throw session.failed(e);
         }
         metadata = updated;
         commit();
@@ -1065,13 +579,13 @@ public final class VhdxFile implements VirtualDisk {
      */
     @Override
     public void close() throws IOException {
-        if (closed) {
+        if (session.isClosed()) {
             return;
         }
         try {
             // After a failed write the file is left as the last commit made it: what is pending may
             // point at data that never reached the file.
-            if (channel.isWritable() && failure == null) {
+            if (channel.isWritable() && !session.hasFailed()) {
                 commit();
 
                 if (headers.current().hasLog()) {
@@ -1079,7 +593,7 @@ public final class VhdxFile implements VirtualDisk {
                 }
             }
         } finally {
-            closed = true;
+            session.markClosed();
             channel.close();
         }
     }

@@ -7,6 +7,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeProgress;
 import io.chainmerge.disk.merge.MergeRequest;
@@ -40,8 +41,8 @@ class ParentLoopTest {
         Path base = root();
         Path b = child(base, "b.avhdx");
         Path a = child(b, "a.avhdx");
-        try (VirtualDisk bDisk = VirtualDisk.open(b, Access.WRITE);
-                VirtualDisk aDisk = VirtualDisk.open(a, Access.READ)) {
+        try (VirtualDisk bDisk = DiskFiles.open(b, Access.WRITE);
+                VirtualDisk aDisk = DiskFiles.open(a, Access.READ)) {
             bDisk.setParent(aDisk); // now a -> b -> a
         }
         assertLoopRefused(a);
@@ -54,8 +55,8 @@ class ParentLoopTest {
         Path base = root();
         Path b = child(base, "b.avhdx");
         Path twin = Files.copy(b, dir.resolve("twin.avhdx")); // the same DataWriteGuid as b
-        try (VirtualDisk bDisk = VirtualDisk.open(b, Access.WRITE);
-                VirtualDisk twinDisk = VirtualDisk.open(twin, Access.READ)) {
+        try (VirtualDisk bDisk = DiskFiles.open(b, Access.WRITE);
+                VirtualDisk twinDisk = DiskFiles.open(twin, Access.READ)) {
             bDisk.setParent(twinDisk);
         }
         Files.delete(twin);
@@ -90,8 +91,7 @@ class ParentLoopTest {
 
     private Path root() throws IOException {
         Path base = dir.resolve("base.vhdx");
-        try (VirtualDisk disk =
-                VirtualDisk.create(base, DiskSpec.dynamic(8 * MIB).withBlockSize((int) MIB))) {
+        try (VirtualDisk disk = DiskFiles.create(base, DiskSpec.dynamic(8 * MIB).withBlockSize((int) MIB))) {
             disk.write(0, ByteBuffer.allocate(4096));
         }
         return base;
@@ -99,8 +99,8 @@ class ParentLoopTest {
 
     private Path child(Path parent, String name) throws IOException {
         Path child = dir.resolve(name);
-        try (VirtualDisk parentDisk = VirtualDisk.open(parent, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parentDisk)) {
+        try (VirtualDisk parentDisk = DiskFiles.open(parent, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parentDisk)) {
             disk.write(MIB, ByteBuffer.allocate(4096));
         }
         return child;

@@ -12,6 +12,7 @@ import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.chain.RepointReport;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ChainFixture;
 import io.chainmerge.disk.testing.ChildJvm;
 import io.chainmerge.disk.testing.Fingerprint;
@@ -19,6 +20,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,9 +50,31 @@ class MergeGuardTest {
     }
 
     @Test
+    void theRequestsPlanCheckSeesThePlanTheMergeExecutesAndItsRefusalChangesNothing() throws IOException {
+        ChainFixture chain = chain(7);
+        List<MergePlan> seen = new ArrayList<>();
+        assertRefusedUnchanged(
+                MergeRequest.of(chain.top()).withPlanCheck(plan -> {
+                    seen.add(plan);
+                    throw new GuardRefusal(Guard.IN_USE, plan.destination(), "outside the caller's roots");
+                }),
+                Guard.IN_USE);
+        assertThat(seen).singleElement().satisfies(plan -> {
+            assertThat(plan.sources()).containsExactly(chain.top());
+            assertThat(plan.destination()).isEqualTo(chain.root());
+        });
+
+        MergeReport report = Merge.run(MergeRequest.of(chain.top()).withPlanCheck(seen::add), MergeProgress.NONE);
+
+        assertThat(seen).hasSize(2);
+        assertThat(report.plan()).isSameAs(seen.get(1));
+        assertThat(chain.top()).doesNotExist();
+    }
+
+    @Test
     void mergeRefusesAnOrphanedChildWhoseParentWasModified() throws IOException {
         ChainFixture chain = chain(1);
-        try (VirtualDisk parent = VirtualDisk.open(chain.root(), Access.WRITE)) {
+        try (VirtualDisk parent = DiskFiles.open(chain.root(), Access.WRITE)) {
             parent.write(0, ByteBuffer.allocate(512)); // a new DataWriteGuid: the child no longer matches
         }
         assertRefusedUnchanged(MergeRequest.of(chain.top()), Guard.ORPHANED);
@@ -65,8 +90,8 @@ class MergeGuardTest {
     @Test
     void mergeRefusesWhenTheDestinationHasAnotherChildItWouldOrphan() throws IOException {
         ChainFixture chain = chain(3);
-        try (VirtualDisk parent = VirtualDisk.open(chain.root(), Access.READ)) {
-            VirtualDisk.createDifferencing(dir.resolve("sibling.avhdx"), parent).close();
+        try (VirtualDisk parent = DiskFiles.open(chain.root(), Access.READ)) {
+            DiskFiles.createDifferencing(dir.resolve("sibling.avhdx"), parent).close();
         }
         Map<Path, String> before = Fingerprint.ofTree(dir);
         MergePlan plan = Merge.plan(MergeRequest.of(chain.top()));
@@ -81,8 +106,8 @@ class MergeGuardTest {
     @Test
     void mergeRefusesWhenADiskItWouldDeleteHasAnotherChild() throws IOException {
         ChainFixture chain = chain(4).child("base_2.avhdx").write(3);
-        try (VirtualDisk middle = VirtualDisk.open(chain.file(1), Access.READ)) {
-            VirtualDisk.createDifferencing(dir.resolve("other.avhdx"), middle).close();
+        try (VirtualDisk middle = DiskFiles.open(chain.file(1), Access.READ)) {
+            DiskFiles.createDifferencing(dir.resolve("other.avhdx"), middle).close();
         }
         assertRefusedUnchanged(MergeRequest.of(chain.top()).withDestination(chain.root()), Guard.SIBLINGS);
     }
@@ -124,8 +149,8 @@ class MergeGuardTest {
 
         ChainFixture chain = chain(5).child("base_2.avhdx").write(3);
         Path secondChild = dir.resolve("base_2b.avhdx");
-        try (VirtualDisk middle = VirtualDisk.open(chain.file(1), Access.READ)) {
-            VirtualDisk.createDifferencing(secondChild, middle).close();
+        try (VirtualDisk middle = DiskFiles.open(chain.file(1), Access.READ)) {
+            DiskFiles.createDifferencing(secondChild, middle).close();
         }
         MergeReport report = Merge.run(MergeRequest.of(chain.file(1)), MergeProgress.NONE);
         assertThat(report.repointedChildren())
@@ -176,7 +201,7 @@ class MergeGuardTest {
     void mergeRefusesADestinationOutsideTheChain() throws IOException {
         ChainFixture chain = chain(9);
         Path stranger = dir.resolve("stranger.vhdx");
-        VirtualDisk.create(stranger, DiskSpec.dynamic(24 * MIB)).close();
+        DiskFiles.create(stranger, DiskSpec.dynamic(24 * MIB)).close();
         Map<Path, String> before = Fingerprint.ofTree(dir);
         assertThatThrownBy(() -> Merge.run(MergeRequest.of(chain.top()).withDestination(stranger), MergeProgress.NONE))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -202,7 +227,7 @@ class MergeGuardTest {
 
         assertThat(report.changed()).isTrue();
         assertThat(report.parent()).isEqualTo(moved.toRealPath());
-        try (VirtualDisk child = VirtualDisk.open(chain.top(), Access.READ)) {
+        try (VirtualDisk child = DiskFiles.open(chain.top(), Access.READ)) {
             assertThat(child.parentLink().orElseThrow().paths().get(0).value()).isEqualTo(".\\moved\\base.vhdx");
         }
         chain.assertReads(chain.top());
@@ -213,7 +238,7 @@ class MergeGuardTest {
     void setParentRefusesADifferentDiskAndLeavesTheChildUntouched() throws IOException {
         ChainFixture chain = chain(12);
         Path impostor = dir.resolve("impostor.vhdx");
-        VirtualDisk.create(impostor, DiskSpec.dynamic(24 * MIB)).close();
+        DiskFiles.create(impostor, DiskSpec.dynamic(24 * MIB)).close();
         String child = Fingerprint.of(chain.top());
 
         assertThatThrownBy(() -> Repoint.setParent(chain.top(), impostor))

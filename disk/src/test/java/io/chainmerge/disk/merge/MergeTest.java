@@ -7,6 +7,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ChainFixture;
 import io.chainmerge.disk.testing.Fingerprint;
 import io.chainmerge.disk.testing.Oracles;
@@ -91,8 +92,8 @@ class MergeTest {
 
         assertThat(report.repointedChildren()).containsExactly(grandchild.toRealPath());
         assertThat(middle).doesNotExist();
-        try (VirtualDisk child = VirtualDisk.open(grandchild, Access.READ);
-                VirtualDisk parent = VirtualDisk.open(destination, Access.READ)) {
+        try (VirtualDisk child = DiskFiles.open(grandchild, Access.READ);
+                VirtualDisk parent = DiskFiles.open(destination, Access.READ)) {
             assertThat(child.parentLink().orElseThrow().recordedIdentity()).isEqualTo(parent.identity());
             assertThat(child.parentLink().orElseThrow().acceptedIdentities()).hasSize(1);
         }
@@ -137,7 +138,7 @@ class MergeTest {
 
         assertThat(Fingerprint.ofTree(dir)).containsAllEntriesOf(before);
         assertThat(report.removedSources()).isEmpty();
-        try (VirtualDisk disk = VirtualDisk.open(flat, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(flat, Access.READ)) {
             assertThat(disk.type()).isEqualTo(type);
             assertThat(disk.parentLink()).isEmpty();
         }

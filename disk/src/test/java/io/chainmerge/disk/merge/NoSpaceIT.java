@@ -7,6 +7,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.Volume;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ChainFixture;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Fingerprint;
@@ -70,7 +71,7 @@ class NoSpaceIT {
         fill(filler, Volume.usableBytes(volume) - 6L * MIB);
         byte[] data = ContentModel.randomData(new Random(52), 20 * MIB);
 
-        VirtualDisk disk = VirtualDisk.open(chain.top(), Access.WRITE);
+        VirtualDisk disk = DiskFiles.open(chain.top(), Access.WRITE);
         // Into blocks the child does not hold: without a commit none of it may show, the parent's data stays.
         assertThatThrownBy(() -> disk.write(WRITE_AT, ByteBuffer.wrap(data))).isInstanceOf(IOException.class);
         String afterFailure = Fingerprint.of(chain.top());
@@ -81,12 +82,12 @@ class NoSpaceIT {
         assertThat(Fingerprint.of(chain.top())).as("bytes after close").isEqualTo(afterFailure);
 
         Files.delete(filler);
-        try (VirtualDisk reopened = VirtualDisk.open(chain.top(), Access.WRITE)) {
+        try (VirtualDisk reopened = DiskFiles.open(chain.top(), Access.WRITE)) {
             reopened.verify();
         }
         chain.assertReads(chain.top()); // the model has not taken the failed write
 
-        try (VirtualDisk retry = VirtualDisk.open(chain.top(), Access.WRITE)) {
+        try (VirtualDisk retry = DiskFiles.open(chain.top(), Access.WRITE)) {
             chain.model().writeBoth(retry, WRITE_AT, data);
         }
         chain.assertReads(chain.top());

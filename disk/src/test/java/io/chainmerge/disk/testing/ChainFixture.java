@@ -4,6 +4,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ public final class ChainFixture {
     public static ChainFixture withRoot(Path dir, String name, DiskSpec spec, long seed) throws IOException {
         ChainFixture fixture = new ChainFixture(dir, seed, spec.virtualSize(), spec.logicalSectorSize());
         Path root = dir.resolve(name);
-        VirtualDisk.create(root, spec).close();
+        DiskFiles.create(root, spec).close();
         fixture.files.add(root);
         return fixture;
     }
@@ -59,7 +60,7 @@ public final class ChainFixture {
         Oracles.requireQemu();
         Path root = VhdOracles.qemuCreate(dir.resolve(name), subformat, requestedSize, forceSize);
         long virtualSize;
-        try (VirtualDisk disk = VirtualDisk.open(root, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(root, Access.READ)) {
             virtualSize = disk.virtualSize();
         }
         ChainFixture fixture = new ChainFixture(dir, seed, virtualSize, 512);
@@ -69,7 +70,7 @@ public final class ChainFixture {
 
     /** Writes {@code writes} random regions into the current top of the chain. */
     public ChainFixture write(int writes) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(top(), Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(top(), Access.WRITE)) {
             long sectors = disk.virtualSize() / sector;
             for (int i = 0; i < writes; i++) {
                 int length = (1 + random.nextInt(i % 4 == 0 ? 4096 : 24)) * sector;
@@ -82,7 +83,7 @@ public final class ChainFixture {
 
     /** Writes one region of random bytes at {@code offset} into the current top. */
     public ChainFixture writeAt(long offset, int length) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(top(), Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(top(), Access.WRITE)) {
             model.writeBoth(disk, offset, ContentModel.randomData(random, length));
         }
         return this;
@@ -90,7 +91,7 @@ public final class ChainFixture {
 
     /** Makes a range read as zeros in the current top (as a VM's UNMAP would). */
     public ChainFixture zero(long offset, long length) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(top(), Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(top(), Access.WRITE)) {
             disk.writeZeros(offset, length);
             model.zero(offset, length);
         }
@@ -100,8 +101,8 @@ public final class ChainFixture {
     /** Adds a differencing disk over the current top. */
     public ChainFixture child(String name) throws IOException {
         Path child = dir.resolve(name);
-        try (VirtualDisk parent = VirtualDisk.open(top(), Access.READ)) {
-            VirtualDisk.createDifferencing(child, parent).close();
+        try (VirtualDisk parent = DiskFiles.open(top(), Access.READ)) {
+            DiskFiles.createDifferencing(child, parent).close();
         }
         files.add(child);
         return this;

@@ -5,6 +5,7 @@ import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Repoint;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeRequest;
 import java.nio.ByteBuffer;
@@ -63,18 +64,18 @@ public final class EngineMain {
                 Merge.run(request, (done, total) -> {});
             }
             case "write" -> {
-                try (VirtualDisk disk = VirtualDisk.open(Path.of(args[1]), Access.WRITE)) {
+                try (VirtualDisk disk = DiskFiles.open(Path.of(args[1]), Access.WRITE)) {
                     disk.write(Long.parseLong(args[2]), ByteBuffer.wrap(Files.readAllBytes(Path.of(args[3]))));
                 }
             }
             case "set-parent" -> Repoint.setParent(Path.of(args[1]), Path.of(args[2]));
             case "open-write" -> {
-                try (VirtualDisk disk = VirtualDisk.open(Path.of(args[1]), Access.WRITE)) {
+                try (VirtualDisk disk = DiskFiles.open(Path.of(args[1]), Access.WRITE)) {
                     disk.commit();
                 }
             }
             case "hold" -> {
-                try (VirtualDisk disk = VirtualDisk.open(Path.of(args[1]), Access.WRITE)) {
+                try (VirtualDisk disk = DiskFiles.open(Path.of(args[1]), Access.WRITE)) {
                     System.out.println("holding " + disk.path());
                     System.out.flush();
                     while (System.in.read() >= 0) {

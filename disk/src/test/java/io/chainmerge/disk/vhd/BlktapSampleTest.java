@@ -6,6 +6,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.ParentPath;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeProgress;
 import io.chainmerge.disk.merge.MergeRequest;
@@ -95,10 +96,10 @@ class BlktapSampleTest {
             chain.top().verify();
             chainContent().assertChainEquals(chain.levels());
         }
-        try (VirtualDisk disk = VirtualDisk.open(coalesced, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(coalesced, Access.READ)) {
             chainContent().assertChainEquals(List.of(disk));
         }
-        try (VirtualDisk disk = VirtualDisk.open(child, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(child, Access.READ)) {
             // The MacX locator is a URL relative to the child's folder, as blktap writes it.
             assertThat(disk.parentLink().orElseThrow().paths())
                     .contains(new ParentPath(ParentPath.Kind.RELATIVE, "./root.vhd"));
@@ -116,7 +117,7 @@ class BlktapSampleTest {
         byte[] before = Files.readAllBytes(file);
         long oldFooterAt = before.length - 512;
         ContentModel model = new ContentModel(SIZE);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             model.writeBoth(disk, 2L * MIB + 8192, pattern(2L * MIB + 8192, 65536, 9));
         }
         byte[] after = Files.readAllBytes(file);
@@ -126,7 +127,7 @@ class BlktapSampleTest {
                 .as("the footer at the new end, reserved bytes included")
                 .isEqualTo(Arrays.copyOfRange(before, (int) oldFooterAt, before.length));
         assertThat(batEntry(after, 1) * 512L).as("the new block").isGreaterThanOrEqualTo(oldFooterAt);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
             model.assertChainEquals(List.of(disk));
         }
@@ -152,7 +153,7 @@ class BlktapSampleTest {
         for (int block : new int[] {1, 3}) {
             assertThat(batEntry(after, block) * 512L).as("new block %d", block).isGreaterThanOrEqualTo(oldFooterAt);
         }
-        try (VirtualDisk disk = VirtualDisk.open(root, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(root, Access.READ)) {
             disk.verify();
             chainContent().assertChainEquals(List.of(disk));
         }
@@ -168,8 +169,8 @@ class BlktapSampleTest {
         byte[] before = Files.readAllBytes(root);
         long oldFooterAt = before.length - 512;
         ContentModel model = new ContentModel(SIZE);
-        try (VirtualDisk parent = VirtualDisk.open(root, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(root, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parent)) {
             model.writeBoth(disk, 0, pattern(0, 3 * MIB, 11));
             model.writeBoth(disk, 7L * MIB, pattern(7L * MIB, 4096, 12));
         }
@@ -178,7 +179,7 @@ class BlktapSampleTest {
         byte[] after = Files.readAllBytes(root);
         assertSame(before, after, 0, BAT_AT, "footer copy and header");
         assertSame(before, after, BAT_PADDING_AT, (int) oldFooterAt, "BAT padding, batmap header and map");
-        try (VirtualDisk disk = VirtualDisk.open(root, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(root, Access.READ)) {
             disk.verify();
             model.assertChainEquals(List.of(disk));
         }
@@ -192,8 +193,8 @@ class BlktapSampleTest {
         Path root = sample("root.vhd", Files.createDirectories(dir.resolve("moved")));
         Path child = sample("child.vhd");
         byte[] before = Files.readAllBytes(child);
-        try (VirtualDisk parent = VirtualDisk.open(root, Access.READ);
-                VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk parent = DiskFiles.open(root, Access.READ);
+                VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             disk.setParent(parent);
             assertThat(disk.details()).containsEntry("parentUnicodeName", "root.vhd");
             assertThat(disk.parentLink().orElseThrow().paths())

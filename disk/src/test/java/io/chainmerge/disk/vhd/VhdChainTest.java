@@ -13,6 +13,7 @@ import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.Repoint;
 import io.chainmerge.disk.chain.RepointReport;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeProgress;
 import io.chainmerge.disk.merge.MergeRequest;
@@ -49,14 +50,14 @@ class VhdChainTest {
         Path base = dir.resolve("vm").resolve("base.vhd");
         Files.createDirectories(base.getParent());
         Instant modified = Instant.parse("2024-03-01T10:20:30Z");
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(40L * MIB))) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(40L * MIB))) {
             root.write(0, ByteBuffer.allocate(4096));
         }
         Files.setLastModifiedTime(base, FileTime.from(modified));
         Path child = base.resolveSibling("base_1.avhd");
         UUID parentId;
-        try (VirtualDisk root = VirtualDisk.open(base, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, root)) {
+        try (VirtualDisk root = DiskFiles.open(base, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, root)) {
             parentId = root.identity();
             assertThat(disk.identity()).isNotEqualTo(parentId);
             assertThat(disk.virtualDiskId()).isEqualTo(disk.identity());
@@ -79,7 +80,7 @@ class VhdChainTest {
         assertThat(indexOf(raw, ".\\base.vhd".getBytes(StandardCharsets.UTF_16LE)))
                 .isPositive();
         assertThat(indexOf(raw, "base.vhd".getBytes(StandardCharsets.UTF_16BE))).isBetween(576, 1088);
-        try (VirtualDisk disk = VirtualDisk.open(child, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(child, Access.READ)) {
             assertThat(disk.parentLink().orElseThrow().recordedIdentity()).isEqualTo(parentId);
         }
     }
@@ -91,8 +92,8 @@ class VhdChainTest {
         Path child = dir.resolve("base_1.avhd");
         UUID baseId;
         UUID childId;
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB));
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, root)) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(8L * MIB));
+                VirtualDisk disk = DiskFiles.createDifferencing(child, root)) {
             baseId = root.identity();
             childId = disk.identity();
         }
@@ -110,13 +111,13 @@ class VhdChainTest {
         Path base = dir.resolve("old").resolve("base.vhd");
         Files.createDirectories(base.getParent());
         ContentModel model = new ContentModel(20L * MIB);
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(model.virtualSize()))) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(model.virtualSize()))) {
             model.writeBoth(root, 0, ContentModel.randomData(new Random(1), 6 * MIB));
         }
         Path child = dir.resolve("vm").resolve("base_1.avhd");
         Files.createDirectories(child.getParent());
-        try (VirtualDisk root = VirtualDisk.open(base, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, root)) {
+        try (VirtualDisk root = DiskFiles.open(base, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, root)) {
             // Ends on a whole bitmap byte: libvhdi misreads clear bits that follow set bits in one byte.
             model.writeBoth(disk, 1536, ContentModel.randomData(new Random(2), 2 * MIB + 2560));
         }
@@ -129,8 +130,8 @@ class VhdChainTest {
 
         long sizeBefore = Files.size(child);
         byte[] headBefore = head(child);
-        try (VirtualDisk parent = VirtualDisk.open(moved, Access.READ);
-                VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk parent = DiskFiles.open(moved, Access.READ);
+                VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             disk.setParent(parent);
             assertThat(disk.parentLink().orElseThrow().paths())
                     .first()
@@ -154,13 +155,13 @@ class VhdChainTest {
     void setParentChangesNothingWhenEverythingRecordedMatches() throws IOException {
         Path base = dir.resolve("base.vhd");
         Path child = dir.resolve("base_1.avhd");
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB));
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, root)) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(8L * MIB));
+                VirtualDisk disk = DiskFiles.createDifferencing(child, root)) {
             disk.write(0, ByteBuffer.allocate(512));
         }
         String before = VhdEdits.sha256(child);
-        try (VirtualDisk root = VirtualDisk.open(base, Access.READ);
-                VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk root = DiskFiles.open(base, Access.READ);
+                VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             disk.setParent(root);
         }
         assertThat(VhdEdits.sha256(child)).isEqualTo(before);
@@ -170,22 +171,22 @@ class VhdChainTest {
     void setParentRecordsTheNewParentsModificationTime() throws IOException {
         Path base = dir.resolve("base.vhd");
         Path child = dir.resolve("base_1.avhd");
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB));
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, root)) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(8L * MIB));
+                VirtualDisk disk = DiskFiles.createDifferencing(child, root)) {
             disk.write(0, ByteBuffer.allocate(512));
         }
         Instant copied = Instant.parse("2025-01-02T03:04:05Z");
         Files.setLastModifiedTime(base, FileTime.from(copied));
         long sizeBefore = Files.size(child);
-        try (VirtualDisk root = VirtualDisk.open(base, Access.READ);
-                VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk root = DiskFiles.open(base, Access.READ);
+                VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             assertThat(disk.details().get("parentTimeStamp")).isNotEqualTo(copied.toString());
             disk.setParent(root);
             assertThat(disk.details()).containsEntry("parentTimeStamp", copied.toString());
         }
         // Only the header changed: the locators already named the parent.
         assertThat(Files.size(child)).isEqualTo(sizeBefore);
-        try (VirtualDisk disk = VirtualDisk.open(child, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(child, Access.READ)) {
             assertThat(disk.details()).containsEntry("parentTimeStamp", copied.toString());
         }
     }
@@ -194,10 +195,10 @@ class VhdChainTest {
     void repointingToAMovedParentWhoseTimeChangedSaysSoAndAcceptsIt() throws IOException {
         Path base = dir.resolve("base.vhd");
         Path child = dir.resolve("base_1.avhd");
-        VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB)).close();
+        DiskFiles.create(base, DiskSpec.dynamic(8L * MIB)).close();
         Files.setLastModifiedTime(base, FileTime.from(Instant.parse("2024-03-01T10:20:30Z")));
-        try (VirtualDisk root = VirtualDisk.open(base, Access.READ)) {
-            VirtualDisk.createDifferencing(child, root).close();
+        try (VirtualDisk root = DiskFiles.open(base, Access.READ)) {
+            DiskFiles.createDifferencing(child, root).close();
         }
         Path sameTime = Files.createDirectories(dir.resolve("kept")).resolve("base.vhd");
         Files.copy(base, sameTime, StandardCopyOption.COPY_ATTRIBUTES);
@@ -230,15 +231,15 @@ class VhdChainTest {
     void identityIsKeptThroughTheMergeStepsBecauseAChildRecordsOnlyOne() throws IOException {
         Path base = dir.resolve("base.vhd");
         Path child = dir.resolve("base_1.avhd");
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB));
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, root)) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(8L * MIB));
+                VirtualDisk disk = DiskFiles.createDifferencing(child, root)) {
             disk.write(0, ByteBuffer.allocate(512));
         }
         String baseBefore = VhdEdits.sha256(base);
         String childBefore = VhdEdits.sha256(child);
         UUID future = UUID.randomUUID();
-        try (VirtualDisk root = VirtualDisk.open(base, Access.WRITE);
-                VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk root = DiskFiles.open(base, Access.WRITE);
+                VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             UUID identity = root.identity();
             disk.acceptParentIdentity(future);
             root.changeIdentity(future);
@@ -249,7 +250,7 @@ class VhdChainTest {
         }
         assertThat(VhdEdits.sha256(base)).isEqualTo(baseBefore);
         assertThat(VhdEdits.sha256(child)).isEqualTo(childBefore);
-        try (VirtualDisk disk = VirtualDisk.open(child, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(child, Access.READ)) {
             assertThatThrownBy(() -> disk.acceptParentIdentity(future)).isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> disk.changeIdentity(future)).isInstanceOf(IllegalStateException.class);
         }
@@ -260,9 +261,9 @@ class VhdChainTest {
         Path base = dir.resolve("base.vhd");
         Path a = dir.resolve("a.avhd");
         Path b = dir.resolve("b.avhd");
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB));
-                VirtualDisk first = VirtualDisk.createDifferencing(a, root);
-                VirtualDisk second = VirtualDisk.createDifferencing(b, first)) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(8L * MIB));
+                VirtualDisk first = DiskFiles.createDifferencing(a, root);
+                VirtualDisk second = DiskFiles.createDifferencing(b, first)) {
             first.setParent(second);
         }
         Map<Path, String> before = Fingerprint.ofTree(dir);
@@ -280,17 +281,17 @@ class VhdChainTest {
     void vhdChildWhoseParentIsAVhdxFileIsAnInvalidChain() throws IOException {
         Path base = dir.resolve("base.vhd");
         Path child = dir.resolve("base_1.avhd");
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB));
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, root)) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(8L * MIB));
+                VirtualDisk disk = DiskFiles.createDifferencing(child, root)) {
             disk.write(0, ByteBuffer.allocate(512));
-            try (VirtualDisk other = VirtualDisk.create(dir.resolve("other.vhdx"), DiskSpec.dynamic(8L * MIB))) {
+            try (VirtualDisk other = DiskFiles.create(dir.resolve("other.vhdx"), DiskSpec.dynamic(8L * MIB))) {
                 assertThatThrownBy(() -> disk.setParent(other)).isInstanceOf(InvalidChainException.class);
             }
         }
         // Put a VHDX file where the child's locator points, carrying the identity the child recorded.
         Path vhdx = dir.resolve("impostor.vhdx");
         UUID vhdxIdentity;
-        try (VirtualDisk disk = VirtualDisk.create(vhdx, DiskSpec.dynamic(8L * MIB))) {
+        try (VirtualDisk disk = DiskFiles.create(vhdx, DiskSpec.dynamic(8L * MIB))) {
             vhdxIdentity = disk.identity();
         }
         Files.move(vhdx, base, StandardCopyOption.REPLACE_EXISTING);
@@ -301,8 +302,8 @@ class VhdChainTest {
                 .isInstanceOf(InvalidChainException.class)
                 .hasMessageContaining("VHD differencing disk cannot have the VHDX parent");
         assertThatThrownBy(() -> {
-                    try (VirtualDisk parent = VirtualDisk.open(base, Access.READ)) {
-                        VirtualDisk.createDifferencing(dir.resolve("new.avhd"), parent);
+                    try (VirtualDisk parent = DiskFiles.open(base, Access.READ)) {
+                        DiskFiles.createDifferencing(dir.resolve("new.avhd"), parent);
                     }
                 })
                 .isInstanceOf(InvalidChainException.class);
@@ -312,13 +313,13 @@ class VhdChainTest {
     void childOfAParentThatWasModifiedIsReportedOrphaned() throws IOException {
         Path base = dir.resolve("base.vhd");
         Path child = dir.resolve("base_1.avhd");
-        try (VirtualDisk root = VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB));
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, root)) {
+        try (VirtualDisk root = DiskFiles.create(base, DiskSpec.dynamic(8L * MIB));
+                VirtualDisk disk = DiskFiles.createDifferencing(child, root)) {
             disk.write(0, ByteBuffer.allocate(512));
         }
         // Replace the parent by another disk of the same name: its unique id is not the one recorded.
         Files.delete(base);
-        try (VirtualDisk other = VirtualDisk.create(base, DiskSpec.dynamic(8L * MIB))) {
+        try (VirtualDisk other = DiskFiles.create(base, DiskSpec.dynamic(8L * MIB))) {
             other.write(0, ByteBuffer.allocate(512));
         }
         assertThatThrownBy(() -> Chain.open(child, Access.READ))

@@ -12,6 +12,7 @@ import io.chainmerge.disk.Extent;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ContentModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -300,13 +301,13 @@ class VhdCorruptInputTest {
     void damagedFooterAtTheEndIsReadFromTheCopyButNotWritten() throws IOException {
         Path file = fixture(Fixture.DYNAMIC);
         ContentModel model = new ContentModel(SIZE);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             readInto(disk, model);
         }
         long footerAt = Files.size(file) - 512;
         flip(file, footerAt + 20);
         String before = VhdEdits.sha256(file);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
             model.assertChainEquals(List.of(disk));
             assertThat(disk.details()).containsEntry("footerOffset", 0L);
@@ -314,7 +315,7 @@ class VhdCorruptInputTest {
                     .contains("read from the copy at offset 0")
                     .contains("footer Checksum");
         }
-        assertThatThrownBy(() -> VirtualDisk.open(file, Access.WRITE))
+        assertThatThrownBy(() -> DiskFiles.open(file, Access.WRITE))
                 .isInstanceOfSatisfying(CorruptDiskException.class, e -> {
                     assertThat(e.offset()).isEqualTo(footerAt);
                     assertThat(e.getMessage()).contains("its copy at offset 0 is intact");
@@ -344,12 +345,12 @@ class VhdCorruptInputTest {
     void damagedFooterCopyIsReportedAndTheFooterAtTheEndUsed() throws IOException {
         Path file = fixture(Fixture.DYNAMIC);
         flip(file, 30);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             assertThat(disk.details()).containsEntry("footerOffset", Files.size(file) - 512);
             assertThat(disk.details().get("footerNotes").toString()).contains("footer copy at offset 0 is damaged");
             disk.write(3 * MIB, ByteBuffer.allocate(4096));
         }
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
         }
     }
@@ -358,19 +359,19 @@ class VhdCorruptInputTest {
     void footerOf511BytesAsVirtualPcWroteBefore2004IsReadButNotWritten() throws IOException {
         Path file = fixture(Fixture.FIXED);
         ContentModel model = new ContentModel(SIZE);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             readInto(disk, model);
         }
         // Its last byte is reserved and zero, so the checksum of the first 511 is the footer's.
         truncate(file, Files.size(file) - 1);
         String before = VhdEdits.sha256(file);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             assertThat(disk.details()).containsEntry("footerOffset", SIZE);
             assertThat(disk.details().get("footerNotes").toString()).contains("511-byte footer");
             disk.verify();
             model.assertChainEquals(List.of(disk));
         }
-        assertThatThrownBy(() -> VirtualDisk.open(file, Access.WRITE))
+        assertThatThrownBy(() -> DiskFiles.open(file, Access.WRITE))
                 .isInstanceOf(UnsupportedDiskException.class)
                 .hasMessageContaining("511-byte footer");
         assertThat(VhdEdits.sha256(file)).isEqualTo(before);
@@ -381,10 +382,10 @@ class VhdCorruptInputTest {
         Path file = fixture(Fixture.DYNAMIC);
         bothFooters(file, raw -> raw.put(VhdFooter.SAVED_STATE_AT, (byte) 1));
         String before = VhdEdits.sha256(file);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             assertThat(disk.details()).containsEntry("savedState", true);
         }
-        assertThatThrownBy(() -> VirtualDisk.open(file, Access.WRITE))
+        assertThatThrownBy(() -> DiskFiles.open(file, Access.WRITE))
                 .isInstanceOfSatisfying(
                         GuardRefusal.class, e -> assertThat(e.guard()).isEqualTo(GuardRefusal.Guard.IN_USE));
         assertThat(VhdEdits.sha256(file)).isEqualTo(before);
@@ -392,7 +393,7 @@ class VhdCorruptInputTest {
 
     /** Opens the file, checks it, reads every byte it stores and, for writing, writes a sector. */
     private static void use(Path file, Access access) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, access)) {
+        try (VirtualDisk disk = DiskFiles.open(file, access)) {
             disk.verify();
             readInto(disk, new ContentModel(disk.virtualSize()));
             if (access == Access.WRITE) {
@@ -415,15 +416,15 @@ class VhdCorruptInputTest {
     private Path fixture(Fixture kind) throws IOException {
         Path root = dir.resolve(kind == Fixture.FIXED ? "fixed.vhd" : "base.vhd");
         DiskSpec spec = DiskSpec.dynamic(SIZE).withType(kind == Fixture.FIXED ? DiskType.FIXED : DiskType.DYNAMIC);
-        try (VirtualDisk disk = VirtualDisk.create(root, spec)) {
+        try (VirtualDisk disk = DiskFiles.create(root, spec)) {
             writeSome(disk, new Random(1));
         }
         if (kind != Fixture.DIFFERENCING) {
             return root;
         }
         Path child = dir.resolve("base_1.avhd");
-        try (VirtualDisk parent = VirtualDisk.open(root, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(root, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parent)) {
             writeSome(disk, new Random(2));
         }
         return child;

@@ -7,6 +7,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
 import io.chainmerge.disk.chain.ChainReader;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeJournal;
 import io.chainmerge.disk.merge.MergeProgress;
@@ -252,7 +253,7 @@ class VhdCrashIT {
             Files.copy(file, copies.resolve(file.getFileName()));
         }
         Path top = copies.resolve(chain.top().getFileName());
-        try (VirtualDisk disk = VirtualDisk.open(top, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(top, Access.WRITE)) {
             disk.write(WRITE_AT, ByteBuffer.wrap(Files.readAllBytes(dataFile)));
         }
         return top;
@@ -260,7 +261,7 @@ class VhdCrashIT {
 
     /** Opening for writing needs a valid footer at the end; every block must lie where it may. */
     private static void openForWritingAndVerify(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             disk.verify();
         }
     }

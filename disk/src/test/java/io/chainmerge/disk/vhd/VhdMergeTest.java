@@ -10,6 +10,7 @@ import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.GuardRefusal;
 import io.chainmerge.disk.InvalidChainException;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeJournal;
 import io.chainmerge.disk.merge.MergePlan;
@@ -106,8 +107,8 @@ class VhdMergeTest {
 
         assertThat(report.repointedChildren()).containsExactly(grandchild.toRealPath());
         assertThat(middle).doesNotExist();
-        try (VirtualDisk child = VirtualDisk.open(grandchild, Access.READ);
-                VirtualDisk parent = VirtualDisk.open(destination, Access.READ)) {
+        try (VirtualDisk child = DiskFiles.open(grandchild, Access.READ);
+                VirtualDisk parent = DiskFiles.open(destination, Access.READ)) {
             assertThat(child.parentLink().orElseThrow().recordedIdentity()).isEqualTo(parent.identity());
             assertThat(child.details())
                     .containsEntry(
@@ -175,7 +176,7 @@ class VhdMergeTest {
 
         assertThat(Fingerprint.ofTree(dir)).containsAllEntriesOf(before);
         assertThat(report.removedSources()).isEmpty();
-        try (VirtualDisk disk = VirtualDisk.open(flat, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(flat, Access.READ)) {
             assertThat(disk.type()).isEqualTo(type);
             assertThat(disk.parentLink()).isEmpty();
             assertThat(disk.virtualSize()).isEqualTo(chain.model().virtualSize());
@@ -225,8 +226,8 @@ class VhdMergeTest {
                 .write(4)
                 .child("base_1.avhd")
                 .write(4);
-        try (VirtualDisk root = VirtualDisk.open(chain.root(), Access.READ)) {
-            VirtualDisk.createDifferencing(dir.resolve("sibling.avhd"), root).close();
+        try (VirtualDisk root = DiskFiles.open(chain.root(), Access.READ)) {
+            DiskFiles.createDifferencing(dir.resolve("sibling.avhd"), root).close();
         }
         Map<Path, String> before = Fingerprint.ofTree(dir);
 
@@ -271,7 +272,7 @@ class VhdMergeTest {
         ChainFixture chain = ChainFixture.withRoot(dir, root, DiskSpec.dynamic(8 * MIB), 31)
                 .child(child)
                 .write(2);
-        VirtualDisk.create(dir.resolve(impostor), DiskSpec.dynamic(8 * MIB)).close();
+        DiskFiles.create(dir.resolve(impostor), DiskSpec.dynamic(8 * MIB)).close();
         Files.move(dir.resolve(impostor), chain.root(), StandardCopyOption.REPLACE_EXISTING);
         return chain.top();
     }
@@ -288,13 +289,13 @@ class VhdMergeTest {
     }
 
     private static UUID identity(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             return disk.identity();
         }
     }
 
     private static void verify(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
         }
     }

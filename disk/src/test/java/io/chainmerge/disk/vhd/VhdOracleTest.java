@@ -7,6 +7,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Oracles;
 import io.chainmerge.disk.testing.VhdOracles;
@@ -40,13 +41,13 @@ class VhdOracleTest {
         Oracles.requireLibvhdi();
         Path file = dir.resolve("root.vhd");
         ContentModel model = new ContentModel(size);
-        try (VirtualDisk disk = VirtualDisk.create(file, DiskSpec.dynamic(size).withBlockSize(blockSize))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(size).withBlockSize(blockSize))) {
             assertThat(disk.virtualSize()).isEqualTo(size);
             writeRandom(disk, model, new Random(blockSize + size), 40, 1);
         }
         model.assertRawEquals(VhdOracles.qemuToRaw(file, dir.resolve("qemu.raw")));
         model.assertRawEquals(Oracles.vhdiToRaw(dir.resolve("vhdi.raw"), file));
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
             model.assertChainEquals(List.of(disk));
         }
@@ -59,7 +60,7 @@ class VhdOracleTest {
         Path file = dir.resolve("fixed.vhd");
         long size = 24L * MIB + 3 * 512;
         ContentModel model = new ContentModel(size);
-        try (VirtualDisk disk = VirtualDisk.create(file, DiskSpec.dynamic(size).withType(DiskType.FIXED))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(size).withType(DiskType.FIXED))) {
             assertThat(disk.type()).isEqualTo(DiskType.FIXED);
             writeRandom(disk, model, new Random(7), 20, 1);
         }
@@ -74,7 +75,7 @@ class VhdOracleTest {
         Oracles.requireQemu();
         Path file = VhdOracles.qemuCreate(dir.resolve("qemu.vhd"), subformat, requested, forceSize.equals("on"));
         long size;
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             size = disk.virtualSize();
             assertThat(disk.type()).isEqualTo(subformat.equals("fixed") ? DiskType.FIXED : DiskType.DYNAMIC);
         }
@@ -83,7 +84,7 @@ class VhdOracleTest {
         VhdOracles.qemuWrite(file, model, 0x22, 3 * MIB + 512, 70 * KIB);
         VhdOracles.qemuWrite(file, model, 0x33, 20 * MIB - 8192, 5 * MIB);
         VhdOracles.qemuWrite(file, model, 0x44, size - 512, 512);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
             model.assertChainEquals(List.of(disk));
         }
@@ -98,7 +99,7 @@ class VhdOracleTest {
         Path root =
                 VhdOracles.qemuCreate(dir.resolve("base.vhd"), subformat, 80L * MIB + 7 * 512, forceSize.equals("on"));
         long size;
-        try (VirtualDisk disk = VirtualDisk.open(root, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(root, Access.READ)) {
             size = disk.virtualSize();
         }
         ContentModel model = new ContentModel(size);
@@ -106,14 +107,14 @@ class VhdOracleTest {
         VhdOracles.qemuWrite(root, model, 0xa5, 60 * MIB, 20 * MIB);
         Path child = dir.resolve("base_1.avhd");
         Path grandchild = dir.resolve("base_2.avhd");
-        try (VirtualDisk parent = VirtualDisk.open(root, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(root, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parent)) {
             assertThat(disk.type()).isEqualTo(DiskType.DIFFERENCING);
             assertThat(disk.virtualSize()).isEqualTo(size);
             writeRandom(disk, model, new Random(11), 30, 8);
         }
-        try (VirtualDisk parent = VirtualDisk.open(child, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(grandchild, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(child, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(grandchild, parent)) {
             writeRandom(disk, model, new Random(12), 30, 8);
         }
         model.assertRawEquals(Oracles.vhdiToRaw(dir.resolve("chain.raw"), grandchild, child, root));

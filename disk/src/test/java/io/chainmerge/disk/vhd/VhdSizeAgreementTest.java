@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.Oracles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,9 +30,9 @@ class VhdSizeAgreementTest {
     @ValueSource(longs = {4 * GIB, 10L * (1 << 20) + 3 * 512, GIB + 512, 100_000_000, 40 * GIB + 7 * 512, 200 * GIB})
     void aRootCreatedForASizeChosenFreelyIsAtLeastThatAndReadsTheSameEverywhere(long requested) throws IOException {
         Path file = dir.resolve("free.vhd");
-        long size = VirtualDisk.sizeForNewRoot(file, requested);
+        long size = DiskFiles.sizeForNewRoot(file, requested);
         assertThat(size).isGreaterThanOrEqualTo(requested).isLessThan(requested + 2 * (1 << 20));
-        try (VirtualDisk disk = VirtualDisk.create(file, DiskSpec.dynamic(size))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(size))) {
             assertThat(disk.virtualSize()).isEqualTo(size);
         }
         assertEveryReaderSees(file, size);
@@ -46,7 +47,7 @@ class VhdSizeAgreementTest {
     void aRootWhoseSizeIsGivenKeepsItExactlyAndReadsTheSameEverywhere(long size) throws IOException {
         // As a merge into a new disk makes one: its size is the chain's, byte for byte.
         Path file = dir.resolve("exact.vhd");
-        try (VirtualDisk disk = VirtualDisk.create(file, DiskSpec.dynamic(size))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(size))) {
             assertThat(disk.virtualSize()).isEqualTo(size);
         }
         assertEveryReaderSees(file, size);
@@ -55,8 +56,8 @@ class VhdSizeAgreementTest {
     @Test
     void fourGibibytesAskedForBecomeTheNextSizeItsGeometryAddresses() {
         // The specification's geometry for 4 GiB, 8322/16/63, addresses 16 KiB less; one cylinder more fits.
-        assertThat(VirtualDisk.sizeForNewRoot(Path.of("x.vhd"), 4 * GIB)).isEqualTo(8323L * 16 * 63 * 512);
-        assertThat(VirtualDisk.sizeForNewRoot(Path.of("x.vhdx"), 4 * GIB)).isEqualTo(4 * GIB);
+        assertThat(DiskFiles.sizeForNewRoot(Path.of("x.vhd"), 4 * GIB)).isEqualTo(8323L * 16 * 63 * 512);
+        assertThat(DiskFiles.sizeForNewRoot(Path.of("x.vhdx"), 4 * GIB)).isEqualTo(4 * GIB);
         assertThat(DiskGeometry.forExactSize(4 * GIB)).isEqualTo(DiskGeometry.MAXIMUM);
         assertThat(DiskGeometry.forExactSize(8323L * 16 * 63 * 512)).isEqualTo(new DiskGeometry(8323, 16, 63));
     }

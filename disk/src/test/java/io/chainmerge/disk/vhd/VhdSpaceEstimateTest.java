@@ -7,6 +7,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.SpaceEstimator;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ContentModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -45,7 +46,7 @@ class VhdSpaceEstimateTest {
         List<Write> writes = plan(size, blockSize);
         long estimated;
         long before = Files.size(file);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             SpaceEstimator estimator = disk.spaceEstimator();
             for (Write write : writes) {
                 estimator.add(write.offset(), write.length(), write.zeros());
@@ -62,7 +63,7 @@ class VhdSpaceEstimateTest {
         }
         long measured = Files.size(file) - before;
         assertThat(estimated).isPositive().isEqualTo(measured);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
         }
     }
@@ -71,7 +72,7 @@ class VhdSpaceEstimateTest {
     void zerosOverAbsentBlocksOfADynamicDiskNeedNoSpace() throws IOException {
         Path file = disk(false, VhdFile.DEFAULT_BLOCK_SIZE, 64L * MIB);
         long before = Files.size(file);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             SpaceEstimator estimator = disk.spaceEstimator();
             estimator.add(8L * MIB, 16L * MIB, true);
             assertThat(estimator.growthBytes()).isZero();
@@ -84,7 +85,7 @@ class VhdSpaceEstimateTest {
     void fixedDiskNeverGrows() throws IOException {
         Path file = dir.resolve("fixed.vhd");
         try (VirtualDisk disk =
-                VirtualDisk.create(file, DiskSpec.dynamic(8L * MIB).withType(DiskType.FIXED))) {
+                DiskFiles.create(file, DiskSpec.dynamic(8L * MIB).withType(DiskType.FIXED))) {
             SpaceEstimator estimator = disk.spaceEstimator();
             estimator.add(0, 8L * MIB, false);
             assertThat(estimator.growthBytes()).isZero();
@@ -97,15 +98,15 @@ class VhdSpaceEstimateTest {
     private Path disk(boolean differencing, int blockSize, long size) throws IOException {
         Path root = dir.resolve("base.vhd");
         Random random = new Random(blockSize);
-        try (VirtualDisk disk = VirtualDisk.create(root, DiskSpec.dynamic(size).withBlockSize(blockSize))) {
+        try (VirtualDisk disk = DiskFiles.create(root, DiskSpec.dynamic(size).withBlockSize(blockSize))) {
             disk.write(0, ByteBuffer.wrap(ContentModel.randomData(random, 3 * blockSize)));
         }
         if (!differencing) {
             return root;
         }
         Path child = dir.resolve("base_1.avhd");
-        try (VirtualDisk parent = VirtualDisk.open(root, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(root, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parent)) {
             disk.write(blockSize + 512, ByteBuffer.wrap(ContentModel.randomData(random, 4 * KIB)));
             disk.write(10L * blockSize, ByteBuffer.wrap(ContentModel.randomData(random, blockSize)));
         }

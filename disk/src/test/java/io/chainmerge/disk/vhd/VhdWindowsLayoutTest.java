@@ -7,6 +7,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.ParentPath;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Oracles;
 import java.io.IOException;
@@ -47,7 +48,7 @@ class VhdWindowsLayoutTest {
     void windowsMadeChain() throws IOException {
         parent = dir.resolve("fat-parent.vhd");
         UUID parentId;
-        try (VirtualDisk root = VirtualDisk.create(parent, DiskSpec.dynamic(model.virtualSize()))) {
+        try (VirtualDisk root = DiskFiles.create(parent, DiskSpec.dynamic(model.virtualSize()))) {
             model.writeBoth(root, 0, ContentModel.randomData(new Random(3), 5 * MIB));
             parentId = root.identity();
         }
@@ -57,7 +58,7 @@ class VhdWindowsLayoutTest {
 
     @Test
     void locatorsAreReadInResolutionOrderAndOlderFormsShownForWhatTheyAre() throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(child, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(child, Access.READ)) {
             assertThat(disk.parentLink().orElseThrow().paths())
                     .containsExactly(
                             new ParentPath(ParentPath.Kind.RELATIVE, RELATIVE),
@@ -103,8 +104,8 @@ class VhdWindowsLayoutTest {
     void setParentReplacesEveryLocatorWithFreshWindowsForms() throws IOException {
         Path moved = Files.createDirectories(dir.resolve("moved")).resolve("fat-parent.vhd");
         Files.move(parent, moved);
-        try (VirtualDisk root = VirtualDisk.open(moved, Access.READ);
-                VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk root = DiskFiles.open(moved, Access.READ);
+                VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             disk.setParent(root);
             List<ParentPath> paths = disk.parentLink().orElseThrow().paths();
             assertThat(paths).first().isEqualTo(new ParentPath(ParentPath.Kind.RELATIVE, ".\\moved\\fat-parent.vhd"));

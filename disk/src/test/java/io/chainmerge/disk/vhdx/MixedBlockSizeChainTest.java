@@ -40,11 +40,11 @@ class MixedBlockSizeChainTest {
         Path checkpoint1 = dir.resolve("vm_1.avhdx");
         Path checkpoint2 = dir.resolve("vm_2.avhdx");
         try (VhdxFile parent = VhdxFile.open(root, Access.READ);
-                VirtualDisk child = VhdxFile.createDifferencing(checkpoint1, parent, 2 * MIB)) {
+                VirtualDisk child = VhdxCreator.createDifferencing(checkpoint1, parent, 2 * MIB)) {
             VhdxOracleTest.writeRandom(child, model, new Random(21), 40, 512);
         }
         try (VhdxFile parent = VhdxFile.open(checkpoint1, Access.READ);
-                VirtualDisk child = VhdxFile.createDifferencing(checkpoint2, parent, MIB)) {
+                VirtualDisk child = VhdxCreator.createDifferencing(checkpoint2, parent, MIB)) {
             assertThat(child.blockSize()).isEqualTo(MIB);
             VhdxOracleTest.writeRandom(child, model, new Random(22), 40, 512);
         }

@@ -24,6 +24,7 @@ import io.chainmerge.disk.Extent;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.ChainReader;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.merge.Merge;
 import io.chainmerge.disk.merge.MergeProgress;
 import io.chainmerge.disk.merge.MergeRequest;
@@ -982,7 +983,7 @@ class VhdxCorruptInputTest {
     private static void assertLegal(Path file, VhdxSamples sample) throws IOException {
         String before = Fingerprint.of(file);
         assertThat(content(file)).as("what the file reads").isEqualTo(CONTENT.get(sample));
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
         }
         assertThat(Fingerprint.of(file)).isEqualTo(before);
@@ -990,7 +991,7 @@ class VhdxCorruptInputTest {
 
     /** Opens the file and reads everything it defines, then verifies it. */
     private static void readAll(Path file, Access access) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, access)) {
+        try (VirtualDisk disk = DiskFiles.open(file, access)) {
             List<Extent> extents = new ArrayList<>();
             disk.extents(0, disk.virtualSize(), extents);
             for (Extent extent : extents) {
@@ -1006,7 +1007,7 @@ class VhdxCorruptInputTest {
     }
 
     private static void writeOneSector(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             disk.write(0, ByteBuffer.allocate(disk.logicalSectorSize()));
             disk.commit();
         }
@@ -1014,7 +1015,7 @@ class VhdxCorruptInputTest {
 
     /** The SHA-256 of what the file alone defines: its extents and their bytes. */
     private static String content(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             List<Extent> extents = new ArrayList<>();
             disk.extents(0, disk.virtualSize(), extents);

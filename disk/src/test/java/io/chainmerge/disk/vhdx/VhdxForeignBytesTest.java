@@ -6,6 +6,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.VhdxSurgery;
 import java.io.IOException;
@@ -33,10 +34,10 @@ class VhdxForeignBytesTest {
     @Test
     void anUnknownRegionAndMetadataItemKeepTheirBytesThroughWritesAndARepoint() throws IOException {
         Path base = dir.resolve("base.vhdx");
-        VirtualDisk.create(base, DiskSpec.dynamic(64L * MIB).withBlockSize(MIB)).close();
+        DiskFiles.create(base, DiskSpec.dynamic(64L * MIB).withBlockSize(MIB)).close();
         Path child = dir.resolve("base_1.avhdx");
-        try (VirtualDisk parent = VirtualDisk.open(base, Access.READ)) {
-            VirtualDisk.createDifferencing(child, parent).close();
+        try (VirtualDisk parent = DiskFiles.open(base, Access.READ)) {
+            DiskFiles.createDifferencing(child, parent).close();
         }
         byte[] regionBytes = pattern(MIB, 1);
         byte[] itemBytes = pattern(4096, 2);
@@ -69,7 +70,7 @@ class VhdxForeignBytesTest {
         }
 
         ContentModel model = new ContentModel(64L * MIB);
-        try (VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             Random random = new Random(5);
             for (long offset : List.of(0L, 5L * MIB + 4096, 40L * MIB, 63L * MIB)) {
                 model.writeBoth(disk, offset, ContentModel.randomData(random, 64 * 1024));
@@ -77,8 +78,8 @@ class VhdxForeignBytesTest {
         }
         Path moved = Files.createDirectories(dir.resolve("moved")).resolve("base.vhdx");
         Files.move(base, moved);
-        try (VirtualDisk parent = VirtualDisk.open(moved, Access.READ);
-                VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk parent = DiskFiles.open(moved, Access.READ);
+                VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             disk.setParent(parent);
         }
 
@@ -103,7 +104,7 @@ class VhdxForeignBytesTest {
     @Test
     void bytesPastTheLastStructureOfAnotherProducersFileStayAndBlocksGoAfterThem() throws IOException {
         Path file = dir.resolve("other.vhdx");
-        VirtualDisk.create(file, DiskSpec.dynamic(64L * MIB).withBlockSize(MIB)).close();
+        DiskFiles.create(file, DiskSpec.dynamic(64L * MIB).withBlockSize(MIB)).close();
         byte[] trailing = pattern(4096 + 512, 3);
         long trailingAt;
         try (VhdxSurgery surgery = VhdxSurgery.open(file)) {
@@ -117,13 +118,13 @@ class VhdxForeignBytesTest {
             surgery.put(trailingAt, trailing);
         }
         ContentModel model = new ContentModel(64L * MIB);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             model.writeBoth(disk, 3L * MIB, ContentModel.randomData(new Random(6), 2 * MIB));
         }
         try (VhdxSurgery surgery = VhdxSurgery.open(file)) {
             assertThat(surgery.get(trailingAt, trailing.length)).isEqualTo(trailing);
         }
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
             model.assertChainEquals(List.of(disk));
         }

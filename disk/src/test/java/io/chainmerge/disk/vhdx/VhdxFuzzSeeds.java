@@ -6,6 +6,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.io.Guids;
 import io.chainmerge.disk.testing.ChildJvm;
 import io.chainmerge.disk.testing.Oracles;
@@ -65,7 +66,7 @@ class VhdxFuzzSeeds {
                     inputs.filter(p -> p.getFileName().toString().startsWith("seed-"))::iterator) {
                 Path file = dir.resolve(seed.getFileName() + ".vhdx");
                 VhdxFuzzImage.decode(Files.readAllBytes(seed), file);
-                try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+                try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
                     disk.verify();
                     if (seed.getFileName().toString().contains("child")
                             || seed.getFileName().toString().contains("pending-log")) {
@@ -114,8 +115,8 @@ class VhdxFuzzSeeds {
                         random));
 
         Path child = dir.resolve("engine-dynamic_1.avhdx");
-        try (VirtualDisk parent = VirtualDisk.open(dynamic, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(dynamic, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parent)) {
             write(disk, random, 512, 512);
             write(disk, random, 3 * MIB - 512, 1024);
             disk.writeZeros(6 * MIB, MIB);
@@ -123,7 +124,7 @@ class VhdxFuzzSeeds {
         files.put("seed-engine-child", child);
 
         Path linkage2 = Files.copy(child, dir.resolve("engine-dynamic_2.avhdx"));
-        try (VirtualDisk disk = VirtualDisk.open(linkage2, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(linkage2, Access.WRITE)) {
             disk.acceptParentIdentity(Guids.random());
         }
         files.put("seed-engine-child-linkage2", linkage2);
@@ -217,7 +218,7 @@ class VhdxFuzzSeeds {
 
     private Path engine(String name, DiskSpec spec, Random random) throws IOException {
         Path file = dir.resolve(name + ".vhdx");
-        try (VirtualDisk disk = VirtualDisk.create(file, spec)) {
+        try (VirtualDisk disk = DiskFiles.create(file, spec)) {
             // Sector-sized writes: payload bytes only make inputs longer for the fuzzer to mutate.
             write(disk, random, 0, spec.logicalSectorSize());
             write(disk, random, spec.virtualSize() - 4096, spec.logicalSectorSize());

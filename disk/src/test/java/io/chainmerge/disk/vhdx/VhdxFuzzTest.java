@@ -12,6 +12,7 @@ import io.chainmerge.disk.ParentPaths;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.ChainReader;
+import io.chainmerge.disk.engines.DiskFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -78,7 +79,7 @@ class VhdxFuzzTest {
         } catch (UnsupportedDiskException e) {
             return; // readable, not changeable (a header sequence number at its end)
         }
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
             int sector = disk.logicalSectorSize();
             ChainReader reader = new ChainReader(List.of(disk), disk.virtualSize());
@@ -104,7 +105,7 @@ class VhdxFuzzTest {
      * its metadata region through the log).
      */
     private static void changeAsAMergeWould(Path file, UUID id) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             int sector = disk.logicalSectorSize();
             byte[] data = new byte[sector];
             Arrays.fill(data, PATTERN);
@@ -125,7 +126,7 @@ class VhdxFuzzTest {
      * comes first: extents of a file whose blocks overlap could be unbounded.
      */
     private static String readWhole(Path file, Access access) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, access)) {
+        try (VirtualDisk disk = DiskFiles.open(file, access)) {
             disk.verify();
             StringBuilder seen = new StringBuilder();
             seen.append(disk.type())
@@ -162,7 +163,7 @@ class VhdxFuzzTest {
     }
 
     private static void writeFirstSector(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             byte[] sector = new byte[disk.logicalSectorSize()];
             Arrays.fill(sector, PATTERN);
             disk.write(0, ByteBuffer.wrap(sector));

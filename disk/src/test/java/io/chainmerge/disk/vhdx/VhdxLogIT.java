@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ChildJvm;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Fingerprint;
@@ -39,7 +40,7 @@ class VhdxLogIT {
         model = new ContentModel(64L * MIB);
         Random random = new Random(5);
         try (VirtualDisk disk =
-                VirtualDisk.create(file, DiskSpec.dynamic(64L * MIB).withBlockSize(MIB))) {
+                DiskFiles.create(file, DiskSpec.dynamic(64L * MIB).withBlockSize(MIB))) {
             model.writeBoth(disk, 0, ContentModel.randomData(random, 3 * MIB));
         }
         byte[] data = ContentModel.randomData(random, 5 * MIB + 4096);
@@ -50,7 +51,7 @@ class VhdxLogIT {
         assertThat(crashed.crashedAtPoint()).as(crashed.output()).isTrue();
         model.write(20L * MIB, data);
         Files.delete(input);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             assertThat(disk.details().get("logGuid")).isNotEqualTo("00000000-0000-0000-0000-000000000000");
         }
     }
@@ -58,7 +59,7 @@ class VhdxLogIT {
     @Test
     void aReadOnlyOpenReplaysTheLogInMemoryAndWritesNothing() throws IOException {
         String before = Fingerprint.of(file);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             assertThat(disk.details().get("logReplayedInMemory")).isEqualTo(true);
             disk.verify();
             model.assertChainEquals(List.of(disk));
@@ -79,14 +80,14 @@ class VhdxLogIT {
     void aReplayKilledHalfwayIsFinishedByTheNextOpen() throws Exception {
         ChildJvm.Outcome crashed = ChildJvm.run("vhdx.replay.applying", "open-write", file.toString());
         assertThat(crashed.crashedAtPoint()).as(crashed.output()).isTrue();
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             model.assertChainEquals(List.of(disk));
         }
 
         ChildJvm.Outcome reopened = ChildJvm.run(null, "open-write", file.toString());
         assertThat(reopened.exitStatus()).as(reopened.output()).isZero();
 
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             assertThat(disk.details().get("logGuid")).isEqualTo("00000000-0000-0000-0000-000000000000");
             disk.verify();
             model.assertChainEquals(List.of(disk));

@@ -8,6 +8,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.Extent;
 import io.chainmerge.disk.UnsupportedDiskException;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ChildJvm;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Fingerprint;
@@ -34,8 +35,7 @@ class VhdxOddButValidInputTest {
 
     private Path dynamic() throws IOException {
         Path file = dir.resolve("disk.vhdx");
-        try (VirtualDisk disk =
-                VirtualDisk.create(file, DiskSpec.dynamic(8 * MIB).withBlockSize((int) MIB))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(8 * MIB).withBlockSize((int) MIB))) {
             disk.write(0, ByteBuffer.wrap(ContentModel.randomData(new Random(1), 8192)));
         }
         return file;
@@ -48,10 +48,10 @@ class VhdxOddButValidInputTest {
             surgery.setBothHeadersU64(8, -2L); // 2^64 - 2: the next update would wrap to 0
         }
         String before = Fingerprint.of(file);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
         }
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             assertThatThrownBy(() -> disk.write(0, ByteBuffer.allocate(512)))
                     .isInstanceOf(UnsupportedDiskException.class)
                     .hasMessageContaining("cannot grow");
@@ -71,7 +71,7 @@ class VhdxOddButValidInputTest {
             surgery.setBatEntry(4, VhdxSurgery.batEntry(1, 1L << 41)); // UNDEFINED at 2 TiB
         }
         long size = Files.size(file);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             disk.verify();
             List<Extent> extents = new ArrayList<>();
             disk.extents(3 * MIB, 2 * MIB, extents);
@@ -108,10 +108,10 @@ class VhdxOddButValidInputTest {
         }
         String inMemory = digestOf(file);
         assertThat(inMemory).as("the zeroed bitmap makes a difference").isNotEqualTo(withoutZeroing);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.WRITE)) {
             disk.verify(); // the log is now in the file
         }
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             assertThat(disk.details()).containsEntry("logReplayedInMemory", false);
         }
         assertThat(digestOf(file)).isEqualTo(inMemory);
@@ -126,8 +126,8 @@ class VhdxOddButValidInputTest {
     void aChildWithAFullMetadataRegionRefusesANewParentIdentityUntouched() throws IOException {
         Path base = dynamic();
         Path child = dir.resolve("disk_1.avhdx");
-        try (VirtualDisk parent = VirtualDisk.open(base, Access.READ)) {
-            VirtualDisk.createDifferencing(child, parent).close();
+        try (VirtualDisk parent = DiskFiles.open(base, Access.READ)) {
+            DiskFiles.createDifferencing(child, parent).close();
         }
         try (VhdxSurgery surgery = VhdxSurgery.open(child)) {
             long end = 0; // where the items the engine packed from 64 KiB end
@@ -145,10 +145,10 @@ class VhdxOddButValidInputTest {
                     java.util.UUID.fromString("c0ffee00-1234-4567-89ab-cdef01234567"), end, region - end, 0);
         }
         String before = Fingerprint.of(child);
-        try (VirtualDisk disk = VirtualDisk.open(child, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(child, Access.READ)) {
             disk.verify(); // a valid file
         }
-        try (VirtualDisk disk = VirtualDisk.open(child, Access.WRITE)) {
+        try (VirtualDisk disk = DiskFiles.open(child, Access.WRITE)) {
             assertThatThrownBy(() -> disk.acceptParentIdentity(java.util.UUID.randomUUID()))
                     .isInstanceOf(UnsupportedDiskException.class)
                     .hasMessageContaining("metadata region");
@@ -159,8 +159,8 @@ class VhdxOddButValidInputTest {
     private Path pendingLogChild() throws Exception {
         Path base = dynamic();
         Path child = dir.resolve("disk_1.avhdx");
-        try (VirtualDisk parent = VirtualDisk.open(base, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(base, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parent)) {
             disk.write(512, ByteBuffer.wrap(ContentModel.randomData(new Random(2), 4096)));
         }
         Path data = dir.resolve("data.bin");
@@ -173,7 +173,7 @@ class VhdxOddButValidInputTest {
 
     /** The extents the file defines and their bytes, read through a read-only open. */
     private static String digestOf(Path file) throws IOException {
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             StringBuilder out = new StringBuilder();
             List<Extent> extents = new ArrayList<>();
             disk.extents(0, disk.virtualSize(), extents);

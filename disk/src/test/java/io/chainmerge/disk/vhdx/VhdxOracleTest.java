@@ -7,6 +7,7 @@ import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.VirtualDisk;
 import io.chainmerge.disk.chain.Chain;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Oracles;
 import java.io.IOException;
@@ -33,7 +34,7 @@ class VhdxOracleTest {
         ContentModel model = new ContentModel(size);
         DiskSpec spec =
                 DiskSpec.dynamic(size).withBlockSize((int) (blockMiB * MIB)).withLogicalSectorSize(sector);
-        try (VirtualDisk disk = VirtualDisk.create(file, spec)) {
+        try (VirtualDisk disk = DiskFiles.create(file, spec)) {
             writeRandom(disk, model, new Random(blockMiB * 31L + sector), 40, sector);
         }
         if (sector == 512) {
@@ -44,7 +45,7 @@ class VhdxOracleTest {
             Oracles.requireLibvhdi();
             model.assertRawEquals(Oracles.vhdiToRaw(dir.resolve("root.raw"), file));
         }
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
             model.assertChainEquals(List.of(disk));
         }
@@ -56,7 +57,7 @@ class VhdxOracleTest {
         Path file = dir.resolve("fixed.vhdx");
         long size = 48L * MIB + 4096;
         ContentModel model = new ContentModel(size);
-        try (VirtualDisk disk = VirtualDisk.create(file, DiskSpec.dynamic(size).withType(DiskType.FIXED))) {
+        try (VirtualDisk disk = DiskFiles.create(file, DiskSpec.dynamic(size).withType(DiskType.FIXED))) {
             assertThat(disk.type()).isEqualTo(DiskType.FIXED);
             writeRandom(disk, model, new Random(7), 20, 512);
         }
@@ -76,7 +77,7 @@ class VhdxOracleTest {
         qemuWrite(file, model, 0x22, 3 * MIB + 512, 70 * 1024);
         qemuWrite(file, model, 0x33, 40 * MIB - 8192, 5 * MIB);
         qemuWrite(file, model, 0x44, size - 512, 512);
-        try (VirtualDisk disk = VirtualDisk.open(file, Access.READ)) {
+        try (VirtualDisk disk = DiskFiles.open(file, Access.READ)) {
             disk.verify();
             model.assertChainEquals(List.of(disk));
         }
@@ -95,14 +96,14 @@ class VhdxOracleTest {
         qemuWrite(root, model, 0xa5, 60 * MIB, 20 * MIB);
         Path child = dir.resolve("base_1.avhdx");
         Path grandchild = dir.resolve("base_2.avhdx");
-        try (VirtualDisk parent = VirtualDisk.open(root, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(child, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(root, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(child, parent)) {
             assertThat(disk.type()).isEqualTo(DiskType.DIFFERENCING);
             assertThat(disk.blockSize()).isEqualTo(parent.blockSize());
             writeRandom(disk, model, new Random(blockMiB), 30, 512);
         }
-        try (VirtualDisk parent = VirtualDisk.open(child, Access.READ);
-                VirtualDisk disk = VirtualDisk.createDifferencing(grandchild, parent)) {
+        try (VirtualDisk parent = DiskFiles.open(child, Access.READ);
+                VirtualDisk disk = DiskFiles.createDifferencing(grandchild, parent)) {
             writeRandom(disk, model, new Random(blockMiB + 100), 30, 512);
         }
         model.assertRawEquals(Oracles.vhdiToRaw(dir.resolve("chain.raw"), grandchild, child, root));

@@ -6,6 +6,7 @@ import io.chainmerge.disk.Access;
 import io.chainmerge.disk.DiskSpec;
 import io.chainmerge.disk.DiskType;
 import io.chainmerge.disk.VirtualDisk;
+import io.chainmerge.disk.engines.DiskFiles;
 import io.chainmerge.disk.testing.ChildJvm;
 import io.chainmerge.disk.testing.ContentModel;
 import io.chainmerge.disk.testing.Oracles;
@@ -90,7 +91,7 @@ enum VhdxSamples {
         Files.createDirectories(folder);
         Random random = new Random(seed);
         Path root = folder.resolve(ROOT);
-        try (VirtualDisk disk = VirtualDisk.create(root, spec)) {
+        try (VirtualDisk disk = DiskFiles.create(root, spec)) {
             write(disk, random, 0, (int) MIB); // a whole block
             write(disk, random, 2 * MIB + MIB / 2, 64 * 1024);
             write(disk, random, spec.virtualSize() - 4096, 4096);
@@ -108,8 +109,8 @@ enum VhdxSamples {
 
     /** A child with a partially present block (so a sector bitmap block), a fully present one, and zeros. */
     private static void writeChild(Path folder, Random random) throws IOException {
-        try (VirtualDisk parent = VirtualDisk.open(folder.resolve(ROOT), Access.READ);
-                VirtualDisk child = VirtualDisk.createDifferencing(folder.resolve(CHILD), parent)) {
+        try (VirtualDisk parent = DiskFiles.open(folder.resolve(ROOT), Access.READ);
+                VirtualDisk child = DiskFiles.createDifferencing(folder.resolve(CHILD), parent)) {
             write(child, random, 512, 4096);
             write(child, random, MIB + 8192, (int) MIB);
             child.writeZeros(3 * MIB, MIB);
