@@ -31,6 +31,13 @@ import java.util.function.BooleanSupplier;
  */
 final class RunningMerges {
     private final Map<String, Tracked> running = new ConcurrentHashMap<>();
+    /**
+     * Jobs that have copied all they will but are still held (re-pointing, deleting, sending their result):
+     * their signs of life keep their last figures, not a waiting job's zero, so a bar does not fall back to
+     * nothing at the end.
+     */
+    private final Map<String, Tracked> copied = new ConcurrentHashMap<>();
+
     private final String worker;
     private final BooleanSupplier stopRequested;
     private final VolumeRoots roots;
@@ -144,6 +151,7 @@ final class RunningMerges {
         Tracked tracked = running.remove(jobId);
         if (tracked != null) {
             tracked.close();
+            copied.put(jobId, tracked);
         }
     }
 
@@ -182,16 +190,42 @@ final class RunningMerges {
     /**
      * A sign of life for each of {@code held} that is not copying (waiting for a slot, for the jobs of its
      * chain ahead of it, for a chain in use elsewhere; or a job that copies nothing): no bytes, so the
-     * coordinator does not take a job that merely waits for a stalled one.
+     * coordinator does not take a job that merely waits for a stalled one. A job that has copied all it will
+     * and is finishing reports its last figures instead.
      */
     List<JobProgress> waiting(List<Job> held) {
         List<JobProgress> out = new ArrayList<>();
         Instant now = Instant.now();
+        copied.keySet().retainAll(held.stream().map(Job::jobId).toList());
         for (Job job : held) {
-            if (!running.containsKey(job.jobId())) {
-                out.add(new JobProgress(
-                        Schema.VERSION, job.jobId(), job.campaignId(), job.pool(), worker, subject(job), 0, 0, 0, now));
+            if (running.containsKey(job.jobId())) {
+                continue;
             }
+            Tracked done = copied.get(job.jobId());
+            out.add(
+                    done == null
+                            ? new JobProgress(
+                                    Schema.VERSION,
+                                    job.jobId(),
+                                    job.campaignId(),
+                                    job.pool(),
+                                    worker,
+                                    subject(job),
+                                    0,
+                                    0,
+                                    0,
+                                    now)
+                            : new JobProgress(
+                                    Schema.VERSION,
+                                    job.jobId(),
+                                    job.campaignId(),
+                                    job.pool(),
+                                    worker,
+                                    done.subject,
+                                    done.done,
+                                    Math.max(done.done, done.total),
+                                    0,
+                                    now));
         }
         return out;
     }
