@@ -186,8 +186,8 @@ class OidcTokensIT {
     @Test
     void aJwtOfTheIssuerCallsWithTheRolesOfItsClaimAndTheReportNamesIt() throws Exception {
         String viewer = jwt(first, "key-1", caller("alice", "viewer", "offline_access"));
-        assertThat(call("GET", "/campaigns", viewer, null).statusCode()).isEqualTo(200);
-        HttpResponse<String> denied = call("POST", "/campaigns", viewer, "name: x\npools: [p]\n");
+        assertThat(call("GET", "/v1/campaigns", viewer, null).statusCode()).isEqualTo(200);
+        HttpResponse<String> denied = call("POST", "/v1/campaigns", viewer, "name: x\npools: [p]\n");
         assertThat(denied.statusCode()).isEqualTo(403);
         assertThat(denied.body()).contains("principal oidc:alice (viewer) may not operate");
 
@@ -234,13 +234,14 @@ class OidcTokensIT {
                     + ".",
         };
         for (String token : refused) {
-            HttpResponse<String> answer = call("GET", "/campaigns", token, null);
+            HttpResponse<String> answer = call("GET", "/v1/campaigns", token, null);
             assertThat(answer.statusCode()).as(token).isEqualTo(401);
             assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/problem+json");
             assertThat(answer.body()).doesNotContain("Exception");
         }
         // What makes each one fail is its one difference: the same claims, rightly made, are taken.
-        assertThat(call("GET", "/campaigns", jwt(first, "key-1", admin), null).statusCode())
+        assertThat(call("GET", "/v1/campaigns", jwt(first, "key-1", admin), null)
+                        .statusCode())
                 .isEqualTo(200);
     }
 
@@ -251,9 +252,9 @@ class OidcTokensIT {
         String token = jwt(second, "key-2", caller("carol", "viewer"));
         await().atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofSeconds(1))
-                .untilAsserted(
-                        () -> assertThat(call("GET", "/campaigns", token, null).statusCode())
-                                .isEqualTo(200));
+                .untilAsserted(() -> assertThat(
+                                call("GET", "/v1/campaigns", token, null).statusCode())
+                        .isEqualTo(200));
         assertThat(fetches.get()).isGreaterThan(1);
     }
 
