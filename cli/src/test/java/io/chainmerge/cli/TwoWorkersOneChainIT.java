@@ -137,6 +137,9 @@ class TwoWorkersOneChainIT {
                 CampaignScenario.workerSettings(pool(host), host, List.of(volume), broker.bootstrapServers(), "0"));
         settings.put("http.port", port);
         settings.put("in-use.retries", 20); // 40 s of waiting for the other host
+        // Two hosts do not see each other's processes; these two JVMs share one /proc, so the local probe
+        // would see the other "host" and refuse for it. Only the claims may keep them apart here.
+        settings.put("in-use.probes", List.of("samba", "nfs"));
         Path config = work.resolve(host + ".yaml");
         Files.writeString(config, CODEC.json().yaml().writeValueAsString(settings));
         Process process = new ProcessBuilder(
