@@ -14,16 +14,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -260,10 +263,21 @@ public final class Coordinator implements AutoCloseable {
             if (election.elected().isDone()) {
                 return true;
             }
-            var group = admin.describeConsumerGroups(List.of(config.leaderGroupId()))
-                    .describedGroups()
-                    .get(config.leaderGroupId())
-                    .get(10, TimeUnit.SECONDS);
+            ConsumerGroupDescription group;
+            try {
+                group = admin.describeConsumerGroups(List.of(config.leaderGroupId()))
+                        .describedGroups()
+                        .get(config.leaderGroupId())
+                        .get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                    throw e;
+                }
+                // Nobody has joined yet, this replica's election consumer included (a cluster of several
+                // brokers can take a moment to make the group): no one leads, look again.
+                Thread.sleep(100);
+                continue;
+            }
             boolean anotherLeads = group.members().stream()
                     .anyMatch(member -> !member.clientId().equals(self)
                             && member.assignment().topicPartitions().contains(leaderPartition));
