@@ -326,13 +326,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         } else {
             settings.putAll(withAcls(superUser));
         }
+        // Internal topics: one replica on a lone broker (a group stalls otherwise), three, two in sync, in a cluster.
+        String replicas = clusterNode == null ? "1" : "3";
+        String inSync = clusterNode == null ? "1" : "2";
         settings.put("log.dirs", dataDir.toString());
-        settings.put("offsets.topic.replication.factor", "1");
+        settings.put("offsets.topic.replication.factor", replicas);
         settings.put("offsets.topic.num.partitions", "5");
-        settings.put("transaction.state.log.replication.factor", "1");
-        settings.put("transaction.state.log.min.isr", "1");
-        settings.put("share.coordinator.state.topic.replication.factor", "1");
-        settings.put("share.coordinator.state.topic.min.isr", "1");
+        settings.put("transaction.state.log.replication.factor", replicas);
+        settings.put("transaction.state.log.min.isr", inSync);
+        settings.put("share.coordinator.state.topic.replication.factor", replicas);
+        settings.put("share.coordinator.state.topic.min.isr", inSync);
         settings.put("group.initial.rebalance.delay.ms", "0");
         // Lets tests and the demo use short session timeouts, so a killed worker's jobs move quickly.
         settings.put("group.min.session.timeout.ms", "1000");
@@ -344,13 +347,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (clusterNode != null) {
             settings.put("node.id", String.valueOf(clusterNode.nodeId()));
             settings.put("controller.quorum.voters", clusterNode.voters());
-            settings.put("offsets.topic.replication.factor", "3");
-            settings.put("transaction.state.log.replication.factor", "3");
-            settings.put("transaction.state.log.min.isr", "2");
-            settings.put("share.coordinator.state.topic.replication.factor", "3");
-            settings.put("share.coordinator.state.topic.min.isr", "2");
-            settings.put("default.replication.factor", "3");
-            settings.put("min.insync.replicas", "2");
+            settings.put("default.replication.factor", replicas);
+            settings.put("min.insync.replicas", inSync);
             // A dead node leaves the in-sync replicas in seconds rather than Kafka's 30 s: tests see it sooner.
             settings.put("replica.lag.time.max.ms", "5000");
         }
