@@ -131,6 +131,8 @@ class KafkaClusterIT {
             minInSync(admin, 3, TOPICS.jobs(POOL), TOPICS.results());
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(refusedWrite(bootstrap))
                     .isInstanceOf(NotEnoughReplicasException.class));
+            // A result the brokers took just before the change may still reach the coordinator: let it land first.
+            Thread.sleep(3000);
             int mergedWhileShort = client.show(id).totals().merged();
             Thread.sleep(4000);
             assertThat(client.show(id).totals().merged()).isEqualTo(mergedWhileShort);
