@@ -3,6 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.BackupOutcome;
@@ -280,6 +281,34 @@ class BackupIT {
             BackupOutcome tooLate = outcomeOf(answerTo(byId, source, "mail"));
             assertThat(tooLate.outcome()).isEqualTo(Outcome.REFUSED);
             assertThat(tooLate.reason()).isEqualTo("deadline-passed");
+
+            // The operator's view of the same requests: the API lists each with the outcome its notification told.
+            JsonNode standing = JSON.mapper()
+                    .readTree(get(coordinator, "/v1/campaigns?state=standing"))
+                    .path("items");
+            assertThat(standing).hasSize(1);
+            JsonNode requests = JSON.mapper()
+                    .readTree(get(
+                            coordinator,
+                            "/v1/campaigns/"
+                                    + standing.get(0).path("campaignId").asText() + "/requests"))
+                    .path("items");
+            Map<String, JsonNode> listed = new LinkedHashMap<>();
+            requests.forEach(r -> listed.put(r.path("eventId").asText(), r));
+            assertThat(listed).containsOnlyKeys("app", "nowhere", "web", "mail");
+            for (String eventId : listed.keySet()) {
+                JsonNode request = listed.get(eventId);
+                BackupOutcome told = outcomeOf(answerTo(byId, source, eventId));
+                assertThat(request.path("requestId").asText()).isEqualTo(requestId(source, eventId));
+                assertThat(request.path("status").asText()).isEqualTo("answered");
+                assertThat(request.path("outcome").path("outcome").asText())
+                        .isEqualTo(told.outcome().wireName());
+                assertThat(
+                                request.path("outcome").path("reason").isNull()
+                                        ? null
+                                        : request.path("outcome").path("reason").asText())
+                        .isEqualTo(told.reason());
+            }
         }
         assertThat(child).doesNotExist();
         assertThat(DemoFleet.digest(late)).isEqualTo(lateBefore);
@@ -592,14 +621,17 @@ class BackupIT {
         return JSON.mapper().readTree(response.body()).get("requestId").asText();
     }
 
-    private static String inventoryOf(Coordinator coordinator) throws Exception {
+    private static String get(Coordinator coordinator, String path) throws Exception {
         return HttpClient.newHttpClient()
                 .send(
-                        HttpRequest.newBuilder(
-                                        URI.create("http://127.0.0.1:" + coordinator.httpPort() + "/v1/inventory"))
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + coordinator.httpPort() + path))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();
+    }
+
+    private static String inventoryOf(Coordinator coordinator) throws Exception {
+        return get(coordinator, "/v1/inventory");
     }
 
     private static List<CloudEvent> notifications(TopicProbe.Reader reader) {

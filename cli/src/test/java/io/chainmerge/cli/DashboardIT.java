@@ -3,6 +3,7 @@ package io.chainmerge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.chainmerge.broker.EmbeddedKafka;
 import io.chainmerge.common.campaign.CampaignRecovery;
 import io.chainmerge.common.campaign.CampaignReport;
@@ -21,6 +22,10 @@ import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -267,6 +272,86 @@ class DashboardIT {
             assertThat(browser.findElements(By.cssSelector("button.approve"))).isEmpty();
             client.act(asked, "cancel");
             client.act(again, "cancel");
+        }
+    }
+
+    @Test
+    void aStandingCampaignShowsItsBackupRequestsWithWhatEachWasAnswered() throws Exception {
+        Path volume = Files.createDirectories(dir.resolve("r/vol1"));
+        Path root = Chains.root(volume.resolve("app.vhdx"), 7, 1);
+        Path child = Chains.child(volume.resolve("app_1.avhdx"), root, 8, 1);
+        String bootstrap = kafka.bootstrapServers();
+        Map<String, Object> coordinatorSettings = new HashMap<>(CampaignScenario.coordinatorSettings(bootstrap));
+        coordinatorSettings.put("security.principals-file", principals.toString());
+        coordinatorSettings.put("topics.prefix", "dash-backup");
+        coordinatorSettings.put("security.backup-sources", List.of("/backup/dash"));
+        Map<String, Object> workerSettings =
+                new HashMap<>(CampaignScenario.workerSettings("pool-r", "host-r", List.of(volume), bootstrap, "0"));
+        workerSettings.put("topics.prefix", "dash-backup");
+        try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(coordinatorSettings));
+                Worker worker = Worker.start(WorkerConfig.of(workerSettings))) {
+            String api = "http://127.0.0.1:" + coordinator.httpPort();
+            HttpClient http = HttpClient.newHttpClient();
+            for (Map.Entry<String, Path> released :
+                    Map.of("app", child, "gone", volume.resolve("gone_1.avhdx")).entrySet()) {
+                String event = ChainmergeCommand.JSON
+                        .mapper()
+                        .writeValueAsString(Map.of(
+                                "specversion", "1.0",
+                                "id", released.getKey(),
+                                "source", "/backup/dash",
+                                "type", "io.chainmerge.backup.checkpoint.released",
+                                "data",
+                                        Map.of(
+                                                "pool",
+                                                "pool-r",
+                                                "disk",
+                                                released.getValue().toString())));
+                HttpResponse<String> accepted = http.send(
+                        HttpRequest.newBuilder(URI.create(api + "/v1/backup-events"))
+                                .header("authorization", "Bearer " + TestPrincipals.ADMIN_TOKEN)
+                                .header("content-type", "application/cloudevents+json")
+                                .POST(HttpRequest.BodyPublishers.ofString(event))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            }
+            CampaignClient client = new CampaignClient(api, ChainmergeCommand.JSON, TestPrincipals.ADMIN_TOKEN);
+            String standing = client.list(List.of("standing")).get(0).campaignId();
+            String requests = api + "/v1/campaigns/" + standing + "/requests?status=answered";
+            JsonNode answered = await().atMost(Duration.ofSeconds(60))
+                    .until(
+                            () -> ChainmergeCommand.JSON
+                                    .mapper()
+                                    .readTree(http.send(
+                                                    HttpRequest.newBuilder(URI.create(requests))
+                                                            .header("authorization", "Bearer " + viewerToken)
+                                                            .build(),
+                                                    HttpResponse.BodyHandlers.ofString())
+                                            .body())
+                                    .path("items"),
+                            items -> items.size() == 2);
+
+            browser.get(api + "/ui/#/campaigns/" + standing);
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")))
+                    .sendKeys(viewerToken);
+            browser.findElement(By.id("sign-in-button")).click();
+            wait.until(d -> d.findElements(By.cssSelector("#requests-answered tr[data-request]"))
+                            .size()
+                    == 2);
+            screenshot("backup-requests");
+            for (JsonNode request : answered) {
+                WebElement row = browser.findElement(By.cssSelector("#requests-answered tr[data-request='"
+                        + request.path("requestId").asText() + "']"));
+                assertThat(row.getDomAttribute("data-outcome"))
+                        .isEqualTo(request.path("outcome").path("outcome").asText());
+                assertThat(row.getText()).contains(request.path("disk").asText());
+            }
+            assertThat(attributes("#requests-answered tr[data-request]", "data-outcome"))
+                    .containsExactlyInAnyOrder("succeeded", "refused");
+            assertThat(browser.findElement(By.id("requests-answered")).getText())
+                    .contains("not-found");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.chainmerge.coordinator;
 
+import io.chainmerge.common.campaign.BackupRequest;
 import io.chainmerge.common.campaign.CampaignAction;
 import io.chainmerge.common.campaign.CampaignEvent;
 import io.chainmerge.common.campaign.CampaignJob;
@@ -231,6 +232,24 @@ final class Campaigns {
                             .toList(),
                     page.next());
         });
+    }
+
+    /**
+     * One page of a campaign's backup requests in {@code statuses} (every status when empty), oldest first;
+     * empty when there is no such campaign. A campaign that takes no backup requests has none.
+     */
+    CompletableFuture<Optional<Page<BackupRequestView>>> requests(
+            String id, Page.Request request, Set<BackupRequest.Status> statuses) {
+        return on(() -> Optional.ofNullable(campaigns.get(id))
+                .filter(Campaign::isComplete)
+                .map(campaign -> {
+                    List<BackupRequestView> matching = campaign.requests.values().stream()
+                            .filter(r -> statuses.isEmpty() || statuses.contains(r.status()))
+                            .map(BackupRequestView::of)
+                            .sorted(Comparator.comparing(BackupRequestView::cursor))
+                            .toList();
+                    return request.page(matching, BackupRequestView::cursor);
+                }));
     }
 
     /** Stops publishing; jobs already out finish and are recorded. */

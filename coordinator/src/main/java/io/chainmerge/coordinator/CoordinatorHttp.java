@@ -1,6 +1,7 @@
 package io.chainmerge.coordinator;
 
 import io.chainmerge.common.audit.AuditRecord;
+import io.chainmerge.common.campaign.BackupRequest;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignSkip;
 import io.chainmerge.common.campaign.CampaignSpec;
@@ -57,6 +58,7 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/campaigns                 campaigns summed up, a page at a time (?limit=&amp;after=&amp;state=)
  * GET  /v1/campaigns/{id}            one campaign's report with its jobs and skipped disks
  * GET  /v1/campaigns/{id}/events     its changes as they happen (Server-Sent Events), until it is over
+ * GET  /v1/campaigns/{id}/requests   a standing campaign's backup requests, oldest first (?limit=&amp;after=&amp;status=)
  * POST /v1/campaigns/{id}/cancel     stop publishing; running jobs finish
  * POST /v1/campaigns/{id}/pause      hold publishing
  * POST /v1/campaigns/{id}/resume     carry on
@@ -286,6 +288,7 @@ final class CoordinatorHttp {
                 .handler(read)
                 .handler(this::leaderOnly)
                 .handler(this::events);
+        router.get(V1 + "/campaigns/:id/requests").handler(read).handler(this::listRequests);
         router.post(V1 + "/plan").handler(read).handler(this::plan);
         // The whole fleet's inventory: written off the event loop, as a page may be large.
         router.get(V1 + "/inventory").handler(read).handler(this::listInventory);
@@ -552,6 +555,45 @@ final class CoordinatorHttp {
                 sendPage(ctx, page);
             }
         });
+    }
+
+    /** {@code GET /v1/campaigns/{id}/requests?limit=&after=&status=}: a page of a campaign's backup requests. */
+    private void listRequests(RoutingContext ctx) {
+        Page.Request request;
+        Set<BackupRequest.Status> statuses = EnumSet.noneOf(BackupRequest.Status.class);
+        try {
+            request = pageRequest(ctx);
+            for (String value : ctx.queryParam("status")) {
+                for (String name : value.split(",")) {
+                    statuses.add(requestStatusNamed(name.strip()));
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            problems.send(ctx, 400, e.getMessage());
+            return;
+        }
+        campaigns.requests(ctx.pathParam("id"), request, statuses).whenComplete((page, error) -> {
+            if (error != null) {
+                problems.internal(ctx, error);
+            } else if (page.isEmpty()) {
+                problems.send(ctx, 404, "no campaign " + ctx.pathParam("id"));
+            } else {
+                sendPage(ctx, page.get());
+            }
+        });
+    }
+
+    private static BackupRequest.Status requestStatusNamed(String name) {
+        for (BackupRequest.Status status : BackupRequest.Status.values()) {
+            if (status.wireName().equals(name)) {
+                return status;
+            }
+        }
+        throw new IllegalArgumentException("status must be one of "
+                + Arrays.stream(BackupRequest.Status.values())
+                        .map(BackupRequest.Status::wireName)
+                        .toList()
+                + ", not '" + name + "'");
     }
 
     private static CampaignState stateNamed(String name) {

@@ -209,6 +209,80 @@ class ApiContractIT {
     }
 
     @Test
+    void aStandingCampaignListsItsBackupRequestsAsTheDocumentSays() throws Exception {
+        String source = "/backup/contract-" + UUID.randomUUID().toString().substring(0, 6);
+        List<String> requestIds = new ArrayList<>();
+        for (String disk : List.of("/srv/vol/a_1.avhd", "/srv/vol/b_1.avhd", "/srv/vol/c_1.avhd")) {
+            String event = JSON.mapper()
+                    .writeValueAsString(Map.of(
+                            "specversion",
+                            "1.0",
+                            "id",
+                            "ev-" + disk.hashCode(),
+                            "source",
+                            source,
+                            "type",
+                            BackupEvents.CHECKPOINT_RELEASED,
+                            "datacontenttype",
+                            "application/json",
+                            "data",
+                            Map.of("pool", "contract-backup", "disk", disk)));
+            HttpResponse<String> accepted = http.send(
+                    HttpRequest.newBuilder(url("/v1/backup-events"))
+                            .header("content-type", "application/cloudevents+json")
+                            .POST(HttpRequest.BodyPublishers.ofString(event))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            requestIds.add(
+                    JSON.mapper().readTree(accepted.body()).path("requestId").asText());
+        }
+        String path = "/v1/campaigns/" + BackupEvents.campaignId(source) + "/requests";
+
+        // No worker serves the pool: every request waits for its space check, in the order it came.
+        List<String> walked = new ArrayList<>();
+        String next = null;
+        do {
+            HttpResponse<String> page = get(path + "?limit=2" + (next == null ? "" : "&after=" + next));
+            assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+            assertThat(DOCUMENT.problems("GET", "/v1/campaigns/{id}/requests", 200, "application/json", page.body()))
+                    .isEmpty();
+            JsonNode body = JSON.mapper().readTree(page.body());
+            body.path("items").forEach(item -> {
+                assertThat(item.path("status").asText()).isEqualTo("received");
+                assertThat(item.path("disk").asText()).startsWith("/srv/vol/");
+                walked.add(item.path("requestId").asText());
+            });
+            next = body.path("next").isNull() ? null : body.path("next").asText();
+        } while (next != null && walked.size() < 10);
+        assertThat(walked).containsExactlyElementsOf(requestIds);
+
+        assertThat(JSON.mapper()
+                        .readTree(get(path + "?status=received,planned").body())
+                        .path("items")
+                        .size())
+                .isEqualTo(3);
+        assertThat(JSON.mapper()
+                        .readTree(get(path + "?status=answered").body())
+                        .path("items")
+                        .size())
+                .isZero();
+        HttpResponse<String> badStatus = get(path + "?status=done");
+        assertThat(badStatus.statusCode()).isEqualTo(400);
+        assertThat(JSON.mapper().readTree(badStatus.body()).path("detail").asText())
+                .contains("done")
+                .contains("answered");
+        assertThat(get("/v1/campaigns/c-none/requests").statusCode()).isEqualTo(404);
+        // A campaign that takes no backup requests has none.
+        String plain = submit("pools: [no-requests]\nscanTimeout: 1h\n");
+        assertThat(JSON.mapper()
+                        .readTree(get("/v1/campaigns/" + plain + "/requests").body())
+                        .path("items")
+                        .size())
+                .isZero();
+    }
+
+    @Test
     void theOldPathsAnswer308ToTheirV1PathKeepingTheQuery() throws Exception {
         HttpResponse<String> list = get("/campaigns?state=running&limit=3");
         assertThat(list.statusCode()).isEqualTo(308);

@@ -44,13 +44,41 @@ export async function showCampaign(view, campaignId, caller, signal) {
   let ended = OVER.includes(report.state);
   let drawing = false;
   let notice = '';
+  // A standing campaign's backup requests: those under way, and the answered ones a page at a time.
+  const requests = { open: [], answered: [], next: null, loadedAt: 0, loading: false };
+  const requestsPath = '/v1/campaigns/' + encodeURIComponent(campaignId) + '/requests?status=';
+
+  async function loadRequests() {
+    if (requests.loading) return;
+    requests.loading = true;
+    try {
+      // As many answered ones as are shown, so a refresh does not fold what "more" opened.
+      const shown = Math.min(1000, Math.max(100, requests.answered.length));
+      const [open, answered] = await Promise.all([
+        get(requestsPath + 'received,planned&limit=1000'),
+        get(requestsPath + 'answered&limit=' + shown)]);
+      requests.open = open.items;
+      requests.answered = answered.items;
+      requests.next = answered.next;
+      requests.loadedAt = Date.now();
+    } finally {
+      requests.loading = false;
+    }
+  }
+
+  async function moreRequests() {
+    const page = await get(requestsPath + 'answered&limit=100&after=' + encodeURIComponent(requests.next));
+    requests.answered.push(...page.items);
+    requests.next = page.next;
+    redraw();
+  }
 
   function redraw() {
     if (drawing || signal.aborted) return;
     drawing = true;
     requestAnimationFrame(() => {
       drawing = false;
-      render(view, report, { mayOperate, ended, throughput, notice, approve });
+      render(view, report, { mayOperate, ended, throughput, notice, approve, requests, moreRequests });
     });
   }
 
@@ -85,6 +113,10 @@ export async function showCampaign(view, campaignId, caller, signal) {
       default: break;
     }
     if (type === 'progress' || type === 'job' || type === 'snapshot') sample();
+    // Requests change as their jobs do; read them again at most every two seconds.
+    if ((type === 'job' || type === 'snapshot' || type === 'end') && Date.now() - requests.loadedAt > 2000) {
+      loadRequests().then(redraw, () => {});
+    }
     redraw();
   }
 
@@ -102,7 +134,8 @@ export async function showCampaign(view, campaignId, caller, signal) {
     redraw();
   }
 
-  render(view, report, { mayOperate, ended, throughput, notice, approve });
+  await loadRequests();
+  render(view, report, { mayOperate, ended, throughput, notice, approve, requests, moreRequests });
   let lastId = null;
   while (!ended && !signal.aborted) {
     try {
@@ -115,6 +148,7 @@ export async function showCampaign(view, campaignId, caller, signal) {
     if (ended) {
       // The whole report once more: the stream's end carries the summary only.
       report = await get('/v1/campaigns/' + encodeURIComponent(campaignId));
+      await loadRequests();
       redraw();
       break;
     }
@@ -122,7 +156,7 @@ export async function showCampaign(view, campaignId, caller, signal) {
   }
 }
 
-function render(view, report, { mayOperate, ended, throughput, notice, approve }) {
+function render(view, report, { mayOperate, ended, throughput, notice, approve, requests, moreRequests }) {
   const t = report.totals;
   const merges = report.jobs.filter((j) => j.kind === 'merge');
   const refused = report.jobs.filter((j) => j.outcome === 'refused');
@@ -171,11 +205,36 @@ function render(view, report, { mayOperate, ended, throughput, notice, approve }
         ? el('button', { type: 'button', class: 'approve', 'data-recovery': r.recoveryId, onclick: () => approve(r.recoveryId) }, 'Approve')
         : null))), { id: 'recoveries' })
       : el('p', { class: 'muted' }, 'None.'),
+    report.state === 'standing' || requests.open.length || requests.answered.length
+      ? backupRequests(requests, moreRequests) : null,
     el('h2', {}, 'Actions (' + report.actions.length + ')'),
     report.actions.length ? table(['#', 'at', 'action', 'by', 'from', 'detail'], report.actions.map((a) => el('tr', {},
       el('td', { class: 'num' }, a.sequence), el('td', {}, time(a.at)), el('td', {}, a.action), el('td', {}, a.principal),
       el('td', {}, a.address), el('td', {}, a.detail))), { id: 'actions' })
       : el('p', { class: 'muted' }, 'None.'));
+}
+
+/** Backup requests: under way, then answered with what the backup system was told. */
+function backupRequests(requests, moreRequests) {
+  const what = (r) => r.disk || r.folder;
+  const row = (r) => el('tr', { 'data-request': r.requestId, 'data-status': r.status, 'data-outcome': r.outcome ? r.outcome.outcome : '' },
+    el('td', {}, r.eventId, el('div', { class: 'muted' }, r.source)),
+    el('td', {}, r.kind),
+    el('td', {}, what(r)),
+    el('td', {}, r.pool || r.host),
+    el('td', {}, time(r.receivedAt)),
+    el('td', {}, r.deadline ? time(r.deadline) : ''),
+    el('td', { class: 'num' }, r.priority),
+    el('td', { class: r.outcome ? 'outcome-' + r.outcome.outcome : 'status-' + r.status }, r.outcome ? r.outcome.outcome : r.status),
+    el('td', {}, r.outcome && r.outcome.reason ? [r.outcome.reason, r.outcome.message ? ': ' + r.outcome.message : ''] : ''),
+    el('td', { class: 'num' }, r.outcome ? bytes(r.outcome.merges.reduce((sum, m) => sum + (m.bytesMerged || 0), 0)) : r.jobIds.length + ' jobs'));
+  const headings = ['event', 'kind', 'disk or folder', 'pool or host', 'received', 'deadline', 'priority', 'state', 'reason', 'merged'];
+  return [
+    el('h2', {}, 'Backup requests (' + requests.open.length + ' under way, ' + requests.answered.length + (requests.next ? '+' : '') + ' answered)'),
+    requests.open.length ? table(headings, requests.open.map(row), { id: 'requests-open' })
+      : el('p', { class: 'muted' }, 'None under way.'),
+    requests.answered.length ? table(headings, requests.answered.map(row), { id: 'requests-answered' }) : null,
+    requests.next ? el('p', {}, el('button', { type: 'button', id: 'more-requests', onclick: () => moreRequests() }, 'More answered requests')) : null];
 }
 
 function figures(map) {
