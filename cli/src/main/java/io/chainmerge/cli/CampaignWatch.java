@@ -224,6 +224,7 @@ final class CampaignWatch {
                 j.figures(),
                 j.bytesMerged(),
                 j.reclaimedBytes(),
+                j.startedAt(),
                 j.duration(),
                 j.resultingChain(),
                 progress,

@@ -181,6 +181,22 @@ class DashboardIT {
             assertThat(browser.findElement(By.id("total-bytes-merged")).getDomAttribute("data-bytes"))
                     .isEqualTo(String.valueOf(report.totals().bytesMerged()));
             assertThat(report.totals().merged()).isEqualTo(5);
+            // Bytes merged per pool and per volume, drawn over the run from each job's start and duration.
+            Map<String, Long> perPool = report.jobs().stream()
+                    .filter(j -> j.bytesMerged() > 0)
+                    .collect(Collectors.groupingBy(JobView::pool, Collectors.summingLong(JobView::bytesMerged)));
+            assertThat(perPool).hasSizeGreaterThan(1);
+            for (Map.Entry<String, Long> pool : perPool.entrySet()) {
+                assertThat(browser.findElement(
+                                        By.cssSelector("#merged-by-pool polyline[data-key='" + pool.getKey() + "']"))
+                                .getDomAttribute("data-bytes"))
+                        .isEqualTo(String.valueOf(pool.getValue()));
+            }
+            assertThat(attributes("#merged-by-volume polyline", "data-key"))
+                    .isEqualTo(report.jobs().stream()
+                            .filter(j -> j.bytesMerged() > 0)
+                            .map(j -> j.host() + ":" + j.volume())
+                            .collect(Collectors.toSet()));
             assertThat(attributes("#refused tbody tr", "data-child"))
                     .isEqualTo(report.jobs().stream()
                             .filter(j -> j.outcome() == Outcome.REFUSED)

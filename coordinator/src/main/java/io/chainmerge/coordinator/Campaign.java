@@ -329,6 +329,7 @@ final class Campaign {
                         : result.problem().figures(),
                 result == null ? 0 : result.bytesMerged(),
                 result == null || result.merge() == null ? 0 : result.merge().reclaimedBytes(),
+                result != null ? result.startedAt() : job.status() == JobStatus.PUBLISHED ? job.at() : null,
                 result == null ? null : result.duration(),
                 result == null ? List.of() : result.resultingChain(),
                 progress.get(job.jobId()),

@@ -73,7 +73,8 @@ public record CampaignReport(
      * One job of the campaign. {@code progress} is the latest report of a running merge (or, with no bytes,
      * of a job its worker holds waiting for a slot); {@code attempts} is how many times it was sent to its
      * pool (more than 1 after stalls); {@code waitingFor}, for a planned job, names the job elsewhere it waits for
-     * (another job holds its chain), or is null.
+     * (another job holds its chain), or is null; {@code startedAt} is when its worker started it (for a job out
+     * with no result yet, when it was sent), so its bytes can be drawn over the time it ran.
      */
     public record JobView(
             String jobId,
@@ -90,6 +91,7 @@ public record CampaignReport(
             Map<String, Object> figures,
             long bytesMerged,
             long reclaimedBytes,
+            Instant startedAt,
             Duration duration,
             List<String> resultingChain,
             JobProgress progress,

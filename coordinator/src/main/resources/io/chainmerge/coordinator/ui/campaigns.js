@@ -1,6 +1,6 @@
 // Campaigns: the list a page at a time, and one campaign followed live from its event stream.
 import { follow, get, post } from './api.js';
-import { bytes, duration, el, figure, fill, isoDuration, rate, table, time } from './dom.js';
+import { bytes, duration, el, figure, fill, isoDuration, isoSeconds, rate, table, time } from './dom.js';
 
 const PAGE = 50;
 
@@ -184,6 +184,9 @@ function render(view, report, { mayOperate, ended, throughput, notice, approve, 
       figure('reclaimed', bytes(t.reclaimedBytes), 'total-reclaimed')),
     el('h2', {}, 'Throughput'),
     chart(throughput),
+    el('h2', {}, 'Merged per pool and per volume'),
+    byPlace(report, 'pool', (j) => j.pool),
+    byPlace(report, 'volume', (j) => (j.volume ? j.host + ':' + j.volume : null)),
     el('h2', {}, 'Jobs (' + report.jobs.length + ', ' + merges.length + ' merges)'),
     jobs(report.jobs),
     el('h2', {}, 'Refused (' + refused.length + ')'),
@@ -270,6 +273,64 @@ function svg(tag, attributes, text) {
   for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, String(v));
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+const BUCKETS = 60;
+const SERIES = 8; // colours, app.css .series-0 to .series-7 (classes: the page's policy allows no inline styles)
+
+/**
+ * Bytes merged over the campaign's whole run, one line per pool or per volume: each finished job's bytes spread
+ * evenly over the time it ran (its start and duration), a running job's bytes so far over the time since it was
+ * sent. Drawn from the report, so it covers the time before the page was opened too.
+ */
+function byPlace(report, kind, keyOf) {
+  const now = report.endedAt ? Date.parse(report.endedAt) : Date.now();
+  const spans = [];
+  for (const j of report.jobs) {
+    const key = keyOf(j);
+    if (!key || !j.startedAt) continue;
+    const running = !j.outcome;
+    const bytesMoved = running ? (j.progress ? j.progress.bytesDone : 0) : j.bytesMerged;
+    if (!bytesMoved) continue;
+    const start = Date.parse(j.startedAt);
+    const end = running ? now : start + (isoSeconds(j.duration) || 0) * 1000;
+    spans.push({ key, start, end: Math.max(end, start + 1), bytes: bytesMoved });
+  }
+  const id = 'merged-by-' + kind;
+  if (!spans.length) return el('p', { class: 'muted', id }, 'Nothing merged yet (by ' + kind + ').');
+  const first = Math.min(...spans.map((s) => s.start));
+  const last = Math.max(...spans.map((s) => s.end));
+  const step = Math.max(1000, (last - first) / BUCKETS); // milliseconds per point
+  const lines = new Map(); // key -> {perBucket: bytes, total: bytes}
+  for (const s of spans) {
+    if (!lines.has(s.key)) lines.set(s.key, { perBucket: new Array(BUCKETS).fill(0), total: 0 });
+    const line = lines.get(s.key);
+    line.total += s.bytes;
+    const perMs = s.bytes / (s.end - s.start);
+    for (let b = Math.max(0, Math.floor((s.start - first) / step)); b < BUCKETS; b++) {
+      const lo = Math.max(s.start, first + b * step);
+      const hi = Math.min(s.end, first + (b + 1) * step);
+      if (hi <= lo) break;
+      line.perBucket[b] += perMs * (hi - lo);
+    }
+  }
+  const width = 640, height = 140, pad = 4, top = 14;
+  const peak = Math.max(1, ...[...lines.values()].flatMap((l) => l.perBucket)) / (step / 1000);
+  const root = svg('svg', { class: 'chart', id, width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' });
+  const keys = [...lines.keys()].sort();
+  keys.forEach((key, i) => {
+    const line = lines.get(key);
+    const points = line.perBucket.map((b, n) => {
+      const x = pad + (n / (BUCKETS - 1)) * (width - 2 * pad);
+      const y = height - pad - (b / (step / 1000) / peak) * (height - 2 * pad - top);
+      return x.toFixed(1) + ',' + y.toFixed(1);
+    });
+    root.append(svg('polyline', { points: points.join(' '), 'data-key': key, 'data-bytes': line.total, class: 'series-' + (i % SERIES) }));
+  });
+  root.append(svg('text', { x: 8, y: 11 }, 'by ' + kind + ' · peak ' + rate(peak) + ' · over ' + duration((last - first) / 1000)));
+  const legend = el('ul', { class: 'legend' }, keys.map((key, i) => el('li', { 'data-key': key },
+    el('span', { class: 'swatch series-' + (i % SERIES) }), key, ' ', el('span', { class: 'muted' }, bytes(lines.get(key).total)))));
+  return el('div', { class: 'by-place' }, root, legend);
 }
 
 /** The campaign's throughput since this page opened, as a line. */

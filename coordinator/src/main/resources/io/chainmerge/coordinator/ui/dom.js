@@ -52,10 +52,16 @@ export function duration(seconds) {
   return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
 }
 
+/** The seconds of an ISO-8601 duration as Java writes it (PT1H2M3.5S); null when it is not one. */
+export function isoSeconds(text) {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$/.exec(text || '');
+  return m ? (+m[1] || 0) * 3600 + (+m[2] || 0) * 60 + (+m[3] || 0) : null;
+}
+
 /** An ISO-8601 duration as Java writes it (PT1H2M3.5S), for people. */
 export function isoDuration(text) {
-  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$/.exec(text || '');
-  return m ? duration((+m[1] || 0) * 3600 + (+m[2] || 0) * 60 + (+m[3] || 0)) : (text || '');
+  const seconds = isoSeconds(text);
+  return seconds === null ? (text || '') : duration(seconds);
 }
 
 export function time(iso) {
