@@ -12,10 +12,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /** The options {@code worker} and {@code coordinator} share: where their settings come from. */
 final class DaemonOptions {
+    private static final Logger LOG = LoggerFactory.getLogger(DaemonOptions.class);
+
     @Option(names = "--config", paramLabel = "FILE", description = "the settings file (YAML or JSON)")
     Path config;
 
@@ -52,7 +56,7 @@ final class DaemonOptions {
                             try {
                                 daemon.close();
                             } catch (Exception e) {
-                                e.printStackTrace();
+                                LOG.warn("chainmerge {}: stopping failed", name, e);
                             } finally {
                                 stopped.countDown();
                             }
@@ -60,11 +64,12 @@ final class DaemonOptions {
                         "chainmerge-" + name + "-stop"));
         stopped.await();
         if (death.get() != null) {
-            System.err.println("chainmerge " + name + ": exiting, " + death.get());
+            // Through the log, so that with log.format json a collector reads this line like every other.
+            LOG.error("chainmerge {}: exiting, {}", name, death.get());
             try {
                 daemon.close();
             } catch (Exception e) {
-                e.printStackTrace();
+                LOG.warn("chainmerge {}: stopping failed", name, e);
             }
             return ExitCodes.FAILURE;
         }

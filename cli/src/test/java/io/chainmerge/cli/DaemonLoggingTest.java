@@ -84,6 +84,33 @@ class DaemonLoggingTest {
                 .isEqualTo(line.path("timestamp").asLong());
     }
 
+    @Test
+    void aDaemonWhoseLoopDiedSaysWhyInItsLogFormatAndExitsNonZero() throws Exception {
+        Appender<ILoggingEvent>[] previous = new Appender[1];
+        boolean[] closed = {false};
+        int[] exit = {0};
+        String out = stderrOf(() -> {
+            previous[0] = DaemonLogging.use(LogFormat.JSON);
+            try {
+                exit[0] = DaemonOptions.runUntilStopped(
+                        () -> closed[0] = true,
+                        java.util.concurrent.CompletableFuture.completedFuture("chainmerge-jobs-w1 stopped"),
+                        "worker");
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            } finally {
+                DaemonLogging.restore(previous[0]);
+            }
+        });
+
+        assertThat(exit[0]).isEqualTo(ExitCodes.FAILURE);
+        assertThat(closed[0]).isTrue();
+        JsonNode line = new ObjectMapper().readTree(out.strip());
+        assertThat(line.path("level").asText()).isEqualTo("ERROR");
+        assertThat(line.path("formattedMessage").asText())
+                .isEqualTo("chainmerge worker: exiting, chainmerge-jobs-w1 stopped");
+    }
+
     /** What {@code run} writes to standard error, where the console appenders write. */
     private static String stderrOf(Runnable run) {
         PrintStream original = System.err;
