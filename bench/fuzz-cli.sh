@@ -22,6 +22,7 @@ if mvn -B -q -ntp -pl cli -am test -Dspotless.apply.skip=true -Dsurefire.failIfN
   -Dtest=CliFuzzTest -Dchainmerge.fuzz.count="$count" -Dchainmerge.fuzz.seed="$seed"; then
   printf 'fuzz-cli: %d mutants of each format from seed %d, no finding, in %d s\n' "$count" "$seed" $(( $(date +%s) - start ))
 else
-  echo "fuzz-cli: findings (seed $seed): cli/target/surefire-reports/io.chainmerge.cli.CliFuzzTest.txt" >&2
+  echo "fuzz-cli: findings (seed $seed): cli/target/surefire-reports/io.chainmerge.cli.CliFuzzTest.txt;" \
+    "the mutants are kept in cli/target/fuzz-findings/" >&2
   exit 1
 fi

@@ -118,13 +118,22 @@ public final class Oracles {
 
     /** The chain's logical content as libvhdi reads it (top first, then each ancestor). */
     public static Path vhdiToRaw(Path raw, Path... chainTopFirst) {
+        run(vhdiRead(raw, chainTopFirst), true);
+        return raw;
+    }
+
+    /** Whether libvhdi reads the chain (into {@code raw}); false when it refuses it. */
+    public static boolean vhdiReads(Path raw, Path... chainTopFirst) {
+        return run(vhdiRead(raw, chainTopFirst), false).exitCode == 0;
+    }
+
+    private static List<String> vhdiRead(Path raw, Path... chainTopFirst) {
         List<String> command =
                 new ArrayList<>(List.of(PYTHON, script("vhdi_read.py").toString(), raw.toString()));
         for (Path p : chainTopFirst) {
             command.add(p.toString());
         }
-        run(command, true);
-        return raw;
+        return command;
     }
 
     public static String vhdiInfo(Path disk) {
