@@ -37,7 +37,8 @@ public record CoordinatorConfig(
         Duration retention,
         OidcSettings oidc,
         int volumeBudget,
-        CampaignStreams.Settings events) {
+        CampaignStreams.Settings events,
+        HttpTransport transport) {
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -64,6 +65,13 @@ public record CoordinatorConfig(
                     + "http(s)://HOST:PORT, HOST being http.host, or the host name when that is every address");
     public static final ConfigKey HTTP_HOST =
             ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of the HTTP API");
+    public static final ConfigKey HTTP_PLAINTEXT = ConfigKey.optional(
+            "http.plaintext",
+            ConfigType.STRING,
+            "refuse",
+            "refuse: in security.mode secure, the coordinator does not start with a plain-HTTP API (no tls.certificate "
+                    + "and tls.key) unless http.host is a loopback address; allow: it starts anyway and bearer tokens "
+                    + "cross the network in the clear (unsafe; logged at WARN; docs/security.md#secure-by-default)");
     public static final ConfigKey HTTP_PORT =
             ConfigKey.optional("http.port", ConfigType.INT, 8080, "port of the HTTP API; 0 for any free port");
     public static final ConfigKey TOPIC_PREFIX =
@@ -246,6 +254,7 @@ public record CoordinatorConfig(
                     GROUP,
                     LEADER_SESSION_TIMEOUT,
                     HTTP_HOST,
+                    HTTP_PLAINTEXT,
                     ADVERTISED_URL,
                     HTTP_PORT,
                     TOPIC_PREFIX,
@@ -287,6 +296,11 @@ public record CoordinatorConfig(
     public static CoordinatorConfig from(Config config) {
         LogFormat.from(config); // the launcher applies it; a wrong value stops the coordinator here, named
         String id = config.string(ID).isBlank() ? hostName() : config.string(ID);
+        SecuritySettings security = security(config);
+        TlsFiles tls = serverTls(config);
+        // Before anything is made: a secure coordinator does not take tokens in the clear over a network.
+        HttpTransport transport =
+                HttpTransport.of(tls, security.insecure(), config.string(HTTP_HOST), config.string(HTTP_PLAINTEXT));
         return new CoordinatorConfig(
                 id,
                 config.string(GROUP),
@@ -298,10 +312,10 @@ public record CoordinatorConfig(
                 (short) config.integer(TOPIC_REPLICATION),
                 config.duration(TICK),
                 backup(config),
-                security(config),
+                security,
                 new Topics(config.string(TOPIC_PREFIX)),
                 new KafkaClients(config.passthrough()),
-                serverTls(config),
+                tls,
                 new TransferSigning(
                         config.string(TRANSFER_SIGNING_KEY).isBlank()
                                 ? null
@@ -318,7 +332,8 @@ public record CoordinatorConfig(
                         config.string(OIDC_CA),
                         SecuritySettings.insecure(config.string(SECURITY_MODE))),
                 volumeBudget(config),
-                events(config));
+                events(config),
+                transport);
     }
 
     private static int volumeBudget(Config config) {
@@ -375,8 +390,16 @@ public record CoordinatorConfig(
 
     private static SecuritySettings security(Config config) {
         String file = config.string(PRINCIPALS_FILE);
+        boolean insecure = SecuritySettings.insecure(config.string(SECURITY_MODE));
+        if (file.isBlank() && !insecure) {
+            throw new ConfigException(
+                    PRINCIPALS_FILE.name(),
+                    "is required: security.mode is secure (the default), and without principals nobody could call "
+                            + "the API. Make a token with chainmerge token new --name NAME --role operator "
+                            + "--principals-file FILE, or set security.mode: insecure for a lab (docs/security.md)");
+        }
         return new SecuritySettings(
-                SecuritySettings.insecure(config.string(SECURITY_MODE)),
+                insecure,
                 file.isBlank() ? null : Path.of(file),
                 config.list(BACKUP_SOURCES),
                 config.size(BODY_LIMIT),
