@@ -438,6 +438,25 @@ public final class Coordinator implements AutoCloseable {
         return leads;
     }
 
+    /**
+     * Reads the principals file, the API's certificate and key and the client CA bundle again, whether they
+     * changed or not (SIGHUP, {@code systemctl reload}). What cannot be used is refused, logged at ERROR, and
+     * what was in force before stays.
+     *
+     * @return completes when both are done, with whether everything read is in force now
+     */
+    public CompletionStage<Boolean> reload() {
+        io.vertx.core.Future<Boolean> readPrincipals = principals.file().isPresent()
+                ? vertx.executeBlocking(principals::reload, false)
+                : io.vertx.core.Future.succeededFuture(true);
+        io.vertx.core.Future<Boolean> readTls = config.tls().serves()
+                ? ServerTls.reload(http, config.tls(), "SIGHUP")
+                : io.vertx.core.Future.succeededFuture(true);
+        return io.vertx.core.Future.all(readPrincipals, readTls)
+                .map(both -> readPrincipals.result() && readTls.result())
+                .toCompletionStage();
+    }
+
     /** Every route the API serves, as {@code METHOD path}. */
     List<String> routes() {
         return api.routes();

@@ -144,7 +144,7 @@ public record CoordinatorConfig(
             ConfigType.STRING,
             "",
             "the file of the API's principals: name, roles, the SHA-256 of the token (chainmerge token new), a "
-                    + "backup system's source; read again when it changes (docs/security.md)");
+                    + "backup system's source; read again when it changes and on SIGHUP (docs/security.md)");
     public static final ConfigKey BACKUP_SOURCES = ConfigKey.optional(
             "security.backup-sources",
             ConfigType.LIST,
