@@ -38,7 +38,27 @@ public record CoordinatorConfig(
         OidcSettings oidc,
         int volumeBudget,
         CampaignStreams.Settings events,
-        HttpTransport transport) {
+        boolean plaintextAllowed) {
+
+    /**
+     * Checked once every other setting is read, so that a wrong one is named first: a secure coordinator needs
+     * principals, and takes tokens in the clear over no network ({@link HttpTransport}).
+     */
+    public CoordinatorConfig {
+        if (!security.insecure() && security.principalsFile() == null) {
+            throw new ConfigException(
+                    PRINCIPALS_FILE.name(),
+                    "is required: security.mode is secure (the default), and without principals nobody could call "
+                            + "the API. Make a token with chainmerge token new --name NAME --role operator "
+                            + "--principals-file FILE, or set security.mode: insecure for a lab (docs/security.md)");
+        }
+        HttpTransport.of(tls, security.insecure(), httpHost, plaintextAllowed);
+    }
+
+    /** How the API's tokens travel: over TLS, or in plain HTTP on loopback, by permission or in a lab. */
+    public HttpTransport transport() {
+        return HttpTransport.of(tls, security.insecure(), httpHost, plaintextAllowed);
+    }
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -296,11 +316,6 @@ public record CoordinatorConfig(
     public static CoordinatorConfig from(Config config) {
         LogFormat.from(config); // the launcher applies it; a wrong value stops the coordinator here, named
         String id = config.string(ID).isBlank() ? hostName() : config.string(ID);
-        SecuritySettings security = security(config);
-        TlsFiles tls = serverTls(config);
-        // Before anything is made: a secure coordinator does not take tokens in the clear over a network.
-        HttpTransport transport =
-                HttpTransport.of(tls, security.insecure(), config.string(HTTP_HOST), config.string(HTTP_PLAINTEXT));
         return new CoordinatorConfig(
                 id,
                 config.string(GROUP),
@@ -312,10 +327,10 @@ public record CoordinatorConfig(
                 (short) config.integer(TOPIC_REPLICATION),
                 config.duration(TICK),
                 backup(config),
-                security,
+                security(config),
                 new Topics(config.string(TOPIC_PREFIX)),
                 new KafkaClients(config.passthrough()),
-                tls,
+                serverTls(config),
                 new TransferSigning(
                         config.string(TRANSFER_SIGNING_KEY).isBlank()
                                 ? null
@@ -333,7 +348,7 @@ public record CoordinatorConfig(
                         SecuritySettings.insecure(config.string(SECURITY_MODE))),
                 volumeBudget(config),
                 events(config),
-                transport);
+                HttpTransport.allows(config.string(HTTP_PLAINTEXT)));
     }
 
     private static int volumeBudget(Config config) {
@@ -390,16 +405,8 @@ public record CoordinatorConfig(
 
     private static SecuritySettings security(Config config) {
         String file = config.string(PRINCIPALS_FILE);
-        boolean insecure = SecuritySettings.insecure(config.string(SECURITY_MODE));
-        if (file.isBlank() && !insecure) {
-            throw new ConfigException(
-                    PRINCIPALS_FILE.name(),
-                    "is required: security.mode is secure (the default), and without principals nobody could call "
-                            + "the API. Make a token with chainmerge token new --name NAME --role operator "
-                            + "--principals-file FILE, or set security.mode: insecure for a lab (docs/security.md)");
-        }
         return new SecuritySettings(
-                insecure,
+                SecuritySettings.insecure(config.string(SECURITY_MODE)),
                 file.isBlank() ? null : Path.of(file),
                 config.list(BACKUP_SOURCES),
                 config.size(BODY_LIMIT),

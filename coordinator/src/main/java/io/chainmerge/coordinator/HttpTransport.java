@@ -22,20 +22,22 @@ public enum HttpTransport {
     /** Plain HTTP in {@code security.mode: insecure}, where nobody needs a token anyway. */
     PLAIN_INSECURE_MODE;
 
+    /** {@code http.plaintext}: refuse (the default) or allow. */
+    static boolean allows(String plaintext) {
+        return switch (plaintext.strip().toLowerCase(Locale.ROOT)) {
+            case "refuse" -> false;
+            case "allow" -> true;
+            default ->
+                throw new ConfigException(
+                        CoordinatorConfig.HTTP_PLAINTEXT.name(), "is refuse or allow, not \"" + plaintext + "\"");
+        };
+    }
+
     /**
      * @throws ConfigException naming the settings when a secure coordinator would take tokens in the clear over a
      *     network
      */
-    static HttpTransport of(TlsFiles tls, boolean insecure, String host, String plaintext) {
-        boolean allow =
-                switch (plaintext.strip().toLowerCase(Locale.ROOT)) {
-                    case "refuse" -> false;
-                    case "allow" -> true;
-                    default ->
-                        throw new ConfigException(
-                                CoordinatorConfig.HTTP_PLAINTEXT.name(),
-                                "is refuse or allow, not \"" + plaintext + "\"");
-                };
+    static HttpTransport of(TlsFiles tls, boolean insecure, String host, boolean allow) {
         if (tls.serves()) {
             return TLS;
         }

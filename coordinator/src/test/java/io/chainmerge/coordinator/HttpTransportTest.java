@@ -26,14 +26,14 @@ class HttpTransportTest {
 
     @Test
     void aSecurePlainHttpApiIsRefusedOnANetworkUnlessAllowed() {
-        assertThat(HttpTransport.of(SERVES, false, "0.0.0.0", "refuse")).isEqualTo(HttpTransport.TLS);
-        assertThat(HttpTransport.of(NONE, false, "127.0.0.1", "refuse")).isEqualTo(HttpTransport.PLAIN_LOOPBACK);
-        assertThat(HttpTransport.of(NONE, false, "0.0.0.0", "allow")).isEqualTo(HttpTransport.PLAIN_ALLOWED);
-        assertThat(HttpTransport.of(NONE, true, "0.0.0.0", "refuse")).isEqualTo(HttpTransport.PLAIN_INSECURE_MODE);
-        assertThatThrownBy(() -> HttpTransport.of(NONE, false, "0.0.0.0", "refuse"))
+        assertThat(HttpTransport.of(SERVES, false, "0.0.0.0", false)).isEqualTo(HttpTransport.TLS);
+        assertThat(HttpTransport.of(NONE, false, "127.0.0.1", false)).isEqualTo(HttpTransport.PLAIN_LOOPBACK);
+        assertThat(HttpTransport.of(NONE, false, "0.0.0.0", true)).isEqualTo(HttpTransport.PLAIN_ALLOWED);
+        assertThat(HttpTransport.of(NONE, true, "0.0.0.0", false)).isEqualTo(HttpTransport.PLAIN_INSECURE_MODE);
+        assertThatThrownBy(() -> HttpTransport.of(NONE, false, "0.0.0.0", false))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("tls.certificate and tls.key are required");
-        assertThatThrownBy(() -> HttpTransport.of(SERVES, false, "0.0.0.0", "sometimes"))
+        assertThatThrownBy(() -> HttpTransport.allows("sometimes"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("http.plaintext is refuse or allow, not \"sometimes\"");
     }
