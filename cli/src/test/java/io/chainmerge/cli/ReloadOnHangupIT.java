@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kill -HUP} (what {@code systemctl reload} sends) makes a running {@code chainmerge coordinator} read its
- * certificate, key and principals file again, and it runs on. The files are replaced keeping their size and
+ * certificate, key and principals file again, and a running {@code chainmerge worker} its certificate and key,
+ * and each runs on. The files are replaced keeping their size and
  * modification time, so the daemon's look at changed files sees nothing: only the signal can make the new ones
  * count. A reload of files that cannot be used keeps what was in force and says why.
  */
@@ -92,19 +94,8 @@ class ReloadOnHangupIT {
                 principals.toString(),
                 "kafka.bootstrap.servers",
                 kafka.bootstrapServers()));
-        Path config = dir.resolve("coordinator.yaml");
-        Files.writeString(config, ChainmergeCommand.JSON.yaml().writeValueAsString(settings));
         Path log = dir.resolve("coordinator.log");
-        Process coordinator = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-jar",
-                        Path.of("target/chainmerge.jar").toAbsolutePath().toString(),
-                        "coordinator",
-                        "--config",
-                        config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+        Process coordinator = daemon("coordinator", settings, log);
         try {
             SSLContext trust = PemFiles.trusting(pki.caBundle());
             HttpClient http = HttpClient.newBuilder()
@@ -154,6 +145,85 @@ class ReloadOnHangupIT {
         }
     }
 
+    @Test
+    void sighupPutsAWorkersNewCertificateInForceAndTheWorkerRunsOn() throws Exception {
+        ThrowawayPki pki = ThrowawayPki.create(dir.resolve("worker-pki"));
+        ThrowawayPki.Issued first = pki.issue("storage-a");
+        ThrowawayPki.Issued renewed = pki.issue("storage-a-renewed");
+        Path certificate = dir.resolve("worker-tls/worker.crt");
+        Path key = dir.resolve("worker-tls/worker.key");
+        Files.createDirectories(certificate.getParent());
+        replace(certificate, Files.readString(first.certificate()));
+        replace(key, Files.readString(first.key()));
+        int port = freePort();
+        Map<String, Object> settings = new HashMap<>(Map.of(
+                "pool",
+                "hangup",
+                "volumes",
+                List.of(Files.createDirectories(dir.resolve("vol1")).toString()),
+                "http.host",
+                "127.0.0.1",
+                "http.port",
+                port,
+                "in-use.quiet",
+                "0s",
+                "topics.replication",
+                1,
+                // TLS without the rest of a secure worker's settings: this test is about the certificate.
+                "security.mode",
+                "insecure",
+                "tls.certificate",
+                certificate.toString(),
+                "tls.key",
+                key.toString(),
+                "kafka.bootstrap.servers",
+                kafka.bootstrapServers()));
+        Path log = dir.resolve("worker.log");
+        Process worker = daemon("worker", settings, log);
+        try {
+            SSLContext trust = PemFiles.trusting(pki.caBundle());
+            await().atMost(Duration.ofSeconds(90))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> assertThat(servedSerial(trust, port)).isEqualTo(serial(first.certificate())));
+
+            replace(certificate, Files.readString(renewed.certificate()));
+            replace(key, Files.readString(renewed.key()));
+            await().during(Duration.ofSeconds(3))
+                    .atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(servedSerial(trust, port)).isEqualTo(serial(first.certificate())));
+            hangUp(worker);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(servedSerial(trust, port))
+                    .isEqualTo(serial(renewed.certificate())));
+            assertThat(worker.isAlive()).isTrue();
+
+            replace(key, "not a key\n");
+            hangUp(worker);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(Files.readString(log))
+                    .contains("cannot be used; the earlier certificate stays"));
+            assertThat(servedSerial(trust, port)).isEqualTo(serial(renewed.certificate()));
+            assertThat(worker.isAlive()).isTrue();
+        } finally {
+            worker.destroy();
+            worker.waitFor();
+        }
+    }
+
+    /** {@code chainmerge COMMAND --config FILE} as a process of its own, as systemd runs it. */
+    private Process daemon(String command, Map<String, Object> settings, Path log) throws Exception {
+        Path config = dir.resolve(command + ".yaml");
+        Files.writeString(config, ChainmergeCommand.JSON.yaml().writeValueAsString(settings));
+        return new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        Path.of("target/chainmerge.jar").toAbsolutePath().toString(),
+                        command,
+                        "--config",
+                        config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+
     private static void hangUp(Process process) throws Exception {
         Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid()))
                 .inheritIO()
@@ -168,12 +238,17 @@ class ReloadOnHangupIT {
         return Files.readString(made);
     }
 
-    /** Writes {@code text} padded to {@link #FILE_SIZE} and sets the same modification time as every time before. */
+    /**
+     * Puts {@code text}, padded to {@link #FILE_SIZE} and with the same modification time as every time before, in
+     * place of {@code file} in one rename: the daemon never sees the file with another size or time.
+     */
     private static void replace(Path file, String text) throws Exception {
         byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
         assertThat(bytes.length).isLessThan(FILE_SIZE);
-        Files.writeString(file, text + "\n".repeat(FILE_SIZE - bytes.length), StandardCharsets.US_ASCII);
-        Files.setLastModifiedTime(file, WRITTEN);
+        Path next = file.resolveSibling(file.getFileName() + ".next");
+        Files.writeString(next, text + "\n".repeat(FILE_SIZE - bytes.length), StandardCharsets.US_ASCII);
+        Files.setLastModifiedTime(next, WRITTEN);
+        Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static int status(HttpClient http, String url, String token) throws Exception {
