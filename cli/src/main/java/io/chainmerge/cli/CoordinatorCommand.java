@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description =
                 "Runs the coordinator: creates the topics, rebuilds every campaign from chainmerge.campaigns, drives "
-                        + "them, and serves the HTTP API that 'chainmerge campaign' talks to. Settings: docs/configuration.md.")
+                        + "them, and serves the HTTP API that 'chainmerge campaign' talks to. SIGHUP reads its principals file, "
+                        + "TLS certificate, key and client CA bundle again. Settings: docs/configuration.md.")
 final class CoordinatorCommand implements Callable<Integer> {
     @Mixin
     DaemonOptions options;
@@ -41,6 +42,6 @@ final class CoordinatorCommand implements Callable<Integer> {
             System.err.println(config);
         }
         Coordinator coordinator = Coordinator.start(CoordinatorConfig.from(config));
-        return DaemonOptions.runUntilStopped(coordinator, coordinator.died(), "coordinator");
+        return DaemonOptions.runUntilStopped(coordinator, coordinator.died(), "coordinator", coordinator::reload);
     }
 }

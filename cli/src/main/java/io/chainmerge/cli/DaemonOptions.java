@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
@@ -39,9 +40,14 @@ final class DaemonOptions {
                     "text or json: the setting log.format, how the daemon logs to standard error (a --set of it wins)")
     String logFormat;
 
-    /** Keeps this process running until SIGTERM (or SIGINT), which closes {@code daemon} gracefully. */
-    static int runUntilStopped(AutoCloseable daemon, CompletionStage<String> died, String name)
+    /**
+     * Keeps this process running until SIGTERM (or SIGINT), which closes {@code daemon} gracefully; SIGHUP
+     * makes it read its certificates, keys and principals again ({@code reload}) and keeps it running.
+     */
+    static int runUntilStopped(
+            AutoCloseable daemon, CompletionStage<String> died, String name, Supplier<CompletionStage<Boolean>> reload)
             throws InterruptedException {
+        reloadOnHangup(name, reload);
         java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
         AtomicReference<String> death = new AtomicReference<>();
         // A daemon whose consumer loop died would answer nothing while it looks alive: end the process,
@@ -74,6 +80,39 @@ final class DaemonOptions {
             return ExitCodes.FAILURE;
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * SIGHUP, which the JVM otherwise takes for a shutdown, reloads instead ({@code systemctl reload},
+     * {@code kill -HUP}). The JDK has no supported API for signals: {@code sun.misc.Signal} (module
+     * jdk.unsupported) is the one the JVM's own handlers use, and it is used here only, at the daemon's edge.
+     * A reload that fails keeps what was in force and says why in the log; the daemon runs on either way.
+     */
+    @SuppressWarnings("sunapi")
+    static void reloadOnHangup(String name, Supplier<CompletionStage<Boolean>> reload) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                LOG.info("chainmerge {}: SIGHUP: reading certificates, keys and principals again", name);
+                reload.get().whenComplete((inForce, e) -> {
+                    if (e != null) {
+                        LOG.error("chainmerge {}: SIGHUP: the reload failed; what was in force stays", name, e);
+                    } else if (inForce) {
+                        LOG.info("chainmerge {}: SIGHUP: reloaded; the files read are in force", name);
+                    } else {
+                        LOG.error(
+                                "chainmerge {}: SIGHUP: not everything could be reloaded (the errors above say "
+                                        + "why); what could not stays as it was",
+                                name);
+                    }
+                });
+            });
+        } catch (IllegalArgumentException e) {
+            // No SIGHUP here (Windows), or the JVM keeps it (-Xrs): files are still read again when they change.
+            LOG.warn(
+                    "chainmerge {}: SIGHUP cannot be handled here ({}); reload by changing the files",
+                    name,
+                    e.getMessage());
+        }
     }
 
     /**

@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
         description =
                 "Runs a worker: consumes its pool's jobs from Kafka, runs them on the files under its volume roots, "
                         + "and reports results, progress and inventory. Stops gracefully on SIGTERM (a running merge finishes "
-                        + "within shutdown.grace or is interrupted resumably). Settings: docs/configuration.md.")
+                        + "within shutdown.grace or is interrupted resumably); SIGHUP reads its TLS certificate and key again. "
+                        + "Settings: docs/configuration.md.")
 final class WorkerCommand implements Callable<Integer> {
     @Mixin
     DaemonOptions options;
@@ -42,6 +43,6 @@ final class WorkerCommand implements Callable<Integer> {
             System.err.println(config);
         }
         Worker worker = Worker.start(WorkerConfig.from(config));
-        return DaemonOptions.runUntilStopped(worker, worker.died(), "worker");
+        return DaemonOptions.runUntilStopped(worker, worker.died(), "worker", worker::reload);
     }
 }

@@ -184,4 +184,23 @@ class CliAuthIT {
         assertThat(run.err()).contains("security.principals-file is required").contains("security.mode: insecure");
         assertThat(List.of(run.exit())).doesNotContain(ExitCodes.OK);
     }
+
+    @Test
+    void aSecureCoordinatorWhosePlainHttpApiListensOnANetworkDoesNotStartAndNamesTheSettings() {
+        CliTest.Run run = CliTest.chainmerge(
+                "coordinator",
+                "--set",
+                "kafka.bootstrap.servers=" + kafka.bootstrapServers(),
+                "--set",
+                "http.port=0",
+                "--set",
+                "http.host=0.0.0.0",
+                "--set",
+                "security.principals-file=" + principals);
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err())
+                .contains("tls.certificate and tls.key are required")
+                .contains("http.host: 127.0.0.1")
+                .contains("http.plaintext: allow");
+    }
 }

@@ -95,7 +95,8 @@ class DaemonLoggingTest {
                 exit[0] = DaemonOptions.runUntilStopped(
                         () -> closed[0] = true,
                         java.util.concurrent.CompletableFuture.completedFuture("chainmerge-jobs-w1 stopped"),
-                        "worker");
+                        "worker",
+                        () -> java.util.concurrent.CompletableFuture.completedFuture(true));
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             } finally {

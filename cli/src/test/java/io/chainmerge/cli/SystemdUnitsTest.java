@@ -31,6 +31,8 @@ class SystemdUnitsTest {
             Map.entry("User", "chainmerge"),
             Map.entry("Group", "chainmerge"),
             Map.entry("Restart", "on-failure"),
+            // systemctl reload: the daemons read their certificates, keys and principals again on SIGHUP.
+            Map.entry("ExecReload", "/bin/kill -HUP $MAINPID"),
             Map.entry("NoNewPrivileges", "yes"),
             Map.entry("ProtectSystem", "strict"),
             Map.entry("ProtectHome", "yes"),
@@ -67,6 +69,8 @@ class SystemdUnitsTest {
         assertThat(unitProblems(
                         "worker", worker.replace("bin/chainmerge worker", "bin/chainmerge coordinator"), volumes))
                 .anySatisfy(p -> assertThat(p).contains("runs coordinator, not worker"));
+        assertThat(unitProblems("worker", worker.replace("ExecReload=/bin/kill -HUP $MAINPID\n", ""), volumes))
+                .anySatisfy(p -> assertThat(p).contains("ExecReload is missing"));
         assertThat(unitProblems("worker", worker.replace("Restart=on-failure", "Restart=no"), volumes))
                 .anySatisfy(p -> assertThat(p).contains("Restart is no, not on-failure"));
         assertThat(unitProblems("worker", worker.replace("TimeoutStopSec=60s", "TimeoutStopSec=10s"), volumes))

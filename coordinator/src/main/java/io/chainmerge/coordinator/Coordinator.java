@@ -1,6 +1,5 @@
 package io.chainmerge.coordinator;
 
-import io.chainmerge.common.config.ConfigException;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.kafka.KafkaClients;
 import io.chainmerge.common.kafka.PollLoops;
@@ -242,10 +241,21 @@ public final class Coordinator implements AutoCloseable {
                     http.actualPort(),
                     principals.all().size(),
                     principals.file().orElseThrow());
-            if (!config.tls().serves()) {
-                LOG.warn("SECURITY: the API speaks plain HTTP (no tls.certificate and tls.key): bearer tokens cross "
-                        + "the network in the clear; keep the port on a network only its callers reach "
-                        + "(docs/security.md#tls)");
+            switch (config.transport()) {
+                case PLAIN_LOOPBACK ->
+                    LOG.info(
+                            "the API speaks plain HTTP on {} ({}), a loopback address: bearer tokens never cross a "
+                                    + "network, only callers on this host reach it (docs/security.md#secure-by-default)",
+                            config.httpHost(),
+                            CoordinatorConfig.HTTP_HOST.name());
+                case PLAIN_ALLOWED ->
+                    LOG.warn(
+                            "SECURITY: the API speaks plain HTTP on {} because {} is allow: bearer tokens cross the "
+                                    + "network in the clear, and whoever reads one may act as its principal; give it "
+                                    + "tls.certificate and tls.key (docs/security.md#secure-by-default)",
+                            config.httpHost(),
+                            CoordinatorConfig.HTTP_PLAINTEXT.name());
+                case TLS, PLAIN_INSECURE_MODE -> {}
             }
         }
     }
@@ -405,20 +415,10 @@ public final class Coordinator implements AutoCloseable {
 
     /**
      * The principals of the API. In secure mode a principals file that names at least one principal is
-     * required; without one the coordinator does not start.
+     * required (the settings name one, or the coordinator does not get this far); without one it does not start.
      */
     private static Principals principals(SecuritySettings security, JsonCodec json) {
-        if (security.principalsFile() != null) {
-            return Principals.read(security.principalsFile(), json);
-        }
-        if (!security.insecure()) {
-            throw new ConfigException(
-                    CoordinatorConfig.PRINCIPALS_FILE.name(),
-                    "is required: security.mode is secure (the default), and without principals nobody could call "
-                            + "the API. Make a token with chainmerge token new --name NAME --role operator "
-                            + "--principals-file FILE, or set security.mode: insecure for a lab (docs/security.md)");
-        }
-        return Principals.none();
+        return security.principalsFile() == null ? Principals.none() : Principals.read(security.principalsFile(), json);
     }
 
     public static Coordinator start(CoordinatorConfig config) throws Exception {
@@ -436,6 +436,25 @@ public final class Coordinator implements AutoCloseable {
     /** Completes once this replica leads its group: at start, or when it took over from the previous leader. */
     public CompletionStage<Void> leads() {
         return leads;
+    }
+
+    /**
+     * Reads the principals file, the API's certificate and key and the client CA bundle again, whether they
+     * changed or not (SIGHUP, {@code systemctl reload}). What cannot be used is refused, logged at ERROR, and
+     * what was in force before stays.
+     *
+     * @return completes when both are done, with whether everything read is in force now
+     */
+    public CompletionStage<Boolean> reload() {
+        io.vertx.core.Future<Boolean> readPrincipals = principals.file().isPresent()
+                ? vertx.executeBlocking(principals::reload, false)
+                : io.vertx.core.Future.succeededFuture(true);
+        io.vertx.core.Future<Boolean> readTls = config.tls().serves()
+                ? ServerTls.reload(http, config.tls(), "SIGHUP")
+                : io.vertx.core.Future.succeededFuture(true);
+        return io.vertx.core.Future.all(readPrincipals, readTls)
+                .map(both -> readPrincipals.result() && readTls.result())
+                .toCompletionStage();
     }
 
     /** Every route the API serves, as {@code METHOD path}. */

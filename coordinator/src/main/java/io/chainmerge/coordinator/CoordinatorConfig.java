@@ -37,7 +37,28 @@ public record CoordinatorConfig(
         Duration retention,
         OidcSettings oidc,
         int volumeBudget,
-        CampaignStreams.Settings events) {
+        CampaignStreams.Settings events,
+        boolean plaintextAllowed) {
+
+    /**
+     * Checked once every other setting is read, so that a wrong one is named first: a secure coordinator needs
+     * principals, and takes tokens in the clear over no network ({@link HttpTransport}).
+     */
+    public CoordinatorConfig {
+        if (!security.insecure() && security.principalsFile() == null) {
+            throw new ConfigException(
+                    PRINCIPALS_FILE.name(),
+                    "is required: security.mode is secure (the default), and without principals nobody could call "
+                            + "the API. Make a token with chainmerge token new --name NAME --role operator "
+                            + "--principals-file FILE, or set security.mode: insecure for a lab (docs/security.md)");
+        }
+        HttpTransport.of(tls, security.insecure(), httpHost, plaintextAllowed);
+    }
+
+    /** How the API's tokens travel: over TLS, or in plain HTTP on loopback, by permission or in a lab. */
+    public HttpTransport transport() {
+        return HttpTransport.of(tls, security.insecure(), httpHost, plaintextAllowed);
+    }
 
     public static final ConfigKey ID = ConfigKey.optional(
             "coordinator.id",
@@ -64,6 +85,13 @@ public record CoordinatorConfig(
                     + "http(s)://HOST:PORT, HOST being http.host, or the host name when that is every address");
     public static final ConfigKey HTTP_HOST =
             ConfigKey.optional("http.host", ConfigType.STRING, "0.0.0.0", "address of the HTTP API");
+    public static final ConfigKey HTTP_PLAINTEXT = ConfigKey.optional(
+            "http.plaintext",
+            ConfigType.STRING,
+            "refuse",
+            "refuse: in security.mode secure, the coordinator does not start with a plain-HTTP API (no tls.certificate "
+                    + "and tls.key) unless http.host is a loopback address; allow: it starts anyway and bearer tokens "
+                    + "cross the network in the clear (unsafe; logged at WARN; docs/security.md#secure-by-default)");
     public static final ConfigKey HTTP_PORT =
             ConfigKey.optional("http.port", ConfigType.INT, 8080, "port of the HTTP API; 0 for any free port");
     public static final ConfigKey TOPIC_PREFIX =
@@ -136,7 +164,7 @@ public record CoordinatorConfig(
             ConfigType.STRING,
             "",
             "the file of the API's principals: name, roles, the SHA-256 of the token (chainmerge token new), a "
-                    + "backup system's source; read again when it changes (docs/security.md)");
+                    + "backup system's source; read again when it changes and on SIGHUP (docs/security.md)");
     public static final ConfigKey BACKUP_SOURCES = ConfigKey.optional(
             "security.backup-sources",
             ConfigType.LIST,
@@ -246,6 +274,7 @@ public record CoordinatorConfig(
                     GROUP,
                     LEADER_SESSION_TIMEOUT,
                     HTTP_HOST,
+                    HTTP_PLAINTEXT,
                     ADVERTISED_URL,
                     HTTP_PORT,
                     TOPIC_PREFIX,
@@ -318,7 +347,8 @@ public record CoordinatorConfig(
                         config.string(OIDC_CA),
                         SecuritySettings.insecure(config.string(SECURITY_MODE))),
                 volumeBudget(config),
-                events(config));
+                events(config),
+                HttpTransport.allows(config.string(HTTP_PLAINTEXT)));
     }
 
     private static int volumeBudget(Config config) {

@@ -153,6 +153,27 @@ final class Principals {
         }
     }
 
+    /**
+     * Reads the file again whatever its modification time and size say (SIGHUP): a file that is wrong is refused,
+     * logged at ERROR, and the principals read before stay.
+     *
+     * @return whether the principals in force now are the file's
+     */
+    boolean reload() {
+        if (file == null) {
+            return false;
+        }
+        try {
+            List<Principal> read = load();
+            principals = read;
+            LOG.info("principals file {} read again: {} principals", file, read.size());
+            return true;
+        } catch (ConfigException e) {
+            LOG.error("the principals file is refused; the principals read before stay: {}", e.getMessage());
+            return false;
+        }
+    }
+
     private List<Principal> load() {
         String key = CoordinatorConfig.PRINCIPALS_FILE.name();
         File read;

@@ -1,6 +1,7 @@
 package io.chainmerge.coordinator;
 
 import io.chainmerge.common.security.TlsFiles;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
@@ -50,18 +51,46 @@ final class ServerTls {
             if (now.equals(loaded.getAndSet(now))) {
                 return;
             }
-            ServerSSLOptions renewed = new ServerSSLOptions().setKeyCertOptions(keyCert(tls));
+            reload(server, tls, "changed");
+        });
+    }
+
+    /**
+     * Reads the certificate, key and client CA bundle again and serves them to new connections; files that cannot
+     * be used are refused, logged at ERROR, and the earlier certificate stays in service.
+     *
+     * @param why what made it read them ({@code changed}, {@code SIGHUP}), for the log
+     * @return whether the files read are in service now (false without TLS)
+     */
+    static Future<Boolean> reload(HttpServer server, TlsFiles tls, String why) {
+        if (!tls.serves()) {
+            return Future.succeededFuture(false);
+        }
+        ServerSSLOptions renewed;
+        try {
+            renewed = new ServerSSLOptions().setKeyCertOptions(keyCert(tls));
             if (tls.trusts()) {
                 renewed.setTrustOptions(clientCas(tls)).setClientAuth(ClientAuth.REQUEST);
             }
-            server.updateSSLOptions(renewed, true)
-                    .onSuccess(updated -> LOG.info("TLS: reloaded {} and {}", tls.certificate(), tls.key()))
-                    .onFailure(e -> LOG.error(
-                            "TLS: {} and {} changed but cannot be used; the earlier certificate stays: {}",
-                            tls.certificate(),
-                            tls.key(),
-                            e.toString()));
-        });
+        } catch (RuntimeException e) {
+            return refused(tls, why, e);
+        }
+        return server.updateSSLOptions(renewed, true)
+                .map(updated -> {
+                    LOG.info("TLS ({}): reloaded {} and {}", why, tls.certificate(), tls.key());
+                    return true;
+                })
+                .recover(e -> refused(tls, why, e));
+    }
+
+    private static Future<Boolean> refused(TlsFiles tls, String why, Throwable e) {
+        LOG.error(
+                "TLS ({}): {} and {} cannot be used; the earlier certificate stays: {}",
+                why,
+                tls.certificate(),
+                tls.key(),
+                e.toString());
+        return Future.succeededFuture(false);
     }
 
     private static PemTrustOptions clientCas(TlsFiles tls) {

@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -460,6 +461,92 @@ class ApiSecurityIT {
                 })
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("lists no principals");
+    }
+
+    @Test
+    void aSecureCoordinatorWhosePlainHttpApiListensOnANetworkDoesNotStartAndNamesTheSettings() {
+        assertThatThrownBy(() -> CoordinatorConfig.of(
+                        settings(Map.of("security.principals-file", principals.toString(), "http.host", "0.0.0.0"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("tls.certificate and tls.key are required")
+                .hasMessageContaining("listens on 0.0.0.0 (http.host)")
+                .hasMessageContaining("http.host: 127.0.0.1")
+                .hasMessageContaining("http.plaintext: allow")
+                .extracting(e -> ((ConfigException) e).key())
+                .isEqualTo("tls.certificate");
+        assertThatThrownBy(() -> CoordinatorConfig.of(settings(Map.of(
+                        "security.principals-file",
+                        principals.toString(),
+                        "http.host",
+                        "0.0.0.0",
+                        "http.plaintext",
+                        "yes"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("http.plaintext is refuse or allow, not \"yes\"");
+    }
+
+    @Test
+    void aPlainHttpApiOnLoopbackOnlyStartsAndSaysTokensNeverCrossANetwork() throws Exception {
+        // logback-test.xml logs WARN and above; this line is INFO.
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Coordinator.class);
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        AtomicReference<Coordinator> started = new AtomicReference<>();
+        String log;
+        try {
+            log = stderrOf(() -> started.set(Coordinator.start(CoordinatorConfig.of(
+                    settings(Map.of("security.principals-file", principals.toString(), "http.host", "127.0.0.1"))))));
+        } finally {
+            logger.setLevel(null);
+        }
+        try (Coordinator loopback = started.get()) {
+            assertThat(get("http://127.0.0.1:" + loopback.httpPort() + "/v1/campaigns", TOKENS.get("viewer")))
+                    .isEqualTo(200);
+        }
+        assertThat(log)
+                .contains(
+                        "plain HTTP on 127.0.0.1 (http.host), a loopback address: bearer tokens never cross a network")
+                .doesNotContain("SECURITY: the API speaks plain HTTP");
+    }
+
+    @Test
+    void aPlainHttpApiOnANetworkStartsWhenTheOperatorAllowsItAndWarnsThatTokensCrossInTheClear() throws Exception {
+        AtomicReference<Coordinator> started = new AtomicReference<>();
+        String log = stderrOf(() -> started.set(Coordinator.start(CoordinatorConfig.of(settings(Map.of(
+                "security.principals-file",
+                principals.toString(),
+                "http.host",
+                "0.0.0.0",
+                "http.plaintext",
+                "allow"))))));
+        try (Coordinator allowed = started.get()) {
+            assertThat(log)
+                    .contains("WARN")
+                    .contains("SECURITY: the API speaks plain HTTP on 0.0.0.0 because http.plaintext is allow: "
+                            + "bearer tokens cross the network in the clear");
+            String url = "http://127.0.0.1:" + allowed.httpPort() + "/v1/campaigns";
+            assertThat(get(url, TOKENS.get("viewer"))).isEqualTo(200);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+                            .statusCode())
+                    .isEqualTo(401);
+        }
+    }
+
+    interface Starting {
+        void run() throws Exception;
+    }
+
+    /** What the coordinator logged (to standard error, logback-test.xml) while {@code starting} ran. */
+    private static String stderrOf(Starting starting) throws Exception {
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            starting.run();
+        } finally {
+            System.setErr(stderr);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
     }
 
     @Test

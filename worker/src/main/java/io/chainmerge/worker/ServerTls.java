@@ -1,6 +1,7 @@
 package io.chainmerge.worker;
 
 import io.chainmerge.common.security.TlsFiles;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -42,14 +43,35 @@ final class ServerTls {
             if (now.equals(loaded.getAndSet(now))) {
                 return;
             }
-            server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(keyCert(tls)), true)
-                    .onSuccess(updated -> LOG.info("TLS: reloaded {} and {}", tls.certificate(), tls.key()))
-                    .onFailure(e -> LOG.error(
-                            "TLS: {} and {} changed but cannot be used; the earlier certificate stays: {}",
+            reload(server, tls, "changed");
+        });
+    }
+
+    /**
+     * Reads the certificate and key again and serves them to new connections; files that cannot be used are
+     * refused, logged at ERROR, and the earlier certificate stays in service.
+     *
+     * @param why what made it read them ({@code changed}, {@code SIGHUP}), for the log
+     * @return whether the files read are in service now (false without TLS)
+     */
+    static Future<Boolean> reload(HttpServer server, TlsFiles tls, String why) {
+        if (!tls.serves()) {
+            return Future.succeededFuture(false);
+        }
+        return server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(keyCert(tls)), true)
+                .map(updated -> {
+                    LOG.info("TLS ({}): reloaded {} and {}", why, tls.certificate(), tls.key());
+                    return true;
+                })
+                .recover(e -> {
+                    LOG.error(
+                            "TLS ({}): {} and {} cannot be used; the earlier certificate stays: {}",
+                            why,
                             tls.certificate(),
                             tls.key(),
-                            e.toString()));
-        });
+                            e.toString());
+                    return Future.succeededFuture(false);
+                });
     }
 
     private static PemKeyCertOptions keyCert(TlsFiles tls) {

@@ -191,6 +191,20 @@ public final class Worker implements AutoCloseable {
         return http.actualPort();
     }
 
+    /**
+     * Reads the HTTP server's certificate and key again, whether they changed or not (SIGHUP, {@code systemctl
+     * reload}); files that cannot be used are refused, logged at ERROR, and the earlier certificate stays.
+     * ({@code tls.ca} and {@code transfer.verification-keys} are read at start only.)
+     *
+     * @return completes with whether the files read are in service now
+     */
+    public java.util.concurrent.CompletionStage<Boolean> reload() {
+        if (!config.security().tls().serves()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(true); // nothing to read
+        }
+        return ServerTls.reload(http, config.security().tls(), "SIGHUP").toCompletionStage();
+    }
+
     /** Where other workers reach this one (its space checks report it, for transplants). */
     public String advertisedUrl() {
         return config.advertisedUrl(http.actualPort());

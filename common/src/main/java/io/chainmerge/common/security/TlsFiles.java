@@ -18,12 +18,12 @@ public record TlsFiles(Path certificate, Path key, Path ca) {
             "tls.certificate",
             ConfigType.STRING,
             "",
-            "PEM certificate chain the HTTP server presents; with tls.key, the server speaks only HTTPS; re-read when the file changes");
+            "PEM certificate chain the HTTP server presents; with tls.key, the server speaks only HTTPS; re-read when the file changes and on SIGHUP");
     public static final ConfigKey KEY = ConfigKey.optional(
             "tls.key",
             ConfigType.STRING,
             "",
-            "PEM private key (PKCS#8 or PKCS#1) of tls.certificate; re-read when the file changes");
+            "PEM private key (PKCS#8 or PKCS#1) of tls.certificate; re-read when the file changes and on SIGHUP");
     public static final ConfigKey CA = ConfigKey.optional(
             "tls.ca",
             ConfigType.STRING,
