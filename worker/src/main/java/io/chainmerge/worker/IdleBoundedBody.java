@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class IdleBoundedBody implements AutoCloseable {
     private static final Object END = new Object();
+    /** Lists of buffers asked for ahead of what was read: enough to keep the stream going, bounded in memory. */
+    private static final int WINDOW = 4;
 
     private final BlockingQueue<Object> arrived = new LinkedBlockingQueue<>();
     private final Duration idle;
@@ -34,7 +36,7 @@ final class IdleBoundedBody implements AutoCloseable {
             @Override
             public void onSubscribe(Flow.Subscription s) {
                 subscription = s;
-                s.request(1);
+                s.request(WINDOW);
             }
 
             @Override
@@ -54,19 +56,40 @@ final class IdleBoundedBody implements AutoCloseable {
         });
     }
 
-    /** Up to {@code into.length} bytes, or -1 at the end of the body. */
+    /**
+     * Up to {@code into.length} bytes, or -1 at the end of the body: waits (at most the idle timeout) for the first
+     * bytes, then takes what has arrived meanwhile too, so a caller's large chunk is not one small buffer per call.
+     */
     int read(byte[] into) throws IOException {
+        if (!next()) {
+            return -1;
+        }
+        int n = 0;
+        do {
+            int take = Math.min(into.length - n, current.remaining());
+            current.get(into, n, take);
+            n += take;
+        } while (n < into.length && nextArrived());
+        return n;
+    }
+
+    /** Whether bytes are at hand without waiting: in the buffers taken, or already queued. */
+    private boolean nextArrived() throws IOException {
+        if (current.hasRemaining() || (pending != null && pending.hasNext())) {
+            return next();
+        }
+        return !ended && arrived.peek() instanceof List && next();
+    }
+
+    /** Makes {@code current} hold bytes, waiting for them at most the idle timeout; false at the end. */
+    private boolean next() throws IOException {
         while (current == null || !current.hasRemaining()) {
             if (pending != null && pending.hasNext()) {
                 current = pending.next();
                 continue;
             }
             if (ended) {
-                return -1;
-            }
-            if (pending != null) {
-                pending = null;
-                subscription.request(1); // one list at a time: the sender is held to what this side takes
+                return false;
             }
             Object next;
             try {
@@ -82,7 +105,7 @@ final class IdleBoundedBody implements AutoCloseable {
             }
             if (next == END) {
                 ended = true;
-                return -1;
+                return false;
             }
             if (next instanceof Throwable error) {
                 ended = true;
@@ -91,10 +114,9 @@ final class IdleBoundedBody implements AutoCloseable {
             @SuppressWarnings("unchecked")
             List<ByteBuffer> buffers = (List<ByteBuffer>) next;
             pending = buffers.iterator();
+            subscription.request(1); // one more for each taken: the sender is held to what this side takes
         }
-        int n = Math.min(into.length, current.remaining());
-        current.get(into, 0, n);
-        return n;
+        return true;
     }
 
     /** Reads the whole rest of the body, as an error answer's text. */
