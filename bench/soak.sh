@@ -7,7 +7,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 top="$(dirname "$here")"
-(cd "$top" && mvn -q -B -ntp -DskipTests package -pl cli -am) >&2
+# MVN_FLAGS: extra Maven flags, e.g. -o on a machine without network.
+(cd "$top" && mvn ${MVN_FLAGS:-} -q -B -ntp -DskipTests package -pl cli -am) >&2
 target="$top/cli/target"
 out="$here/out/soak-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"

@@ -115,7 +115,7 @@ final class Soak {
             row(out, "chains verified", chainsVerified + " of " + chains);
             row(out, "bytes lost (must be 0)", bytesLost);
             row(out, "merge jobs with a result", mergeJobs);
-            row(out, "  of which only redelivered answers", answeredByRedelivery);
+            row(out, "  answered only by a redelivery", answeredByRedelivery);
             row(out, "jobs run twice (must be 0)", doubleRuns);
             for (String problem : problems) {
                 out.println("problem: " + problem);
