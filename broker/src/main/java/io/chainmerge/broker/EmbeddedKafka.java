@@ -72,7 +72,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     /**
      * One node (broker and controller) of a cluster of several, each usually in a process of its own: its id, the
      * cluster's id (the same on every node), its ports, and every voter of the controller quorum
-     * ({@code 1@127.0.0.1:port,2@…}). Topics are replicated to three nodes and need two in sync.
+     * ({@code 1@127.0.0.1:port,2@…}). Topics are replicated to three nodes and need two in sync; a cluster of one
+     * node is a lone broker that keeps its ports and data across restarts (the soak kills and restarts it).
      */
     public record ClusterNode(int nodeId, String clusterId, int brokerPort, int controllerPort, String voters) {
         /** {@code count} nodes on free loopback ports, with a new cluster id. */
@@ -327,8 +328,10 @@ public final class EmbeddedKafka implements AutoCloseable {
             settings.putAll(withAcls(superUser));
         }
         // Internal topics: one replica on a lone broker (a group stalls otherwise), three, two in sync, in a cluster.
-        String replicas = clusterNode == null ? "1" : "3";
-        String inSync = clusterNode == null ? "1" : "2";
+        // A cluster of one node (a lone broker that restarts on its data, on the same ports) counts as lone.
+        boolean lone = clusterNode == null || clusterNode.voters().split(",").length == 1;
+        String replicas = lone ? "1" : "3";
+        String inSync = lone ? "1" : "2";
         settings.put("log.dirs", dataDir.toString());
         settings.put("offsets.topic.replication.factor", replicas);
         settings.put("offsets.topic.num.partitions", "5");

@@ -17,7 +17,6 @@ import io.chainmerge.disk.merge.Throttle;
 import io.chainmerge.disk.transplant.TransferException;
 import io.chainmerge.disk.transplant.TransplantFile;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -53,12 +52,16 @@ final class TransferClient {
     private final CapabilityVerifier capabilities;
     private final boolean tlsOnly;
     private final JsonCodec json;
+    private final Duration idleTimeout;
 
     /**
      * @param tls whom the client trusts ({@code tls.ca})
      * @param tlsOnly pull only from https:// URLs (secure mode): the capability never travels in clear text
+     * @param idleTimeout the longest a file's stream may stay silent (its headers, or the next bytes of its body)
+     *     before it counts as broken ({@code transfer.idle-timeout})
      */
-    TransferClient(SSLContext tls, boolean tlsOnly, CapabilityVerifier capabilities, JsonCodec json) {
+    TransferClient(
+            SSLContext tls, boolean tlsOnly, CapabilityVerifier capabilities, JsonCodec json, Duration idleTimeout) {
         this.http = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
                 .version(HttpClient.Version.HTTP_1_1)
@@ -67,6 +70,7 @@ final class TransferClient {
         this.capabilities = capabilities;
         this.tlsOnly = tlsOnly;
         this.json = json;
+        this.idleTimeout = idleTimeout;
     }
 
     /**
@@ -185,6 +189,7 @@ final class TransferClient {
         public String copy(TransplantFile file, Path partial, Throttle throttle, CopyProgress progress)
                 throws IOException {
             IOException last = null;
+            int silent = 0;
             for (int attempt = 0; attempt < RECONNECTS; attempt++) {
                 long from = Files.exists(partial) ? Files.size(partial) : 0;
                 if (from == file.bytes()) {
@@ -201,6 +206,9 @@ final class TransferClient {
                         throw e;
                     }
                     last = e; // a broken stream: resume from what arrived
+                    if (isSilence(e)) {
+                        silent++;
+                    }
                     // A flaky network between workers shows here first, before any copy fails: say so.
                     if (attempt + 1 < RECONNECTS) {
                         LOG.warn(
@@ -213,6 +221,18 @@ final class TransferClient {
                     }
                 }
             }
+            if (silent == RECONNECTS) {
+                // Silent on every try: the sender, or the way to it, is gone without a word, maybe for good. Nothing
+                // says this job will run here again, so the destination is left as it was found: no partial copy
+                // holds room on the volume for a transfer that may never resume.
+                Files.deleteIfExists(partial);
+                throw new TransferException(
+                        file.source(),
+                        ("%s: the stream from %s stayed silent for %d ms (transfer.idle-timeout) on each of %d tries;"
+                                        + " the partial copy was removed, nothing was linked or removed, and the source is unchanged")
+                                .formatted(file.source(), source.url(), idleTimeout.toMillis(), RECONNECTS),
+                        last);
+            }
             throw new TransferException(
                     file.source(),
                     "%s: the stream from %s broke %d times; the partial copy stays for the next run to resume"
@@ -220,18 +240,27 @@ final class TransferClient {
                     last);
         }
 
+        /** Nothing came for the idle timeout: neither the answer's headers nor the next bytes of its body. */
+        private static boolean isSilence(IOException e) {
+            return e instanceof IdleBoundedBody.SilentStream || e instanceof java.net.http.HttpTimeoutException;
+        }
+
         private void pull(TransplantFile file, Path partial, long from, Throttle throttle, CopyProgress progress)
                 throws IOException {
             String query = "file?path=" + encode(file.source().toString()) + (rate > 0 ? "&rate=" + rate : "");
-            HttpRequest.Builder builder = request(pull, query).GET();
+            // The sender answers a file's request at once (no hashing before it): waiting longer than the idle
+            // timeout for its headers is silence too.
+            HttpRequest.Builder builder =
+                    request(pull, query).timeout(idleTimeout).GET();
             if (from > 0) {
                 builder.header("Range", "bytes=" + from + "-");
             }
-            HttpResponse<InputStream> response = send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = response.body()) {
+            HttpResponse<java.util.concurrent.Flow.Publisher<List<ByteBuffer>>> response =
+                    send(builder.build(), HttpResponse.BodyHandlers.ofPublisher());
+            try (IdleBoundedBody in = new IdleBoundedBody(response.body(), idleTimeout)) {
                 int status = response.statusCode();
                 if (status != 200 && status != 206) {
-                    check(status, new String(in.readAllBytes(), StandardCharsets.UTF_8), file.source());
+                    check(status, new String(in.readAll(), StandardCharsets.UTF_8), file.source());
                 }
                 // 200: the source sent the whole file; 206: the rest, after what the partial copy holds.
                 long position = status == 206 ? from : 0;

@@ -30,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,6 +58,7 @@ import java.util.regex.Pattern;
  * not open this), 404 (no such file), 409 (refused by a guard) or 500.
  */
 final class TransferServer {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TransferServer.class);
     static final String BASE = "/transfer/v1";
     private static final String CAPABILITY = "chainmerge.capability";
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
@@ -133,6 +136,8 @@ final class TransferServer {
                         ErrorReport report = ErrorReport.of(e);
                         error(ctx.response(), statusOf(report), report);
                     } else {
+                        // The answer was under way: the receiver sees a broken stream; the sender's log says why.
+                        LOG.warn("serving {} stopped: {}", ctx.request().uri(), e.toString());
                         ctx.response().reset();
                     }
                 });
@@ -254,11 +259,20 @@ final class TransferServer {
                 buffer.flip();
                 byte[] bytes = new byte[read];
                 buffer.get(bytes);
-                // Waiting for each chunk to be written holds the stream to what the receiver takes.
-                response.write(Buffer.buffer(bytes))
-                        .toCompletionStage()
-                        .toCompletableFuture()
-                        .get();
+                // Waiting for each chunk to be written holds the stream to what the receiver takes; a receiver that
+                // takes nothing for the idle timeout (gone silent, or a network that swallows everything) is given up
+                // on, so the file's shared lock and this thread are not held for as long as the silence lasts.
+                try {
+                    response.write(Buffer.buffer(bytes))
+                            .toCompletionStage()
+                            .toCompletableFuture()
+                            .get(config.transferIdleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    ctx.request().connection().close();
+                    throw new IOException(
+                            "the receiver took nothing for %d ms (transfer.idle-timeout); %s stays as it is"
+                                    .formatted(config.transferIdleTimeout().toMillis(), file));
+                }
                 position += read;
                 CrashPoints.reach("transfer.serving");
             }

@@ -116,7 +116,8 @@ public final class Worker implements AutoCloseable {
                         config.security().clientContext(),
                         config.security().mode() == TransferSecurity.Mode.SECURE,
                         capabilities,
-                        codec.json()),
+                        codec.json(),
+                        config.transferIdleTimeout()),
                 () -> stopRequested,
                 this::advertisedUrl);
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);

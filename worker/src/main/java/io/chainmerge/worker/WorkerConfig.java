@@ -41,6 +41,7 @@ public record WorkerConfig(
         short topicReplication,
         Topics topics,
         TransferSecurity security,
+        Duration transferIdleTimeout,
         InUseSettings inUse,
         KafkaClients kafka) {
 
@@ -136,6 +137,12 @@ public record WorkerConfig(
             List.of(),
             "PEM files of the coordinator's Ed25519 public keys that sign transfer capabilities (several while a new signing key rolls out); without any, no transfer is served or asked for");
 
+    public static final ConfigKey TRANSFER_IDLE_TIMEOUT = ConfigKey.optional(
+            "transfer.idle-timeout",
+            ConfigType.DURATION,
+            Duration.ofSeconds(60),
+            "how long a transplant's stream from another worker may stay silent (no headers, no next bytes) before it counts as broken and is resumed; silent on every try, the transplant fails transfer-failed and its partial copy is removed. Longer than 256 KiB takes at the slowest transfer rate");
+
     public static final ConfigDef DEF = new ConfigDef(
             "worker",
             "kafka.",
@@ -165,6 +172,7 @@ public record WorkerConfig(
                                     TlsFiles.KEY,
                                     TlsFiles.CA,
                                     TRANSFER_VERIFICATION_KEYS,
+                                    TRANSFER_IDLE_TIMEOUT,
                                     LogFormat.KEY),
                             InUseSettings.KEYS.stream())
                     .toList());
@@ -188,6 +196,9 @@ public record WorkerConfig(
                 || progressInterval.isNegative()
                 || progressInterval.isZero()) {
             throw new IllegalArgumentException("progress.interval must be more than 0 and at most 2s");
+        }
+        if (transferIdleTimeout.isNegative() || transferIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("transfer.idle-timeout must be more than 0: " + transferIdleTimeout);
         }
     }
 
@@ -225,6 +236,7 @@ public record WorkerConfig(
                         config.list(TRANSFER_VERIFICATION_KEYS).stream()
                                 .map(Path::of)
                                 .toList()),
+                config.duration(TRANSFER_IDLE_TIMEOUT),
                 InUseSettings.from(config),
                 new KafkaClients(config.passthrough()));
     }

@@ -151,7 +151,12 @@ class TransplantIT {
     }
 
     private static WorkerConfig config(String pool, Path volume, ThrowawayPki.Issued tls) {
-        return WorkerConfig.of(Map.ofEntries(
+        return config(pool, volume, tls, Map.of());
+    }
+
+    private static WorkerConfig config(String pool, Path volume, ThrowawayPki.Issued tls, Map<String, Object> more) {
+        Map<String, Object> settings = new java.util.HashMap<>(more);
+        settings.putAll(Map.ofEntries(
                 Map.entry("tls.certificate", tls.certificate().toString()),
                 Map.entry("tls.key", tls.key().toString()),
                 Map.entry("tls.ca", pki.caBundle().toString()),
@@ -166,6 +171,7 @@ class TransplantIT {
                 Map.entry("topics.partitions", 2),
                 Map.entry("in-use.quiet", "0s"),
                 Map.entry("kafka.bootstrap.servers", kafka.bootstrapServers())));
+        return WorkerConfig.of(settings);
     }
 
     /** base.vhdx with 2 MiB of data, base_1.avhdx with 12 MiB more: merging it grows the base by 12 MiB. */
@@ -373,6 +379,61 @@ class TransplantIT {
                 .isEqualTo(before);
     }
 
+    /**
+     * The network between the workers goes silent for good mid-file (a black hole: no reset, nothing
+     * delivered, new connections accepted and never answered). The receiver's idle timeout turns each silent
+     * try into a break; silent on every try, the transplant fails transfer-failed, saying so, instead of holding
+     * its job until TCP gives up (never, for a side that only reads). Nothing is left on the receiver, the
+     * partial copy included, and the chain on the sender is byte for byte unchanged.
+     */
+    @Test
+    void aTransferBlackHoledForGoodFailsAfterItsIdleTimeoutAndChangesNothing() throws Exception {
+        workerB.close();
+        workerB = Worker.start(config(poolB, volB, tlsB, Map.of("transfer.idle-timeout", "1s")));
+        ChainFixture chain = chainOnA();
+        Path root = chain.root().toRealPath();
+        Path child = chain.top().toRealPath();
+        Map<Path, String> filesOnA = Fingerprint.ofTree(volA.resolve("vm"));
+        ch.qos.logback.classic.Logger serverLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(TransferServer.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> served =
+                new ch.qos.logback.core.read.ListAppender<>();
+        served.start();
+        serverLog.addAppender(served);
+        workerA.close();
+        workerA = Worker.start(config(poolA, volA, tlsA, Map.of("transfer.idle-timeout", "1s")));
+        try (FaultProxy proxy = FaultProxy.start(new InetSocketAddress("127.0.0.1", workerA.httpPort()));
+                TopicProbe.Reader results = probe.reader(TOPICS.results())) {
+            proxy.delay(Duration.ofMillis(4));
+            String via = "https://127.0.0.1:" + proxy.port();
+            TransplantJob transplant = transplant("silent", List.of(child, root), via, 0);
+            publish(poolB, transplant);
+            await().atMost(Duration.ofSeconds(60)).until(() -> proxy.bytesCarried() > 2 * MIB);
+            proxy.blackHole();
+            long holeStarted = System.nanoTime();
+
+            JobResult failed = awaitResult(results, transplant.jobId());
+            Duration took = Duration.ofNanos(System.nanoTime() - holeStarted);
+            assertThat(failed.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(failed.problem().reason()).isEqualTo("transfer-failed");
+            assertThat(failed.problem().message())
+                    .contains(
+                            "base_1.avhdx",
+                            "stayed silent for 1000 ms (transfer.idle-timeout)",
+                            "partial copy was removed");
+            // Five silent tries of about a second each (the body's, then four waits for headers), not minutes.
+            assertThat(took).isLessThan(Duration.ofSeconds(30));
+            assertThat(Fingerprint.ofTree(volA.resolve("vm"))).isEqualTo(filesOnA);
+            assertNothingArrivedOnB();
+            // The sender gives up too: the file's shared lock and its thread are not held while the hole lasts.
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(served.list)
+                    .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .anyMatch(m -> m.contains("the receiver took nothing for 1000 ms")));
+        } finally {
+            serverLog.detachAppender(served);
+        }
+    }
+
     @Test
     void aPathOutsideTheSendersRootsChangesNothing() throws Exception {
         Path outside = Files.writeString(dir.resolve("secret.vhdx"), "not yours");
@@ -567,11 +628,12 @@ class TransplantIT {
     }
 
     private void assertNothingArrivedOnB() throws IOException {
-        assertThat(
-                        Files.exists(volB.resolve("vm"))
-                                ? Files.list(volB.resolve("vm")).toList()
-                                : List.of())
-                .isEmpty();
+        if (!Files.exists(volB.resolve("vm"))) {
+            return;
+        }
+        try (var arrived = Files.list(volB.resolve("vm"))) { // closed: an open folder keeps the tmpfs mounted
+            assertThat(arrived.toList()).isEmpty();
+        }
     }
 
     private static void assertRefused(HttpResponse<String> response, int status) {

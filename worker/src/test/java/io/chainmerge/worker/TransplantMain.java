@@ -107,7 +107,8 @@ public final class TransplantMain {
                         config.security().clientContext(),
                         config.security().mode() == TransferSecurity.Mode.SECURE,
                         verifier(config),
-                        CODEC.json()),
+                        CODEC.json(),
+                        config.transferIdleTimeout()),
                 () -> false,
                 () -> config.advertisedUrl(config.httpPort()));
         Optional<JobJournal.Entry> earlier = journal.read(job.jobId());
