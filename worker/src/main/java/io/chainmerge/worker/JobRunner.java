@@ -300,6 +300,12 @@ final class JobRunner {
                     && entry.plannedSources().stream().noneMatch(s -> Files.exists(Path.of(s)));
         }
 
+        /**
+         * The result of a merge an earlier delivery ran to its end, rebuilt from the journal: marked {@code
+         * redelivered}, as nothing ran now. The earlier run may have published its own result too: a copy of the job
+         * delivered to a second worker while the first ran finds the chain free between the first releasing its
+         * files and writing its result to the journal.
+         */
         private JobResult finishedEarlier(MergeJob job) throws IOException {
             MergeOutcome outcome = new MergeOutcome(
                     false,
@@ -314,7 +320,9 @@ final class JobRunner {
                     job.intoNew() != null ? List.of() : entry.plannedSources(),
                     List.of(),
                     null);
-            return succeeded(job).withMerge(0, chainOf(Path.of(entry.plannedDestination())), outcome);
+            return succeeded(job)
+                    .withMerge(0, chainOf(Path.of(entry.plannedDestination())), outcome)
+                    .asRedelivered();
         }
 
         @Override

@@ -196,6 +196,37 @@ class WorkerIT {
     }
 
     /**
+     * A merge that ran to its end under an earlier delivery whose result never reached the journal (its worker was
+     * killed, or it is writing it now while a copy of the job reaches this one): the journal holds its plan only.
+     * The worker finds the work done, answers from the plan, and counts it no new run.
+     */
+    @Test
+    void aMergeFinishedByAnEarlierDeliveryIsAnsweredAsRedeliveredNotRunAgain() throws Exception {
+        Path root = SampleDisks.root(volume.resolve("web.vhdx"), 9, 8);
+        Path child = SampleDisks.child(volume.resolve("web_1.avhdx"), root, 10, 8);
+        String before = SampleDisks.digest(child);
+        MergeJob job = merge(child, root, 0);
+        JobJournal journal = new JobJournal(volume, CODEC);
+        JobJournal.Entry begun = journal.begin(job, "gone", Instant.now()).orElseThrow();
+        journal.write(begun.planned(List.of(child.toString()), root.toString()));
+        io.chainmerge.disk.merge.Merge.run(
+                io.chainmerge.disk.merge.MergeRequest.of(child).withDestination(root),
+                io.chainmerge.disk.merge.MergeProgress.NONE);
+
+        try (TopicProbe.Reader results = broker.probe().reader(TOPICS.results())) {
+            publish(job);
+            JobResult answer = awaitResult(results, job.jobId());
+            assertThat(answer.outcome()).isEqualTo(Outcome.SUCCEEDED);
+            assertThat(answer.redelivered()).isTrue();
+            assertThat(answer.bytesMerged()).isZero();
+            assertThat(answer.merge().resumed()).isTrue();
+            assertThat(answer.resultingChain()).containsExactly(root.toString());
+        }
+        assertThat(child).doesNotExist();
+        assertThat(SampleDisks.digest(root)).isEqualTo(before);
+    }
+
+    /**
      * A stalled job is published again with the same id while its first run may still be going: the copy
      * waits behind the run (same chain, same partition) and answers from the journal; the merge runs once.
      */
