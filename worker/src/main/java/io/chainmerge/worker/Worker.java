@@ -118,7 +118,8 @@ public final class Worker implements AutoCloseable {
                         capabilities,
                         codec.json()),
                 () -> stopRequested,
-                this::advertisedUrl);
+                this::advertisedUrl,
+                whole -> Reports.await(reports.inventory(whole)));
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
 
         this.consumer = new JobConsumer(
