@@ -159,8 +159,10 @@ class InventoryPagesIT {
         try (Coordinator coordinator = Coordinator.start(CoordinatorConfig.of(settings));
                 TopicProbe probe = new TopicProbe(broker.bootstrapServers())) {
             String whole =
-                    submit(coordinator, "name: whole\npools: [pool-w]\naction: merge-to-root\nscanTimeout: 4s\n");
-            String torn = submit(coordinator, "name: torn\npools: [pool-t]\naction: merge-to-root\nscanTimeout: 4s\n");
+                    submit(coordinator, "name: whole\npools: [pool-w]\naction: merge-to-root\nscanTimeout: 2m\n");
+            String torn = submit(coordinator, "name: torn\npools: [pool-t]\naction: merge-to-root\nscanTimeout: 20s\n");
+            // The whole one plans as soon as its pages are read, long before its scanTimeout; the torn one's
+            // result arrives well within its scanTimeout, so only its missing page can fail it.
             answerSpaceCheck(probe, "pool-w", whole, false);
             answerSpaceCheck(probe, "pool-t", torn, true);
 
@@ -170,7 +172,7 @@ class InventoryPagesIT {
             JsonNode planned = report(coordinator, whole);
             assertThat(planned.path("skipped").findValuesAsText("reason")).doesNotContain("inventory-incomplete");
 
-            await().atMost(Duration.ofSeconds(30))
+            await().atMost(Duration.ofSeconds(60))
                     .until(() ->
                             report(coordinator, torn).path("state").asText().equals("finished"));
             JsonNode failed = report(coordinator, torn);
