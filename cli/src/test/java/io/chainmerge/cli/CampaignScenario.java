@@ -2,6 +2,7 @@ package io.chainmerge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.campaign.CampaignReport;
 import io.chainmerge.common.campaign.CampaignReport.JobView;
 import io.chainmerge.common.campaign.CampaignSkip;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -196,5 +198,21 @@ abstract class CampaignScenario {
         assertThat(fleet.verify(new PrintWriter(new StringWriter()))).allMatch(DemoFleet.Check::ok);
         assertThat(DemoFleet.digest(bigChild)).isEqualTo(bigBefore);
         assertThat(Files.size(big)).isEqualTo(bigSize);
+
+        // The state topic records every result, space checks' included, and never a disk: each record small.
+        int largest = 0;
+        try (TopicProbe probe = new TopicProbe(bootstrap)) {
+            for (ConsumerRecord<String, byte[]> record : probe.committed(List.of(topics.campaigns()))) {
+                if (record.value() != null) {
+                    largest = Math.max(largest, record.value().length);
+                    assertThat(new String(record.value(), java.nio.charset.StandardCharsets.UTF_8))
+                            .as(record.key())
+                            .doesNotContain("\"disks\"");
+                }
+            }
+        }
+        assertThat(largest)
+                .as("the largest record on the state topic, in bytes")
+                .isLessThan(8 * 1024);
     }
 }

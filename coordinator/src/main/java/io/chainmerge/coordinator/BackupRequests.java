@@ -258,6 +258,21 @@ final class BackupRequests {
                                     + campaign.spec.scanTimeoutDuration()));
             return CompletableFuture.completedFuture(null);
         }
+        if (scanned && inventory.scans(scan.result().inventory()).isEmpty()) {
+            // The check's result is in; its inventory's pages are not all read yet.
+            if (inventory.caughtUp() && now.isAfter(scan.at().plus(campaign.spec.scanTimeoutDuration()))) {
+                answer(
+                        campaign,
+                        request,
+                        failure(
+                                request,
+                                "inventory-incomplete",
+                                "the inventory of space check " + scan.jobId() + " of pool " + request.pool()
+                                        + " did not arrive whole on chainmerge.inventory in "
+                                        + campaign.spec.scanTimeoutDuration()));
+            }
+            return CompletableFuture.completedFuture(null);
+        }
         if (request.kind() == Kind.CHECKPOINT_RELEASED) {
             Optional<InventoryView.Located> found = scanned
                     ? Optional.ofNullable(scanIndex(scan).get(request.pool() + "|" + request.disk()))
@@ -278,14 +293,18 @@ final class BackupRequests {
                 return CompletableFuture.completedFuture(null);
             }
         } else if (scanned) {
-            return planCleanup(campaign, request, scan.result().inventory());
+            return planCleanup(
+                    campaign,
+                    request,
+                    inventory.scans(scan.result().inventory()).orElseThrow());
         }
         return request.scanJobId() == null ? awaitScan(campaign, request) : CompletableFuture.completedFuture(null);
     }
 
     private Map<String, InventoryView.Located> scanIndex(CampaignJob scan) {
         if (!scan.jobId().equals(indexedScan)) {
-            scanIndex = InventoryView.index(scan.result().inventory());
+            scanIndex = InventoryView.index(
+                    inventory.scans(scan.result().inventory()).orElseThrow());
             indexedScan = scan.jobId();
         }
         return scanIndex;

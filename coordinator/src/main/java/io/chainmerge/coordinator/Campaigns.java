@@ -98,6 +98,9 @@ final class Campaigns {
     private final Set<String> creatingPools = new HashSet<>();
 
     private final BackupRequests backupRequests;
+    /** The inventories space checks publish: a result names its scans, their disks are read here. */
+    private final InventoryView inventory;
+
     private final StallSettings stalls;
     private final JobLeases leases;
     private final ChainLeases chains;
@@ -128,6 +131,7 @@ final class Campaigns {
             int volumeBudget) {
         this.thread = thread;
         this.retention = retention;
+        this.inventory = inventory;
         this.stalls = stalls;
         this.leases = new JobLeases(stalls.timeout());
         BinaryOperator<String> volumeIdOf = inventory == null ? (host, volume) -> null : inventory::volumeId;
@@ -497,7 +501,7 @@ final class Campaigns {
         List<VolumeInventory> fleet = new ArrayList<>();
         for (CampaignJob scan : campaign.jobsOf(JobKind.SPACE_CHECK)) {
             if (scan.result() != null && scan.result().outcome() == Outcome.SUCCEEDED) {
-                fleet.addAll(scan.result().inventory());
+                fleet.addAll(inventory.scannedOrLatest(scan.result().inventory()));
             }
         }
         Map<String, Long> claimed = new HashMap<>();
@@ -583,11 +587,25 @@ final class Campaigns {
         }
     }
 
-    /** Whether every pool answered its space check, or had its time. */
+    /**
+     * Whether every pool answered its space check and every page of the inventories it names has been
+     * read, or had its time.
+     */
     private boolean scansDone(Campaign campaign) {
         Instant deadline = campaign.submittedAt.plus(campaign.spec.scanTimeoutDuration());
         boolean late = clock.instant().isAfter(deadline);
-        return campaign.jobsOf(JobKind.SPACE_CHECK).stream().allMatch(j -> j.status() == JobStatus.FINISHED || late);
+        if (!inventory.caughtUp()) {
+            return false; // a scan missing now may be on the topic still unread: a new leader plans as the old
+        }
+        return late
+                || campaign.jobsOf(JobKind.SPACE_CHECK).stream()
+                        .allMatch(j -> j.status() == JobStatus.FINISHED && inventoryRead(j));
+    }
+
+    /** A finished space check's inventories are all here, or there is none to wait for (it failed). */
+    private boolean inventoryRead(CampaignJob scan) {
+        return scan.result().outcome() != Outcome.SUCCEEDED
+                || inventory.scans(scan.result().inventory()).isPresent();
     }
 
     private void plan(Campaign campaign) {
@@ -621,7 +639,22 @@ final class Campaigns {
                         "scan-failed",
                         result.problem().message()));
             } else {
-                inventories.put(pool, result.inventory());
+                Optional<List<VolumeInventory>> scanned = inventory.scans(result.inventory());
+                if (scanned.isPresent()) {
+                    inventories.put(pool, scanned.get());
+                } else {
+                    unreachable.add(new CampaignSkip(
+                            Schema.VERSION,
+                            campaign.id,
+                            scan.jobId(),
+                            now,
+                            pool,
+                            result.worker(),
+                            "*",
+                            "inventory-incomplete",
+                            "the inventory of the space check (" + incomplete(result) + ") did not arrive whole on "
+                                    + "chainmerge.inventory in " + campaign.spec.scanTimeoutDuration()));
+                }
             }
         }
         Planner.Plan plan = Planner.plan(campaign.id, campaign.spec, inventories, now);
@@ -657,6 +690,14 @@ final class Campaigns {
                 plan.jobs().size(),
                 plan.skips().size() + unreachable.size());
         step(campaign);
+    }
+
+    /** The volumes of a space check whose inventory is not whole here, with the pages each scan has. */
+    private String incomplete(JobResult scan) {
+        return scan.inventory().stream()
+                .filter(volume -> inventory.scan(volume).isEmpty())
+                .map(volume -> volume.key() + " scan " + volume.scanId() + ", " + volume.pages() + " pages")
+                .collect(java.util.stream.Collectors.joining("; "));
     }
 
     /** Publishes planned jobs, oldest first, as far as the campaign's limits allow. */

@@ -7,7 +7,6 @@ import io.chainmerge.common.message.MergeJob;
 import io.chainmerge.common.message.Outcome;
 import io.chainmerge.common.message.SetParentJob;
 import io.chainmerge.common.message.TransplantJob;
-import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.disk.io.LockScope;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -333,13 +332,8 @@ final class JobExecutions {
     }
 
     private CompletableFuture<Void> publish(JobResult result) {
-        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
-        if (!result.redelivered()) {
-            for (VolumeInventory inventory : result.inventory()) {
-                all = all.thenCompose(x -> reports.inventory(inventory).thenApply(m -> null));
-            }
-        }
-        return all.thenCompose(x -> publishResult(result, 0)).thenRun(() -> metrics.recordResult(result));
+        // A space check's inventory went out, acknowledged, before its result was made (JobRunner).
+        return publishResult(result, 0).thenRun(() -> metrics.recordResult(result));
     }
 
     /** The producer retries for its delivery timeout; past that (a long broker outage) try again until a stop. */

@@ -71,6 +71,17 @@ final class JobRunner {
     private final Supplier<String> advertisedUrl;
     private final TransferClient transfers;
     private final VolumeIdentity volumeIds = new VolumeIdentity();
+    private final InventorySink inventories;
+
+    /**
+     * Where a space check's inventory goes: in pages to {@code chainmerge.inventory}, acknowledged before
+     * the check's result is published, so a coordinator that has the result finds the pages it names.
+     */
+    @FunctionalInterface
+    interface InventorySink {
+        /** Publishes a whole scan of one volume and answers with what the result says of it. */
+        io.chainmerge.common.message.VolumeScan publish(VolumeInventory whole) throws IOException;
+    }
 
     /** Times a copy that arrives damaged is fetched again from scratch before the job fails. */
     static final int TRANSFER_ATTEMPTS = 3;
@@ -89,8 +100,10 @@ final class JobRunner {
             RunningMerges running,
             TransferClient transfers,
             BooleanSupplier stopRequested,
-            Supplier<String> advertisedUrl) {
+            Supplier<String> advertisedUrl,
+            InventorySink inventories) {
         this.config = config;
+        this.inventories = inventories;
         this.transfers = transfers;
         this.roots = roots;
         this.inUse = inUse;
@@ -194,11 +207,11 @@ final class JobRunner {
                 targets.addAll(roots.roots());
             }
             ScanReport report = VolumeScan.scan(targets);
-            List<VolumeInventory> inventory = new ArrayList<>();
+            List<io.chainmerge.common.message.VolumeScan> scanned = new ArrayList<>();
             for (Path volume : targets) {
-                inventory.add(inventoryOf(job, volume, report));
+                scanned.add(inventories.publish(inventoryOf(job, volume, report)));
             }
-            return succeeded(job).withInventory(inventory);
+            return succeeded(job).withInventory(scanned);
         }
 
         @Override

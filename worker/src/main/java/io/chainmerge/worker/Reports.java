@@ -2,12 +2,23 @@ package io.chainmerge.worker;
 
 import io.chainmerge.common.kafka.Acks;
 import io.chainmerge.common.message.DeadLetter;
+import io.chainmerge.common.message.InventoryPages;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.JobResult;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.VolumeInventory;
+import io.chainmerge.common.message.VolumeScan;
 import io.chainmerge.common.topic.Topics;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -20,6 +31,8 @@ final class Reports {
     private final MessageCodec codec;
 
     private final Executor callbacks;
+    /** How many pages this worker last published for each volume ({@code host:volume}). */
+    private final Map<String, Integer> pagesSent = new ConcurrentHashMap<>();
 
     /**
      * @param callbacks where the futures complete: never the producer's I/O thread, since a follow-up
@@ -40,12 +53,43 @@ final class Reports {
         return send(topics.progress(), progress.jobId(), codec.write(progress));
     }
 
-    CompletableFuture<RecordMetadata> inventory(VolumeInventory inventory) {
-        return send(topics.inventory(), inventory.key(), codec.write(inventory));
+    /**
+     * Publishes a whole scan of one volume as pages ({@link InventoryPages}) under a new scan id, and
+     * completes with what the space check's result says of it once every page is acknowledged. Pages an
+     * earlier scan of the volume had beyond this one's get tombstones, so the compacted topic keeps no
+     * more pages than the latest scans need (a reader ignores them anyway: they name another scan).
+     */
+    CompletableFuture<VolumeScan> inventory(VolumeInventory whole) {
+        List<VolumeInventory> pages =
+                InventoryPages.split(whole, UUID.randomUUID().toString(), codec, InventoryPages.PAGE_BYTES);
+        List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>();
+        for (VolumeInventory page : pages) {
+            sent.add(send(topics.inventory(), page.pageKey(), codec.write(page)));
+        }
+        Integer before = pagesSent.put(whole.key(), pages.size());
+        for (int stale = pages.size(); before != null && stale < before; stale++) {
+            sent.add(send(topics.inventory(), whole.key() + "#" + stale, null));
+        }
+        return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+                .thenApply(x -> pages.get(0).summary());
     }
 
     CompletableFuture<RecordMetadata> deadLetter(DeadLetter letter) {
         return send(topics.deadLetter(), letter.key(), codec.write(letter));
+    }
+
+    /** Waits, on a job's own thread, for what was sent to be acknowledged; a failure to send is an I/O error. */
+    static <T> T await(CompletableFuture<T> sent) throws IOException {
+        try {
+            return sent.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while publishing to Kafka");
+        } catch (ExecutionException e) {
+            Throwable cause =
+                    e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+            throw new IOException("could not publish the inventory: " + cause.getMessage(), cause);
+        }
     }
 
     private CompletableFuture<RecordMetadata> send(String topic, String key, byte[] value) {

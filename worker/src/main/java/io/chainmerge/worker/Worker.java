@@ -119,7 +119,8 @@ public final class Worker implements AutoCloseable {
                         codec.json(),
                         config.transferIdleTimeout()),
                 () -> stopRequested,
-                this::advertisedUrl);
+                this::advertisedUrl,
+                whole -> Reports.await(reports.inventory(whole)));
         this.executions = new JobExecutions(vertx, config, roots, runner, reports, metrics, journals, () -> draining);
 
         this.consumer = new JobConsumer(

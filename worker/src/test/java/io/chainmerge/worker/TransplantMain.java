@@ -110,7 +110,10 @@ public final class TransplantMain {
                         CODEC.json(),
                         config.transferIdleTimeout()),
                 () -> false,
-                () -> config.advertisedUrl(config.httpPort()));
+                () -> config.advertisedUrl(config.httpPort()),
+                whole -> {
+                    throw new java.io.IOException("a transplant runs no space check");
+                });
         Optional<JobJournal.Entry> earlier = journal.read(job.jobId());
         JobResult result;
         if (earlier.isPresent() && earlier.get().state() == JobJournal.State.DONE) {

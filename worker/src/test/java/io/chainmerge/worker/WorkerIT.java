@@ -8,6 +8,7 @@ import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.DeadLetter;
+import io.chainmerge.common.message.InventoryPages;
 import io.chainmerge.common.message.Job;
 import io.chainmerge.common.message.JobProgress;
 import io.chainmerge.common.message.JobResult;
@@ -18,6 +19,7 @@ import io.chainmerge.common.message.ReserveSpec;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SpaceCheckJob;
 import io.chainmerge.common.message.VolumeInventory;
+import io.chainmerge.common.message.VolumeScan;
 import io.chainmerge.common.topic.Topics;
 import io.chainmerge.disk.Access;
 import io.chainmerge.disk.GuardRefusal;
@@ -385,7 +387,7 @@ class WorkerIT {
     }
 
     @Test
-    void aSpaceCheckReportsEveryChainAndTheVolumeToTheInventory() throws Exception {
+    void aSpaceCheckReportsEveryChainAndTheVolumeToTheInventoryAndNamesTheScanInItsResult() throws Exception {
         Path root = SampleDisks.root(volume.resolve("app.vhdx"), 12, 2);
         SampleDisks.child(volume.resolve("app_1.avhdx"), root, 13, 2);
         SpaceCheckJob job = spaceCheck();
@@ -393,8 +395,27 @@ class WorkerIT {
                 TopicProbe.Reader inventory = broker.probe().reader(TOPICS.inventory())) {
             publish(job);
             JobResult result = awaitResult(results, job.jobId());
-            assertThat(result.inventory()).hasSize(1);
-            VolumeInventory scanned = result.inventory().get(0);
+            // The result names the scan; the disks are on the inventory topic only.
+            assertThat(result.inventory()).singleElement().satisfies(scan -> {
+                assertThat(scan.volume()).isEqualTo(volume.toString());
+                assertThat(scan.scanId()).isNotBlank();
+                assertThat(scan.pages()).isEqualTo(1);
+                assertThat(scan.diskCount()).isEqualTo(2);
+            });
+            assertThat(new String(CODEC.write(result), StandardCharsets.UTF_8)).doesNotContain("app_1.avhdx");
+            VolumeScan named = result.inventory().get(0);
+            List<VolumeInventory> pages = await().atMost(Duration.ofSeconds(20))
+                    .until(
+                            () -> read(inventory, VolumeInventory.class).stream()
+                                    .filter(v -> named.scanId().equals(v.scanId()))
+                                    .toList(),
+                            found -> !found.isEmpty());
+            assertThat(pages).singleElement().satisfies(page -> {
+                assertThat(page.pageKey()).isEqualTo(named.key() + "#0");
+                assertThat(page.jobId()).isEqualTo(job.jobId());
+            });
+            VolumeInventory scanned =
+                    new InventoryPages.Assembly(pages.get(0)).add(pages.get(0)).orElseThrow();
             assertThat(scanned.disks())
                     .extracting(d -> Path.of(d.path()).getFileName().toString())
                     .containsExactlyInAnyOrder("app.vhdx", "app_1.avhdx");
@@ -403,9 +424,6 @@ class WorkerIT {
                     .as("the volume's own id, kept on it")
                     .isEqualTo(Files.readString(volume.resolve(".chainmerge/volume-id"))
                             .strip());
-            await().atMost(Duration.ofSeconds(20))
-                    .untilAsserted(() -> assertThat(read(inventory, VolumeInventory.class))
-                            .anySatisfy(v -> assertThat(v.jobId()).isEqualTo(job.jobId())));
         }
     }
 

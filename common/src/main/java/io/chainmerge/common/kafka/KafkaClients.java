@@ -56,7 +56,7 @@ public final class KafkaClients {
         settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         settings.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         settings.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
-        // A space check's result carries the inventory of every volume it scanned: JSON that compresses well.
+        // Inventory pages and campaign state are JSON, which compresses well.
         settings.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         settings.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_MESSAGE_BYTES);
         settings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);

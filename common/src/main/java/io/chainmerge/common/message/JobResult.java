@@ -15,7 +15,8 @@ import java.util.List;
  * @param merge what a merge did; null for other kinds and when nothing ran
  * @param transplant what a transplant did: where each file is now, its size and SHA-256, the bytes
  *     copied, the children re-pointed and the sources removed; null for other kinds and when nothing ran
- * @param inventory what a space check found, one entry per volume; empty for other kinds
+ * @param inventory what a space check scanned, one entry per volume: the scan whose pages on
+ *     {@code chainmerge.inventory} hold the disks, never the disks themselves; empty for other kinds
  * @param redelivered the job had been run before: this is the result of that run, from the job journal
  */
 public record JobResult(
@@ -33,7 +34,7 @@ public record JobResult(
         List<String> resultingChain,
         MergeOutcome merge,
         TransplantOutcome transplant,
-        List<VolumeInventory> inventory,
+        List<VolumeScan> inventory,
         boolean redelivered) {
 
     public JobResult {
@@ -104,8 +105,8 @@ public record JobResult(
         return with(bytesMerged, chain, merge, transplant, inventory, redelivered);
     }
 
-    /** This result with what a space check found, one entry per volume. */
-    public JobResult withInventory(List<VolumeInventory> volumes) {
+    /** This result naming what a space check scanned, one entry per volume. */
+    public JobResult withInventory(List<VolumeScan> volumes) {
         return with(bytesMerged, resultingChain, merge, transplant, volumes, redelivered);
     }
 
@@ -144,7 +145,7 @@ public record JobResult(
             List<String> chain,
             MergeOutcome mergeDone,
             TransplantOutcome transplantDone,
-            List<VolumeInventory> volumes,
+            List<VolumeScan> volumes,
             boolean again) {
         return new JobResult(
                 schemaVersion,

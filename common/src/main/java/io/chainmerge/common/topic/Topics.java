@@ -17,8 +17,9 @@ public record Topics(String prefix) {
     }
 
     /**
-     * The largest record chainmerge writes (a space check's result or inventory of a large volume, before
-     * compression); its topics accept batches this large.
+     * What chainmerge's topics accept, as headroom: no record it writes comes near a broker's default 1 MiB
+     * (a space check's inventory travels in pages of at most {@code InventoryPages.PAGE_BYTES}, and its
+     * result names the pages without holding a disk).
      */
     public static final int MAX_MESSAGE_BYTES = 16 << 20;
 
