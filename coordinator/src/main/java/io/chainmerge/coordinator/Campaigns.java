@@ -45,10 +45,12 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BinaryOperator;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -182,32 +184,56 @@ final class Campaigns {
         });
     }
 
+    /**
+     * Submits a campaign; completes with its id once its records are committed, so a caller told "submitted" finds
+     * it on every replica and after any takeover. Fails when they could not be (a leader fenced meanwhile): the
+     * campaign may then exist or not, and a caller finds it by its name.
+     */
     CompletableFuture<String> submit(CampaignSpec spec, Actor by) {
         return on(() -> {
-            Instant now = clock.instant();
-            String id = "c-" + ID_TIME.format(now) + "-"
-                    + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
-            try (LogContext context = LogContext.ofCampaign(id)) {
-                return submitted(id, spec, by, now);
-            }
-        });
+                    Instant now = clock.instant();
+                    String id = "c-" + ID_TIME.format(now) + "-"
+                            + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+                    try (LogContext context = LogContext.ofCampaign(id)) {
+                        return submitted(id, spec, by, now);
+                    }
+                })
+                .thenCompose(submitted -> submitted);
     }
 
-    private String submitted(String id, CampaignSpec spec, Actor by, Instant now) {
+    private CompletableFuture<String> submitted(String id, CampaignSpec spec, Actor by, Instant now) {
         Campaign campaign = new Campaign(id);
         campaigns.put(id, campaign);
-        record(campaign, new CampaignSubmitted(Schema.VERSION, id, null, now, spec));
-        recordAction(campaign, "submit", by, spec.name());
-        record(
+        List<CompletableFuture<Void>> durable = new ArrayList<>();
+        durable.add(record(campaign, new CampaignSubmitted(Schema.VERSION, id, null, now, spec)));
+        durable.add(recordAction(campaign, "submit", by, spec.name()));
+        durable.add(record(
                 campaign,
-                new CampaignStateChanged(Schema.VERSION, id, null, now, CampaignState.SCANNING, false, "submitted"));
-        for (String pool : spec.scannedPools()) {
-            SpaceCheckJob scan = new SpaceCheckJob(Schema.VERSION, id + "-scan-" + pool, id, pool, now, List.of());
-            record(campaign, CampaignJob.planned(id, scan, null, null, now));
-        }
+                new CampaignStateChanged(Schema.VERSION, id, null, now, CampaignState.SCANNING, false, "submitted")));
+        durable.addAll(recordScans(campaign, now));
         LOG.info("campaign {} ({}) submitted for pools {} by {}", id, spec.name(), spec.pools(), by);
         publishPlanned(campaign);
-        return id;
+        return committed(durable).thenApply(v -> id);
+    }
+
+    /**
+     * The space check of every pool the campaign scans that has none: at submission, and again when a campaign
+     * taken over is still scanning without one (its leader was fenced before the scan's record committed).
+     * Without it the campaign would plan from no inventory and finish having merged nothing.
+     */
+    private List<CompletableFuture<Void>> recordScans(Campaign campaign, Instant now) {
+        Set<String> scanned = campaign.jobsOf(JobKind.SPACE_CHECK).stream()
+                .map(job -> job.job().pool())
+                .collect(Collectors.toSet());
+        List<CompletableFuture<Void>> durable = new ArrayList<>();
+        for (String pool : campaign.spec.scannedPools()) {
+            if (!scanned.contains(pool)) {
+                SpaceCheckJob scan = new SpaceCheckJob(
+                        Schema.VERSION, campaign.id + "-scan-" + pool, campaign.id, pool, now, List.of());
+                durable.add(record(campaign, CampaignJob.planned(campaign.id, scan, null, null, now)));
+            }
+        }
+        return durable;
     }
 
     CompletableFuture<Optional<CampaignReport>> report(String id) {
@@ -288,70 +314,94 @@ final class Campaigns {
      */
     CompletableFuture<Optional<CampaignReport>> approve(String id, String recoveryId, Actor by) {
         return on(() -> {
-            Campaign campaign = campaigns.get(id);
-            if (campaign == null) {
-                return Optional.empty();
-            }
-            List<CampaignRecovery> proposed = campaign.recoveries.values().stream()
-                    .filter(r -> r.status() == RecoveryStatus.PROPOSED)
-                    .filter(r -> recoveryId == null || r.recoveryId().equals(recoveryId))
-                    .toList();
-            if (proposed.isEmpty() || campaign.state.isOver()) {
-                throw new IllegalArgumentException("campaign " + id + " has no recovery "
-                        + (recoveryId == null ? "" : recoveryId + " ")
-                        + "waiting for approval"
-                        + (campaign.state.isOver() ? " (it is " + campaign.state.wireName() + ")" : ""));
-            }
-            for (CampaignRecovery recovery : proposed) {
-                record(
-                        campaign,
-                        recovery.with(RecoveryStatus.RUNNING, "approved by " + by.principal(), clock.instant()));
-                LOG.info("campaign {}: recovery {} approved by {}", id, recovery.recoveryId(), by);
-            }
-            recordAction(
-                    campaign,
-                    "approve",
-                    by,
-                    "recoveries "
-                            + String.join(
-                                    ", ",
-                                    proposed.stream()
-                                            .map(CampaignRecovery::recoveryId)
-                                            .toList()));
-            step(campaign);
-            return Optional.of(campaign.report(clock.instant()));
-        });
+                    Campaign campaign = campaigns.get(id);
+                    if (campaign == null) {
+                        return CompletableFuture.completedFuture(Optional.<CampaignReport>empty());
+                    }
+                    List<CompletableFuture<Void>> durable = new ArrayList<>();
+                    List<CampaignRecovery> proposed = campaign.recoveries.values().stream()
+                            .filter(r -> r.status() == RecoveryStatus.PROPOSED)
+                            .filter(r -> recoveryId == null || r.recoveryId().equals(recoveryId))
+                            .toList();
+                    if (proposed.isEmpty() || campaign.state.isOver()) {
+                        throw new IllegalArgumentException("campaign " + id + " has no recovery "
+                                + (recoveryId == null ? "" : recoveryId + " ")
+                                + "waiting for approval"
+                                + (campaign.state.isOver() ? " (it is " + campaign.state.wireName() + ")" : ""));
+                    }
+                    for (CampaignRecovery recovery : proposed) {
+                        durable.add(record(
+                                campaign,
+                                recovery.with(
+                                        RecoveryStatus.RUNNING, "approved by " + by.principal(), clock.instant())));
+                        LOG.info("campaign {}: recovery {} approved by {}", id, recovery.recoveryId(), by);
+                    }
+                    durable.add(recordAction(
+                            campaign,
+                            "approve",
+                            by,
+                            "recoveries "
+                                    + String.join(
+                                            ", ",
+                                            proposed.stream()
+                                                    .map(CampaignRecovery::recoveryId)
+                                                    .toList())));
+                    step(campaign);
+                    Optional<CampaignReport> report = Optional.of(campaign.report(clock.instant()));
+                    // Answered once the approval is committed: a caller told "approved" finds it so after any takeover.
+                    return committed(durable).thenApply(v -> report);
+                })
+                .thenCompose(approved -> approved);
     }
 
+    /** Changes a campaign's state; completes with its report once the change is committed. */
     private CompletableFuture<Optional<CampaignReport>> change(
             String id, String action, Actor by, Function<Campaign, CampaignStateChanged> event) {
         return on(() -> {
-            Campaign campaign = campaigns.get(id);
-            if (campaign == null) {
-                return Optional.empty();
-            }
-            if (!campaign.state.isOver()) {
-                CampaignStateChanged changed = event.apply(campaign);
-                record(
-                        campaign,
-                        new CampaignStateChanged(
-                                changed.schemaVersion(),
-                                changed.campaignId(),
-                                changed.jobId(),
-                                changed.at(),
-                                changed.state(),
-                                changed.paused(),
-                                changed.reason() + " by " + by.principal()));
-                recordAction(campaign, action, by, null);
-                LOG.info("campaign {} {} by {}", id, changed.reason(), by);
-            }
-            return Optional.of(campaign.report(clock.instant()));
-        });
+                    Campaign campaign = campaigns.get(id);
+                    if (campaign == null) {
+                        return CompletableFuture.completedFuture(Optional.<CampaignReport>empty());
+                    }
+                    CompletableFuture<Void> durable = CompletableFuture.completedFuture(null);
+                    if (!campaign.state.isOver()) {
+                        CampaignStateChanged changed = event.apply(campaign);
+                        durable = committed(List.of(
+                                record(
+                                        campaign,
+                                        new CampaignStateChanged(
+                                                changed.schemaVersion(),
+                                                changed.campaignId(),
+                                                changed.jobId(),
+                                                changed.at(),
+                                                changed.state(),
+                                                changed.paused(),
+                                                changed.reason() + " by " + by.principal())),
+                                recordAction(campaign, action, by, null)));
+                        LOG.info("campaign {} {} by {}", id, changed.reason(), by);
+                    }
+                    Optional<CampaignReport> report = Optional.of(campaign.report(clock.instant()));
+                    return durable.thenApply(v -> report);
+                })
+                .thenCompose(changed -> changed);
+    }
+
+    /** A change the API answers for could not be committed: the caller is told so, never "done". */
+    static final class NotRecordedException extends RuntimeException {
+        NotRecordedException(Throwable cause) {
+            super("not recorded, so not done: " + cause.getMessage(), cause);
+        }
+    }
+
+    /** Completes when every record is committed; fails with {@link NotRecordedException} when one is not. */
+    private static CompletableFuture<Void> committed(List<CompletableFuture<Void>> records) {
+        return CompletableFuture.allOf(records.toArray(CompletableFuture[]::new))
+                .exceptionallyCompose(error -> CompletableFuture.failedFuture(new NotRecordedException(
+                        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)));
     }
 
     /** Records who did what to the campaign, under the next number of its history. */
-    private void recordAction(Campaign campaign, String action, Actor by, String detail) {
-        record(
+    private CompletableFuture<Void> recordAction(Campaign campaign, String action, Actor by, String detail) {
+        return record(
                 campaign,
                 new CampaignAction(
                         Schema.VERSION,
@@ -445,6 +495,7 @@ final class Campaigns {
             return;
         }
         if (campaign.state == CampaignState.SCANNING) {
+            recordScans(campaign, clock.instant());
             publishPlanned(campaign);
             if (scansDone(campaign)) {
                 plan(campaign);

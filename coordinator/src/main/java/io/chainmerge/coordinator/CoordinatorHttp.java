@@ -441,6 +441,9 @@ final class CoordinatorHttp {
             return;
         }
         campaigns.submit(spec, actor(ctx)).whenComplete((id, error) -> {
+            if (notRecorded(ctx, error)) {
+                return;
+            }
             if (error != null) {
                 problems.internal(ctx, error);
             } else {
@@ -656,6 +659,8 @@ final class CoordinatorHttp {
             Throwable cause = error instanceof CompletionException ? error.getCause() : error;
             if (cause instanceof IllegalArgumentException refused) {
                 problems.send(ctx, 409, refused.getMessage());
+            } else if (notRecorded(ctx, error)) {
+                return;
             } else if (error != null) {
                 problems.internal(ctx, error);
             } else if (v.isEmpty()) {
@@ -670,6 +675,20 @@ final class CoordinatorHttp {
                 send(ctx, 200, report);
             }
         });
+    }
+
+    /**
+     * Answers 503 when a change could not be committed (this replica lost its leadership meanwhile): the caller
+     * learns it was not done, and may look (a submission, by its name) before trying again.
+     */
+    private boolean notRecorded(RoutingContext ctx, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (!(cause instanceof Campaigns.NotRecordedException notRecorded)) {
+            return false;
+        }
+        LOG.warn("{} {}: {}", ctx.request().method(), ctx.request().path(), notRecorded.getMessage());
+        problems.send(ctx, 503, notRecorded.getMessage(), Map.of("error", "not-recorded"));
+        return true;
     }
 
     private void send(RoutingContext ctx, int status, Object body) {
