@@ -181,8 +181,8 @@ public final class Planner {
             disks.sort(Comparator.comparing(InventoryDisk::path));
             for (InventoryDisk disk : disks) {
                 boolean topOfBrokenTree =
-                        !disk.isRoot() && (disk.parent() == null || !byPath.containsKey(disk.parent()));
-                if (disk.isRoot() && select.orphaned() != Orphans.ONLY) {
+                        !disk.isRootDisk() && (disk.parent() == null || !byPath.containsKey(disk.parent()));
+                if (disk.isRootDisk() && select.orphaned() != Orphans.ONLY) {
                     planChain(disk);
                 } else if (topOfBrokenTree && select.orphaned() != Orphans.EXCLUDE) {
                     reportBroken(disk);

@@ -383,7 +383,7 @@ final class SpaceRecovery {
             }
             List<List<InventoryDisk>> others = new ArrayList<>();
             for (InventoryDisk disk : source.disks()) {
-                if (disk.isRoot() && !disk.path().equals(merge.chain()) && !busyChains.contains(disk.path())) {
+                if (disk.isRootDisk() && !disk.path().equals(merge.chain()) && !busyChains.contains(disk.path())) {
                     wholeChain(disk).ifPresent(others::add);
                 }
             }

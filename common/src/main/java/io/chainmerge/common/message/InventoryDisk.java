@@ -43,7 +43,7 @@ public record InventoryDisk(
     }
 
     @JsonIgnore
-    public boolean isRoot() {
+    public boolean isRootDisk() {
         return link.equals("ROOT");
     }
 }

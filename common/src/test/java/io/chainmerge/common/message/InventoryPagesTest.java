@@ -16,6 +16,27 @@ class InventoryPagesTest {
     private final Instant at = Instant.parse("2026-12-01T10:00:00Z");
 
     @Test
+    void aDiskKeepsItsChainsRootOnTheWire() throws Exception {
+        InventoryDisk child = new InventoryDisk(
+                "/srv/vol/vm_1.avhdx",
+                "VHDX",
+                "DIFFERENCING",
+                1L << 34,
+                1L << 24,
+                Instant.parse("2026-12-08T00:00:00Z"),
+                "OK",
+                "/srv/vol/vm.vhdx",
+                List.of(),
+                2,
+                "/srv/vol/vm.vhdx",
+                null);
+        String json = new JsonCodec().write(child);
+        assertThat(json).contains("\"root\":\"/srv/vol/vm.vhdx\"");
+        assertThat(new JsonCodec().mapper().readValue(json, InventoryDisk.class))
+                .isEqualTo(child);
+    }
+
+    @Test
     void oneHundredThousandDisksSplitIntoPagesUnderTheLimitAndComeBackWhole() throws Exception {
         VolumeInventory whole = volume(100_000, 3);
         List<VolumeInventory> pages = InventoryPages.split(whole, "s1", codec, InventoryPages.PAGE_BYTES);
