@@ -2,7 +2,7 @@
 # The campaign-scale benchmark: campaigns of growing size against the engine alone on the same jobs, the
 # coordinator's CPU time per result and heap after each, a cold restart over a large history, and a standby
 # taking over from a killed leader; on one broker in one run. The coordinator runs in a JVM of its own.
-# Usage: bench/campaign-scale.sh [sizes (default 1000,10000,100000)] [workers (default 8)]
+# Usage: bench/campaign-scale.sh [sizes (default 1000,10000,100000; 0 skips)] [workers (default 8)]
 #          [history jobs (default 1000000; 0 skips)] [takeover jobs (default 4000; 0 skips)]
 #          [minutes a campaign may take before it is cut short (default 60)]
 set -euo pipefail

@@ -75,7 +75,10 @@ public final class CampaignScaleBench {
 
     public static void main(String[] args) throws Exception {
         CampaignScaleBench bench = new CampaignScaleBench(args[0], Path.of(args[1]), args[2]);
-        List<Integer> sizes = java.util.Arrays.stream(args[3].split(",")).map(Integer::parseInt).toList();
+        List<Integer> sizes = java.util.Arrays.stream(args[3].split(","))
+                .map(Integer::parseInt)
+                .filter(size -> size > 0) // 0: no campaign sizes, only the restart and the takeover
+                .toList();
         int workers = Integer.parseInt(args[4]);
         int history = Integer.parseInt(args[5]);
         int takeover = Integer.parseInt(args[6]);
@@ -272,8 +275,7 @@ public final class CampaignScaleBench {
         }
         Child leader = startCoordinator("takeover-a", "-Xmx1g");
         leader.await("LEADS", Duration.ofMinutes(30));
-        Child standby = startCoordinator("takeover-b", "-Xmx1g");
-        standby.await("PORT", Duration.ofMinutes(30));
+        Child standby = startCoordinator("takeover-b", "-Xmx1g"); // up: its HTTP port is open
         List<Worker> running = startWorkers(pools, jobs);
         try (KafkaConsumer<String, byte[]> published = new KafkaConsumer<>(clients.consumer("bench-takeover", null))) {
             String api = "http://127.0.0.1:" + leader.port;

@@ -77,7 +77,9 @@ final class Campaign {
      */
     private final Set<String> publishing = new HashSet<>();
 
-    /** The order each job was first recorded in: the plan's order, which publishing follows. */
+    /**
+     * The order each job not finished was first recorded in: the plan's order, which publishing follows.
+     */
     private final Map<String, Long> order = new HashMap<>();
 
     private long nextOrder;
@@ -151,7 +153,9 @@ final class Campaign {
             stateAt = changed.at();
         } else if (event instanceof CampaignJob job) {
             jobs.put(job.jobId(), job);
-            order.computeIfAbsent(job.jobId(), id -> nextOrder++);
+            if (job.status() != JobStatus.FINISHED) {
+                order.computeIfAbsent(job.jobId(), id -> nextOrder++);
+            }
             reindex(job.jobId());
             if (job.status() == JobStatus.FINISHED) {
                 progress.remove(job.jobId());
@@ -240,7 +244,8 @@ final class Campaign {
             outPerPool.merge(key.pool(), 1, Integer::sum);
             outOverall++;
         }
-        Long position = order.get(jobId);
+        // A finished job needs no place in the plan's order: history costs no entry here.
+        Long position = live ? order.get(jobId) : order.remove(jobId);
         if (job == null || position == null) {
             return;
         }
