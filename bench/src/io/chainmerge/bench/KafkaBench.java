@@ -379,7 +379,7 @@ public final class KafkaBench {
     }
 
     /** A tiny chain: a 16 MiB base disk with 4 KiB written, a checkpoint with 64 KiB. */
-    private static Path template(Path folder) throws Exception {
+    static Path template(Path folder) throws Exception {
         Files.createDirectories(folder);
         fresh(folder);
         return folder;
@@ -413,7 +413,7 @@ public final class KafkaBench {
     }
 
     /** Copies the template folder to every folder in {@code targets}, with one cp per thousand. */
-    private static void copy(Path template, List<Path> targets) throws Exception {
+    static void copy(Path template, List<Path> targets) throws Exception {
         for (int from = 0; from < targets.size(); from += 1000) {
             List<String> command = new ArrayList<>(List.of("bash", "-c",
                     "for d in \"$@\"; do cp -r --sparse=always \"$0\" \"$d\"; done", template.toString()));

@@ -190,7 +190,7 @@ final class BackupRequests {
         }
         if (!open) {
             for (CampaignJob job : List.copyOf(campaign.unfinished.values())) {
-                if (job.status() == JobStatus.PLANNED && !campaign.publishing.contains(job.jobId())) {
+                if (job.status() == JobStatus.PLANNED && !campaign.publishing(job.jobId())) {
                     refuse(
                             campaign,
                             job,
@@ -317,7 +317,7 @@ final class BackupRequests {
         CampaignJob scan = campaign.jobsOf(JobKind.SPACE_CHECK).stream()
                 .filter(j -> j.job().pool().equals(request.pool())
                         && j.status() == JobStatus.PLANNED
-                        && !campaign.publishing.contains(j.jobId()))
+                        && !campaign.publishing(j.jobId()))
                 .findFirst()
                 .orElse(null);
         if (scan == null) {

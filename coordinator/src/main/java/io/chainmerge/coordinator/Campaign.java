@@ -71,8 +71,32 @@ final class Campaign {
     final Map<String, String> requestOfJob = new HashMap<>();
     /** Who submitted, cancelled, paused, resumed or approved it, by sequence. */
     final Map<Integer, CampaignAction> actions = new java.util.TreeMap<>();
-    /** Jobs sent to their pool whose PUBLISHED event is not written yet. */
-    final Set<String> publishing = new HashSet<>();
+    /**
+     * Jobs sent to their pool whose PUBLISHED event is not written yet. Changed through {@link #sending} and
+     * {@link #sent} only, which keep the indexes below.
+     */
+    private final Set<String> publishing = new HashSet<>();
+
+    /**
+     * The order each job not finished was first recorded in: the plan's order, which publishing follows.
+     */
+    private final Map<String, Long> order = new HashMap<>();
+
+    private long nextOrder;
+    /**
+     * Planned merges and transplants not out yet, per volume, in plan order: what publishing looks at, so a
+     * step costs the jobs that could go, not every job still to do.
+     */
+    final Map<VolumeKey, java.util.TreeMap<Long, CampaignJob>> runnable = new LinkedHashMap<>();
+    /** Planned jobs of the other kinds (space checks, set-parents) not out yet, in plan order. */
+    final java.util.TreeMap<Long, CampaignJob> runnableLight = new java.util.TreeMap<>();
+    /** Merges and transplants out (published, or being sent), per volume of a pool, per pool and overall. */
+    final Map<VolumeKey, Integer> outPerVolume = new HashMap<>();
+
+    final Map<String, Integer> outPerPool = new HashMap<>();
+    int outOverall;
+    /** The merges and transplants counted out, with the volume they count on. */
+    private final Map<String, VolumeKey> outHeavy = new HashMap<>();
     /**
      * Planned jobs that wait for something outside the campaign (another job holds their chain, their volume's
      * budget is spent), with the reason, as the last step found them.
@@ -113,6 +137,13 @@ final class Campaign {
             progress.clear();
             publishing.clear();
             waitingFor.clear();
+            order.clear();
+            runnable.clear();
+            runnableLight.clear();
+            outPerVolume.clear();
+            outPerPool.clear();
+            outOverall = 0;
+            outHeavy.clear();
         } else if (event instanceof CampaignSubmitted submitted) {
             spec = submitted.spec();
             submittedAt = submitted.at();
@@ -122,6 +153,10 @@ final class Campaign {
             stateAt = changed.at();
         } else if (event instanceof CampaignJob job) {
             jobs.put(job.jobId(), job);
+            if (job.status() != JobStatus.FINISHED) {
+                order.computeIfAbsent(job.jobId(), id -> nextOrder++);
+            }
+            reindex(job.jobId());
             if (job.status() == JobStatus.FINISHED) {
                 progress.remove(job.jobId());
                 unfinished.remove(job.jobId());
@@ -148,6 +183,88 @@ final class Campaign {
                 openRequests.put(request.requestId(), request);
             }
             request.jobIds().forEach(job -> requestOfJob.put(job, request.requestId()));
+        }
+    }
+
+    /** A job goes out to its pool: it counts against the limits until its result, or until sending fails. */
+    void sending(String jobId) {
+        publishing.add(jobId);
+        reindex(jobId);
+    }
+
+    /** The send of a job is over (published, failed, or its result came first); false when it was not under way. */
+    boolean sent(String jobId) {
+        boolean was = publishing.remove(jobId);
+        if (was) {
+            reindex(jobId);
+        }
+        return was;
+    }
+
+    boolean publishing(String jobId) {
+        return publishing.contains(jobId);
+    }
+
+    boolean nothingPublishing() {
+        return publishing.isEmpty();
+    }
+
+    /** Merges and transplants are I/O storms: the campaign's limits hold for both. */
+    static boolean heavy(CampaignJob job) {
+        return job.job().kind() == JobKind.MERGE || job.job().kind() == JobKind.TRANSPLANT;
+    }
+
+    /** A volume of a pool; a record over the job's own strings, so its hash costs nothing per step. */
+    record VolumeKey(String pool, String volume) {
+        static VolumeKey of(CampaignJob job) {
+            return new VolumeKey(job.job().pool(), job.volume());
+        }
+    }
+
+    /**
+     * Puts one job where it belongs now in the indexes of what may go ({@link #runnable}) and what is out
+     * ({@link #outPerVolume} and the other counts): costs that job only.
+     */
+    private void reindex(String jobId) {
+        CampaignJob job = jobs.get(jobId);
+        boolean live = job != null && job.status() != JobStatus.FINISHED;
+        boolean isHeavy = job != null && heavy(job);
+        boolean out = live && (job.status() == JobStatus.PUBLISHED || publishing.contains(jobId));
+        boolean canGo = live && job.status() == JobStatus.PLANNED && !publishing.contains(jobId);
+        VolumeKey counted = outHeavy.get(jobId);
+        if (counted != null && !(out && isHeavy)) {
+            outHeavy.remove(jobId);
+            outPerVolume.merge(counted, -1, (a, b) -> a + b == 0 ? null : a + b);
+            outPerPool.merge(counted.pool(), -1, (a, b) -> a + b == 0 ? null : a + b);
+            outOverall--;
+        } else if (counted == null && out && isHeavy) {
+            VolumeKey key = VolumeKey.of(job);
+            outHeavy.put(jobId, key);
+            outPerVolume.merge(key, 1, Integer::sum);
+            outPerPool.merge(key.pool(), 1, Integer::sum);
+            outOverall++;
+        }
+        // A finished job needs no place in the plan's order: history costs no entry here.
+        Long position = live ? order.get(jobId) : order.remove(jobId);
+        if (job == null || position == null) {
+            return;
+        }
+        if (!isHeavy) {
+            if (canGo) {
+                runnableLight.put(position, job);
+            } else {
+                runnableLight.remove(position);
+            }
+            return;
+        }
+        VolumeKey key = VolumeKey.of(job);
+        if (canGo) {
+            runnable.computeIfAbsent(key, k -> new java.util.TreeMap<>()).put(position, job);
+        } else {
+            java.util.TreeMap<Long, CampaignJob> queue = runnable.get(key);
+            if (queue != null && queue.remove(position) != null && queue.isEmpty()) {
+                runnable.remove(key);
+            }
         }
     }
 

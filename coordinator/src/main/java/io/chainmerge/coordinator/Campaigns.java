@@ -29,6 +29,7 @@ import io.chainmerge.common.message.Problem;
 import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SpaceCheckJob;
 import io.chainmerge.common.message.VolumeInventory;
+import io.chainmerge.coordinator.Campaign.VolumeKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -447,7 +448,7 @@ final class Campaigns {
                     result.worker(),
                     result.outcome().wireName());
         }
-        campaign.publishing.remove(job.jobId());
+        campaign.sent(job.jobId());
         metrics.result(result);
         CompletableFuture<Void> durable = record(campaign, job.with(JobStatus.FINISHED, result, clock.instant()));
         step(campaign);
@@ -751,8 +752,17 @@ final class Campaigns {
                 .collect(java.util.stream.Collectors.joining("; "));
     }
 
-    /** Publishes planned jobs, oldest first, as far as the campaign's limits allow. */
+    /**
+     * Publishes planned jobs, oldest first, as far as the campaign's limits allow. A campaign's step looks at
+     * the jobs that could go only ({@link Campaign#runnable}, per volume, in plan order), against counts of
+     * the jobs out kept as they change, so a result costs its volume's next jobs, not the whole campaign. A
+     * standing campaign's jobs go most urgent first, so it sorts the jobs it has open on each step.
+     */
     void publishPlanned(Campaign campaign) {
+        if (campaign.state != CampaignState.STANDING) {
+            publishRunnable(campaign);
+            return;
+        }
         Limits limits = campaign.spec.limits();
         Map<VolumeKey, Integer> perVolume = new HashMap<>();
         Map<String, Integer> perPool = new HashMap<>();
@@ -762,7 +772,7 @@ final class Campaigns {
         int overall = 0;
         List<CampaignJob> waiting = new ArrayList<>();
         for (CampaignJob job : campaign.unfinished.values()) {
-            boolean out = job.status() == JobStatus.PUBLISHED || campaign.publishing.contains(job.jobId());
+            boolean out = job.status() == JobStatus.PUBLISHED || campaign.publishing(job.jobId());
             if (!heavy(job)) {
                 if (job.status() == JobStatus.PLANNED && !out) {
                     waiting.add(job);
@@ -831,6 +841,86 @@ final class Campaigns {
         }
     }
 
+    /**
+     * {@link #publishPlanned} for a campaign that is not standing: the light jobs (space checks, set-parents)
+     * that can go, then merges and transplants in plan order across volumes (a merge of the heads of the
+     * volumes' queues), leaving a volume once it is full, a pool once it is, all of them at the overall limit.
+     * Within a chain the plan's order holds: a chain's next job waits for the lease of the one out.
+     */
+    private void publishRunnable(Campaign campaign) {
+        Limits limits = campaign.spec.limits();
+        Instant now = clock.instant();
+        campaign.waitingFor.clear();
+        for (CampaignJob job : List.copyOf(campaign.runnableLight.values())) {
+            if (!poolReady(job.job().pool()) || backupRequests.refusedPastDeadline(campaign, job, now)) {
+                continue;
+            }
+            if (ChainLeases.writes(job) && chainHeld(campaign, job)) {
+                continue;
+            }
+            publish(campaign, job);
+        }
+        record Head(long position, VolumeKey volume, CampaignJob job) {}
+        PriorityQueue<Head> heads = new PriorityQueue<>(Comparator.comparingLong(Head::position));
+        for (Map.Entry<VolumeKey, java.util.TreeMap<Long, CampaignJob>> queue : campaign.runnable.entrySet()) {
+            VolumeKey volume = queue.getKey();
+            if (full(campaign, limits, volume)) {
+                continue;
+            }
+            Map.Entry<Long, CampaignJob> first = queue.getValue().firstEntry();
+            heads.add(new Head(first.getKey(), volume, first.getValue()));
+        }
+        while (!heads.isEmpty() && !(limits.overall() > 0 && campaign.outOverall >= limits.overall())) {
+            Head head = heads.poll();
+            CampaignJob job = head.job();
+            VolumeKey volume = head.volume();
+            if (full(campaign, limits, volume) || !poolReady(job.job().pool())) {
+                continue; // every later job of this volume would wait too
+            }
+            // The next of this volume, taken before publishing takes this one out of the queue.
+            java.util.TreeMap<Long, CampaignJob> queue = campaign.runnable.get(volume);
+            Map.Entry<Long, CampaignJob> next = queue == null ? null : queue.higherEntry(head.position());
+            if (next != null) {
+                heads.add(new Head(next.getKey(), volume, next.getValue()));
+            }
+            if (backupRequests.refusedPastDeadline(campaign, job, now)) {
+                continue;
+            }
+            if (outsideWindows(campaign, job, now)) {
+                continue; // published when a window opens; a tick comes at least every `tick`
+            }
+            if (ChainLeases.writes(job) && chainHeld(campaign, job)) {
+                continue;
+            }
+            String budget = VolumeBudget.counts(job) ? volumes.fullFor(job) : null;
+            if (budget != null) {
+                campaign.waitingFor.put(job.jobId(), budget);
+                continue;
+            }
+            publish(campaign, job);
+        }
+    }
+
+    /** Whether the campaign's limits let no further merge or transplant out on {@code volume}. */
+    private static boolean full(Campaign campaign, Limits limits, VolumeKey volume) {
+        return campaign.outPerVolume.getOrDefault(volume, 0) >= limits.perVolume()
+                || (limits.perPool() > 0 && campaign.outPerPool.getOrDefault(volume.pool(), 0) >= limits.perPool());
+    }
+
+    /** Whether another job holds the chain {@code job} writes; notes what it waits for. */
+    private boolean chainHeld(Campaign campaign, CampaignJob job) {
+        ChainLeases.Holder holder = chains.heldByAnother(job);
+        if (holder == null) {
+            return false;
+        }
+        campaign.waitingFor.put(
+                job.jobId(),
+                holder.campaignId().equals(campaign.id)
+                        ? "its chain is held by job " + holder.jobId()
+                        : "its chain is held by job " + holder.jobId() + " of campaign " + holder.campaignId());
+        return true;
+    }
+
     /** Takes a valid backup event; see {@link BackupRequests#accept}. */
     CompletableFuture<String> accept(BackupEvent event) {
         return on(() -> backupRequests.accept(event)).thenCompose(f -> f);
@@ -875,20 +965,12 @@ final class Campaigns {
         return !windows.contains(now);
     }
 
-    /** Merges and transplants are I/O storms: the campaign's limits hold for both. */
     private static boolean heavy(CampaignJob job) {
-        return job.job().kind() == JobKind.MERGE || job.job().kind() == JobKind.TRANSPLANT;
-    }
-
-    /** A volume of a pool; a record over the job's own strings, so its hash costs nothing per step. */
-    private record VolumeKey(String pool, String volume) {
-        static VolumeKey of(CampaignJob job) {
-            return new VolumeKey(job.job().pool(), job.volume());
-        }
+        return Campaign.heavy(job);
     }
 
     private void publish(Campaign campaign, CampaignJob job) {
-        campaign.publishing.add(job.jobId());
+        campaign.sending(job.jobId());
         if (ChainLeases.writes(job)) {
             chains.take(job); // free: publishPlanned checked
         }
@@ -900,7 +982,7 @@ final class Campaigns {
                 .publish(message)
                 .whenCompleteAsync(
                         (ok, error) -> {
-                            if (!campaign.publishing.remove(job.jobId())) {
+                            if (!campaign.sent(job.jobId())) {
                                 return; // its result came first and recorded it finished
                             }
                             if (error != null) {
@@ -1061,7 +1143,7 @@ final class Campaigns {
             if (campaign == null || campaign.summary != null || !campaign.state.isOver()) {
                 continue;
             }
-            boolean jobsOut = !campaign.publishing.isEmpty()
+            boolean jobsOut = !campaign.nothingPublishing()
                     || !campaign.openRequests.isEmpty()
                     || campaign.unfinished.values().stream()
                             .anyMatch(j -> j.job().kind() != JobKind.SPACE_CHECK);
@@ -1227,7 +1309,7 @@ final class Campaigns {
         Duration took = Duration.between(job.at(), now);
         JobResult failed = JobResult.verdict(
                 job.job(), worker, Outcome.FAILED, problem, job.at(), took.isNegative() ? Duration.ZERO : took);
-        campaign.publishing.remove(job.jobId());
+        campaign.sent(job.jobId());
         metrics.result(failed);
         return record(campaign, job.with(JobStatus.FINISHED, failed, now));
     }
