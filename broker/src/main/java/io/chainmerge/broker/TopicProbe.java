@@ -20,15 +20,27 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * and reads a topic from its beginning in a fresh consumer group, so tests do not share offsets.
  */
 public final class TopicProbe implements AutoCloseable {
-    private final String bootstrap;
+    private final Map<String, Object> client;
     private final KafkaProducer<String, byte[]> producer;
 
     public TopicProbe(String bootstrap) {
-        this.bootstrap = bootstrap;
+        this(Map.of("bootstrap.servers", bootstrap));
+    }
+
+    /** On a broker that wants its clients to log in: {@code client} has the bootstrap servers and the login. */
+    public TopicProbe(Map<String, ?> client) {
+        this.client = Map.copyOf(client);
         this.producer = new KafkaProducer<>(
-                Map.<String, Object>of("bootstrap.servers", bootstrap, "acks", "all", "linger.ms", 0),
-                new StringSerializer(),
-                new ByteArraySerializer());
+                with("acks", "all", "linger.ms", 0), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** The client's settings and {@code pairs} (key, value, key, value…). */
+    private Map<String, Object> with(Object... pairs) {
+        Map<String, Object> settings = new java.util.HashMap<>(client);
+        for (int i = 0; i < pairs.length; i += 2) {
+            settings.put((String) pairs[i], pairs[i + 1]);
+        }
+        return settings;
     }
 
     /** Publishes a record; returns the offset it was written at. */
@@ -56,13 +68,7 @@ public final class TopicProbe implements AutoCloseable {
     public List<ConsumerRecord<String, byte[]>> committed(List<String> topics) {
         List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(
-                        "bootstrap.servers",
-                        bootstrap,
-                        "isolation.level",
-                        "read_committed",
-                        "enable.auto.commit",
-                        false),
+                with("isolation.level", "read_committed", "enable.auto.commit", false),
                 new StringDeserializer(),
                 new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
@@ -91,9 +97,7 @@ public final class TopicProbe implements AutoCloseable {
 
         private Reader(String topic) {
             consumer = new KafkaConsumer<>(
-                    Map.<String, Object>of(
-                            "bootstrap.servers",
-                            bootstrap,
+                    with(
                             "group.id",
                             "probe-" + UUID.randomUUID(),
                             "auto.offset.reset",

@@ -44,6 +44,11 @@ abstract class CampaignScenario {
         return Map.of();
     }
 
+    /** The settings a test's own reader of the topics connects with: the broker's address, and a login where it wants one. */
+    Map<String, ?> probeSettings() {
+        return Map.of("bootstrap.servers", bootstrapServers());
+    }
+
     private Map<String, Object> as(KafkaRole role, Map<String, Object> settings) throws Exception {
         Map<String, Object> with = new java.util.HashMap<>(settings);
         with.putAll(kafkaIdentity(role));
@@ -201,7 +206,7 @@ abstract class CampaignScenario {
 
         // The state topic records every result, space checks' included, and never a disk: each record small.
         int largest = 0;
-        try (TopicProbe probe = new TopicProbe(bootstrap)) {
+        try (TopicProbe probe = new TopicProbe(probeSettings())) {
             for (ConsumerRecord<String, byte[]> record : probe.committed(List.of(topics.campaigns()))) {
                 if (record.value() != null) {
                     largest = Math.max(largest, record.value().length);

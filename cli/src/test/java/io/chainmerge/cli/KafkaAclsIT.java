@@ -68,6 +68,11 @@ class KafkaAclsIT extends CampaignScenario {
         return kafka.bootstrapServers();
     }
 
+    @Override
+    Map<String, ?> probeSettings() {
+        return kafka.superUserSettings();
+    }
+
     /** A new SCRAM user with exactly {@code role}'s ACLs. */
     @Override
     Map<String, Object> kafkaIdentity(KafkaRole role) throws Exception {
