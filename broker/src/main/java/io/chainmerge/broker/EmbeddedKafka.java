@@ -79,9 +79,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         /** {@code count} nodes on free loopback ports, with a new cluster id. */
         public static List<ClusterNode> plan(int count) {
             String clusterId = Uuid.randomUuid().toString();
+            int[] free = freePorts(2 * count);
             List<int[]> ports = new java.util.ArrayList<>();
             for (int i = 0; i < count; i++) {
-                ports.add(new int[] {freePort(), freePort()});
+                ports.add(new int[] {free[2 * i], free[2 * i + 1]});
             }
             StringBuilder voters = new StringBuilder();
             for (int i = 0; i < count; i++) {
@@ -150,7 +151,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** As {@link #start(Path)}, with broker settings that override the defaults. */
     public static EmbeddedKafka start(Path dataDir, Map<String, String> overrides) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, null, null, null);
+        int[] ports = freePorts(2);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, ports[0], ports[1], overrides, null, null, null);
         kafka.format();
         kafka.startServer();
         return kafka;
@@ -163,16 +165,11 @@ public final class EmbeddedKafka implements AutoCloseable {
      * #bootstrapServers()} do not.
      */
     public static EmbeddedKafka startBehindProxy(Path dataDir, Map<String, String> overrides) {
-        int listenerPort = freePort();
+        int[] ports = freePorts(3);
+        int listenerPort = ports[2];
         FaultProxy proxy = FaultProxy.start(new java.net.InetSocketAddress(LOOPBACK, listenerPort));
         EmbeddedKafka kafka = new EmbeddedKafka(
-                dataDir,
-                freePort(),
-                freePort(),
-                overrides,
-                null,
-                new ProxiedListener(listenerPort, proxy.address()),
-                null);
+                dataDir, ports[0], ports[1], overrides, null, new ProxiedListener(listenerPort, proxy.address()), null);
         kafka.proxy = proxy;
         kafka.format();
         kafka.startServer();
@@ -199,7 +196,8 @@ public final class EmbeddedKafka implements AutoCloseable {
      * {@link #addUser} makes the others.
      */
     public static EmbeddedKafka startWithAcls(Path dataDir, SuperUser superUser, Map<String, String> overrides) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), overrides, superUser, null, null);
+        int[] ports = freePorts(2);
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, ports[0], ports[1], overrides, superUser, null, null);
         kafka.format();
         kafka.startServer();
         return kafka;
@@ -429,12 +427,32 @@ public final class EmbeddedKafka implements AutoCloseable {
         server = started;
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+    /**
+     * {@code count} free loopback ports, all different: the sockets are held open together while the ports are
+     * chosen (one closed before the next is opened may be handed out again, and a broker's two listeners on one
+     * port do not start).
+     */
+    private static int[] freePorts(int count) {
+        List<ServerSocket> sockets = new java.util.ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK));
+                socket.setReuseAddress(true);
+                sockets.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket socket : sockets) {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // closing a listening socket that accepted nothing
+                }
+            }
         }
     }
 
