@@ -386,10 +386,16 @@ final class Campaigns {
                 .thenCompose(changed -> changed);
     }
 
-    /** A change the API answers for could not be committed: the caller is told so, never "done". */
+    /**
+     * A change the API answers for could not be committed: the caller is told so, never "done". It is not known
+     * to be undone either: a leader that stays leader appends what failed again on its next tick.
+     */
     static final class NotRecordedException extends RuntimeException {
         NotRecordedException(Throwable cause) {
-            super("not recorded, so not done: " + cause.getMessage(), cause);
+            super(
+                    "not recorded (" + cause.getMessage() + "); it is not known to be done: a leader that goes on "
+                            + "leading appends it again, a fenced one never does; look before trying again",
+                    cause);
         }
     }
 
