@@ -44,6 +44,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -539,14 +540,10 @@ final class CoordinatorHttp {
     /** {@code GET /v1/campaigns?limit=&after=&state=}: a page of campaigns summed up, by id. */
     private void listCampaigns(RoutingContext ctx) {
         Page.Request request;
-        Set<CampaignState> states = EnumSet.noneOf(CampaignState.class);
+        Set<CampaignState> states;
         try {
             request = pageRequest(ctx);
-            for (String value : ctx.queryParam("state")) {
-                for (String name : value.split(",")) {
-                    states.add(stateNamed(name.strip()));
-                }
-            }
+            states = wireNamed(ctx, "state", CampaignState.class, CampaignState::wireName);
         } catch (IllegalArgumentException e) {
             problems.send(ctx, 400, e.getMessage());
             return;
@@ -563,14 +560,10 @@ final class CoordinatorHttp {
     /** {@code GET /v1/campaigns/{id}/requests?limit=&after=&status=}: a page of a campaign's backup requests. */
     private void listRequests(RoutingContext ctx) {
         Page.Request request;
-        Set<BackupRequest.Status> statuses = EnumSet.noneOf(BackupRequest.Status.class);
+        Set<BackupRequest.Status> statuses;
         try {
             request = pageRequest(ctx);
-            for (String value : ctx.queryParam("status")) {
-                for (String name : value.split(",")) {
-                    statuses.add(requestStatusNamed(name.strip()));
-                }
-            }
+            statuses = wireNamed(ctx, "status", BackupRequest.Status.class, BackupRequest.Status::wireName);
         } catch (IllegalArgumentException e) {
             problems.send(ctx, 400, e.getMessage());
             return;
@@ -586,30 +579,27 @@ final class CoordinatorHttp {
         });
     }
 
-    private static BackupRequest.Status requestStatusNamed(String name) {
-        for (BackupRequest.Status status : BackupRequest.Status.values()) {
-            if (status.wireName().equals(name)) {
-                return status;
+    /**
+     * The values of query parameter {@code parameter} (repeated, or comma-separated) as the constants of {@code
+     * type} whose wire names they are; refuses one that names none, listing those there are.
+     */
+    private static <E extends Enum<E>> Set<E> wireNamed(
+            RoutingContext ctx, String parameter, Class<E> type, Function<E, String> wireName) {
+        Set<E> named = EnumSet.noneOf(type);
+        for (String value : ctx.queryParam(parameter)) {
+            for (String name : value.split(",")) {
+                E constant = Arrays.stream(type.getEnumConstants())
+                        .filter(c -> wireName.apply(c).equals(name.strip()))
+                        .findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException(parameter + " must be one of "
+                                + Arrays.stream(type.getEnumConstants())
+                                        .map(wireName)
+                                        .toList()
+                                + ", not '" + name.strip() + "'"));
+                named.add(constant);
             }
         }
-        throw new IllegalArgumentException("status must be one of "
-                + Arrays.stream(BackupRequest.Status.values())
-                        .map(BackupRequest.Status::wireName)
-                        .toList()
-                + ", not '" + name + "'");
-    }
-
-    private static CampaignState stateNamed(String name) {
-        for (CampaignState state : CampaignState.values()) {
-            if (state.wireName().equals(name)) {
-                return state;
-            }
-        }
-        throw new IllegalArgumentException("state must be one of "
-                + Arrays.stream(CampaignState.values())
-                        .map(CampaignState::wireName)
-                        .toList()
-                + ", not '" + name + "'");
+        return named;
     }
 
     /** {@code GET /v1/inventory?limit=&after=&pool=&host=}: a page of volumes' latest space checks, by host and volume. */
