@@ -673,42 +673,32 @@ final class Campaigns {
         for (CampaignJob scan : campaign.jobsOf(JobKind.SPACE_CHECK)) {
             String pool = scan.job().pool();
             JobResult result = scan.result();
-            if (result == null) {
-                unreachable.add(new CampaignSkip(
-                        Schema.VERSION,
-                        campaign.id,
-                        scan.jobId(),
-                        now,
-                        pool,
-                        null,
-                        "*",
-                        "unreachable",
-                        "no worker of pool " + pool + " answered the space check in "
-                                + campaign.spec.scanTimeoutDuration()));
-            } else if (result.outcome() != Outcome.SUCCEEDED) {
-                unreachable.add(new CampaignSkip(
-                        Schema.VERSION,
-                        campaign.id,
-                        scan.jobId(),
-                        now,
-                        pool,
-                        result.worker(),
-                        "*",
-                        "scan-failed",
-                        result.problem().message()));
-            } else {
-                Optional<List<VolumeInventory>> scanned = inventory.scans(result.inventory());
-                if (scanned.isPresent()) {
-                    inventories.put(pool, scanned.get());
-                } else {
-                    unreachable.add(new CampaignSkip(
+            // A pool whose space check gave no whole inventory is skipped as a whole ("*"), saying why.
+            java.util.function.BiFunction<String, String, CampaignSkip> poolSkipped =
+                    (reason, message) -> new CampaignSkip(
                             Schema.VERSION,
                             campaign.id,
                             scan.jobId(),
                             now,
                             pool,
-                            result.worker(),
+                            result == null ? null : result.worker(),
                             "*",
+                            reason,
+                            message);
+            if (result == null) {
+                unreachable.add(poolSkipped.apply(
+                        "unreachable",
+                        "no worker of pool " + pool + " answered the space check in "
+                                + campaign.spec.scanTimeoutDuration()));
+            } else if (result.outcome() != Outcome.SUCCEEDED) {
+                unreachable.add(
+                        poolSkipped.apply("scan-failed", result.problem().message()));
+            } else {
+                Optional<List<VolumeInventory>> scanned = inventory.scans(result.inventory());
+                if (scanned.isPresent()) {
+                    inventories.put(pool, scanned.get());
+                } else {
+                    unreachable.add(poolSkipped.apply(
                             "inventory-incomplete",
                             "the inventory of the space check (" + incomplete(result) + ") did not arrive whole on "
                                     + "chainmerge.inventory in " + campaign.spec.scanTimeoutDuration()));
