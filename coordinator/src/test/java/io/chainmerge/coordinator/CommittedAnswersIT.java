@@ -1,5 +1,7 @@
 package io.chainmerge.coordinator;
 
+import static io.chainmerge.coordinator.CoordinatorCalls.report;
+import static io.chainmerge.coordinator.CoordinatorCalls.url;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,7 +15,6 @@ import io.chainmerge.common.campaign.CampaignSubmitted;
 import io.chainmerge.common.json.JsonCodec;
 import io.chainmerge.common.message.MessageCodec;
 import io.chainmerge.common.message.Schema;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -122,17 +123,5 @@ class CommittedAnswersIT {
                         .POST(HttpRequest.BodyPublishers.ofString(spec))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static JsonNode report(Coordinator coordinator, String id) throws Exception {
-        HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(url(coordinator, "/v1/campaigns/" + id)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.mapper().readTree(response.body());
-    }
-
-    private static URI url(Coordinator coordinator, String path) {
-        return URI.create("http://127.0.0.1:" + coordinator.httpPort() + path);
     }
 }

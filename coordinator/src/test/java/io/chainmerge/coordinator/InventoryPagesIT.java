@@ -1,5 +1,7 @@
 package io.chainmerge.coordinator;
 
+import static io.chainmerge.coordinator.CoordinatorCalls.report;
+import static io.chainmerge.coordinator.CoordinatorCalls.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -16,10 +18,6 @@ import io.chainmerge.common.message.Schema;
 import io.chainmerge.common.message.SpaceCheckJob;
 import io.chainmerge.common.message.VolumeInventory;
 import io.chainmerge.common.message.VolumeScan;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,9 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * or never finished) is never planned from.
  */
 class InventoryPagesIT {
-    private static final JsonCodec JSON = new JsonCodec();
-    private static final MessageCodec CODEC = new MessageCodec(JSON);
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final MessageCodec CODEC = new MessageCodec(new JsonCodec());
 
     @RegisterExtension
     static final KafkaBroker broker = new KafkaBroker();
@@ -294,28 +290,5 @@ class InventoryPagesIT {
                 0,
                 null,
                 null);
-    }
-
-    private static String submit(Coordinator coordinator, String spec) throws Exception {
-        HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(url(coordinator, "/v1/campaigns"))
-                        .header("content-type", "application/yaml")
-                        .POST(HttpRequest.BodyPublishers.ofString(spec))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
-        return JSON.mapper().readTree(response.body()).path("campaignId").asText();
-    }
-
-    private static JsonNode report(Coordinator coordinator, String id) throws Exception {
-        HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(url(coordinator, "/v1/campaigns/" + id)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.mapper().readTree(response.body());
-    }
-
-    private static URI url(Coordinator coordinator, String path) {
-        return URI.create("http://127.0.0.1:" + coordinator.httpPort() + path);
     }
 }

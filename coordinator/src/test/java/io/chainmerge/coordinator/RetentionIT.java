@@ -1,16 +1,13 @@
 package io.chainmerge.coordinator;
 
+import static io.chainmerge.coordinator.CoordinatorCalls.report;
+import static io.chainmerge.coordinator.CoordinatorCalls.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chainmerge.broker.KafkaBroker;
 import io.chainmerge.broker.TopicProbe;
-import io.chainmerge.common.json.JsonCodec;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,8 +23,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the same totals, from the few records that are left.
  */
 class RetentionIT {
-    private static final JsonCodec JSON = new JsonCodec();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @RegisterExtension
     static final KafkaBroker broker = new KafkaBroker();
@@ -96,28 +91,5 @@ class RetentionIT {
             probe.committed(List.of(topic)).forEach(record -> latest.put(record.key(), record.value()));
         }
         return latest;
-    }
-
-    private static String submit(Coordinator coordinator, String spec) throws Exception {
-        HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(url(coordinator, "/v1/campaigns"))
-                        .header("content-type", "application/yaml")
-                        .POST(HttpRequest.BodyPublishers.ofString(spec))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
-        return JSON.mapper().readTree(response.body()).path("campaignId").asText();
-    }
-
-    private static JsonNode report(Coordinator coordinator, String id) throws Exception {
-        HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(url(coordinator, "/v1/campaigns/" + id)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.mapper().readTree(response.body());
-    }
-
-    private static URI url(Coordinator coordinator, String path) {
-        return URI.create("http://127.0.0.1:" + coordinator.httpPort() + path);
     }
 }
